@@ -1,0 +1,134 @@
+import type { Server } from 'node:http';
+import { sql } from 'kysely';
+import type Provider from 'oidc-provider';
+import type { Config } from './config/schema.ts';
+import type { Db } from './db/connection.ts';
+import { errorPages } from './http/error-pages.ts';
+import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
+import { interactionRoutes } from './http/interaction-routes.ts';
+import { providerPages } from './http/provider-pages.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { staticRoutes } from './http/static-routes.ts';
+import { createViews } from './http/views.ts';
+import { LoginChain } from './login/chain.ts';
+import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
+import { createPasswordStep } from './login/steps/password.ts';
+import { interactionFacade } from './oidc/interaction.ts';
+import { resolveProviderKeys } from './oidc/keys.ts';
+import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
+import { accountRepository } from './repositories/accounts.ts';
+import { authEventRepository } from './repositories/auth-events.ts';
+import { clientRepository } from './repositories/clients.ts';
+import { loginFlowRepository } from './repositories/login-flows.ts';
+import { oidcPayloadRepository } from './repositories/oidc-payloads.ts';
+import { serverSecretRepository } from './repositories/server-secrets.ts';
+import { systemClock, type Clock } from './shared/clock.ts';
+import type { Logger } from './shared/log.ts';
+import { cryptoRandom, type Random } from './shared/random.ts';
+
+export interface AppOptions {
+  config: Config;
+  db: Db;
+  log: Logger;
+  clock?: Clock;
+  random?: Random;
+  hasher?: PasswordHasher;
+}
+
+export interface KeystepApp {
+  provider: Provider;
+  listen(port: number, host?: string): Promise<Server>;
+  sweep(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The composition root: the only place that picks concrete adapters and wires them together. */
+export async function createApp(options: AppOptions): Promise<KeystepApp> {
+  const { config, db, log } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const hasher = options.hasher ?? createArgon2Hasher();
+
+  const accounts = accountRepository(db);
+  const clients = clientRepository(db);
+  const payloads = oidcPayloadRepository(db);
+  const flows = loginFlowRepository(db);
+  const audit = authEventRepository(db);
+  const views = createViews(config.serviceName);
+
+  const keys = await resolveProviderKeys(config.keys, serverSecretRepository(db));
+  const provider = createProvider({
+    config,
+    keys,
+    payloads,
+    clients: {
+      async findMetadata(clientId) {
+        const client = await clients.find(clientId);
+        if (!client) return undefined;
+        return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}) };
+      },
+    },
+    accounts: {
+      async claimsFor(accountId) {
+        const account = await accounts.findById(accountId);
+        if (!account || account.disabled) return undefined;
+        return {
+          preferred_username: account.username,
+          ...(account.phone && account.phoneVerifiedAt ? { phone_number: account.phone, phone_number_verified: true } : {}),
+        };
+      },
+    },
+    pages: providerPages(views, log),
+  });
+
+  const chain = new LoginChain([
+    createPasswordStep({ accounts, hasher, audit, clock, policy: config.password }),
+  ]);
+
+  const readiness: ReadinessCheck[] = [
+    { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
+  ];
+
+  provider.use(securityHeaders());
+  provider.use(errorPages(views, log));
+  for (const router of [
+    staticRoutes(),
+    healthRoutes(readiness),
+    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
+  ]) {
+    provider.use(router.routes());
+    provider.use(router.allowedMethods());
+  }
+
+  let server: Server | undefined;
+  let sweeper: NodeJS.Timeout | undefined;
+
+  async function sweep() {
+    try {
+      const removed = (await payloads.sweepExpired(1000)) + (await flows.sweepExpired(1000));
+      if (removed) log.debug({ removed }, 'swept expired rows');
+    } catch (err) {
+      log.warn({ err }, 'sweep of expired rows failed');
+    }
+  }
+
+  return {
+    provider,
+    sweep,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server = provider.listen(port, host, () => resolve(server!));
+        server.once('error', reject);
+        sweeper = setInterval(() => void sweep(), config.sweepIntervalSeconds * 1000);
+        sweeper.unref();
+      });
+    },
+    async close() {
+      if (sweeper) clearInterval(sweeper);
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+    },
+  };
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { clientRepository, ClientExistsError, type MfaPolicy } from '../repositories/clients.ts';
+import { CliError, withDatabase } from './context.ts';
+
+const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
+const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Redirect URIs are compared by exact string; only https, or http on loopback for development. */
+export function checkRedirectUri(uri: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return `${uri} is not an absolute URL`;
+  }
+  if (url.hash) return `${uri} must not have a fragment`;
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && !loopback) return `${uri} must use https (http is allowed only for localhost)`;
+  if (url.protocol !== 'https:' && url.protocol !== 'http:' && !/^[a-z][a-z0-9.+-]*\.[a-z0-9.+-]+:$/.test(url.protocol)) {
+    return `${uri} must use https, http on localhost, or a private-use scheme such as com.example.app:`;
+  }
+  return undefined;
+}
+
+interface AddOptions {
+  redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  public?: boolean;
+  json?: boolean;
+  consent?: boolean;
+  mfa?: string;
+  name?: string;
+  authMethod?: string;
+}
+
+export function registerClientCommands(program: Command): void {
+  const client = program.command('client').description('manage relying-party applications (OIDC clients)');
+
+  client.command('add <client_id>')
+    .description('register a client; a confidential client gets a secret, printed once')
+    .option('--redirect-uri <uri>', 'a redirect URI (repeat for several)', collect)
+    .option('--post-logout-redirect-uri <uri>', 'where RP-initiated logout may return (repeat for several)', collect)
+    .option('--public', 'a public client (SPA or native app): no secret, PKCE only')
+    .option('--consent', 'a third-party client: users see a consent page')
+    .option('--mfa <policy>', 'required or optional: override smsOtp.mandatory for this client')
+    .option('--name <name>', 'name shown on the sign-in page')
+    .option('--auth-method <method>', `token endpoint authentication: ${AUTH_METHODS.join(' or ')}`, 'client_secret_basic')
+    .option('--json', 'print {"client_id", "client_secret"} as JSON')
+    .action((clientId: string, opts: AddOptions) => withDatabase(async (ctx) => {
+      if (!CLIENT_ID.test(clientId)) throw new CliError('a client_id is 1 to 128 letters, digits or . _ ~ -');
+      const redirectUris = opts.redirectUri ?? [];
+      if (redirectUris.length === 0) throw new CliError('give at least one --redirect-uri');
+      const problems = [...redirectUris, ...(opts.postLogoutRedirectUri ?? [])].map(checkRedirectUri).filter(Boolean);
+      if (problems.length) throw new CliError(problems.join('\n'));
+      if (opts.mfa !== undefined && opts.mfa !== 'required' && opts.mfa !== 'optional') throw new CliError('--mfa is required or optional');
+      if (!opts.public && !AUTH_METHODS.includes(opts.authMethod as never)) throw new CliError(`--auth-method is ${AUTH_METHODS.join(' or ')}`);
+
+      const secret = opts.public ? undefined : randomBytes(32).toString('base64url');
+      const metadata: Record<string, unknown> = {
+        redirect_uris: redirectUris,
+        post_logout_redirect_uris: opts.postLogoutRedirectUri ?? [],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: opts.public ? 'none' : opts.authMethod,
+        ...(secret ? { client_secret: secret } : {}),
+        ...(opts.name ? { client_name: opts.name } : {}),
+      };
+      try {
+        await clientRepository(ctx.database.db).insert({
+          clientId, metadata, consentRequired: opts.consent === true, mfa: (opts.mfa as MfaPolicy | undefined) ?? null,
+        });
+      } catch (err) {
+        if (err instanceof ClientExistsError) throw new CliError(err.message);
+        throw err;
+      }
+      if (opts.json) {
+        console.log(JSON.stringify({ client_id: clientId, ...(secret ? { client_secret: secret } : {}) }));
+      } else {
+        console.log(`created ${opts.public ? 'public' : 'confidential'} client ${clientId}`);
+        if (secret) console.log(`client_secret: ${secret}\nKeep it safe: it is not shown again.`);
+      }
+    }));
+
+  client.command('list')
+    .description('list clients')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => withDatabase(async (ctx) => {
+      const rows = (await clientRepository(ctx.database.db).list()).map((c) => ({
+        client_id: c.clientId,
+        type: c.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+        redirect_uris: (c.metadata.redirect_uris as string[]).join(' '),
+        consent: c.consentRequired,
+        mfa: c.mfa ?? 'default',
+      }));
+      if (opts.json) console.log(JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) console.log('no clients');
+      else console.table(rows);
+    }));
+
+  client.command('remove <client_id>')
+    .description('delete a client; its tokens stop working')
+    .action((clientId: string) => withDatabase(async (ctx) => {
+      if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new CliError(`no client ${clientId}`);
+      console.log(`removed client ${clientId}`);
+    }));
+}

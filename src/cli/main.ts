@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/load.ts';
+import { registerClientCommands } from './client-commands.ts';
+import { CliError } from './context.ts';
+import { registerMigrateCommands } from './migrate-commands.ts';
+import { serve } from './serve.ts';
+import { registerUserCommands } from './user-commands.ts';
+
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function buildProgram(): Command {
+  const program = new Command('keystep')
+    .description('Keystep: an OpenID Connect provider with a password and SMS one-time-code login')
+    .showHelpAfterError()
+    .version(version)
+    .exitOverride();
+  program.command('serve').description('run the server (the default command)').action(serve);
+  registerMigrateCommands(program);
+  registerUserCommands(program);
+  registerClientCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv.length > 2 ? argv : [...argv, 'serve']);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof ConfigError || err instanceof CliError) {
+      process.stderr.write(`keystep: ${err.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`keystep: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}

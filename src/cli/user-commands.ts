@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
+import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
+import { authEventRepository } from '../repositories/auth-events.ts';
+import { maskPhone, normalizeMobile } from '../shared/phone.ts';
+import { CliError, withDatabase, type CommandContext } from './context.ts';
+import { readNewPassword } from './password-input.ts';
+
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+
+export function parsePhone(input: string): string {
+  const result = normalizeMobile(input);
+  if (!result.ok) {
+    throw new CliError(result.problem === 'NOT_MOBILE'
+      ? `${input} is not a mobile number that can receive SMS`
+      : `${input} is not a valid phone number; give it in E.164 form, e.g. +447911123456`);
+  }
+  return result.e164;
+}
+
+async function hashNewPassword(ctx: CommandContext): Promise<string> {
+  const password = await readNewPassword();
+  const problem = checkNewPassword(password, ctx.config.password);
+  if (problem) throw new CliError(describePasswordProblem(problem, ctx.config.password));
+  return createArgon2Hasher().hash(password);
+}
+
+async function findUser(ctx: CommandContext, username: string): Promise<Account> {
+  const account = await accountRepository(ctx.database.db).findByUsername(username);
+  if (!account) throw new CliError(`no user named ${username}`);
+  return account;
+}
+
+function audit(ctx: CommandContext, event: string, accountId: string, detail: Record<string, unknown> = {}) {
+  return authEventRepository(ctx.database.db).record({ event, result: 'info', accountId, reason: 'cli', detail });
+}
+
+export function registerUserCommands(program: Command): void {
+  const user = program.command('user').description('manage user accounts');
+
+  user.command('add <username>')
+    .description('create a user; the password is read from stdin (first line) or prompted for twice')
+    .option('--phone <e164>', 'mobile number for the SMS code, in E.164 form')
+    .action((username: string, opts: { phone?: string }) => withDatabase(async (ctx) => {
+      if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
+      const phone = opts.phone ? parsePhone(opts.phone) : null;
+      const accounts = accountRepository(ctx.database.db);
+      if (await accounts.findByUsername(username)) throw new CliError(`the username ${username} is taken`);
+      const passwordHash = await hashNewPassword(ctx);
+      try {
+        const account = await accounts.create({ username, passwordHash, phone });
+        if (phone) await accounts.setPhone(account.id, phone, new Date());
+        await audit(ctx, 'user.created', account.id);
+        console.log(`created user ${username}`);
+      } catch (err) {
+        if (err instanceof UsernameTakenError) throw new CliError(err.message);
+        throw err;
+      }
+    }));
+
+  user.command('list')
+    .description('list users')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => withDatabase(async (ctx) => {
+      const now = new Date();
+      const rows = (await accountRepository(ctx.database.db).list()).map((a) => ({
+        username: a.username,
+        phone: maskPhone(a.phone),
+        status: a.disabled ? 'disabled' : a.lockedUntil && a.lockedUntil > now ? 'locked' : 'active',
+        created: a.createdAt.toISOString(),
+      }));
+      if (opts.json) console.log(JSON.stringify(rows, null, 2));
+      else if (rows.length === 0) console.log('no users');
+      else console.table(rows);
+    }));
+
+  user.command('set-password <username>')
+    .description('set a new password (read like `user add`)')
+    .action((username: string) => withDatabase(async (ctx) => {
+      const account = await findUser(ctx, username);
+      await accountRepository(ctx.database.db).setPasswordHash(account.id, await hashNewPassword(ctx));
+      await audit(ctx, 'user.password_set', account.id);
+      console.log(`password of ${account.username} changed`);
+    }));
+
+  user.command('set-phone <username> [e164]')
+    .description('set the mobile number (an operator-set number counts as verified); --clear removes it')
+    .option('--clear', 'remove the number')
+    .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(async (ctx) => {
+      const account = await findUser(ctx, username);
+      if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
+      const phone = opts.clear ? null : parsePhone(phoneArg!);
+      await accountRepository(ctx.database.db).setPhone(account.id, phone, phone ? new Date() : null);
+      await audit(ctx, 'user.phone_set', account.id, { phone: maskPhone(phone) });
+      console.log(phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`);
+    }));
+
+  for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
+    user.command(`${name} <username>`)
+      .description(disabled ? 'stop a user from signing in (tokens stop working at once)' : 'allow a disabled user to sign in again')
+      .action((username: string) => withDatabase(async (ctx) => {
+        const account = await findUser(ctx, username);
+        await accountRepository(ctx.database.db).setDisabled(account.id, disabled);
+        await audit(ctx, disabled ? 'user.disabled' : 'user.enabled', account.id);
+        console.log(`${account.username} ${disabled ? 'disabled' : 'enabled'}`);
+      }));
+  }
+
+  user.command('unlock <username>')
+    .description('clear failed-attempt counts and locks')
+    .action((username: string) => withDatabase(async (ctx) => {
+      const account = await findUser(ctx, username);
+      await accountRepository(ctx.database.db).clearPasswordFailures(account.id);
+      await audit(ctx, 'user.unlocked', account.id);
+      console.log(`${account.username} unlocked`);
+    }));
+}

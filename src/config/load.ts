@@ -1,0 +1,136 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { configSchema, type Config } from './schema.ts';
+import { settings, type Setting } from './settings.ts';
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function fromEnv(setting: Setting, raw: string): unknown {
+  switch (setting.type) {
+    case 'number': {
+      const n = Number(raw);
+      return raw.trim() === '' || Number.isNaN(n) ? raw : n;
+    }
+    case 'boolean':
+      if (/^(true|1|yes|on)$/i.test(raw)) return true;
+      if (/^(false|0|no|off)$/i.test(raw)) return false;
+      return raw;
+    case 'array':
+      if (raw.trim().startsWith('[')) return parseJson(raw);
+      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+    case 'object':
+    case 'record':
+      return parseJson(raw);
+    default:
+      return raw;
+  }
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const part of path.slice(0, -1)) {
+    const next = node[part];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function readFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([`KEYSTEP_CONFIG: cannot read ${file}: ${(err as Error).message}`]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError([`KEYSTEP_CONFIG: ${file} is not valid YAML or JSON: ${(err as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`KEYSTEP_CONFIG: ${file} must hold a mapping of settings`]);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function label(path: PropertyKey[]): string {
+  const key = path.map(String).join('.');
+  const setting = settings.find((s) => key === s.key || key.startsWith(`${s.key}.`));
+  return setting ? `${key} (${setting.env})` : key || '(root)';
+}
+
+function productionProblems(config: Config, explicitIssuer: boolean): string[] {
+  if (config.env !== 'production') return [];
+  const problems: string[] = [];
+  if (config.demo) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
+  if (!explicitIssuer) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
+  else if (!config.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
+  return problems;
+}
+
+/**
+ * Builds the configuration from the file named by KEYSTEP_CONFIG and the environment (which wins),
+ * listing every problem at once.
+ */
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
+  const input: Record<string, unknown> = env.KEYSTEP_CONFIG ? readFile(env.KEYSTEP_CONFIG) : {};
+  for (const setting of settings) {
+    const raw = env[setting.env];
+    if (raw !== undefined && raw !== '') setPath(input, setting.path, fromEnv(setting, raw));
+  }
+  for (const [key, value] of Object.entries(overrides)) setPath(input, key.split('.'), value);
+
+  const unknownKeys = findUnknownKeys(input, []);
+  const result = configSchema.safeParse(input);
+  const problems = unknownKeys.map((k) => `${k}: unknown setting`);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push(`${label(issue.path)}: ${issue.message}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const parsed = result.data;
+  const config: Config = {
+    ...parsed,
+    issuer: (parsed.issuer ?? `http://localhost:${parsed.port}`).replace(/\/+$/, ''),
+    demo: parsed.demo ?? parsed.env !== 'production',
+  };
+  problems.push(...productionProblems(config, parsed.issuer !== undefined));
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+function findUnknownKeys(input: Record<string, unknown>, prefix: string[]): string[] {
+  const out: string[] = [];
+  for (const [name, value] of Object.entries(input)) {
+    const path = [...prefix, name];
+    const key = path.join('.');
+    if (settings.some((s) => s.key === key)) continue;
+    const isGroup = settings.some((s) => s.key.startsWith(`${key}.`));
+    if (isGroup && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      out.push(...findUnknownKeys(value as Record<string, unknown>, path));
+    } else {
+      out.push(key);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+// Every key that has a description is a setting: it is documented in the README table and can be
+// set from the config file or from its environment variable (see env-names.ts).
+export const configSchema = z.object({
+  env: z.enum(['development', 'production', 'test']).default('development')
+    .describe('Runtime mode. `production` refuses development defaults (demo data, the dev SMS inbox, a localhost issuer).'),
+  port: z.number().int().min(0).max(65535).default(3000)
+    .describe('TCP port Keystep listens on.'),
+  host: z.string().min(1).default('0.0.0.0')
+    .describe('Address Keystep listens on.'),
+  issuer: z.url({ protocol: /^https?$/ }).optional()
+    .describe('Public issuer URL (no trailing slash). Default `http://localhost:<port>`; must be https in production.'),
+  databaseUrl: z.string().min(1).optional()
+    .describe('Postgres connection string. When unset Keystep starts an embedded Postgres with its data under `dataDir`.'),
+  dataDir: z.string().min(1).default('.data')
+    .describe('Directory of the embedded Postgres data (used only without `databaseUrl`).'),
+  embeddedPostgresPort: z.number().int().min(1024).max(65535).default(54329)
+    .describe('Loopback port of the embedded Postgres.'),
+  autoMigrate: z.boolean().default(false)
+    .describe('Apply pending migrations at start-up against `databaseUrl` (the embedded database is always migrated).'),
+  trustProxy: z.boolean().default(false)
+    .describe('Trust `X-Forwarded-*` headers from a TLS-terminating proxy in front of Keystep.'),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('Log level of the JSON logs.'),
+  serviceName: z.string().min(1).max(64).default('Keystep')
+    .describe('Name shown on the pages and in messages.'),
+  demo: z.boolean().optional()
+    .describe('Create a demo client and demo user on first start. Default on in development, refused in production.'),
+  sweepIntervalSeconds: z.number().int().min(10).max(86400).default(300)
+    .describe('How often expired provider rows and login flows are deleted.'),
+  keys: z.object({
+    cookieKeys: z.array(z.string().min(32)).min(1).optional()
+      .describe('Cookie signing keys, newest first (each at least 32 characters). Default: generated once and stored in the database.'),
+    jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
+      .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
+  }).prefault({}),
+  password: z.object({
+    minLength: z.number().int().min(8).max(64).default(8)
+      .describe('Shortest password accepted when one is set.'),
+    maxLength: z.number().int().min(64).max(1024).default(128)
+      .describe('Longest password accepted.'),
+    throttleAfter: z.number().int().min(1).max(100).default(3)
+      .describe('Consecutive wrong passwords for one account after which each further try must wait (doubling, up to `maxDelaySeconds`).'),
+    maxDelaySeconds: z.number().int().min(1).max(3600).default(60)
+      .describe('Longest wait between tries while throttled.'),
+    lockAfter: z.number().int().min(2).max(100).default(10)
+      .describe('Consecutive wrong passwords that lock the account.'),
+    lockSeconds: z.number().int().min(60).max(86400).default(900)
+      .describe('How long a password lock lasts (`keystep user unlock` ends it early).'),
+  }).prefault({}),
+  session: z.object({
+    ttlSeconds: z.number().int().min(300).max(86400).default(86400)
+      .describe('Longest life of a sign-in session at Keystep (at most 24 h).'),
+    interactionTtlSeconds: z.number().int().min(60).max(3600).default(600)
+      .describe('Time a user has to finish the login pages.'),
+  }).prefault({}),
+  tokens: z.object({
+    accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)
+      .describe('Access token lifetime.'),
+    idTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)
+      .describe('ID token lifetime.'),
+    authorizationCodeTtlSeconds: z.number().int().min(10).max(600).default(60)
+      .describe('Authorization code lifetime.'),
+    refreshTokenTtlSeconds: z.number().int().min(300).max(31_536_000).default(1_209_600)
+      .describe('Absolute refresh token lifetime (rotation keeps the original expiry).'),
+  }).prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema> & { issuer: string };

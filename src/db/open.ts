@@ -1,0 +1,29 @@
+import type { Config } from '../config/schema.ts';
+import { createDb, type Db } from './connection.ts';
+import { openEmbeddedPostgres } from './embedded.ts';
+
+export interface OpenDatabase {
+  db: Db;
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** The configured database, or the embedded one when no DATABASE_URL is set. */
+export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPostgresPort'>, maxConnections?: number): Promise<OpenDatabase> {
+  if (config.databaseUrl) {
+    const db = createDb(config.databaseUrl, maxConnections);
+    return { db, url: config.databaseUrl, embedded: false, close: () => db.destroy() };
+  }
+  const server = await openEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
+  const db = createDb(server.url, maxConnections);
+  return {
+    db,
+    url: server.url,
+    embedded: true,
+    close: async () => {
+      await db.destroy();
+      await server.stop();
+    },
+  };
+}

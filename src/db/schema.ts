@@ -1,0 +1,87 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface AccountsTable {
+  id: Generated<string>;
+  username: string;
+  password_hash: string;
+  phone: string | null;
+  phone_verified_at: NullableTimestamp;
+  sms_otp_exempt: Generated<boolean>;
+  disabled_at: NullableTimestamp;
+  failed_password_count: Generated<number>;
+  last_failed_password_at: NullableTimestamp;
+  locked_until: NullableTimestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ClientsTable {
+  client_id: string;
+  metadata: Json<Record<string, unknown>>;
+  consent_required: Generated<boolean>;
+  mfa: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  payload: Json<Record<string, unknown>>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: NullableTimestamp;
+  consumed_at: NullableTimestamp;
+}
+
+export interface LoginFlowsTable {
+  uid: string;
+  account_id: string | null;
+  passed: Generated<string[]>;
+  amr: Generated<string[]>;
+  csrf_token: string;
+  data: ColumnType<Record<string, unknown>, string | undefined, string>;
+  expires_at: Timestamp;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface AuthEventsTable {
+  id: Generated<string>;
+  at: Generated<Date>;
+  account_id: string | null;
+  event: string;
+  step: string | null;
+  result: string;
+  reason: string | null;
+  client_id: string | null;
+  flow_uid: string | null;
+  ip: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>;
+}
+
+export interface ServerSecretsTable {
+  name: string;
+  value: Json<unknown>;
+  created_at: Generated<Date>;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  clients: ClientsTable;
+  oidc_payloads: OidcPayloadsTable;
+  login_flows: LoginFlowsTable;
+  auth_events: AuthEventsTable;
+  server_secrets: ServerSecretsTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type ClientRow = Selectable<ClientsTable>;
+export type LoginFlowRow = Selectable<LoginFlowsTable>;
+export type AuthEventRow = Selectable<AuthEventsTable>;

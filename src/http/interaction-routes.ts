@@ -1,0 +1,172 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ACR_MFA, acrFor, markPassed, type LoginChain } from '../login/chain.ts';
+import { messageText, type MessageCode } from '../login/messages.ts';
+import type { AuditLog } from '../login/ports.ts';
+import type { LoginState, StepId } from '../login/types.ts';
+import { InteractionGone, type InteractionFacade, type InteractionInfo } from '../oidc/interaction.ts';
+import { addSeconds, type Clock } from '../shared/clock.ts';
+import { AppError } from '../shared/errors.ts';
+import { randomToken, type Random } from '../shared/random.ts';
+import { checkCsrf, formBody, formOf } from './forms.ts';
+import { redirect303, sendPage, type Views } from './views.ts';
+
+export interface FlowRecord {
+  uid: string;
+  accountId: string | null;
+  passed: string[];
+  amr: string[];
+  csrfToken: string;
+  data: Record<string, unknown>;
+}
+
+export interface FlowStore {
+  find(uid: string): Promise<FlowRecord | undefined>;
+  findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<FlowRecord>;
+  save(flow: FlowRecord): Promise<void>;
+  remove(uid: string): Promise<void>;
+}
+
+interface Deps {
+  interactions: InteractionFacade;
+  flows: FlowStore;
+  chain: LoginChain;
+  views: Views;
+  audit: AuditLog;
+  clock: Clock;
+  random: Random;
+  interactionTtlSeconds: number;
+}
+
+interface Flash {
+  code: MessageCode;
+  params?: Record<string, string | number>;
+}
+
+const UID = /^[A-Za-z0-9_-]{1,64}$/;
+
+function toState(flow: FlowRecord, info: InteractionInfo, ip: string): LoginState {
+  return {
+    uid: flow.uid,
+    clientId: info.clientId,
+    ip,
+    accountId: flow.accountId,
+    passed: flow.passed as StepId[],
+    amr: flow.amr,
+    data: flow.data,
+    policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
+  };
+}
+
+export function interactionRoutes(deps: Deps): Router {
+  const { interactions, flows, chain, views } = deps;
+  const router = new Router({ prefix: '/interaction/:uid' });
+
+  async function load(ctx: Context) {
+    const uid = ctx.params.uid ?? '';
+    if (!UID.test(uid)) throw new AppError(400, 'LOGIN_EXPIRED');
+    try {
+      return await interactions.details(ctx.req, ctx.res, uid);
+    } catch (err) {
+      if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
+      throw err;
+    }
+  }
+
+  async function existingFlow(ctx: Context, uid: string): Promise<FlowRecord> {
+    const flow = await flows.find(uid);
+    if (!flow) throw new AppError(400, 'LOGIN_EXPIRED');
+    checkCsrf(formOf(ctx), flow.csrfToken);
+    return flow;
+  }
+
+  async function complete(ctx: Context, state: LoginState): Promise<void> {
+    const amr = state.amr;
+    const returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
+    await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
+    await flows.remove(state.uid);
+    redirect303(ctx, returnTo);
+  }
+
+  const page = (info: InteractionInfo, flow: FlowRecord) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });
+
+  router.get('/', async (ctx) => {
+    const info = await load(ctx);
+    const flow = await flows.findOrCreate(info.uid, randomToken(deps.random), addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
+    if (info.prompt === 'consent') {
+      if (!info.consentRequired) return redirect303(ctx, await interactions.finishConsent(ctx.req, ctx.res, info.uid));
+      return sendPage(ctx, views, 'consent', { ...page(info, flow), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
+    }
+    const state = toState(flow, info, ctx.ip);
+    const step = await chain.next(state);
+    if (!step) return complete(ctx, state);
+    const flash = flow.data.flash as Flash | undefined;
+    if (flash) {
+      // A message is shown once: a reload shows the plain form.
+      const { flash: _, ...data } = flow.data;
+      await flows.save({ ...flow, data });
+    }
+    const view = await step.show(state);
+    sendPage(ctx, views, view.view, {
+      title: 'Sign in',
+      ...view.model,
+      ...page(info, flow),
+      step: step.id,
+      message: flash ? messageText(flash.code, flash.params) : undefined,
+    });
+  });
+
+  router.post('/', formBody(), async (ctx) => {
+    const info = await load(ctx);
+    const flow = await existingFlow(ctx, info.uid);
+    if (info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
+    const state = toState(flow, info, ctx.ip);
+    const step = await chain.next(state);
+    const form = formOf(ctx);
+    // A form from an earlier step (back button, second tab) must not act on the current one.
+    if (!step || form.step !== step.id) return redirect303(ctx, `/interaction/${info.uid}`);
+
+    const outcome = await step.submit(state, form);
+    switch (outcome.kind) {
+      case 'passed': {
+        const next = { ...markPassed(state, step.id, outcome.accountId, outcome.amr), data: { ...state.data, ...outcome.data } };
+        delete next.data.flash;
+        if (!(await chain.next(next))) return complete(ctx, next);
+        await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data });
+        return redirect303(ctx, `/interaction/${info.uid}`);
+      }
+      case 'retry':
+        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, flash: { code: outcome.message, params: outcome.params } } });
+        return redirect303(ctx, `/interaction/${info.uid}`);
+      case 'switch':
+        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, choice: outcome.to } });
+        return redirect303(ctx, `/interaction/${info.uid}`);
+      case 'failed': {
+        const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', messageText(outcome.message));
+        await flows.remove(info.uid);
+        return redirect303(ctx, returnTo);
+      }
+    }
+  });
+
+  router.post('/consent', formBody(), async (ctx) => {
+    const info = await load(ctx);
+    await existingFlow(ctx, info.uid);
+    if (info.prompt !== 'consent') return redirect303(ctx, `/interaction/${info.uid}`);
+    const returnTo = await interactions.finishConsent(ctx.req, ctx.res, info.uid);
+    await deps.audit.record({ event: 'consent.granted', result: 'success', accountId: info.sessionAccountId, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
+    await flows.remove(info.uid);
+    redirect303(ctx, returnTo);
+  });
+
+  router.post('/cancel', formBody(), async (ctx) => {
+    const info = await load(ctx);
+    const flow = await existingFlow(ctx, info.uid);
+    const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', 'The user cancelled the sign-in.');
+    await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow.accountId, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
+    await flows.remove(info.uid);
+    redirect303(ctx, returnTo);
+  });
+
+  return router;
+}

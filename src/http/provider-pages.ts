@@ -1,0 +1,25 @@
+import type { ProviderPages } from '../oidc/provider.ts';
+import type { Logger } from '../shared/log.ts';
+import { sendPage, type Views } from './views.ts';
+
+/** The pages the provider renders itself (its errors, logout), in Keystep's layout. */
+export function providerPages(views: Views, log: Logger): ProviderPages {
+  return {
+    async error(ctx, out, error) {
+      const status = ctx.status >= 400 ? ctx.status : 400;
+      if (status >= 500) log.error({ err: error }, 'provider error');
+      const description = out.error_description ?? 'The request could not be completed.';
+      sendPage(ctx, views, 'error', {
+        title: 'Sign-in request not accepted',
+        message: `${description} Go back to the app and try again.`,
+        code: out.error,
+      }, status);
+    },
+    async logout(ctx, form) {
+      sendPage(ctx, views, 'logout', { title: 'Sign out', form });
+    },
+    async logoutSuccess(ctx) {
+      sendPage(ctx, views, 'logout-success', { title: 'Signed out' });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { LoginState, LoginStep, StepId } from './types.ts';
+
+export const ACR_PASSWORD = 'urn:keystep:acr:pwd';
+export const ACR_MFA = 'urn:keystep:acr:mfa';
+export const acrValues = [ACR_PASSWORD, ACR_MFA] as const;
+
+/**
+ * An ordered list of steps, like the provider's prompts and checks: the next step is the first one
+ * that applies and has not passed. Adding a step is one file and one line in the list given here.
+ */
+export class LoginChain {
+  readonly steps: readonly LoginStep[];
+
+  constructor(steps: readonly LoginStep[]) {
+    this.steps = steps;
+  }
+
+  async next(state: LoginState): Promise<LoginStep | undefined> {
+    for (const step of this.steps) {
+      if (state.passed.includes(step.id)) continue;
+      if (await step.appliesTo(state)) return step;
+    }
+    return undefined;
+  }
+
+  find(id: string): LoginStep | undefined {
+    return this.steps.find((s) => s.id === id);
+  }
+}
+
+/** RFC 8176 values for what was proven, with `mfa` once two distinct factors passed. */
+export function amrFor(amr: readonly string[]): string[] {
+  const factors = new Set(amr.filter((v) => v !== 'mfa'));
+  const out = [...factors];
+  if (factors.size >= 2) out.push('mfa');
+  return out;
+}
+
+export function acrFor(amr: readonly string[]): string {
+  return amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD;
+}
+
+export function markPassed(state: LoginState, id: StepId, accountId: string, amr: readonly string[]): LoginState {
+  return {
+    ...state,
+    accountId,
+    passed: [...state.passed, id],
+    amr: amrFor([...state.amr, ...amr]),
+  };
+}

@@ -1,0 +1,44 @@
+import type { MessageCode } from './messages.ts';
+
+export type StepId = 'password' | 'phone-capture' | 'sms-otp' | 'backup-code';
+
+/** Everything a step may know about the login in progress. */
+export interface LoginState {
+  uid: string;
+  clientId: string;
+  ip: string | null;
+  accountId: string | null;
+  passed: StepId[];
+  amr: string[];
+  /** Per-step data kept between requests (never secrets in plain text). */
+  data: Record<string, unknown>;
+  /** What the request and the client ask of this login (acr_values, the client's MFA policy). */
+  policy: LoginPolicy;
+}
+
+export interface LoginPolicy {
+  /** The request named the MFA acr in acr_values (step-up). */
+  mfaRequested: boolean;
+  /** The client's own setting; null follows the global `smsOtp.mandatory`. */
+  clientMfa: 'required' | 'optional' | null;
+}
+
+export type Form = Record<string, string | undefined>;
+
+export interface StepView {
+  view: string;
+  model: Record<string, unknown>;
+}
+
+export type StepOutcome =
+  | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown> }
+  | { kind: 'retry'; message: MessageCode; params?: Record<string, string | number>; data?: Record<string, unknown> }
+  | { kind: 'switch'; to: StepId; data?: Record<string, unknown> }
+  | { kind: 'failed'; message: MessageCode };
+
+export interface LoginStep {
+  readonly id: StepId;
+  appliesTo(state: LoginState): boolean | Promise<boolean>;
+  show(state: LoginState): Promise<StepView>;
+  submit(state: LoginState, form: Form): Promise<StepOutcome>;
+}

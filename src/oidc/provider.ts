@@ -1,0 +1,134 @@
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/schema.ts';
+import { ACR_MFA, acrValues } from '../login/chain.ts';
+import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
+import type { ProviderKeys } from './keys.ts';
+
+export interface AccountClaimsSource {
+  /** The claims of an active account, or undefined when it is gone or disabled. */
+  claimsFor(accountId: string): Promise<Record<string, unknown> | undefined>;
+}
+
+/** HTML pages the provider shows itself; http/ renders them from the pug views. */
+export interface ProviderPages {
+  error(ctx: KoaContextWithOIDC, out: { error?: string; error_description?: string }, error: Error): Promise<void>;
+  logout(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  logoutSuccess(ctx: KoaContextWithOIDC): Promise<void>;
+}
+
+export interface ProviderDeps {
+  config: Config;
+  keys: ProviderKeys;
+  payloads: PayloadStore;
+  clients: ClientSource;
+  accounts: AccountClaimsSource;
+  pages: ProviderPages;
+  /** Whether this login needs the MFA level (acr_values, client policy), beyond what the session has. */
+  needsStepUp?(ctx: KoaContextWithOIDC): boolean;
+}
+
+export const CONSENT_PROPERTY = 'keystep_consent';
+export const MFA_PROPERTY = 'keystep_mfa';
+
+function requestsMfa(ctx: KoaContextWithOIDC): boolean {
+  const acr = ctx.oidc.params?.acr_values;
+  return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
+}
+
+function policy(needsStepUp: (ctx: KoaContextWithOIDC) => boolean) {
+  const { Check, base } = interactionPolicy;
+  const prompts = base();
+  // The provider does not enforce acr_values by itself: ask for a login again when the request
+  // wants the MFA level and the session has less.
+  prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', (ctx) =>
+    ctx.oidc.session?.acr !== ACR_MFA && (requestsMfa(ctx) || needsStepUp(ctx)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT));
+  return prompts;
+}
+
+function isFirstParty(ctx: KoaContextWithOIDC): boolean {
+  return ctx.oidc.client?.metadata()[CONSENT_PROPERTY] !== true;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, keys } = deps;
+  const configuration: Configuration = {
+    adapter: postgresAdapterFactory(deps.payloads, deps.clients),
+    jwks: keys.jwks as Configuration['jwks'],
+    cookies: {
+      keys: keys.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    async findAccount(_ctx, sub) {
+      const claims = await deps.accounts.claimsFor(sub);
+      if (!claims) return undefined;
+      return { accountId: sub, claims: async () => ({ ...claims, sub }) };
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'phone'],
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['preferred_username'],
+      phone: ['phone_number', 'phone_number_verified'],
+    },
+    acrValues: [...acrValues],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    extraClientMetadata: {
+      properties: [CONSENT_PROPERTY, MFA_PROPERTY],
+      validator(_ctx, key, value) {
+        if (key === CONSENT_PROPERTY && value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
+        if (key === MFA_PROPERTY && value !== undefined && value !== 'required' && value !== 'optional') throw new Error(`${key} must be required or optional`);
+      },
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => deps.pages.logout(ctx, form),
+        postLogoutSuccessSource: (ctx) => deps.pages.logoutSuccess(ctx),
+      },
+    },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: policy(deps.needsStepUp ?? (() => false)),
+    },
+    // First-party clients need no consent page: their grant covers whatever they ask for.
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client!.clientId);
+      const existing = grantId ? await ctx.oidc.provider.Grant.find(grantId) : undefined;
+      if (!isFirstParty(ctx) || !ctx.oidc.account) return existing;
+      const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.account!.accountId });
+      if (ctx.oidc.params?.scope) grant.addOIDCScope(String(ctx.oidc.params.scope));
+      const claims = [...(ctx.oidc.requestParamClaims ?? [])];
+      if (claims.length) grant.addOIDCClaims(claims);
+      await grant.save();
+      return grant;
+    },
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: config.tokens.accessTokenTtlSeconds,
+      AuthorizationCode: config.tokens.authorizationCodeTtlSeconds,
+      IdToken: config.tokens.idTokenTtlSeconds,
+      Interaction: config.session.interactionTtlSeconds,
+      Session: config.session.ttlSeconds,
+      Grant: Math.max(config.tokens.refreshTokenTtlSeconds, config.session.ttlSeconds),
+      // A rotated refresh token keeps the expiry of the first one: the lifetime is absolute.
+      RefreshToken: (ctx, token) => {
+        const rotated = ctx?.oidc.entities.RotatedRefreshToken;
+        return rotated && !token.isSenderConstrained() ? rotated.remainingTTL : config.tokens.refreshTokenTtlSeconds;
+      },
+    },
+    renderError: (ctx, out, error) => deps.pages.error(ctx, out, error),
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.trustProxy;
+  return provider;
+}

@@ -1,0 +1,107 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import type { AccountRow } from '../db/schema.ts';
+import type { Account } from '../login/ports.ts';
+
+export type { Account };
+
+function toAccount(row: AccountRow): Account {
+  return {
+    id: row.id,
+    username: row.username,
+    passwordHash: row.password_hash,
+    phone: row.phone,
+    phoneVerifiedAt: row.phone_verified_at,
+    smsOtpExempt: row.sms_otp_exempt,
+    disabled: row.disabled_at !== null,
+    failedPasswordCount: row.failed_password_count,
+    lastFailedPasswordAt: row.last_failed_password_at,
+    lockedUntil: row.locked_until,
+    createdAt: row.created_at,
+  };
+}
+
+export class UsernameTakenError extends Error {}
+
+export function accountRepository(db: Db) {
+  const byUsername = (username: string) => sql<boolean>`lower(username) = lower(${username})`;
+  return {
+    async findByUsername(username: string): Promise<Account | undefined> {
+      const row = await db.selectFrom('accounts').selectAll().where(byUsername(username)).executeTakeFirst();
+      return row && toAccount(row);
+    },
+
+    async findById(id: string): Promise<Account | undefined> {
+      if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+      const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toAccount(row);
+    },
+
+    async create(input: { username: string; passwordHash: string; phone?: string | null }): Promise<Account> {
+      const row = await db
+        .insertInto('accounts')
+        .values({ username: input.username, password_hash: input.passwordHash, phone: input.phone ?? null })
+        .onConflict((oc) => oc.expression(sql`lower(username)`).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw new UsernameTakenError(`the username ${input.username} is taken`);
+      return toAccount(row);
+    },
+
+    async list(): Promise<Account[]> {
+      const rows = await db.selectFrom('accounts').selectAll().orderBy('username').execute();
+      return rows.map(toAccount);
+    },
+
+    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ password_hash: passwordHash, updated_at: sql`now()` as never })
+        .where('id', '=', id).execute();
+    },
+
+    async setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ phone, phone_verified_at: verifiedAt, updated_at: sql`now()` as never })
+        .where('id', '=', id).execute();
+    },
+
+    async setDisabled(id: string, disabled: boolean): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ disabled_at: disabled ? sql`now()` as never : null, updated_at: sql`now()` as never })
+        .where('id', '=', id).execute();
+    },
+
+    async setSmsOtpExempt(id: string, exempt: boolean): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ sms_otp_exempt: exempt, updated_at: sql`now()` as never })
+        .where('id', '=', id).execute();
+    },
+
+    /**
+     * Counts one wrong password atomically (so parallel guesses each count) and sets the lock when the
+     * count reaches lockAfter. Returns the new count.
+     */
+    async recordPasswordFailure(id: string, at: Date, lockAfter: number, lockUntil: Date): Promise<number> {
+      const row = await db.updateTable('accounts')
+        .set({
+          failed_password_count: sql`failed_password_count + 1`,
+          last_failed_password_at: at,
+          locked_until: sql`case when failed_password_count + 1 >= ${lockAfter} then ${lockUntil}::timestamptz else locked_until end`,
+        })
+        .where('id', '=', id)
+        .returning('failed_password_count')
+        .executeTakeFirst();
+      return row?.failed_password_count ?? 0;
+    },
+
+    async clearPasswordFailures(id: string): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ failed_password_count: 0, last_failed_password_at: null, locked_until: null })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('failed_password_count', '>', 0), eb('locked_until', 'is not', null)]))
+        .execute();
+    },
+  };
+}
+
+export type AccountRepository = ReturnType<typeof accountRepository>;

@@ -1,0 +1,57 @@
+import type { Db } from '../db/connection.ts';
+import type { ClientRow } from '../db/schema.ts';
+
+export type MfaPolicy = 'required' | 'optional';
+
+export interface StoredClient {
+  clientId: string;
+  metadata: Record<string, unknown>;
+  consentRequired: boolean;
+  mfa: MfaPolicy | null;
+  createdAt: Date;
+}
+
+function toClient(row: ClientRow): StoredClient {
+  return {
+    clientId: row.client_id,
+    metadata: row.metadata,
+    consentRequired: row.consent_required,
+    mfa: row.mfa === 'required' || row.mfa === 'optional' ? row.mfa : null,
+    createdAt: row.created_at,
+  };
+}
+
+export class ClientExistsError extends Error {}
+
+export function clientRepository(db: Db) {
+  return {
+    async find(clientId: string): Promise<StoredClient | undefined> {
+      const row = await db.selectFrom('clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
+      return row && toClient(row);
+    },
+
+    async insert(client: Omit<StoredClient, 'createdAt'>): Promise<void> {
+      const result = await db.insertInto('clients')
+        .values({
+          client_id: client.clientId,
+          metadata: JSON.stringify(client.metadata),
+          consent_required: client.consentRequired,
+          mfa: client.mfa,
+        })
+        .onConflict((oc) => oc.column('client_id').doNothing())
+        .executeTakeFirst();
+      if (result.numInsertedOrUpdatedRows === 0n) throw new ClientExistsError(`client ${client.clientId} already exists`);
+    },
+
+    async list(): Promise<StoredClient[]> {
+      return (await db.selectFrom('clients').selectAll().orderBy('client_id').execute()).map(toClient);
+    },
+
+    async remove(clientId: string): Promise<boolean> {
+      const result = await db.deleteFrom('clients').where('client_id', '=', clientId).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+  };
+}
+
+export type ClientRepository = ReturnType<typeof clientRepository>;
