@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PasswordHasher } from '../../src/login/passwords.ts';
+import { createArgon2Hasher } from '../../src/login/passwords.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { alertText, formAction, hiddenValue } from '../support/browser.ts';
+import { callbackOf, pageOf, relyingParty, startLogin, submitPassword, type RelyingParty } from '../support/rp.ts';
+
+/** The real hasher, counting how many argon2 verifications each path performs. */
+function countingHasher(): PasswordHasher & { verifications: number } {
+  const real = createArgon2Hasher();
+  const counter = {
+    verifications: 0,
+    hash: real.hash,
+    verify: async (h: string, p: string) => { counter.verifications++; return real.verify(h, p); },
+    verifyDummy: async (p: string) => { counter.verifications++; return real.verifyDummy(p); },
+  };
+  return counter;
+}
+
+describe('login pages under bad input', () => {
+  let t: TestApp;
+  let rp: RelyingParty;
+  const hasher = countingHasher();
+
+  beforeAll(async () => {
+    t = await startTestApp({ hasher, overrides: { password: { throttleAfter: 100, lockAfter: 3, lockSeconds: 600 } } });
+    await t.addUser('bob', 'bobs-long-password');
+    await t.addUser('carol', 'carols-long-password');
+    rp = await relyingParty(t, await t.addClient('web-app'));
+  });
+  afterAll(() => t.close());
+
+  async function loginPage() {
+    const attempt = await startLogin(rp);
+    return { attempt, page: pageOf(attempt.visit) };
+  }
+
+  it('gives the same page and the same hashing work for an unknown user and a wrong password', async () => {
+    const { attempt, page } = await loginPage();
+    const before = hasher.verifications;
+    const wrong = pageOf(await submitPassword(attempt.browser, page, 'bob', 'not-the-password'));
+    const afterWrong = hasher.verifications;
+    const unknown = pageOf(await submitPassword(attempt.browser, wrong, 'nobody-here', 'not-the-password'));
+    expect(afterWrong - before).toBe(1);
+    expect(hasher.verifications - afterWrong).toBe(1);
+    expect(wrong.status).toBe(200);
+    expect(unknown.status).toBe(wrong.status);
+    expect(alertText(wrong.html)).toBe('The username or password is incorrect.');
+    expect(alertText(unknown.html)).toBe(alertText(wrong.html));
+    // The message is shown once; a reload shows the plain form.
+    const reload = pageOf(await attempt.browser.visit(unknown.url));
+    expect(alertText(reload.html)).toBeUndefined();
+    await t.database.db.updateTable('accounts').set({ failed_password_count: 0 }).execute();
+  });
+
+  it('asks for both fields when one is missing', async () => {
+    const { attempt, page } = await loginPage();
+    const result = pageOf(await submitPassword(attempt.browser, page, 'bob', ''));
+    expect(alertText(result.html)).toBe('Enter your username and password.');
+  });
+
+  it('locks an account after repeated wrong passwords, says so, and unlocks', async () => {
+    const { attempt, page } = await loginPage();
+    let current = page;
+    for (let i = 0; i < 2; i++) current = pageOf(await submitPassword(attempt.browser, current, 'carol', `wrong-password-${i}`));
+    const locked = pageOf(await submitPassword(attempt.browser, current, 'carol', 'wrong-password-2'));
+    expect(alertText(locked.html)).toMatch(/locked/);
+    // Even the right password is refused while locked, without a hash being computed.
+    const before = hasher.verifications;
+    const stillLocked = pageOf(await submitPassword(attempt.browser, locked, 'carol', 'carols-long-password'));
+    expect(alertText(stillLocked.html)).toMatch(/locked/);
+    expect(hasher.verifications).toBe(before);
+    const events = await t.database.db.selectFrom('auth_events').select(['event', 'reason']).where('event', '=', 'account.locked').execute();
+    expect(events).toHaveLength(1);
+
+    await t.database.db.updateTable('accounts').set({ failed_password_count: 0, locked_until: null }).execute();
+    const ok = await submitPassword(attempt.browser, stillLocked, 'carol', 'carols-long-password');
+    expect(callbackOf(ok)).toContain('code=');
+  });
+
+  it('ends the login with access_denied when the user cancels', async () => {
+    const { attempt, page } = await loginPage();
+    const result = await attempt.browser.submit(new URL(formAction(page.html, 1), page.url).toString(), { _csrf: hiddenValue(page.html, '_csrf') });
+    const callback = new URL(callbackOf(result));
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('state')).toBe(attempt.state);
+  });
+
+  it('refuses a POST without or with a wrong CSRF token (403)', async () => {
+    const { attempt, page } = await loginPage();
+    const action = new URL(formAction(page.html), page.url).toString();
+    for (const csrf of [undefined, 'wrong-token']) {
+      const form: Record<string, string> = { step: 'password', username: 'bob', password: 'bobs-long-password' };
+      if (csrf) form._csrf = csrf;
+      const result = await attempt.browser.submit(action, form);
+      expect(result.postStatus).toBe(403);
+      expect(alertText(result.page!.html)).toMatch(/expired/);
+    }
+  });
+
+  it('shows a friendly page for an unknown, tampered or cookie-less interaction', async () => {
+    const { attempt, page } = await loginPage();
+    const unknown = pageOf(await attempt.browser.visit(`${t.issuer}/interaction/not-a-real-uid`));
+    expect(unknown.status).toBe(400);
+    expect(alertText(unknown.html)).toMatch(/start again/);
+    const fresh = await startLogin(rp); // a browser with no cookies
+    const noCookie = await fresh.browser.request(page.url);
+    expect(noCookie.status).toBe(400);
+    const badUid = pageOf(await attempt.browser.visit(`${t.issuer}/interaction/${'%00'.repeat(3)}`));
+    expect(badUid.status).toBe(400);
+  });
+
+  it('refuses an expired interaction with the start-again page', async () => {
+    const { attempt, page } = await loginPage();
+    await t.database.db.updateTable('oidc_payloads').set({ expires_at: new Date(Date.now() - 1000) }).where('model', '=', 'Interaction').execute();
+    const result = await submitPassword(attempt.browser, page, 'bob', 'bobs-long-password');
+    expect(result.postStatus).toBe(400);
+    expect(alertText(result.page!.html)).toMatch(/start again/);
+  });
+
+  it('answers bad bodies with a 4xx page, never a 500', async () => {
+    const { attempt, page } = await loginPage();
+    const action = new URL(formAction(page.html), page.url).toString();
+    const csrf = hiddenValue(page.html, '_csrf');
+    const post = (body: string | Buffer, contentType?: string) => attempt.browser.request(action, { method: 'POST', body, contentType });
+
+    const huge = await post(`_csrf=${csrf}&step=password&username=bob&password=${'x'.repeat(100_000)}`, 'application/x-www-form-urlencoded');
+    expect(huge.status).toBe(413);
+    const nul = await post(`_csrf=${csrf}&step=password&username=bo%00b&password=x`, 'application/x-www-form-urlencoded');
+    expect(nul.status).toBe(400);
+    expect(await nul.text()).toMatch(/could not be read/);
+    const json = await post(JSON.stringify({ _csrf: csrf, username: 'bob' }), 'application/json');
+    expect(json.status).toBe(415);
+    const none = await post('');
+    expect(none.status).toBe(415);
+    const nested = await post(`_csrf=${csrf}&step=password&username[a]=b&password=x`, 'application/x-www-form-urlencoded');
+    expect(nested.status).toBe(400);
+    const repeated = await post(`_csrf=${csrf}&step=password&username=a&username=b&password=x`, 'application/x-www-form-urlencoded');
+    expect(repeated.status).toBe(400);
+    const badUtf8 = await post(Buffer.concat([Buffer.from(`_csrf=${csrf}&step=password&username=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=x')]), 'application/x-www-form-urlencoded');
+    expect(badUtf8.status).toBeLessThan(500);
+    const missing = await post(`_csrf=${csrf}&step=password`, 'application/x-www-form-urlencoded');
+    expect(missing.status).toBe(303);
+    const after = pageOf(await attempt.browser.visit(missing.headers.get('location')!.startsWith('http') ? missing.headers.get('location')! : new URL(missing.headers.get('location')!, t.issuer).toString()));
+    expect(alertText(after.html)).toBe('Enter your username and password.');
+  });
+
+  it('survives NUL bytes in authorization parameters', async () => {
+    const attempt = await startLogin(rp, { nonce: 'a\u0000b', login_hint: 'x\u0000y' });
+    expect(attempt.visit.page?.status ?? 303).toBeLessThan(500);
+  });
+
+  it('answers unknown paths with a 404 page', async () => {
+    const res = await fetch(`${t.issuer}/no/such/page`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain('There is nothing at this address.');
+  });
+
+  it('never logged a password', () => {
+    const all = t.logLines.join('\n');
+    for (const secret of ['bobs-long-password', 'carols-long-password', 'not-the-password']) expect(all).not.toContain(secret);
+  });
+});

@@ -1,0 +1,80 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { createApp, type KeystepApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config } from '../../src/config/schema.ts';
+import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { clientRepository } from '../../src/repositories/clients.ts';
+import type { Clock } from '../../src/shared/clock.ts';
+import { createLogger } from '../../src/shared/log.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export interface TestApp {
+  issuer: string;
+  config: Config;
+  database: TestDatabase;
+  app: KeystepApp;
+  logLines: string[];
+  hasher: PasswordHasher;
+  addUser(username: string, password: string, phone?: string | null): Promise<string>;
+  addClient(clientId: string, options?: { secret?: string; consent?: boolean; redirectUris?: string[]; publicClient?: boolean }): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
+  close(): Promise<void>;
+}
+
+export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
+export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
+
+/** A real Keystep on a loopback port, against its own fresh database. */
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; database?: TestDatabase; hasher?: PasswordHasher } = {}): Promise<TestApp> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const database = options.database ?? (await createTestDatabase());
+  const config = loadConfig({}, { env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...options.overrides });
+  const logLines: string[] = [];
+  const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
+  const hasher = options.hasher ?? createArgon2Hasher();
+  const app = await createApp({ config, db: database.db, log, clock: options.clock, hasher });
+  server.on('request', app.provider.callback());
+
+  return {
+    issuer,
+    config,
+    database,
+    app,
+    logLines,
+    hasher,
+    async addUser(username, password, phone = null) {
+      const accounts = accountRepository(database.db);
+      const account = await accounts.create({ username, passwordHash: await hasher.hash(password), phone });
+      if (phone) await accounts.setPhone(account.id, phone, new Date());
+      return account.id;
+    },
+    async addClient(clientId, clientOptions = {}) {
+      const redirectUris = clientOptions.redirectUris ?? [REDIRECT_URI];
+      const secret = clientOptions.publicClient ? undefined : clientOptions.secret ?? `${clientId}-secret-0123456789abcdef`;
+      await clientRepository(database.db).insert({
+        clientId,
+        metadata: {
+          redirect_uris: redirectUris,
+          post_logout_redirect_uris: [POST_LOGOUT_URI],
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',
+          ...(secret ? { client_secret: secret } : {}),
+        },
+        consentRequired: clientOptions.consent === true,
+        mfa: null,
+      });
+      return { clientId, clientSecret: secret, redirectUri: redirectUris[0]! };
+    },
+    async close() {
+      await app.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (!options.database) await database.drop();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { CookieJar } from 'tough-cookie';
+
+export interface Page {
+  url: string;
+  status: number;
+  html: string;
+  headers: Headers;
+}
+
+export type Visit = { page: Page; callback?: undefined } | { callback: string; page?: undefined };
+
+/** Just enough of a browser: a cookie jar that honours paths, manual redirects, urlencoded forms. */
+export class Browser {
+  readonly jar = new CookieJar();
+  readonly stopAt: string;
+
+  constructor(stopAt: string) {
+    this.stopAt = stopAt;
+  }
+
+  async request(url: string, init: { method?: string; body?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.cookie = cookie;
+    if (init.contentType) headers['content-type'] = init.contentType;
+    const response = await fetch(url, { method: init.method ?? 'GET', body: init.body, headers, redirect: 'manual' });
+    for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
+    return response;
+  }
+
+  /** GETs url and follows redirects until a page, or until the relying party's callback. */
+  async visit(url: string): Promise<Visit> {
+    let current = url;
+    for (let hops = 0; hops < 10; hops++) {
+      if (current.startsWith(this.stopAt)) return { callback: current };
+      const response = await this.request(current);
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        current = new URL(location, current).toString();
+        continue;
+      }
+      return { page: { url: current, status: response.status, html: await response.text(), headers: response.headers } };
+    }
+    throw new Error('too many redirects');
+  }
+
+  /** POSTs a form and follows the 303 like a browser does. */
+  async submit(url: string, form: Record<string, string>): Promise<Visit & { postStatus: number }> {
+    const response = await this.request(url, { method: 'POST', body: new URLSearchParams(form).toString(), contentType: 'application/x-www-form-urlencoded' });
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      return { ...(await this.visit(new URL(location, url).toString())), postStatus: response.status };
+    }
+    return { page: { url, status: response.status, html: await response.text(), headers: response.headers }, postStatus: response.status };
+  }
+}
+
+export function hiddenValue(html: string, name: string): string {
+  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html) ?? new RegExp(`value="([^"]*)" name="${name}"`).exec(html);
+  if (!match) throw new Error(`no field ${name} in page`);
+  return match[1]!.replace(/&amp;/g, '&');
+}
+
+export function formAction(html: string, index = 0): string {
+  const actions = [...html.matchAll(/<form[^>]*action="([^"]+)"/g)].map((m) => m[1]!);
+  const action = actions[index];
+  if (!action) throw new Error('no form in page');
+  return action;
+}
+
+/** The text of the alert message on a page, if any. */
+export function alertText(html: string): string | undefined {
+  const match = /role="alert"[^>]*>([^<]*)</.exec(html);
+  return match?.[1]?.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+}

@@ -1,0 +1,29 @@
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A Postgres server URL whose user may create databases; each test file makes its own. */
+    postgresUrl: string;
+  }
+}
+
+/** One real Postgres for the whole run: TEST_DATABASE_URL, or an embedded server of its own. */
+export default async function setup(project: TestProject) {
+  if (process.env.TEST_DATABASE_URL) {
+    project.provide('postgresUrl', process.env.TEST_DATABASE_URL);
+    return;
+  }
+  const dataDir = resolve('.data/test');
+  // A fresh cluster each run: no state leaks between runs.
+  rmSync(dataDir, { recursive: true, force: true });
+  const port = 55000 + Math.floor(Math.random() * 5000);
+  const server = await openEmbeddedPostgres(dataDir, port, 'postgres');
+  project.provide('postgresUrl', server.url);
+  return async () => {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

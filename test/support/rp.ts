@@ -1,0 +1,80 @@
+import * as oidc from 'openid-client';
+import { Browser, formAction, hiddenValue, type Page, type Visit } from './browser.ts';
+import type { TestApp } from './app.ts';
+
+export interface RelyingParty {
+  config: oidc.Configuration;
+  redirectUri: string;
+}
+
+/** openid-client, as any app would use it, pointed at the test Keystep. */
+export async function relyingParty(app: TestApp, client: { clientId: string; clientSecret?: string; redirectUri: string }): Promise<RelyingParty> {
+  const config = await oidc.discovery(
+    new URL(app.issuer),
+    client.clientId,
+    client.clientSecret,
+    client.clientSecret ? oidc.ClientSecretBasic(client.clientSecret) : oidc.None(),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+  return { config, redirectUri: client.redirectUri };
+}
+
+export interface LoginAttempt {
+  browser: Browser;
+  verifier: string;
+  nonce: string;
+  state: string;
+  visit: Visit;
+}
+
+export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri)): Promise<LoginAttempt> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const nonce = oidc.randomNonce();
+  const state = oidc.randomState();
+  const url = oidc.buildAuthorizationUrl(rp.config, {
+    redirect_uri: rp.redirectUri,
+    scope: 'openid profile',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    nonce,
+    state,
+    ...params,
+  });
+  return { browser, verifier, nonce, state, visit: await browser.visit(url.toString()) };
+}
+
+export function pageOf(visit: Visit): Page {
+  if (!visit.page) throw new Error(`expected a page, got a redirect to ${visit.callback}`);
+  return visit.page;
+}
+
+export function callbackOf(visit: Visit): string {
+  if (!visit.callback) throw new Error(`expected the callback, got a page (${visit.page.status}): ${visit.page.html.slice(0, 500)}`);
+  return visit.callback;
+}
+
+export async function submitPassword(browser: Browser, page: Page, username: string, password: string): Promise<Visit & { postStatus: number }> {
+  return browser.submit(new URL(formAction(page.html), page.url).toString(), {
+    _csrf: hiddenValue(page.html, '_csrf'),
+    step: 'password',
+    username,
+    password,
+  });
+}
+
+export async function exchange(rp: RelyingParty, attempt: LoginAttempt, callback: string) {
+  return oidc.authorizationCodeGrant(rp.config, new URL(callback), {
+    pkceCodeVerifier: attempt.verifier,
+    expectedNonce: attempt.nonce,
+    expectedState: attempt.state,
+    idTokenExpected: true,
+  });
+}
+
+/** A whole password login from authorization request to tokens. */
+export async function passwordLogin(rp: RelyingParty, username: string, password: string, params: Record<string, string> = {}) {
+  const attempt = await startLogin(rp, params);
+  const result = await submitPassword(attempt.browser, pageOf(attempt.visit), username, password);
+  const tokens = await exchange(rp, attempt, callbackOf(result));
+  return { attempt, tokens };
+}
