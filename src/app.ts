@@ -1,6 +1,5 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
-import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { errorPages } from './http/error-pages.ts';
@@ -36,7 +35,8 @@ export interface AppOptions {
 }
 
 export interface KeystepApp {
-  provider: Provider;
+  /** The request handler, for a server the caller made (tests bind a port before the issuer is known). */
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
   listen(port: number, host?: string): Promise<Server>;
   sweep(): Promise<void>;
   close(): Promise<void>;
@@ -113,7 +113,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   }
 
   return {
-    provider,
+    callback: () => provider.callback(),
     sweep,
     listen(port, host) {
       return new Promise((resolve, reject) => {

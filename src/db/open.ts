@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.ts';
 import { createDb, type Db } from './connection.ts';
 import { openEmbeddedPostgres } from './embedded.ts';
 
@@ -10,7 +9,13 @@ export interface OpenDatabase {
 }
 
 /** The configured database, or the embedded one when no DATABASE_URL is set. */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'dataDir' | 'embeddedPostgresPort'>, maxConnections?: number): Promise<OpenDatabase> {
+export interface DatabaseSettings {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  embeddedPostgresPort: number;
+}
+
+export async function openDatabase(config: DatabaseSettings, maxConnections?: number): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     const db = createDb(config.databaseUrl, maxConnections);
     return { db, url: config.databaseUrl, embedded: false, close: () => db.destroy() };

@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ACR_MFA, acrFor, markPassed, type LoginChain } from '../login/chain.ts';
+import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
 import { messageText, type MessageCode } from '../login/messages.ts';
 import type { AuditLog } from '../login/ports.ts';
 import type { LoginState, StepId } from '../login/types.ts';
 import { InteractionGone, type InteractionFacade, type InteractionInfo } from '../oidc/interaction.ts';
+import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { randomToken, type Random } from '../shared/random.ts';

@@ -1,8 +1,5 @@
+import { ACR_MFA, ACR_PASSWORD } from '../shared/acr.ts';
 import type { LoginState, LoginStep, StepId } from './types.ts';
-
-export const ACR_PASSWORD = 'urn:keystep:acr:pwd';
-export const ACR_MFA = 'urn:keystep:acr:mfa';
-export const acrValues = [ACR_PASSWORD, ACR_MFA] as const;
 
 /**
  * An ordered list of steps, like the provider's prompts and checks: the next step is the first one

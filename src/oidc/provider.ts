@@ -1,6 +1,6 @@
 import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
-import { ACR_MFA, acrValues } from '../login/chain.ts';
+import { ACR_MFA, acrValues } from '../shared/acr.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import type { ProviderKeys } from './keys.ts';
 

@@ -122,7 +122,7 @@ describe('login pages under bad input', () => {
     const { attempt, page } = await loginPage();
     const action = new URL(formAction(page.html), page.url).toString();
     const csrf = hiddenValue(page.html, '_csrf');
-    const post = (body: string | Buffer, contentType?: string) => attempt.browser.request(action, { method: 'POST', body, contentType });
+    const post = (body: string | Uint8Array<ArrayBuffer>, contentType?: string) => attempt.browser.request(action, { method: 'POST', body, contentType });
 
     const huge = await post(`_csrf=${csrf}&step=password&username=bob&password=${'x'.repeat(100_000)}`, 'application/x-www-form-urlencoded');
     expect(huge.status).toBe(413);
@@ -137,7 +137,7 @@ describe('login pages under bad input', () => {
     expect(nested.status).toBe(400);
     const repeated = await post(`_csrf=${csrf}&step=password&username=a&username=b&password=x`, 'application/x-www-form-urlencoded');
     expect(repeated.status).toBe(400);
-    const badUtf8 = await post(Buffer.concat([Buffer.from(`_csrf=${csrf}&step=password&username=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=x')]), 'application/x-www-form-urlencoded');
+    const badUtf8 = await post(new Uint8Array(Buffer.concat([Buffer.from(`_csrf=${csrf}&step=password&username=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=x')])), 'application/x-www-form-urlencoded');
     expect(badUtf8.status).toBeLessThan(500);
     const missing = await post(`_csrf=${csrf}&step=password`, 'application/x-www-form-urlencoded');
     expect(missing.status).toBe(303);

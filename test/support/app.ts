@@ -37,7 +37,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
   const hasher = options.hasher ?? createArgon2Hasher();
   const app = await createApp({ config, db: database.db, log, clock: options.clock, hasher });
-  server.on('request', app.provider.callback());
+  server.on('request', app.callback());
 
   return {
     issuer,

@@ -18,7 +18,7 @@ export class Browser {
     this.stopAt = stopAt;
   }
 
-  async request(url: string, init: { method?: string; body?: string | Buffer; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+  async request(url: string, init: { method?: string; body?: string | Uint8Array<ArrayBuffer>; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
     const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
     const cookie = await this.jar.getCookieString(url);
     if (cookie) headers.cookie = cookie;

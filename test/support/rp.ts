@@ -49,7 +49,7 @@ export function pageOf(visit: Visit): Page {
 }
 
 export function callbackOf(visit: Visit): string {
-  if (!visit.callback) throw new Error(`expected the callback, got a page (${visit.page.status}): ${visit.page.html.slice(0, 500)}`);
+  if (visit.callback === undefined) throw new Error(`expected the callback, got a page (${visit.page.status}): ${visit.page.html.slice(0, 500)}`);
   return visit.callback;
 }
 

@@ -1,0 +1,85 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { withConfigTable } from '../../src/config/docs.ts';
+import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { settings } from '../../src/config/settings.ts';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has honest defaults', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.demo).toBe(true);
+    expect(config.password).toMatchObject({ minLength: 8, lockAfter: 10 });
+    expect(config.session.ttlSeconds).toBe(86400);
+  });
+
+  it('reads the environment, typed, for every key', () => {
+    const config = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://x@db/k', KEYSTEP_ISSUER: 'https://id.example.com/', KEYSTEP_AUTO_MIGRATE: 'true', KEYSTEP_PASSWORD_LOCK_AFTER: '5', KEYSTEP_KEYS_COOKIE_KEYS: 'a'.repeat(32) + ',' + 'b'.repeat(32) });
+    expect(config).toMatchObject({ port: 8080, databaseUrl: 'postgres://x@db/k', issuer: 'https://id.example.com', autoMigrate: true });
+    expect(config.password.lockAfter).toBe(5);
+    expect(config.keys.cookieKeys).toEqual(['a'.repeat(32), 'b'.repeat(32)]);
+    expect(new Set(settings.map((s) => s.env)).size).toBe(settings.length);
+  });
+
+  it('reads a YAML or JSON file named by KEYSTEP_CONFIG, with the environment winning', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keystep-config-'));
+    const file = path.join(dir, 'keystep.yaml');
+    writeFileSync(file, 'port: 4000\npassword:\n  minLength: 12\nserviceName: Acme ID\n');
+    const config = loadConfig({ KEYSTEP_CONFIG: file, PORT: '5000' });
+    expect(config.port).toBe(5000);
+    expect(config.password.minLength).toBe(12);
+    expect(config.serviceName).toBe('Acme ID');
+    const json = path.join(dir, 'keystep.json');
+    writeFileSync(json, JSON.stringify({ port: 4001 }));
+    expect(loadConfig({ KEYSTEP_CONFIG: json }).port).toBe(4001);
+  });
+
+  it('lists every problem at once, naming the key and its variable', () => {
+    const problems = problemsOf(() => loadConfig({ PORT: 'eighty', KEYSTEP_PASSWORD_MIN_LENGTH: '4', KEYSTEP_AUTO_MIGRATE: 'maybe', KEYSTEP_SESSION_TTL_SECONDS: '999999' }));
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/port \(PORT\)/);
+    expect(problems.join('\n')).toMatch(/password.minLength \(KEYSTEP_PASSWORD_MIN_LENGTH\)/);
+    expect(problems.join('\n')).toMatch(/session.ttlSeconds/);
+  });
+
+  it('refuses unknown keys in the file and unreadable files', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keystep-config-'));
+    const file = path.join(dir, 'bad.yaml');
+    writeFileSync(file, 'prot: 1\npassword:\n  minLenght: 9\n');
+    expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: file }))).toEqual(['prot: unknown setting', 'password.minLenght: unknown setting']);
+    expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: path.join(dir, 'missing.yaml') }))[0]).toMatch(/cannot read/);
+    writeFileSync(file, 'a: [');
+    expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: file }))[0]).toMatch(/not valid YAML/);
+  });
+
+  it('refuses development defaults in production', () => {
+    const problems = problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_DEMO: 'true' }));
+    expect(problems).toEqual([
+      'demo (KEYSTEP_DEMO): demo data is refused in production',
+      'issuer (KEYSTEP_ISSUER): must be set in production',
+    ]);
+    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'http://id.example.com' }))).toEqual(['issuer (KEYSTEP_ISSUER): must use https in production']);
+    const prod = loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com' });
+    expect(prod.demo).toBe(false);
+  });
+
+  it('is documented in full in the README table', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    expect(withConfigTable(readme)).toBe(readme);
+    for (const setting of settings) expect(readme).toContain(`\`${setting.env}\``);
+  });
+});

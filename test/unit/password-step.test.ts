@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import type { PasswordHasher } from '../../src/login/passwords.ts';
+import type { Account, AccountStore, AuditEvent } from '../../src/login/ports.ts';
+import { createPasswordStep, throttleWait } from '../../src/login/steps/password.ts';
+import type { LoginState } from '../../src/login/types.ts';
+
+const policy = { throttleAfter: 3, maxDelaySeconds: 60, lockAfter: 6, lockSeconds: 900, maxLength: 64 };
+
+function setup() {
+  let now = new Date('2026-01-01T00:00:00Z');
+  const account: Account = {
+    id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
+    smsOtpExempt: false, disabled: false, failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null, createdAt: now,
+  };
+  const accounts: AccountStore = {
+    findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
+    findById: async () => ({ ...account }),
+    async recordPasswordFailure(_id, at, lockAfter, lockUntil) {
+      account.failedPasswordCount++;
+      account.lastFailedPasswordAt = at;
+      if (account.failedPasswordCount >= lockAfter) account.lockedUntil = lockUntil;
+      return account.failedPasswordCount;
+    },
+    async clearPasswordFailures() {
+      Object.assign(account, { failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null });
+    },
+  };
+  const calls = { verify: 0, dummy: 0 };
+  const hasher: PasswordHasher = {
+    hash: async (p) => `hash:${p}`,
+    verify: async (h, p) => { calls.verify++; return h === `hash:${p}`; },
+    verifyDummy: async () => { calls.dummy++; },
+  };
+  const events: AuditEvent[] = [];
+  const step = createPasswordStep({ accounts, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
+  const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
+  return { step, state, account, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
+}
+
+describe('the password step', () => {
+  it('passes with the right password and proves pwd', async () => {
+    const { step, state, account, events } = setup();
+    const outcome = await step.submit(state, { username: 'Dana', password: 'right-password' });
+    expect(outcome).toEqual({ kind: 'passed', accountId: account.id, amr: ['pwd'] });
+    expect(events.at(-1)).toMatchObject({ event: 'login.password', result: 'success', accountId: account.id });
+  });
+
+  it('spends one verification for an unknown user, as for a known one', async () => {
+    const { step, state, calls, events } = setup();
+    const outcome = await step.submit(state, { username: 'nobody', password: 'whatever-password' });
+    expect(outcome).toMatchObject({ kind: 'retry', message: 'CREDENTIALS_INCORRECT' });
+    expect(calls).toEqual({ verify: 0, dummy: 1 });
+    expect(events.at(-1)).toMatchObject({ result: 'failure', reason: 'unknown_user', accountId: null });
+    expect(JSON.stringify(events)).not.toContain('whatever-password');
+  });
+
+  it('throttles with a doubling wait after throttleAfter failures, refusing before hashing', async () => {
+    const { step, state, calls, advance } = setup();
+    for (let i = 0; i < 3; i++) await step.submit(state, { username: 'dana', password: 'wrong' });
+    expect(calls.verify).toBe(3);
+    const throttled = await step.submit(state, { username: 'dana', password: 'right-password' });
+    expect(throttled).toMatchObject({ kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: 1 } });
+    expect(calls.verify).toBe(3);
+    advance(1);
+    await step.submit(state, { username: 'dana', password: 'wrong' });
+    expect(await step.submit(state, { username: 'dana', password: 'wrong' })).toMatchObject({ message: 'PASSWORD_THROTTLED', params: { seconds: 2 } });
+    advance(2);
+    expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ kind: 'passed' });
+  });
+
+  it('locks after lockAfter failures, and the lock ends by itself', async () => {
+    const { step, state, account, advance, events } = setup();
+    let last;
+    for (let i = 0; i < 6; i++) {
+      advance(120);
+      last = await step.submit(state, { username: 'dana', password: 'wrong' });
+    }
+    expect(last).toMatchObject({ kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: 15 } });
+    expect(events.filter((e) => e.event === 'account.locked')).toHaveLength(1);
+    advance(60);
+    expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ message: 'ACCOUNT_LOCKED', params: { minutes: 14 } });
+    advance(900);
+    expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ kind: 'passed' });
+    expect(account.failedPasswordCount).toBe(0);
+  });
+
+  it('refuses a disabled account only after the right password', async () => {
+    const { step, state, account } = setup();
+    account.disabled = true;
+    expect(await step.submit(state, { username: 'dana', password: 'wrong' })).toMatchObject({ message: 'CREDENTIALS_INCORRECT' });
+    expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ message: 'ACCOUNT_DISABLED' });
+  });
+
+  it('does not hash absurdly long input against the account', async () => {
+    const { step, state, calls } = setup();
+    expect(await step.submit(state, { username: 'dana', password: 'x'.repeat(10_000) })).toMatchObject({ message: 'CREDENTIALS_INCORRECT' });
+    expect(calls).toEqual({ verify: 0, dummy: 1 });
+  });
+
+  it('computes the throttle wait', () => {
+    const at = new Date('2026-01-01T00:00:00Z');
+    expect(throttleWait(2, at, at, policy)).toBe(0);
+    expect(throttleWait(3, at, at, policy)).toBe(1);
+    expect(throttleWait(5, at, at, policy)).toBe(4);
+    expect(throttleWait(20, at, at, policy)).toBe(60);
+    expect(throttleWait(5, at, new Date(at.getTime() + 4000), policy)).toBe(0);
+  });
+});
