@@ -9,6 +9,8 @@ import { providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticRoutes } from './http/static-routes.ts';
 import { createViews } from './http/views.ts';
+import { demoRoutes } from './http/demo-routes.ts';
+import { DEMO_CLIENT_ID } from './demo-data.ts';
 import { LoginChain } from './login/chain.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { createPasswordStep } from './login/steps/password.ts';
@@ -89,13 +91,17 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
   ];
 
-  provider.use(securityHeaders());
-  provider.use(errorPages(views, log));
-  for (const router of [
+  const routers = [
     staticRoutes(),
     healthRoutes(readiness),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
-  ]) {
+  ];
+  // The demo relying party exists only for trying Keystep out; production refuses demo mode.
+  if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
+
+  provider.use(securityHeaders());
+  provider.use(errorPages(views, log));
+  for (const router of routers) {
     provider.use(router.routes());
     provider.use(router.allowedMethods());
   }

@@ -4,7 +4,6 @@ import { ConfigError } from '../config/load.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { CliError } from './context.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
-import { serve } from './serve.ts';
 import { registerUserCommands } from './user-commands.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -15,7 +14,8 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .version(version)
     .exitOverride();
-  program.command('serve').description('run the server (the default command)').action(serve);
+  // Loaded on demand: the other commands need neither the provider nor the web stack.
+  program.command('serve').description('run the server (the default command)').action(async () => (await import('./serve.ts')).serve());
   registerMigrateCommands(program);
   registerUserCommands(program);
   registerClientCommands(program);

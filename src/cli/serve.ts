@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { openDatabase } from '../db/open.ts';
 import { createLogger } from '../shared/log.ts';
 import { ensureMigrated } from './context.ts';
-import { DEMO_PASSWORD, DEMO_USERNAME, ensureDemoData } from './demo-data.ts';
+import { DEMO_PASSWORD, DEMO_USERNAME, ensureDemoData } from '../demo-data.ts';
 
 export async function serve(): Promise<void> {
   const config = loadConfig();
@@ -15,11 +15,11 @@ export async function serve(): Promise<void> {
     if (config.demo) await ensureDemoData(database.db, config);
     const app = await createApp({ config, db: database.db, log });
     await app.listen(config.port, config.host);
-    log.info({ issuer: config.issuer, port: config.port, embeddedDatabase: database.embedded, env: config.env }, 'Keystep is listening');
     if (config.demo) {
       process.stderr.write(`\nKeystep is running at ${config.issuer}\n` +
         `Try a login: open ${config.issuer}/demo and sign in as "${DEMO_USERNAME}" with password "${DEMO_PASSWORD}".\n\n`);
     }
+    log.info({ issuer: config.issuer, port: config.port, embeddedDatabase: database.embedded, env: config.env }, 'Keystep is listening');
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;

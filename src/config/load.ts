@@ -78,12 +78,13 @@ function label(path: PropertyKey[]): string {
   return setting ? `${key} (${setting.env})` : key || '(root)';
 }
 
-function productionProblems(config: Config, explicitIssuer: boolean): string[] {
-  if (config.env !== 'production') return [];
+/** Development defaults that production refuses, judged on the raw settings so they join the other problems. */
+function productionProblems(input: Record<string, unknown>): string[] {
+  if (input.env !== 'production') return [];
   const problems: string[] = [];
-  if (config.demo) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
-  if (!explicitIssuer) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
-  else if (!config.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
+  if (input.demo === true) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
+  if (input.issuer === undefined) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
+  else if (typeof input.issuer === 'string' && !input.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
   return problems;
 }
 
@@ -101,7 +102,7 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
 
   const unknownKeys = findUnknownKeys(input, []);
   const result = configSchema.safeParse(input);
-  const problems = unknownKeys.map((k) => `${k}: unknown setting`);
+  const problems = [...unknownKeys.map((k) => `${k}: unknown setting`), ...productionProblems(input)];
   if (!result.success) {
     for (const issue of result.error.issues) {
       problems.push(`${label(issue.path)}: ${issue.message}`);
@@ -114,7 +115,6 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     issuer: (parsed.issuer ?? `http://localhost:${parsed.port}`).replace(/\/+$/, ''),
     demo: parsed.demo ?? parsed.env !== 'production',
   };
-  problems.push(...productionProblems(config, parsed.issuer !== undefined));
   if (problems.length) throw new ConfigError(problems);
   return config;
 }

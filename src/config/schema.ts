@@ -4,7 +4,7 @@ import { z } from 'zod';
 // set from the config file or from its environment variable (see env-names.ts).
 export const configSchema = z.object({
   env: z.enum(['development', 'production', 'test']).default('development')
-    .describe('Runtime mode. `production` refuses development defaults (demo data, the dev SMS inbox, a localhost issuer).'),
+    .describe('Runtime mode. `production` refuses development defaults (demo data, an unset or http issuer).'),
   port: z.number().int().min(0).max(65535).default(3000)
     .describe('TCP port Keystep listens on.'),
   host: z.string().min(1).default('0.0.0.0')

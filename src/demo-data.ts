@@ -1,8 +1,8 @@
-import type { Config } from '../config/schema.ts';
-import type { Db } from '../db/connection.ts';
-import { createArgon2Hasher } from '../login/passwords.ts';
-import { accountRepository } from '../repositories/accounts.ts';
-import { clientRepository } from '../repositories/clients.ts';
+import type { Config } from './config/schema.ts';
+import type { Db } from './db/connection.ts';
+import { createArgon2Hasher } from './login/passwords.ts';
+import { accountRepository } from './repositories/accounts.ts';
+import { clientRepository } from './repositories/clients.ts';
 
 export const DEMO_CLIENT_ID = 'keystep-demo';
 export const DEMO_USERNAME = 'demo';

@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArgon2Hasher } from '../../src/login/passwords.ts';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { runCli } from '../support/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+describe('the keystep command', () => {
+  let t: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await createTestDatabase({ migrate: false });
+    env = { DATABASE_URL: t.url };
+  });
+  afterAll(() => t.drop());
+
+  it('refuses to work on a database with pending migrations and names the command to run', async () => {
+    const result = await runCli(['user', 'list'], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/pending migration.*\n.*npx keystep migrate/);
+  });
+
+  it('migrates, shows the status, steps down and up again', async () => {
+    const up = await runCli(['migrate'], env);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/applied \d{8}T\d{6}Z_foundation/);
+    expect((await runCli(['migrate'], env)).stdout).toMatch(/up to date/);
+    expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/^applied {2}\d{8}T/m);
+    expect((await runCli(['migrate', 'down'], env)).stdout).toMatch(/reverted/);
+    expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/^pending {2}/m);
+    expect((await runCli(['migrate'], env)).code).toBe(0);
+  });
+
+  it('adds a user with the password from stdin, never from the command line', async () => {
+    const added = await runCli(['user', 'add', 'erin', '--phone', '+44 7400 123456'], env, 'erins-long-password\n');
+    expect(added).toMatchObject({ code: 0, stdout: 'created user erin\n' });
+    const account = await accountRepository(t.db).findByUsername('erin');
+    expect(await createArgon2Hasher().verify(account!.passwordHash, 'erins-long-password')).toBe(true);
+    expect(account!.phone).toBe('+447400123456');
+    const list = await runCli(['user', 'list', '--json'], env);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ username: 'erin', phone: '+44 •••• ••34 56', status: 'active' })]);
+    expect(list.stdout).not.toContain('7400123456');
+  });
+
+  it('refuses weak passwords, bad numbers and taken usernames with a clear message', async () => {
+    expect(await runCli(['user', 'add', 'frank'], env, 'password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/commonly used/) });
+    expect(await runCli(['user', 'add', 'frank'], env, 'short\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/at least 8/) });
+    expect(await runCli(['user', 'add', 'frank', '--phone', '+442071838750'], env, 'franks-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a mobile number/) });
+    expect(await runCli(['user', 'add', 'ERIN'], env, 'another-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/taken/) });
+    expect(await runCli(['user', 'add', 'bad name'], env, 'another-long-password\n')).toMatchObject({ code: 1 });
+    expect(await accountRepository(t.db).findByUsername('frank')).toBeUndefined();
+  });
+
+  it('sets passwords and phones, disables, enables and unlocks', async () => {
+    expect((await runCli(['user', 'set-password', 'erin'], env, 'erins-new-password\n')).code).toBe(0);
+    const repo = accountRepository(t.db);
+    expect(await createArgon2Hasher().verify((await repo.findByUsername('erin'))!.passwordHash, 'erins-new-password')).toBe(true);
+    expect((await runCli(['user', 'set-phone', 'erin', '+14155552671'], env)).code).toBe(0);
+    expect((await repo.findByUsername('erin'))!.phone).toBe('+14155552671');
+    expect((await runCli(['user', 'disable', 'erin'], env)).code).toBe(0);
+    expect((await repo.findByUsername('erin'))!.disabled).toBe(true);
+    expect((await runCli(['user', 'enable', 'erin'], env)).code).toBe(0);
+    const id = (await repo.findByUsername('erin'))!.id;
+    await repo.recordPasswordFailure(id, new Date(), 1, new Date(Date.now() + 600_000));
+    expect((await repo.findByUsername('erin'))!.lockedUntil).not.toBeNull();
+    expect((await runCli(['user', 'unlock', 'erin'], env)).stdout).toBe('erin unlocked\n');
+    expect((await repo.findByUsername('erin'))!.lockedUntil).toBeNull();
+    expect(await runCli(['user', 'unlock', 'nobody'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named nobody/) });
+  });
+
+  it('adds confidential and public clients, lists and removes them', async () => {
+    const confidential = await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://shop.example/cb', '--redirect-uri', 'https://shop.example/cb2', '--json'], env);
+    expect(confidential.code).toBe(0);
+    const created = JSON.parse(confidential.stdout);
+    expect(created.client_id).toBe('shop');
+    expect(created.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const pub = await runCli(['client', 'add', 'spa', '--redirect-uri', 'http://localhost:5173/cb', '--public', '--consent', '--mfa', 'required'], env);
+    expect(pub.stdout).toMatch(/created public client spa/);
+    expect(pub.stdout).not.toMatch(/secret/);
+    const list = JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout);
+    expect(list).toEqual([
+      expect.objectContaining({ client_id: 'shop', type: 'confidential', consent: false, mfa: 'default' }),
+      expect.objectContaining({ client_id: 'spa', type: 'public', consent: true, mfa: 'required' }),
+    ]);
+    expect(JSON.stringify(list)).not.toContain(created.client_secret);
+    expect(await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://x.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
+    expect(await runCli(['client', 'add', 'bad', '--redirect-uri', 'http://evil.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
+    expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--redirect-uri/) });
+    expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(0);
+    expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(1);
+  });
+
+  it('reports configuration problems all at once and exits non-zero', async () => {
+    const result = await runCli(['user', 'list'], { ...env, PORT: 'x', KEYSTEP_PASSWORD_MIN_LENGTH: '2' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/port \(PORT\)/);
+    expect(result.stderr).toMatch(/password.minLength/);
+  });
+});

@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startServe } from '../support/serve.ts';
+
+const freePort = () => 40000 + Math.floor(Math.random() * 10000);
+
+describe('keystep serve', () => {
+  let t: TestDatabase;
+  beforeAll(async () => { t = await createTestDatabase({ migrate: false }); });
+  afterAll(() => t.drop());
+
+  it('refuses to start on DATABASE_URL with pending migrations, naming the command to run', async () => {
+    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(freePort()) }).catch((err: { code: number; output: string }) => err);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { output: string }).output).toMatch(/pending migration.*\n.*npx keystep migrate/);
+  });
+
+  it('lists every configuration problem and exits non-zero, refusing development defaults in production', async () => {
+    const failure = await startServe({ DATABASE_URL: t.url, NODE_ENV: 'production', KEYSTEP_DEMO: 'true', PORT: 'none' }).catch((err: { code: number; output: string }) => err);
+    expect(failure).toMatchObject({ code: 1 });
+    const output = (failure as { output: string }).output;
+    expect(output).toMatch(/port \(PORT\)/);
+    expect(output).toMatch(/demo data is refused in production/);
+    expect(output).toMatch(/issuer \(KEYSTEP_ISSUER\): must be set in production/);
+  });
+
+  it('migrates itself with autoMigrate, serves health and readiness, and stops on SIGTERM', async () => {
+    const port = freePort();
+    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' } } });
+      const discovery = await (await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`)).json();
+      expect(discovery).toMatchObject({
+        issuer: `http://localhost:${port}`,
+        response_types_supported: ['code'],
+        code_challenge_methods_supported: ['S256'],
+        acr_values_supported: ['urn:keystep:acr:pwd', 'urn:keystep:acr:mfa'],
+      });
+      expect(discovery.grant_types_supported).not.toContain('implicit');
+      // JSON logs, one object a line.
+      const lines = server.output().split('\n').filter((l) => l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+      expect(server.output()).not.toMatch(/Unsupported runtime/);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+
+  it('runs on the embedded database by default, and the command shares the running instance', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'keystep-embedded-'));
+    const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(freePort()) };
+    try {
+      const port = freePort();
+      const server = await startServe({ ...env, PORT: String(port), HOST: '127.0.0.1' });
+      try {
+        await server.waitFor('sign in as "demo"');
+        const users = await runCli(['user', 'list', '--json'], env);
+        expect(users.code).toBe(0);
+        expect(JSON.parse(users.stdout)).toEqual([expect.objectContaining({ username: 'demo' })]);
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      } finally {
+        expect(await server.stop()).toBe(0);
+      }
+      // With the server gone, the command starts (and stops) the embedded database itself.
+      const after = await runCli(['client', 'list', '--json'], env);
+      expect(after.code).toBe(0);
+      expect(JSON.parse(after.stdout)).toEqual([expect.objectContaining({ client_id: 'keystep-demo' })]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
