@@ -13,7 +13,18 @@ import { demoRoutes } from './http/demo-routes.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
 import { LoginChain } from './login/chain.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
+import { createBackupCodeStep } from './login/steps/backup-code.ts';
 import { createPasswordStep } from './login/steps/password.ts';
+import { createSmsOtpStep } from './login/steps/sms-otp.ts';
+import { otpSending } from './login/otp-sending.ts';
+import { secondFactorNeeded } from './login/second-factor.ts';
+import { backupCodeRepository } from './repositories/backup-codes.ts';
+import { otpChallengeRepository } from './repositories/otp-challenges.ts';
+import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { createConsoleSender } from './sms/console-sender.ts';
+import type { SmsSender } from './sms/port.ts';
+import { withSendLog } from './sms/send-log.ts';
+import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
 import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
@@ -34,6 +45,8 @@ export interface AppOptions {
   clock?: Clock;
   random?: Random;
   hasher?: PasswordHasher;
+  /** The SMS sender; default from `sms.sender`. Tests pass a recording fake. */
+  smsSender?: SmsSender;
 }
 
 export interface KeystepApp {
@@ -57,8 +70,16 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const flows = loginFlowRepository(db);
   const audit = authEventRepository(db);
   const views = createViews(config.serviceName);
+  const otp = otpChallengeRepository(db);
+  const backupCodes = backupCodeRepository(db);
+  const smsLog = smsMessageRepository(db);
+  const secrets = serverSecretRepository(db);
 
-  const keys = await resolveProviderKeys(config.keys, serverSecretRepository(db));
+  const consoleSender = options.smsSender ? undefined : createConsoleSender(log);
+  const sender = withSendLog(options.smsSender ?? consoleSender!, (r) => smsLog.record(r), clock, log);
+
+  const keys = await resolveProviderKeys(config.keys, secrets);
+  const hmacKey = Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url');
   const provider = createProvider({
     config,
     keys,
@@ -81,10 +102,20 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
       },
     },
     pages: providerPages(views, log),
+    async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
+      const account = await accounts.findById(accountId);
+      return account ? secondFactorNeeded(account, config.smsOtp, { clientMfa, mfaRequested }) : false;
+    },
   });
 
+  const sending = otpSending({
+    otp, smsLog, sender, audit, clock, random, hmacKey, policy: config.smsOtp,
+    serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
+  });
   const chain = new LoginChain([
     createPasswordStep({ accounts, hasher, audit, clock, policy: config.password }),
+    createBackupCodeStep({ accounts, backupCodes, hasher, audit, clock, policy: config.smsOtp }),
+    createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp }),
   ]);
 
   const readiness: ReadinessCheck[] = [
@@ -98,6 +129,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   ];
   // The demo relying party exists only for trying Keystep out; production refuses demo mode.
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
+  // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
+  if (consoleSender && config.env !== 'production') routers.push(devSmsRoutes(consoleSender, views));
 
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));

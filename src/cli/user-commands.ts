@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
+import { BACKUP_CODE_COUNT, generateBackupCodes } from '../login/backup-codes.ts';
 import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
+import { backupCodeRepository } from '../repositories/backup-codes.ts';
+import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
@@ -106,12 +109,42 @@ export function registerUserCommands(program: Command): void {
       }));
   }
 
+  registerSecondFactorCommands(user);
+
   user.command('unlock <username>')
-    .description('clear failed-attempt counts and locks')
+    .description('clear failed password and code counts and the locks they set')
     .action((username: string) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
-      await accountRepository(ctx.database.db).clearPasswordFailures(account.id);
+      await accountRepository(ctx.database.db).unlock(account.id);
       await audit(ctx, 'user.unlocked', account.id);
       console.log(`${account.username} unlocked`);
+    }));
+}
+
+export function registerSecondFactorCommands(user: Command): void {
+  user.command('backup-codes <username>')
+    .description(`print ${BACKUP_CODE_COUNT} fresh backup codes, once; they replace any earlier ones`)
+    .action((username: string) => withDatabase(async (ctx) => {
+      const account = await findUser(ctx, username);
+      const codes = generateBackupCodes(cryptoRandom);
+      const hasher = createArgon2Hasher();
+      // Salted argon2id like passwords: 50 bits is too little for a plain hash (ASVS 6.5.2).
+      const hashes = await Promise.all(codes.map((code) => hasher.hash(code.replace('-', ''))));
+      await backupCodeRepository(ctx.database.db).replaceAll(account.id, hashes);
+      await audit(ctx, 'user.backup_codes_generated', account.id, { count: codes.length });
+      console.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
+      for (const code of codes) console.log(`  ${code}`);
+      console.log('\nHand them over safely: they are not shown again.');
+    }));
+
+  user.command('set-sms-otp <username> <on|off>')
+    .description('exempt a user from the SMS code (off) or not (on); honoured only with smsOtp.enableByUserClaim')
+    .action((username: string, value: string) => withDatabase(async (ctx) => {
+      if (value !== 'on' && value !== 'off') throw new CliError('say on or off');
+      const account = await findUser(ctx, username);
+      await accountRepository(ctx.database.db).setSmsOtpExempt(account.id, value === 'off');
+      await audit(ctx, value === 'off' ? 'user.sms_otp_exempted' : 'user.sms_otp_required', account.id);
+      const note = ctx.config.smsOtp.enableByUserClaim ? '' : ' (note: smsOtp.enableByUserClaim is off, so exemptions are not honoured)';
+      console.log(`SMS code for ${account.username}: ${value}${note}`);
     }));
 }

@@ -83,6 +83,8 @@ function productionProblems(input: Record<string, unknown>): string[] {
   if (input.env !== 'production') return [];
   const problems: string[] = [];
   if (input.demo === true) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
+  const sms = input.sms as { sender?: unknown } | undefined;
+  if ((sms?.sender ?? 'console') === 'console') problems.push('sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway');
   if (input.issuer === undefined) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
   else if (typeof input.issuer === 'string' && !input.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
   return problems;

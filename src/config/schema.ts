@@ -55,6 +55,51 @@ export const configSchema = z.object({
     interactionTtlSeconds: z.number().int().min(60).max(3600).default(600)
       .describe('Time a user has to finish the login pages.'),
   }).prefault({}),
+  smsOtp: z.object({
+    mandatory: z.boolean().default(true)
+      .describe('No path skips the second factor (WSO2 SMSOTPMandatory). When false, a user with no number logs in with the password only and the tokens say so. A client can override it (`client add --mfa`).'),
+    retryEnable: z.boolean().default(true)
+      .describe('A wrong code shows the form again (WSO2 RetryEnable); when false a wrong code ends the login with access_denied.'),
+    resendEnable: z.boolean().default(true)
+      .describe('Offer "send a new code" on the code page (WSO2 ResendEnable).'),
+    backupCode: z.boolean().default(true)
+      .describe('Offer "use a backup code" instead of the SMS code (WSO2 BackupCode).'),
+    enableByUserClaim: z.boolean().default(false)
+      .describe('Honour a per-account exemption from the SMS code (`keystep user set-sms-otp <user> off`; WSO2 SMSOTPEnableByUserClaim).'),
+    captureAndUpdateMobileNumber: z.boolean().default(true)
+      .describe('Ask a user with no number for one during login (WSO2 CaptureAndUpdateMobileNumber). Not built yet: until then a user with no number gets the error page.'),
+    tokenLength: z.number().int().min(4).max(10).default(6)
+      .describe('Characters in a code (WSO2 TokenLength). NIST 800-63B asks for at least 6.'),
+    alphanumeric: z.boolean().default(false)
+      .describe('Codes of upper-case letters and digits without look-alikes instead of digits (WSO2 EnableAlphanumericToken).'),
+    tokenExpirySeconds: z.number().int().min(30).max(600).default(300)
+      .describe('Lifetime of a code (WSO2 TokenExpiryTime); at most 10 minutes.'),
+    maxAttempts: z.number().int().min(1).max(10).default(5)
+      .describe('Wrong entries allowed per code; then the code is dead and only a new one helps.'),
+    maxResends: z.number().int().min(0).max(10).default(3)
+      .describe('New codes a user may ask for in one login (WSO2 MaximumResendAttempts).'),
+    resendCooldownSeconds: z.number().int().min(0).max(3600).default(30)
+      .describe('Wait before a new code may be sent; it doubles with each resend.'),
+    userSendLimit: z.number().int().min(1).max(1000).default(10)
+      .describe('SMS per account within `userSendWindowSeconds`, across logins (WSO2 EnableUserBasedResendBlocking).'),
+    userSendWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+      .describe('The window of `userSendLimit` (WSO2 ResendBlockDuration).'),
+    lockoutThreshold: z.number().int().min(1).max(100).default(10)
+      .describe('Consecutive wrong codes (SMS or backup) across logins that lock the account (WSO2 EnableAccountLockingForFailedAttempts). A resend does not reset the count.'),
+    lockoutSeconds: z.number().int().min(60).max(86400).default(900)
+      .describe('How long that lock lasts (`keystep user unlock` ends it early).'),
+    showAuthFailureReason: z.boolean().default(true)
+      .describe('Tell the user how many tries are left and that an account is locked (WSO2 showAuthFailureReason).'),
+    maskVisibleDigits: z.number().int().min(0).max(6).default(4)
+      .describe('Last digits of the number shown on the code page, e.g. `+44 •••• ••34 56` (WSO2 noOfDigits).'),
+    message: z.string().min(1).max(640).refine((m) => m.includes('{code}'), 'must contain {code}')
+      .default("Your {service} code is {code}. It expires in {minutes} minutes. Don't share it.\n\n@{host} #{code}")
+      .describe('The SMS text. Placeholders: `{code}`, `{service}`, `{minutes}`, `{host}` (the issuer host). Keep the last line `@{host} #{code}`: browsers use it to offer the code for autofill, bound to this site.'),
+  }).prefault({}),
+  sms: z.object({
+    sender: z.enum(['console']).default('console')
+      .describe('How SMS leave Keystep. `console` (development only) writes them to the log and the `/dev/sms` inbox; production refuses it. The HTTP gateway is not built yet.'),
+  }).prefault({}),
   tokens: z.object({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)
       .describe('Access token lifetime.'),

@@ -15,6 +15,8 @@ export interface AccountsTable {
   failed_password_count: Generated<number>;
   last_failed_password_at: NullableTimestamp;
   locked_until: NullableTimestamp;
+  failed_otp_count: Generated<number>;
+  otp_locked_until: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -70,6 +72,42 @@ export interface ServerSecretsTable {
   created_at: Generated<Date>;
 }
 
+export interface OtpChallengesTable {
+  flow_uid: string;
+  account_id: string;
+  destination: string;
+  code_hmac: string;
+  expires_at: Timestamp;
+  attempts: Generated<number>;
+  sends: Generated<number>;
+  last_sent_at: Timestamp;
+  send_failed: Generated<boolean>;
+  consumed_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface BackupCodesTable {
+  id: Generated<string>;
+  account_id: string;
+  code_hash: string;
+  used_at: NullableTimestamp;
+  created_at: Generated<Date>;
+}
+
+export interface SmsMessagesTable {
+  id: Generated<string>;
+  at: Timestamp;
+  account_id: string | null;
+  flow_uid: string | null;
+  purpose: string;
+  destination: string;
+  status: string;
+  http_status: number | null;
+  provider_message_id: string | null;
+  error: string | null;
+  duration_ms: number | null;
+}
+
 export interface Database {
   accounts: AccountsTable;
   clients: ClientsTable;
@@ -77,6 +115,9 @@ export interface Database {
   login_flows: LoginFlowsTable;
   auth_events: AuthEventsTable;
   server_secrets: ServerSecretsTable;
+  otp_challenges: OtpChallengesTable;
+  backup_codes: BackupCodesTable;
+  sms_messages: SmsMessagesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -85,3 +126,4 @@ export type AccountUpdate = Updateable<AccountsTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
 export type AuthEventRow = Selectable<AuthEventsTable>;
+export type OtpChallengeRow = Selectable<OtpChallengesTable>;

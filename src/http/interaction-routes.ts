@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
-import { messageText, type MessageCode } from '../login/messages.ts';
+import { infoMessages, messageText } from '../login/messages.ts';
 import type { AuditLog } from '../login/ports.ts';
-import type { LoginState, StepId } from '../login/types.ts';
+import type { LoginState, Notice, StepId } from '../login/types.ts';
 import { InteractionGone, type InteractionFacade, type InteractionInfo } from '../oidc/interaction.ts';
 import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
@@ -37,11 +37,6 @@ interface Deps {
   clock: Clock;
   random: Random;
   interactionTtlSeconds: number;
-}
-
-interface Flash {
-  code: MessageCode;
-  params?: Record<string, string | number>;
 }
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -90,6 +85,9 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   const page = (info: InteractionInfo, flow: FlowRecord) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });
+  const shown = (notice: Notice | undefined) => notice
+    ? { message: messageText(notice.message, notice.params), messageKind: infoMessages.has(notice.message) ? 'info' : 'error' }
+    : {};
 
   router.get('/', async (ctx) => {
     const info = await load(ctx);
@@ -100,8 +98,12 @@ export function interactionRoutes(deps: Deps): Router {
     }
     const state = toState(flow, info, ctx.ip);
     const step = await chain.next(state);
-    if (!step) return complete(ctx, state);
-    const flash = flow.data.flash as Flash | undefined;
+    if (!step) {
+      const notice = flow.data.notice as Notice | undefined;
+      if (!notice) return complete(ctx, state);
+      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info, flow), ...shown(notice) });
+    }
+    const flash = flow.data.flash as Notice | undefined;
     if (flash) {
       // A message is shown once: a reload shows the plain form.
       const { flash: _, ...data } = flow.data;
@@ -113,7 +115,7 @@ export function interactionRoutes(deps: Deps): Router {
       ...view.model,
       ...page(info, flow),
       step: step.id,
-      message: flash ? messageText(flash.code, flash.params) : undefined,
+      ...shown(flash ?? view.message),
     });
   });
 
@@ -130,14 +132,14 @@ export function interactionRoutes(deps: Deps): Router {
     const outcome = await step.submit(state, form);
     switch (outcome.kind) {
       case 'passed': {
-        const next = { ...markPassed(state, step.id, outcome.accountId, outcome.amr), data: { ...state.data, ...outcome.data } };
-        delete next.data.flash;
-        if (!(await chain.next(next))) return complete(ctx, next);
+        const { flash: _, ...data } = state.data;
+        const next = { ...markPassed(state, step.id, outcome.accountId, outcome.amr), data: { ...data, ...outcome.data, notice: outcome.notice } };
+        if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next);
         await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data });
         return redirect303(ctx, `/interaction/${info.uid}`);
       }
       case 'retry':
-        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, flash: { code: outcome.message, params: outcome.params } } });
+        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, flash: { message: outcome.message, params: outcome.params } satisfies Notice } });
         return redirect303(ctx, `/interaction/${info.uid}`);
       case 'switch':
         await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, choice: outcome.to } });
@@ -148,6 +150,15 @@ export function interactionRoutes(deps: Deps): Router {
         return redirect303(ctx, returnTo);
       }
     }
+  });
+
+  // After a notice (e.g. backup codes left), the user goes on to the app.
+  router.post('/continue', formBody(), async (ctx) => {
+    const info = await load(ctx);
+    const flow = await existingFlow(ctx, info.uid);
+    const state = toState(flow, info, ctx.ip);
+    if (info.prompt !== 'login' || (await chain.next(state))) return redirect303(ctx, `/interaction/${info.uid}`);
+    return complete(ctx, state);
   });
 
   router.post('/consent', formBody(), async (ctx) => {

@@ -25,11 +25,14 @@ export class LoginChain {
   }
 }
 
-/** RFC 8176 values for what was proven, with `mfa` once two distinct factors passed. */
+/**
+ * RFC 8176 values for what was proven, with `mfa` once two distinct factors passed or a step
+ * vouched for it (a backup code has no RFC 8176 value of its own, but is a second factor).
+ */
 export function amrFor(amr: readonly string[]): string[] {
   const factors = new Set(amr.filter((v) => v !== 'mfa'));
   const out = [...factors];
-  if (factors.size >= 2) out.push('mfa');
+  if (factors.size >= 2 || amr.includes('mfa')) out.push('mfa');
   return out;
 }
 

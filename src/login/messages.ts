@@ -15,9 +15,32 @@ export const messages = {
   NOT_FOUND: 'There is nothing at this address.',
   SERVER_ERROR: 'Something went wrong on our side. Try again in a moment.',
   STALE_FORM: 'That page was out of date; here is the current step.',
+  CODE_SENT: 'We sent a code by text message.',
+  CODE_RESENT: 'We sent a new code. Only the newest code works.',
+  CODE_MISSING: 'Enter the code from the text message.',
+  CODE_INCORRECT: 'That code is not right. {attempts} tries left for this code.',
+  CODE_INCORRECT_PLAIN: 'That code is not right.',
+  CODE_EXPIRED: 'That code has expired. Ask for a new code.',
+  CODE_DEAD: 'That code can no longer be used after too many tries. Ask for a new code.',
+  CODE_ALREADY_USED: 'That code was already used.',
+  CODE_REJECTED: 'The sign-in code was incorrect.',
+  RESEND_TOO_SOON: 'You can ask for a new code in {seconds} seconds.',
+  RESEND_LIMIT: 'No more codes can be sent for this sign-in. Use a backup code, or start again later.',
+  RESEND_DISABLED: 'New codes cannot be sent. Use a backup code, or start again.',
+  SEND_LIMIT: 'Too many codes were sent to this account recently. Try again later, or use a backup code.',
+  SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
+  OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
+  NO_PHONE: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',
+  BACKUP_CODE_MISSING: 'Enter one of your backup codes.',
+  BACKUP_CODE_INCORRECT: 'That backup code is not right, or it was already used.',
+  BACKUP_CODES_LEFT: 'Backup code accepted. You have {count} unused backup codes left.',
+  BACKUP_CODES_NONE_LEFT: 'Backup code accepted. That was your last one: ask your administrator for new backup codes.',
 } as const;
 
 export type MessageCode = keyof typeof messages;
+
+/** Messages that report progress rather than a problem. */
+export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT']);
 
 export function messageText(code: MessageCode, params: Record<string, string | number> = {}): string {
   return messages[code].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));

@@ -28,13 +28,21 @@ export type Form = Record<string, string | undefined>;
 export interface StepView {
   view: string;
   model: Record<string, unknown>;
+  /** A message the step itself wants shown (a message from the last submit takes precedence). */
+  message?: Notice | undefined;
 }
 
 export type StepOutcome =
-  | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown> }
+  | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown>; notice?: Notice }
   | { kind: 'retry'; message: MessageCode; params?: Record<string, string | number>; data?: Record<string, unknown> }
   | { kind: 'switch'; to: StepId; data?: Record<string, unknown> }
   | { kind: 'failed'; message: MessageCode };
+
+/** Something to tell the user once the login is done, before returning to the app. */
+export interface Notice {
+  message: MessageCode;
+  params?: Record<string, string | number>;
+}
 
 export interface LoginStep {
   readonly id: StepId;

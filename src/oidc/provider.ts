@@ -23,8 +23,14 @@ export interface ProviderDeps {
   clients: ClientSource;
   accounts: AccountClaimsSource;
   pages: ProviderPages;
-  /** Whether this login needs the MFA level (acr_values, client policy), beyond what the session has. */
-  needsStepUp?(ctx: KoaContextWithOIDC): boolean;
+  /** Whether this account, for this client and request, needs the second factor. */
+  needsSecondFactor?(input: StepUpInput): Promise<boolean>;
+}
+
+export interface StepUpInput {
+  accountId: string;
+  clientMfa: 'required' | 'optional' | null;
+  mfaRequested: boolean;
 }
 
 export const CONSENT_PROPERTY = 'keystep_consent';
@@ -35,13 +41,22 @@ function requestsMfa(ctx: KoaContextWithOIDC): boolean {
   return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
 }
 
-function policy(needsStepUp: (ctx: KoaContextWithOIDC) => boolean) {
+function clientMfa(ctx: KoaContextWithOIDC): StepUpInput['clientMfa'] {
+  const value = ctx.oidc.client?.metadata()[MFA_PROPERTY];
+  return value === 'required' || value === 'optional' ? value : null;
+}
+
+function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
   const { Check, base } = interactionPolicy;
   const prompts = base();
-  // The provider does not enforce acr_values by itself: ask for a login again when the request
-  // wants the MFA level and the session has less.
-  prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', (ctx) =>
-    ctx.oidc.session?.acr !== ACR_MFA && (requestsMfa(ctx) || needsStepUp(ctx)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT));
+  // The provider does not enforce acr_values or Keystep's own policy: ask for a login again when
+  // this request needs the second factor and the session has only the password.
+  prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', async (ctx) => {
+    const session = ctx.oidc.session;
+    if (!session?.accountId || session.acr === ACR_MFA) return Check.NO_NEED_TO_PROMPT;
+    const needed = await needsSecondFactor({ accountId: session.accountId, clientMfa: clientMfa(ctx), mfaRequested: requestsMfa(ctx) });
+    return needed ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+  }));
   return prompts;
 }
 
@@ -99,7 +114,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: policy(deps.needsStepUp ?? (() => false)),
+      policy: policy(deps.needsSecondFactor ?? (async ({ mfaRequested }) => mfaRequested)),
     },
     // First-party clients need no consent page: their grant covers whatever they ask for.
     async loadExistingGrant(ctx) {

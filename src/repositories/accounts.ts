@@ -17,6 +17,8 @@ function toAccount(row: AccountRow): Account {
     failedPasswordCount: row.failed_password_count,
     lastFailedPasswordAt: row.last_failed_password_at,
     lockedUntil: row.locked_until,
+    failedOtpCount: row.failed_otp_count,
+    otpLockedUntil: row.otp_locked_until,
     createdAt: row.created_at,
   };
 }
@@ -92,6 +94,34 @@ export function accountRepository(db: Db) {
         .returning('failed_password_count')
         .executeTakeFirst();
       return row?.failed_password_count ?? 0;
+    },
+
+    async recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number> {
+      const row = await db.updateTable('accounts')
+        .set({
+          failed_otp_count: sql`failed_otp_count + 1`,
+          otp_locked_until: sql`case when failed_otp_count + 1 >= ${lockAfter} then ${lockUntil}::timestamptz else otp_locked_until end`,
+        })
+        .where('id', '=', id)
+        .returning('failed_otp_count')
+        .executeTakeFirst();
+      return row?.failed_otp_count ?? 0;
+    },
+
+    async clearOtpFailures(id: string): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ failed_otp_count: 0, otp_locked_until: null })
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('failed_otp_count', '>', 0), eb('otp_locked_until', 'is not', null)]))
+        .execute();
+    },
+
+    /** `keystep user unlock`: every failure count and lock, password and code alike. */
+    async unlock(id: string): Promise<void> {
+      await db.updateTable('accounts')
+        .set({ failed_password_count: 0, last_failed_password_at: null, locked_until: null, failed_otp_count: 0, otp_locked_until: null })
+        .where('id', '=', id)
+        .execute();
     },
 
     async clearPasswordFailures(id: string): Promise<void> {

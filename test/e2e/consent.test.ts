@@ -10,7 +10,7 @@ describe('consent', () => {
   let firstParty: RelyingParty;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ overrides: { smsOtp: { mandatory: false } } });
     await t.addUser('gina', 'ginas-long-password');
     thirdParty = await relyingParty(t, await t.addClient('partner', { consent: true }));
     firstParty = await relyingParty(t, await t.addClient('own-app'));
@@ -60,8 +60,8 @@ describe('consent', () => {
 
 describe('signing and cookie keys', () => {
   it('are generated once, stored, and shared by every instance on the database', async () => {
-    const first = await startTestApp();
-    const second = await startTestApp({ database: first.database });
+    const first = await startTestApp({ overrides: { smsOtp: { mandatory: false } } });
+    const second = await startTestApp({ database: first.database, overrides: { smsOtp: { mandatory: false } } });
     try {
       const jwks = async (issuer: string) => (await fetch(`${issuer}/jwks`)).json() as Promise<{ keys: { kid: string; alg: string; d?: string }[] }>;
       const a = await jwks(first.issuer);

@@ -23,7 +23,7 @@ describe('login pages under bad input', () => {
   const hasher = countingHasher();
 
   beforeAll(async () => {
-    t = await startTestApp({ hasher, overrides: { password: { throttleAfter: 100, lockAfter: 3, lockSeconds: 600 } } });
+    t = await startTestApp({ hasher, overrides: { password: { throttleAfter: 100, lockAfter: 3, lockSeconds: 600 }, smsOtp: { mandatory: false } } });
     await t.addUser('bob', 'bobs-long-password');
     await t.addUser('carol', 'carols-long-password');
     rp = await relyingParty(t, await t.addClient('web-app'));

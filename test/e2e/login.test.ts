@@ -9,7 +9,7 @@ describe('password login end to end (openid-client as the relying party)', () =>
   let accountId: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ overrides: { smsOtp: { mandatory: false } } });
     accountId = await t.addUser('alice', 'a-long-enough-password');
     rp = await relyingParty(t, await t.addClient('web-app'));
   });

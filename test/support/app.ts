@@ -8,6 +8,7 @@ import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwor
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import type { Clock } from '../../src/shared/clock.ts';
+import type { SmsSender } from '../../src/sms/port.ts';
 import { createLogger } from '../../src/shared/log.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
@@ -19,7 +20,7 @@ export interface TestApp {
   logLines: string[];
   hasher: PasswordHasher;
   addUser(username: string, password: string, phone?: string | null): Promise<string>;
-  addClient(clientId: string, options?: { secret?: string; consent?: boolean; redirectUris?: string[]; publicClient?: boolean }): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
+  addClient(clientId: string, options?: { secret?: string; consent?: boolean; redirectUris?: string[]; publicClient?: boolean; mfa?: 'required' | 'optional' }): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
   close(): Promise<void>;
 }
 
@@ -27,7 +28,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; database?: TestDatabase; hasher?: PasswordHasher } = {}): Promise<TestApp> {
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -36,7 +37,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
   const hasher = options.hasher ?? createArgon2Hasher();
-  const app = await createApp({ config, db: database.db, log, clock: options.clock, hasher });
+  const app = await createApp({ config, db: database.db, log, clock: options.clock, hasher, smsSender: options.smsSender });
   server.on('request', app.callback());
 
   return {
@@ -66,7 +67,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
           ...(secret ? { client_secret: secret } : {}),
         },
         consentRequired: clientOptions.consent === true,
-        mfa: null,
+        mfa: clientOptions.mfa ?? null,
       });
       return { clientId, clientSecret: secret, redirectUri: redirectUris[0]! };
     },

@@ -68,8 +68,8 @@ export function formAction(html: string, index = 0): string {
   return action;
 }
 
-/** The text of the alert message on a page, if any. */
+/** The text of the message (an alert or a status) on a page, if any. */
 export function alertText(html: string): string | undefined {
-  const match = /role="alert"[^>]*>([^<]*)</.exec(html);
+  const match = /role="(?:alert|status)"[^>]*>([^<]*)</.exec(html);
   return match?.[1]?.replace(/&#39;/g, "'").replace(/&quot;/g, '"').replace(/&amp;/g, '&');
 }

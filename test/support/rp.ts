@@ -78,3 +78,19 @@ export async function passwordLogin(rp: RelyingParty, username: string, password
   const tokens = await exchange(rp, attempt, callbackOf(result));
   return { attempt, tokens };
 }
+
+/** Submits a second-factor form: a code, or a button (action) such as resend or backup. */
+export async function submitStep(browser: Browser, page: Page, step: string, fields: Record<string, string>): Promise<Visit & { postStatus: number }> {
+  return browser.submit(new URL(`/interaction/${new URL(page.url).pathname.split('/')[2]}`, page.url).toString(), {
+    _csrf: hiddenValue(page.html, '_csrf'),
+    step,
+    ...fields,
+  });
+}
+
+/** Authorization request and password: returns the page that follows (the code page, usually). */
+export async function toSecondStep(rp: RelyingParty, username: string, password: string, params: Record<string, string> = {}) {
+  const attempt = await startLogin(rp, params);
+  const next = await submitPassword(attempt.browser, pageOf(attempt.visit), username, password);
+  return { attempt, next };
+}

@@ -10,7 +10,7 @@ function setup() {
   let now = new Date('2026-01-01T00:00:00Z');
   const account: Account = {
     id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
-    smsOtpExempt: false, disabled: false, failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null, createdAt: now,
+    smsOtpExempt: false, disabled: false, failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null, failedOtpCount: 0, otpLockedUntil: null, createdAt: now,
   };
   const accounts: AccountStore = {
     findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
@@ -24,6 +24,8 @@ function setup() {
     async clearPasswordFailures() {
       Object.assign(account, { failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null });
     },
+    recordOtpFailure: async () => { throw new Error('not used by the password step'); },
+    clearOtpFailures: async () => { throw new Error('not used by the password step'); },
   };
   const calls = { verify: 0, dummy: 0 };
   const hasher: PasswordHasher = {

@@ -1,0 +1,105 @@
+import { addSeconds, type Clock } from '../shared/clock.ts';
+import { maskPhone } from '../shared/phone.ts';
+import type { Random } from '../shared/random.ts';
+import type { SmsSender } from '../sms/port.ts';
+import type { MessageCode } from './messages.ts';
+import { codeHmac, generateCode } from './otp-codes.ts';
+import type { AuditLog, OtpChallenge, OtpStore, SmsLog } from './ports.ts';
+import type { LoginState } from './types.ts';
+
+export interface OtpSendPolicy {
+  tokenLength: number;
+  alphanumeric: boolean;
+  tokenExpirySeconds: number;
+  maxResends: number;
+  resendCooldownSeconds: number;
+  userSendLimit: number;
+  userSendWindowSeconds: number;
+  maskVisibleDigits: number;
+  message: string;
+}
+
+export interface OtpSendingDeps {
+  otp: OtpStore;
+  smsLog: SmsLog;
+  sender: SmsSender;
+  audit: AuditLog;
+  clock: Clock;
+  random: Random;
+  hmacKey: Buffer;
+  policy: OtpSendPolicy;
+  serviceName: string;
+  issuerHost: string;
+}
+
+export function smsText(template: string, values: { code: string; service: string; minutes: number; host: string }): string {
+  // A function replacer: `$` in a template or a value is never a substitution pattern.
+  return template.replace(/\{(code|service|minutes|host)\}/g, (_, name: keyof typeof values) => String(values[name]));
+}
+
+/** Seconds before another code may be sent: the cooldown doubles with each resend; none after a failed send. */
+export function resendWait(challenge: OtpChallenge, now: Date, cooldownSeconds: number): number {
+  if (challenge.sendFailed) return 0;
+  const cooldown = cooldownSeconds * 2 ** Math.max(0, challenge.sends - 1);
+  return Math.max(0, Math.ceil((challenge.lastSentAt.getTime() + cooldown * 1000 - now.getTime()) / 1000));
+}
+
+/** Sends the first code of a login, or a new one replacing it, within every budget. */
+export function otpSending(deps: OtpSendingDeps) {
+  const { otp, policy, clock } = deps;
+
+  async function deliver(state: LoginState, accountId: string, to: string, code: string, event: string): Promise<MessageCode | undefined> {
+    const text = smsText(policy.message, { code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
+    const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
+    try {
+      await deps.sender.send({ to, text, purpose: 'otp', accountId, flowUid: state.uid });
+      await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
+      return undefined;
+    } catch {
+      await otp.setSendFailed(state.uid, true);
+      await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
+      return 'SMS_NOT_SENT';
+    }
+  }
+
+  async function overAccountLimit(state: LoginState, accountId: string): Promise<boolean> {
+    const since = addSeconds(clock.now(), -policy.userSendWindowSeconds);
+    if ((await deps.smsLog.countForAccountSince(accountId, since)) < policy.userSendLimit) return false;
+    await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason: 'user_send_limit', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
+    return true;
+  }
+
+  function newCode(uid: string) {
+    const code = generateCode(deps.random, policy.tokenLength, policy.alphanumeric);
+    return { code, hmac: codeHmac(deps.hmacKey, uid, code) };
+  }
+
+  return {
+    /** The first code of this login. Sends nothing if one was already sent (a reload, a second tab). */
+    async sendFirst(state: LoginState, accountId: string, to: string): Promise<MessageCode | undefined> {
+      if (await otp.find(state.uid)) return undefined;
+      if (await overAccountLimit(state, accountId)) return 'SEND_LIMIT';
+      const now = clock.now();
+      const { code, hmac } = newCode(state.uid);
+      const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
+      if (!created) return undefined;
+      return deliver(state, accountId, to, code, 'sms.sent');
+    },
+
+    /** A new code replacing the old one; the count of wrong codes on the account is not reset. */
+    async resend(state: LoginState, accountId: string, to: string): Promise<{ message: MessageCode; params?: Record<string, number> }> {
+      const challenge = await otp.find(state.uid);
+      if (!challenge) return { message: (await this.sendFirst(state, accountId, to)) ?? 'CODE_SENT' };
+      const now = clock.now();
+      if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
+      const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
+      if (wait > 0) return { message: 'RESEND_TOO_SOON', params: { seconds: wait } };
+      if (await overAccountLimit(state, accountId)) return { message: 'SEND_LIMIT' };
+      const { code, hmac } = newCode(state.uid);
+      await otp.replaceCode(state.uid, hmac, addSeconds(now, policy.tokenExpirySeconds), now);
+      return { message: (await deliver(state, accountId, challenge.destination, code, 'sms.resent')) ?? 'CODE_RESENT' };
+    },
+  };
+}
+
+export type OtpSending = ReturnType<typeof otpSending>;

@@ -1,0 +1,41 @@
+import { addSeconds, type Clock } from '../../shared/clock.ts';
+import type { MessageCode } from '../messages.ts';
+import type { Account, AccountStore, AuditLog } from '../ports.ts';
+import type { LoginState, StepId, StepOutcome } from '../types.ts';
+
+/** What the second-factor steps share: the account, audit records, and the lock after wrong codes. */
+export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore; audit: AuditLog; clock: Clock; policy: { lockoutThreshold: number; lockoutSeconds: number; showAuthFailureReason: boolean } }) {
+  const { accounts, audit, clock, policy } = deps;
+
+  const minutesUntil = (until: Date) => Math.max(1, Math.ceil((until.getTime() - clock.now().getTime()) / 60_000));
+
+  return {
+    minutesUntil,
+
+    async accountOf(state: LoginState): Promise<Account> {
+      const account = state.accountId ? await accounts.findById(state.accountId) : undefined;
+      if (!account) throw new Error(`${step} step without an account`);
+      return account;
+    },
+
+    event(state: LoginState, name: string, result: 'success' | 'failure' | 'info', reason?: string, detail?: Record<string, unknown>) {
+      return audit.record({ event: name, result, step, reason, accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
+    },
+
+    /** Whether the lock is named depends on showAuthFailureReason; hidden, it reads as a wrong code. */
+    lockedOutcome(until: Date, hidden: MessageCode): StepOutcome {
+      return policy.showAuthFailureReason
+        ? { kind: 'retry', message: 'OTP_LOCKED', params: { minutes: minutesUntil(until) } }
+        : { kind: 'retry', message: hidden };
+    },
+
+    /** Counts a wrong code on the account (across logins; a resend does not reset it). Returns the lock outcome when it locks. */
+    async countFailure(state: LoginState, account: Account, event: string, hidden: MessageCode, reason = 'wrong_code'): Promise<StepOutcome | undefined> {
+      const count = await accounts.recordOtpFailure(account.id, policy.lockoutThreshold, addSeconds(clock.now(), policy.lockoutSeconds));
+      await this.event(state, event, 'failure', reason);
+      if (count < policy.lockoutThreshold) return undefined;
+      await this.event(state, 'account.locked', 'info', 'otp_failures');
+      return this.lockedOutcome(addSeconds(clock.now(), policy.lockoutSeconds), hidden);
+    },
+  };
+}

@@ -1,0 +1,28 @@
+/** One SMS to send. `to` is E.164; the text may hold a code, so it is never logged by Keystep. */
+export interface SmsMessage {
+  to: string;
+  text: string;
+  purpose: 'otp' | 'notice' | 'test';
+  accountId?: string | null;
+  flowUid?: string | null;
+}
+
+export interface SmsReceipt {
+  /** The gateway's id for the message, when it gives one. */
+  messageId?: string;
+  status?: number;
+}
+
+/** The gateway did not accept the message (or could not be reached); the user must be told. */
+export class SmsDeliveryError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.status = status;
+  }
+}
+
+/** The port every SMS leaves Keystep through. Adapters: HTTP gateway, console (development). */
+export interface SmsSender {
+  send(message: SmsMessage): Promise<SmsReceipt>;
+}

@@ -1,0 +1,176 @@
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { alertText } from '../support/browser.ts';
+import { callbackOf, exchange, pageOf, relyingParty, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
+import { RecordingSender, TestClock } from '../support/sms.ts';
+
+const PHONE = '+447400123456';
+
+describe('the SMS code step', () => {
+  let t: TestApp;
+  let rp: RelyingParty;
+  const sms = new RecordingSender();
+  const clock = new TestClock();
+
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, clock, overrides: { smsOtp: { lockoutThreshold: 100, userSendLimit: 100 } } });
+    await t.addUser('ivy', 'ivys-long-password', PHONE);
+    rp = await relyingParty(t, await t.addClient('web-app'));
+  });
+  beforeEach(() => { sms.failing = false; });
+  afterAll(() => t.close());
+
+  it('sends a code after the password and logs in with it: amr pwd+sms+mfa, acr mfa', async () => {
+    const before = sms.sent.length;
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const page = pageOf(next);
+    expect(sms.sent.length).toBe(before + 1);
+    const message = sms.sent.at(-1)!;
+    expect(message.to).toBe(PHONE);
+    const code = sms.lastCode(PHONE);
+    expect(code).toMatch(/^\d{6}$/);
+    expect(message.text).toBe(`Your Keystep code is ${code}. It expires in 5 minutes. Don't share it.\n\n@${new URL(t.issuer).host} #${code}`);
+
+    expect(page.html).toContain('+44 •••• ••34 56');
+    expect(page.html).not.toContain('7400123456');
+    expect(page.html).toContain('autocomplete="one-time-code"');
+    expect(page.html).toContain('inputmode="numeric"');
+    expect(page.html).not.toContain('type="password"');
+    expect(page.html).toContain('Send a new code');
+    expect(page.html).toContain('Use a backup code instead');
+
+    const done = await submitStep(attempt.browser, page, 'sms-otp', { code });
+    const tokens = await exchange(rp, attempt, callbackOf(done));
+    const claims = tokens.claims()!;
+    expect(claims.amr).toEqual(['pwd', 'sms', 'mfa']);
+    expect(claims.acr).toBe('urn:keystep:acr:mfa');
+    const events = await t.database.db.selectFrom('auth_events').select(['event', 'result', 'detail']).where('flow_uid', '=', new URL(page.url).pathname.split('/')[2]!).orderBy('id').execute();
+    expect(events.map((e) => `${e.event}:${e.result}`)).toEqual(['login.password:success', 'sms.sent:success', 'login.sms_otp:success', 'login.completed:success']);
+    expect(JSON.stringify(events)).not.toContain(code);
+    expect(JSON.stringify(events)).not.toContain('7400123456');
+  });
+
+  it('sends nothing on reload', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const count = sms.sent.length;
+    const reload = pageOf(await attempt.browser.visit(pageOf(next).url));
+    expect(reload.html).toContain('autocomplete="one-time-code"');
+    expect(sms.sent.length).toBe(count);
+  });
+
+  it('retries a wrong code with the attempts left, then kills the code after maxAttempts', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    let page = pageOf(next);
+    const code = sms.lastCode(PHONE);
+    const wrong = code === '000000' ? '111111' : '000000';
+    for (let left = 4; left >= 1; left--) {
+      page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrong }));
+      expect(alertText(page.html)).toBe(`That code is not right. ${left} tries left for this code.`);
+    }
+    page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrong }));
+    expect(alertText(page.html)).toMatch(/can no longer be used.*new code/);
+    // The right code is refused too: the code is dead.
+    page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code }));
+    expect(alertText(page.html)).toMatch(/can no longer be used/);
+    // A new code works.
+    clock.advance(31);
+    page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' }));
+    expect(alertText(page.html)).toMatch(/We sent a new code/);
+    await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, page, 'sms-otp', { code: sms.lastCode(PHONE) })));
+  });
+
+  it('refuses an expired code', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const code = sms.lastCode(PHONE);
+    clock.advance(301);
+    const page = pageOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code }));
+    expect(alertText(page.html)).toBe('That code has expired. Ask for a new code.');
+  });
+
+  it('binds a code to its login: another login\'s code is refused', async () => {
+    const first = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const firstCode = sms.lastCode(PHONE);
+    const second = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const secondCode = sms.lastCode(PHONE);
+    if (firstCode === secondCode) return; // one chance in a million; nothing to tell apart
+    const page = pageOf(await submitStep(second.attempt.browser, pageOf(second.next), 'sms-otp', { code: firstCode }));
+    expect(alertText(page.html)).toMatch(/not right/);
+    expect(first.attempt).toBeDefined();
+  });
+
+  it('accepts one of two concurrent correct submissions', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const page = pageOf(next);
+    const code = sms.lastCode(PHONE);
+    const posts = await Promise.all([1, 2].map(() => submitStep(attempt.browser, page, 'sms-otp', { code })));
+    const callbacks = posts.filter((p) => p.callback !== undefined);
+    expect(callbacks).toHaveLength(1);
+    await exchange(rp, attempt, callbacks[0]!.callback!);
+  });
+
+  it('tells the user when the SMS could not be sent, and never lets the login through', async () => {
+    sms.failing = true;
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const page = pageOf(next);
+    expect(alertText(page.html)).toBe('We could not send the code. Ask for a new code, or use a backup code.');
+    expect(page.html).toContain('Send a new code');
+    expect(page.html).toContain('Use a backup code instead');
+    // Guessing does not help.
+    const guess = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: '123456' }));
+    expect(guess.html).toContain('autocomplete="one-time-code"');
+    // The gateway recovers: a resend (no cooldown after a failure) gets through.
+    sms.failing = false;
+    const resent = pageOf(await submitStep(attempt.browser, guess, 'sms-otp', { action: 'resend' }));
+    expect(alertText(resent.html)).toMatch(/We sent a new code/);
+    await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, resent, 'sms-otp', { code: sms.lastCode(PHONE) })));
+    const failures = await t.database.db.selectFrom('sms_messages').select(['status', 'destination']).where('status', '=', 'failed').execute();
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures[0]!.destination).toBe('+44 •••• ••34 56');
+  });
+
+  it('cannot be skipped by opening the resume URL after the password', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const uid = new URL(pageOf(next).url).pathname.split('/')[2];
+    const resume = await attempt.browser.visit(new URL(`/auth/${uid}`, t.issuer).toString());
+    expect(resume.callback).toBeUndefined();
+    expect(pageOf(resume).html).toContain('name="password"');
+  });
+
+  it('gives userinfo for a two-factor login', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password', { scope: 'openid profile phone' });
+    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode(PHONE) })));
+    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
+    expect(info).toMatchObject({ preferred_username: 'ivy', phone_number: PHONE, phone_number_verified: true });
+  });
+
+  it('never logs a code', () => {
+    const all = t.logLines.join('\n');
+    for (const message of sms.sent) expect(all).not.toContain(/#(\w+)\s*$/.exec(message.text)![1]!);
+    expect(all).not.toContain('7400123456');
+  });
+});
+
+describe('the SMS code step without retry', () => {
+  let t: TestApp;
+  const sms = new RecordingSender();
+
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { retryEnable: false } } });
+    await t.addUser('jay', 'jays-long-password', PHONE);
+  });
+  afterAll(() => t.close());
+
+  it('ends the login with access_denied at the first wrong code, on the server', async () => {
+    const rp = await relyingParty(t, await t.addClient('web-app'));
+    const { attempt, next } = await toSecondStep(rp, 'jay', 'jays-long-password');
+    const page = pageOf(next);
+    const code = sms.lastCode(PHONE);
+    const result = await submitStep(attempt.browser, page, 'sms-otp', { code: code === '000000' ? '111111' : '000000' });
+    const callback = new URL(callbackOf(result));
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    // The same page posted again (a second try) finds no login to continue.
+    const again = await submitStep(attempt.browser, page, 'sms-otp', { code });
+    expect(again.postStatus).toBe(400);
+  });
+});

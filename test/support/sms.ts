@@ -1,0 +1,40 @@
+import type { SmsMessage, SmsSender } from '../../src/sms/port.ts';
+import { SmsDeliveryError } from '../../src/sms/port.ts';
+
+/** A recording fake of the SmsSender port (the HTTP gateway has its own tests against a real server). */
+export class RecordingSender implements SmsSender {
+  readonly sent: SmsMessage[] = [];
+  failing = false;
+
+  async send(message: SmsMessage) {
+    if (this.failing) throw new SmsDeliveryError('gateway answered 503', 503);
+    this.sent.push(message);
+    return { messageId: `SM${this.sent.length}`, status: 201 };
+  }
+
+  to(number: string): SmsMessage[] {
+    return this.sent.filter((m) => m.to === number);
+  }
+
+  /** The code in the newest message to a number, read from the origin-bound last line. */
+  lastCode(number: string): string {
+    const message = this.to(number).at(-1);
+    const match = message && /#(\w+)\s*$/.exec(message.text);
+    if (!match) throw new Error(`no code sent to ${number}`);
+    return match[1]!;
+  }
+}
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  #now: number;
+  constructor(start = Date.now()) {
+    this.#now = start;
+  }
+  now(): Date {
+    return new Date(this.#now);
+  }
+  advance(seconds: number): void {
+    this.#now += seconds * 1000;
+  }
+}
