@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BACKUP_CODE_COUNT, generateBackupCodes } from '../login/backup-codes.ts';
+import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/backup-codes.ts';
 import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
 import { cryptoRandom } from '../shared/random.ts';
@@ -126,11 +126,7 @@ export function registerSecondFactorCommands(user: Command): void {
     .description(`print ${BACKUP_CODE_COUNT} fresh backup codes, once; they replace any earlier ones`)
     .action((username: string) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
-      const codes = generateBackupCodes(cryptoRandom);
-      const hasher = createArgon2Hasher();
-      // Salted argon2id like passwords: 50 bits is too little for a plain hash (ASVS 6.5.2).
-      const hashes = await Promise.all(codes.map((code) => hasher.hash(code.replace('-', ''))));
-      await backupCodeRepository(ctx.database.db).replaceAll(account.id, hashes);
+      const codes = await issueBackupCodes(backupCodeRepository(ctx.database.db), createArgon2Hasher(), cryptoRandom, account.id);
       await audit(ctx, 'user.backup_codes_generated', account.id, { count: codes.length });
       console.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
       for (const code of codes) console.log(`  ${code}`);

@@ -19,3 +19,17 @@ export function canonicalBackupCode(input: string): string | undefined {
   if (code.length !== LENGTH || [...code].some((c) => !ALPHANUMERIC_SYMBOLS.includes(c))) return undefined;
   return code;
 }
+
+/** Makes a fresh set for an account, stores only salted hashes (replacing the old set), returns the codes once. */
+export async function issueBackupCodes(
+  store: { replaceAll(accountId: string, hashes: string[]): Promise<void> },
+  hasher: { hash(secret: string): Promise<string> },
+  random: Random,
+  accountId: string,
+): Promise<string[]> {
+  const codes = generateBackupCodes(random);
+  // Salted argon2id like passwords: 50 bits is too little for a plain hash (ASVS 6.5.2).
+  const hashes = await Promise.all(codes.map((code) => hasher.hash(canonicalBackupCode(code)!)));
+  await store.replaceAll(accountId, hashes);
+  return codes;
+}

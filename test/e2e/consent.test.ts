@@ -72,7 +72,7 @@ describe('signing and cookie keys', () => {
       // Not the library's published development key.
       expect(a.keys.map((k) => k.kid)).not.toContain('keystore-CHANGE-ME');
       const stored = await first.database.db.selectFrom('server_secrets').select('name').execute();
-      expect(stored.map((r) => r.name).sort()).toEqual(['cookie_keys', 'jwks']);
+      expect(stored.map((r) => r.name).sort()).toEqual(['cookie_keys', 'jwks', 'otp_hmac_key']);
 
       // A token signed by one instance verifies against the other's discovery.
       await first.addUser('hal', 'hals-long-password');
@@ -96,7 +96,7 @@ describe('signing and cookie keys', () => {
     try {
       const served = (await (await fetch(`${t.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
       expect(served.keys.map((k) => k.kid).sort()).toEqual(jwks.keys.map((k) => k.kid as string).sort());
-      expect(await t.database.db.selectFrom('server_secrets').select('name').execute()).toEqual([]);
+      expect(await t.database.db.selectFrom('server_secrets').select('name').execute()).toEqual([{ name: 'otp_hmac_key' }]);
     } finally {
       await t.close();
     }

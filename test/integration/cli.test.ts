@@ -68,6 +68,28 @@ describe('the keystep command', () => {
     expect(await runCli(['user', 'unlock', 'nobody'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named nobody/) });
   });
 
+  it('prints fresh backup codes once, replacing the old ones, and sets the SMS exemption', async () => {
+    const first = await runCli(['user', 'backup-codes', 'erin'], env);
+    expect(first.code).toBe(0);
+    const codes = first.stdout.match(/^ {2}[A-Z2-9]{5}-[A-Z2-9]{5}$/gm)!.map((c) => c.trim());
+    expect(codes).toHaveLength(10);
+    const second = await runCli(['user', 'backup-codes', 'erin'], env);
+    const fresh = second.stdout.match(/^ {2}[A-Z2-9]{5}-[A-Z2-9]{5}$/gm)!.map((c) => c.trim());
+    expect(fresh.some((c) => codes.includes(c))).toBe(false);
+    const rows = await t.db.selectFrom('backup_codes').select('code_hash').execute();
+    expect(rows).toHaveLength(10);
+    const hasher = createArgon2Hasher();
+    const matches = await Promise.all(fresh.map(async (c) => (await Promise.all(rows.map((r) => hasher.verify(r.code_hash, c.replace('-', ''))))).some(Boolean)));
+    expect(matches.every(Boolean)).toBe(true);
+
+    const off = await runCli(['user', 'set-sms-otp', 'erin', 'off'], env);
+    expect(off.stdout).toMatch(/SMS code for erin: off \(note: smsOtp.enableByUserClaim is off/);
+    expect((await accountRepository(t.db).findByUsername('erin'))!.smsOtpExempt).toBe(true);
+    expect((await runCli(['user', 'set-sms-otp', 'erin', 'on'], { ...env, KEYSTEP_SMS_OTP_ENABLE_BY_USER_CLAIM: 'true' })).stdout).toBe('SMS code for erin: on\n');
+    expect((await accountRepository(t.db).findByUsername('erin'))!.smsOtpExempt).toBe(false);
+    expect(await runCli(['user', 'set-sms-otp', 'erin', 'maybe'], env)).toMatchObject({ code: 1 });
+  });
+
   it('adds confidential and public clients, lists and removes them', async () => {
     const confidential = await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://shop.example/cb', '--redirect-uri', 'https://shop.example/cb2', '--json'], env);
     expect(confidential.code).toBe(0);

@@ -70,11 +70,13 @@ describe('configuration', () => {
     const problems = problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_DEMO: 'true' }));
     expect(problems).toEqual([
       'demo (KEYSTEP_DEMO): demo data is refused in production',
+      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway',
       'issuer (KEYSTEP_ISSUER): must be set in production',
     ]);
-    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'http://id.example.com' }))).toEqual(['issuer (KEYSTEP_ISSUER): must use https in production']);
-    const prod = loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com' });
-    expect(prod.demo).toBe(false);
+    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'http://id.example.com' }))).toContain('issuer (KEYSTEP_ISSUER): must use https in production');
+    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com' }))).toEqual([
+      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway',
+    ]);
   });
 
   it('is documented in full in the README table', () => {

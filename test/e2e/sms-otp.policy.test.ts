@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { alertText } from '../support/browser.ts';
+import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
+import { RecordingSender } from '../support/sms.ts';
+
+const sms = new RecordingSender();
+
+async function claimsAfterPassword(t: TestApp, clientId: string, username: string, params: Record<string, string> = {}) {
+  const rp = await relyingParty(t, { clientId, clientSecret: `${clientId}-secret-0123456789abcdef`, redirectUri: 'http://127.0.0.1:9/callback' });
+  const { attempt, next } = await toSecondStep(rp, username, `${username}s-long-password`, params);
+  return { rp, attempt, next };
+}
+
+describe('when the second factor is mandatory (the default)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { userSendLimit: 100 } } });
+    await t.addUser('rae', 'raes-long-password');
+    await t.addUser('sam', 'sams-long-password', '+447400777777');
+    await t.addClient('default-app');
+    await t.addClient('relaxed-app', { mfa: 'optional' });
+  });
+  afterAll(() => t.close());
+
+  it('stops a user with no number at a clear page, without skipping the factor', async () => {
+    const { next } = await claimsAfterPassword(t, 'default-app', 'rae');
+    const page = pageOf(next);
+    expect(alertText(page.html)).toBe('Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.');
+    expect(page.html).toContain('Cancel and return to the app');
+  });
+
+  it('lets a client relax it: no number means a password-only login that says so', async () => {
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'relaxed-app', 'rae');
+    const claims = (await exchange(rp, attempt, callbackOf(next))).claims()!;
+    expect(claims.amr).toEqual(['pwd']);
+    expect(claims.acr).toBe('urn:keystep:acr:pwd');
+    // A user with a number still gets the code on the relaxed client.
+    const withPhone = await claimsAfterPassword(t, 'relaxed-app', 'sam');
+    expect(pageOf(withPhone.next).html).toContain('autocomplete="one-time-code"');
+  });
+
+  it('steps up a password-only session when a client that needs the factor asks', async () => {
+    const relaxed = await claimsAfterPassword(t, 'relaxed-app', 'rae');
+    await exchange(relaxed.rp, relaxed.attempt, callbackOf(relaxed.next));
+    // Same browser, a client that follows the mandatory default: the session is not enough.
+    const strict = await relyingParty(t, { clientId: 'default-app', clientSecret: 'default-app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
+    const again = await startLogin(strict, {}, relaxed.attempt.browser);
+    expect(again.visit.callback).toBeUndefined();
+    expect(pageOf(again.visit).html).toContain('name="password"');
+  });
+});
+
+describe('when the second factor is optional', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { mandatory: false, enableByUserClaim: true, userSendLimit: 100 } } });
+    await t.addUser('tia', 'tias-long-password');
+    await t.addUser('uma', 'umas-long-password', '+447400888888');
+    await t.addUser('vic', 'vics-long-password', '+447400999999');
+    await accountRepository(t.database.db).setSmsOtpExempt((await accountRepository(t.database.db).findByUsername('vic'))!.id, true);
+    await t.addClient('app');
+    await t.addClient('strict-app', { mfa: 'required' });
+  });
+  afterAll(() => t.close());
+
+  it('logs in a user with no number with the password only', async () => {
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'tia');
+    expect((await exchange(rp, attempt, callbackOf(next))).claims()!.amr).toEqual(['pwd']);
+  });
+
+  it('still sends the code to a user with a number', async () => {
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'uma');
+    const done = await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode('+447400888888') });
+    expect((await exchange(rp, attempt, callbackOf(done))).claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
+  });
+
+  it('honours the per-account exemption', async () => {
+    const before = sms.to('+447400999999').length;
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'vic');
+    expect((await exchange(rp, attempt, callbackOf(next))).claims()!.amr).toEqual(['pwd']);
+    expect(sms.to('+447400999999').length).toBe(before);
+  });
+
+  it('lets a client require it, beating the exemption', async () => {
+    const { next } = await claimsAfterPassword(t, 'strict-app', 'vic');
+    expect(pageOf(next).html).toContain('autocomplete="one-time-code"');
+    const noPhone = await claimsAfterPassword(t, 'strict-app', 'tia');
+    expect(alertText(pageOf(noPhone.next).html)).toMatch(/no mobile number/);
+  });
+
+  it('forces it for acr_values=urn:keystep:acr:mfa, also over a password-only session', async () => {
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'vic');
+    expect((await exchange(rp, attempt, callbackOf(next))).claims()!.acr).toBe('urn:keystep:acr:pwd');
+
+    const stepUp = await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser);
+    const codePage = pageOf(await submitPassword(stepUp.browser, pageOf(stepUp.visit), 'vic', 'vics-long-password'));
+    const done = await submitStep(stepUp.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400999999') });
+    const claims = (await exchange(rp, stepUp, callbackOf(done))).claims()!;
+    expect(claims.acr).toBe('urn:keystep:acr:mfa');
+    expect(claims.amr).toEqual(['pwd', 'sms', 'mfa']);
+    // The session now has the MFA level: no new login for the next such request.
+    expect((await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser)).visit.callback).toBeTruthy();
+  });
+});

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalBackupCode, generateBackupCodes } from '../../src/login/backup-codes.ts';
+import { ALPHANUMERIC_SYMBOLS, codeHmac, codeMatches, generateCode, normalizeCode } from '../../src/login/otp-codes.ts';
+import { resendWait, smsText } from '../../src/login/otp-sending.ts';
+import type { Account, OtpChallenge } from '../../src/login/ports.ts';
+import { secondFactorNeeded } from '../../src/login/second-factor.ts';
+import { cryptoRandom, type Random } from '../../src/shared/random.ts';
+
+/** Randomness that replays a list of integers (and counts what was asked). */
+function scripted(values: number[]): Random & { bounds: number[] } {
+  const bounds: number[] = [];
+  return {
+    bounds,
+    bytes: (n) => Buffer.alloc(n, 7),
+    int: (max) => { bounds.push(max); return values.shift()! % max; },
+  };
+}
+
+describe('codes', () => {
+  it('draws a numeric code uniformly over the whole space, keeping leading zeros', () => {
+    const random = scripted([42]);
+    expect(generateCode(random, 6, false)).toBe('000042');
+    expect(random.bounds).toEqual([1_000_000]);
+    const ten = scripted([9_999_999_999]);
+    expect(generateCode(ten, 10, false)).toBe('9999999999');
+    expect(ten.bounds).toEqual([10_000_000_000]);
+  });
+
+  it('draws alphanumeric codes from 32 symbols without look-alikes', () => {
+    expect(ALPHANUMERIC_SYMBOLS).toHaveLength(32);
+    for (const c of 'O0I1') expect(ALPHANUMERIC_SYMBOLS).not.toContain(c);
+    const random = scripted([0, 31, 8, 23]);
+    expect(generateCode(random, 4, true)).toBe('A9JZ');
+    expect(random.bounds).toEqual([32, 32, 32, 32]);
+  });
+
+  it('gives real codes the right shape and spread', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const code = generateCode(cryptoRandom, 6, false);
+      expect(code).toMatch(/^\d{6}$/);
+      seen.add(code);
+    }
+    expect(seen.size).toBeGreaterThan(190);
+  });
+
+  it('stores an HMAC bound to the login, compared after normalising the input', () => {
+    const key = Buffer.alloc(32, 1);
+    const stored = codeHmac(key, 'uid-1', '123456');
+    expect(stored).not.toContain('123456');
+    expect(codeMatches(key, 'uid-1', ' 123 456 ', stored)).toBe(true);
+    expect(codeMatches(key, 'uid-1', '123457', stored)).toBe(false);
+    expect(codeMatches(key, 'uid-2', '123456', stored)).toBe(false);
+    expect(codeMatches(Buffer.alloc(32, 2), 'uid-1', '123456', stored)).toBe(false);
+    expect(codeMatches(key, 'uid-1', '', stored)).toBe(false);
+    expect(normalizeCode('ab-c d')).toBe('ABCD');
+  });
+
+  it('makes backup codes of 50 bits and accepts them in any case, with or without the dash', () => {
+    const codes = generateBackupCodes(cryptoRandom);
+    expect(codes).toHaveLength(10);
+    expect(Math.log2(32) * 10).toBe(50);
+    const code = codes[0]!;
+    expect(canonicalBackupCode(code.toLowerCase())).toBe(code.replace('-', ''));
+    expect(canonicalBackupCode(` ${code.replace('-', ' ')} `)).toBe(code.replace('-', ''));
+    expect(canonicalBackupCode('ABCDE-FGHI0')).toBeUndefined();
+    expect(canonicalBackupCode('short')).toBeUndefined();
+  });
+});
+
+describe('the SMS text and the resend wait', () => {
+  it('fills the template literally, whatever the values hold', () => {
+    const text = smsText("Your {service} code is {code}. It expires in {minutes} minutes.\n\n@{host} #{code}", { code: '482913', service: 'Acme $1 $&', minutes: 5, host: 'login.acme.example' });
+    expect(text).toBe('Your Acme $1 $& code is 482913. It expires in 5 minutes.\n\n@login.acme.example #482913');
+  });
+
+  it('doubles the cooldown with each resend and waives it after a failed send', () => {
+    const at = new Date('2026-01-01T00:00:00Z');
+    const challenge = (sends: number, sendFailed = false): OtpChallenge => ({
+      flowUid: 'u', accountId: 'a', destination: '+1', codeHmac: 'h', expiresAt: at, attempts: 0, sends, lastSentAt: at, sendFailed, consumed: false,
+    });
+    expect(resendWait(challenge(1), at, 30)).toBe(30);
+    expect(resendWait(challenge(2), at, 30)).toBe(60);
+    expect(resendWait(challenge(3), new Date(at.getTime() + 100_000), 30)).toBe(20);
+    expect(resendWait(challenge(3, true), at, 30)).toBe(0);
+  });
+});
+
+describe('who needs the second factor', () => {
+  const account = (phone: boolean, exempt = false): Account => ({
+    id: 'a', username: 'u', passwordHash: '', phone: phone ? '+447400123456' : null, phoneVerifiedAt: phone ? new Date() : null,
+    smsOtpExempt: exempt, disabled: false, failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null,
+    failedOtpCount: 0, otpLockedUntil: null, createdAt: new Date(),
+  });
+  const settings = { mandatory: true, enableByUserClaim: true };
+  const none = { mfaRequested: false, clientMfa: null };
+
+  it('follows mandatory for users without a number, and always asks users with one', () => {
+    expect(secondFactorNeeded(account(false), settings, none)).toBe(true);
+    expect(secondFactorNeeded(account(false), { ...settings, mandatory: false }, none)).toBe(false);
+    expect(secondFactorNeeded(account(true), { ...settings, mandatory: false }, none)).toBe(true);
+  });
+
+  it('lets a client override mandatory either way', () => {
+    expect(secondFactorNeeded(account(false), settings, { mfaRequested: false, clientMfa: 'optional' })).toBe(false);
+    expect(secondFactorNeeded(account(false), { ...settings, mandatory: false }, { mfaRequested: false, clientMfa: 'required' })).toBe(true);
+  });
+
+  it('honours the exemption only when enabled, and never against a demand for MFA', () => {
+    expect(secondFactorNeeded(account(true, true), settings, none)).toBe(false);
+    expect(secondFactorNeeded(account(true, true), { ...settings, enableByUserClaim: false }, none)).toBe(true);
+    expect(secondFactorNeeded(account(true, true), settings, { mfaRequested: true, clientMfa: null })).toBe(true);
+    expect(secondFactorNeeded(account(true, true), settings, { mfaRequested: false, clientMfa: 'required' })).toBe(true);
+  });
+});
