@@ -21,9 +21,8 @@ import { secondFactorNeeded } from './login/second-factor.ts';
 import { backupCodeRepository } from './repositories/backup-codes.ts';
 import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
-import { createConsoleSender } from './sms/console-sender.ts';
 import type { SmsSender } from './sms/port.ts';
-import { withSendLog } from './sms/send-log.ts';
+import { wireSmsSender } from './sms-wiring.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
@@ -75,8 +74,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const smsLog = smsMessageRepository(db);
   const secrets = serverSecretRepository(db);
 
-  const consoleSender = options.smsSender ? undefined : createConsoleSender(log);
-  const sender = withSendLog(options.smsSender ?? consoleSender!, (r) => smsLog.record(r), clock, log);
+  const sms = wireSmsSender(config, log, clock, (r) => smsLog.record(r), options.smsSender);
+  const sender = sms.sender;
 
   const keys = await resolveProviderKeys(config.keys, secrets);
   const hmacKey = Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url');
@@ -121,6 +120,12 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const readiness: ReadinessCheck[] = [
     { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
   ];
+  // An open circuit is reported, but does not take the instance out of service: every instance
+  // shares the gateway, and logins can still finish with backup codes.
+  if (sms.circuit) {
+    const circuit = sms.circuit;
+    readiness.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
+  }
 
   const routers = [
     staticRoutes(),
@@ -130,7 +135,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   // The demo relying party exists only for trying Keystep out; production refuses demo mode.
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
-  if (consoleSender && config.env !== 'production') routers.push(devSmsRoutes(consoleSender, views));
+  if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
 
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));

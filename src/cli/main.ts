@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
+import { GatewayConfigError } from '../sms/gateway-settings.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { CliError } from './context.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
+import { registerSmsCommands } from './sms-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +21,7 @@ export function buildProgram(): Command {
   registerMigrateCommands(program);
   registerUserCommands(program);
   registerClientCommands(program);
+  registerSmsCommands(program);
   return program;
 }
 
@@ -29,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    if (err instanceof ConfigError || err instanceof CliError) {
+    if (err instanceof ConfigError || err instanceof CliError || err instanceof GatewayConfigError) {
       process.stderr.write(`keystep: ${err.message}\n`);
       return 1;
     }

@@ -29,6 +29,8 @@ function fromEnv(setting: Setting, raw: string): unknown {
     case 'object':
     case 'record':
       return parseJson(raw);
+    case 'union':
+      return /^\s*[[{]/.test(raw) ? parseJson(raw) : raw;
     default:
       return raw;
   }
@@ -84,7 +86,7 @@ function productionProblems(input: Record<string, unknown>): string[] {
   const problems: string[] = [];
   if (input.demo === true) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
   const sms = input.sms as { sender?: unknown } | undefined;
-  if ((sms?.sender ?? 'console') === 'console') problems.push('sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway');
+  if ((sms?.sender ?? 'console') === 'console') problems.push('sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway');
   if (input.issuer === undefined) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
   else if (typeof input.issuer === 'string' && !input.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
   return problems;

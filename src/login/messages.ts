@@ -29,6 +29,7 @@ export const messages = {
   RESEND_DISABLED: 'New codes cannot be sent. Use a backup code, or start again.',
   SEND_LIMIT: 'Too many codes were sent to this account recently. Try again later, or use a backup code.',
   SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
+  SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
   NO_PHONE: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',
   BACKUP_CODE_MISSING: 'Enter one of your backup codes.',

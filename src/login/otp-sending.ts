@@ -1,7 +1,7 @@
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { maskPhone } from '../shared/phone.ts';
 import type { Random } from '../shared/random.ts';
-import type { SmsSender } from '../sms/port.ts';
+import { SmsDestinationError, type SmsSender } from '../sms/port.ts';
 import type { MessageCode } from './messages.ts';
 import { codeHmac, generateCode } from './otp-codes.ts';
 import type { AuditLog, OtpChallenge, OtpStore, SmsLog } from './ports.ts';
@@ -52,13 +52,14 @@ export function otpSending(deps: OtpSendingDeps) {
     const text = smsText(policy.message, { code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
-      await deps.sender.send({ to, text, purpose: 'otp', accountId, flowUid: state.uid });
+      await deps.sender.send({ to, text, code, purpose: 'otp', accountId, flowUid: state.uid });
       await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
       return undefined;
-    } catch {
+    } catch (err) {
       await otp.setSendFailed(state.uid, true);
-      await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
-      return 'SMS_NOT_SENT';
+      const refused = err instanceof SmsDestinationError;
+      await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
+      return refused ? 'SMS_DESTINATION_REFUSED' : 'SMS_NOT_SENT';
     }
   }
 

@@ -3,6 +3,8 @@ export interface SmsMessage {
   to: string;
   text: string;
   purpose: 'otp' | 'notice' | 'test';
+  /** The code alone, for gateways whose template uses `$ctx.otp`. */
+  code?: string;
   accountId?: string | null;
   flowUid?: string | null;
 }
@@ -21,6 +23,9 @@ export class SmsDeliveryError extends Error {
     this.status = status;
   }
 }
+
+/** The number cannot get an SMS from Keystep: invalid, not a mobile, or outside the allow-list. */
+export class SmsDestinationError extends SmsDeliveryError {}
 
 /** The port every SMS leaves Keystep through. Adapters: HTTP gateway, console (development). */
 export interface SmsSender {

@@ -1,0 +1,107 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SmsDeliveryError } from '../../src/sms/port.ts';
+import { FakeGateway } from '../support/fake-gateway.ts';
+import { gatewaySender } from '../support/gateway-sender.ts';
+import { TestClock } from '../support/sms.ts';
+
+const NUMBER = '+447400123456';
+const message = { to: NUMBER, text: 'Your code is 482913.\n\n@id.example #482913', code: '482913', purpose: 'otp' as const };
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('gateway failures', () => {
+  let fake: FakeGateway;
+  beforeAll(async () => { fake = await FakeGateway.start(); });
+  beforeEach(() => { fake.received.length = 0; fake.reply = undefined; });
+  afterAll(() => fake.stop());
+
+  const twilioLike = (extra: Record<string, unknown> = {}) => ({ gateway: { url: `${fake.origin}/Messages.json`, payload: 'To=$ctx.num&Body=$ctx.msg', ...extra } });
+
+  it('treats 4xx and 5xx as failures, sent once, never retried', async () => {
+    for (const status of [400, 401, 429, 500, 503]) {
+      fake.received.length = 0;
+      fake.reply = () => ({ status, body: { message: `failure ${status}` } });
+      const { sender, records } = gatewaySender(twilioLike());
+      await expect(sender.send(message)).rejects.toMatchObject({ status, message: expect.stringContaining(`gateway answered ${status}`) });
+      expect(fake.received).toHaveLength(1);
+      expect(records[0]).toMatchObject({ status: 'failed', httpStatus: status, destination: '+44 •••• ••34 56' });
+    }
+  });
+
+  it('accepts only the listed statuses', async () => {
+    fake.reply = () => ({ status: 200, body: { sid: 'SM1' } });
+    await expect(gatewaySender(twilioLike({ successStatus: [201] })).sender.send(message)).rejects.toMatchObject({ status: 200 });
+    expect((await gatewaySender(twilioLike({ successStatus: [200, 201] })).sender.send(message)).status).toBe(200);
+  });
+
+  it('needs the message id when messageIdPath is set', async () => {
+    fake.reply = () => ({ status: 200, body: { messages: [{ status: '0', 'message-id': 'V-1' }] } });
+    expect((await gatewaySender(twilioLike({ messageIdPath: 'messages.0.message-id' })).sender.send(message)).messageId).toBe('V-1');
+    fake.reply = () => ({ status: 200, body: { messages: [{ status: '2', 'error-text': 'Missing to param' }] } });
+    await expect(gatewaySender(twilioLike({ messageIdPath: 'messages.0.message-id' })).sender.send(message)).rejects.toThrow(/without messages.0.message-id/);
+    fake.reply = () => ({ status: 200, body: 'not json' });
+    await expect(gatewaySender(twilioLike({ messageIdPath: 'sid' })).sender.send(message)).rejects.toBeInstanceOf(SmsDeliveryError);
+  });
+
+  it('gives up on a gateway slower than timeoutMs, without retrying', async () => {
+    fake.reply = () => ({ status: 201, body: { sid: 'SM-late' }, delayMs: 5_000 });
+    const { sender } = gatewaySender(twilioLike({ timeoutMs: 150 }));
+    await expect(sender.send(message)).rejects.toThrow(/timed out after 150 ms/);
+    expect(fake.received).toHaveLength(1);
+  });
+
+  it('waits for a slow gateway within timeoutMs', async () => {
+    fake.reply = () => ({ status: 201, body: { sid: 'SM-slow' }, delayMs: 100 });
+    expect((await gatewaySender(twilioLike({ timeoutMs: 5_000, messageIdPath: 'sid' })).sender.send(message)).messageId).toBe('SM-slow');
+  });
+
+  it('retries a refused connection once, then reports the gateway unreachable', async () => {
+    const port = await closedPort();
+    const { sender, logLines } = gatewaySender({ gateway: { url: `http://127.0.0.1:${port}/send`, payload: 'to=$ctx.num&text=$ctx.msg' } });
+    await expect(sender.send(message)).rejects.toThrow(/gateway unreachable \(ECONNREFUSED\)/);
+    expect(logLines.filter((l) => l.includes('retrying once'))).toHaveLength(1);
+  });
+
+  it('opens the circuit after consecutive failures, fails fast, and closes after a good trial', async () => {
+    const clock = new TestClock();
+    fake.reply = () => ({ status: 503 });
+    const { sender, circuit, logLines } = gatewaySender({ ...twilioLike(), circuitFailures: 3, circuitCooldownSeconds: 30 }, clock);
+    for (let i = 0; i < 3; i++) await expect(sender.send(message)).rejects.toMatchObject({ status: 503 });
+    expect(circuit!()).toMatchObject({ status: 'open', consecutiveFailures: 3 });
+    expect(logLines.some((l) => l.includes('circuit opened'))).toBe(true);
+    await expect(sender.send(message)).rejects.toThrow(/circuit is open/);
+    expect(fake.received).toHaveLength(3);
+
+    clock.advance(31);
+    expect(circuit!().status).toBe('half-open');
+    await expect(sender.send(message)).rejects.toMatchObject({ status: 503 });
+    expect(circuit!().status).toBe('open');
+    expect(fake.received).toHaveLength(4);
+
+    clock.advance(31);
+    fake.reply = undefined;
+    expect((await sender.send(message)).status).toBe(201);
+    expect(circuit!()).toMatchObject({ status: 'closed', consecutiveFailures: 0 });
+    expect(logLines.some((l) => l.includes('circuit closed'))).toBe(true);
+  });
+
+  it('refuses numbers outside the allow-list, and invalid numbers, before calling the gateway', async () => {
+    const { sender, records } = gatewaySender({ ...twilioLike(), allowedCountries: ['GB', '+1'] });
+    await expect(sender.send({ ...message, to: '+33612345678' })).rejects.toThrow(/not allowed/);
+    await expect(sender.send({ ...message, to: '+442071838750' })).rejects.toThrow(/not a mobile number/);
+    await expect(sender.send({ ...message, to: '12' })).rejects.toThrow(/not a valid phone number/);
+    expect(fake.received).toHaveLength(0);
+    expect(records).toHaveLength(0);
+    await sender.send({ ...message, to: '+1 415 555 2671' });
+    expect(fake.received[0]!.form.get('To')).toBe('+14155552671');
+    await sender.send(message);
+    expect(fake.received).toHaveLength(2);
+  });
+});

@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  url: URL;
+  headers: IncomingMessage['headers'];
+  body: string;
+  form: URLSearchParams;
+  json: unknown;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  delayMs?: number;
+}
+
+/**
+ * A real HTTP server on loopback that behaves like an SMS provider. By default it acts as Twilio:
+ * it checks basic auth, parses the form and answers 201 with a `sid`. `reply` overrides per request.
+ */
+export class FakeGateway {
+  readonly received: ReceivedRequest[] = [];
+  reply: ((req: ReceivedRequest) => Reply) | undefined;
+  basicAuth: { username: string; password: string } | undefined;
+  #server: Server;
+  #sockets = new Set<import('node:net').Socket>();
+
+  private constructor() {
+    this.#server = createServer((req, res) => {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => { body += d; });
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+        let json: unknown;
+        try { json = JSON.parse(body); } catch { json = undefined; }
+        const received: ReceivedRequest = { method: req.method ?? '', url, headers: req.headers, body, form: new URLSearchParams(body), json };
+        this.received.push(received);
+        const reply = this.reply?.(received) ?? this.twilio(received);
+        const send = () => {
+          if (res.destroyed) return;
+          res.writeHead(reply.status, { 'content-type': 'application/json' });
+          res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {}));
+        };
+        if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
+        else send();
+      });
+    });
+    this.#server.on('connection', (s) => { this.#sockets.add(s); s.on('close', () => this.#sockets.delete(s)); });
+  }
+
+  static async start(): Promise<FakeGateway> {
+    const gateway = new FakeGateway();
+    await new Promise<void>((resolve) => gateway.#server.listen(0, '127.0.0.1', resolve));
+    return gateway;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  private twilio(req: ReceivedRequest): Reply {
+    if (this.basicAuth) {
+      const expected = `Basic ${Buffer.from(`${this.basicAuth.username}:${this.basicAuth.password}`).toString('base64')}`;
+      if (req.headers.authorization !== expected) return { status: 401, body: { code: 20003, message: 'Authenticate' } };
+    }
+    if (!req.form.get('To') || !req.form.get('Body')) return { status: 400, body: { code: 21604, message: "A 'To' phone number is required." } };
+    return { status: 201, body: { sid: `SM${String(this.received.length).padStart(32, '0')}`, status: 'queued', to: req.form.get('To') } };
+  }
+
+  /** The code in the newest message, read from its origin-bound last line. */
+  lastCode(): string {
+    const last = this.received.at(-1);
+    const text = last?.form.get('Body') ?? '';
+    const match = /#(\w+)\s*$/.exec(text);
+    if (!match) throw new Error('no code received');
+    return match[1]!;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
