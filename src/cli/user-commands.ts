@@ -6,18 +6,20 @@ import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
+import { destinationAllowed } from '../sms/destination-policy.ts';
 import { CliError, withDatabase, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
-export function parsePhone(input: string): string {
+export function parsePhone(input: string, allowedCountries: readonly string[]): string {
   const result = normalizeMobile(input);
   if (!result.ok) {
     throw new CliError(result.problem === 'NOT_MOBILE'
       ? `${input} is not a mobile number that can receive SMS`
-      : `${input} is not a valid phone number; give it in E.164 form, e.g. +447911123456`);
+      : `${input} is not a valid phone number; give it in E.164 form, e.g. +447400123456`);
   }
+  if (!destinationAllowed(result.e164, allowedCountries)) throw new CliError(`${input}: SMS to this country are not allowed (sms.allowedCountries)`);
   return result.e164;
 }
 
@@ -46,7 +48,7 @@ export function registerUserCommands(program: Command): void {
     .option('--phone <e164>', 'mobile number for the SMS code, in E.164 form')
     .action((username: string, opts: { phone?: string }) => withDatabase(async (ctx) => {
       if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
-      const phone = opts.phone ? parsePhone(opts.phone) : null;
+      const phone = opts.phone ? parsePhone(opts.phone, ctx.config.sms.allowedCountries) : null;
       const accounts = accountRepository(ctx.database.db);
       if (await accounts.findByUsername(username)) throw new CliError(`the username ${username} is taken`);
       const passwordHash = await hashNewPassword(ctx);
@@ -92,7 +94,7 @@ export function registerUserCommands(program: Command): void {
     .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
       if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
-      const phone = opts.clear ? null : parsePhone(phoneArg!);
+      const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
       await accountRepository(ctx.database.db).setPhone(account.id, phone, phone ? new Date() : null);
       await audit(ctx, 'user.phone_set', account.id, { phone: maskPhone(phone) });
       console.log(phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`);

@@ -47,6 +47,7 @@ describe('the keystep command', () => {
     expect(await runCli(['user', 'add', 'frank'], env, 'short\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/at least 8/) });
     expect(await runCli(['user', 'add', 'frank', '--phone', '+442071838750'], env, 'franks-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/not a mobile number/) });
     expect(await runCli(['user', 'add', 'ERIN'], env, 'another-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/taken/) });
+    expect(await runCli(['user', 'add', 'frank', '--phone', '+33612345678'], { ...env, KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB,+1' }, 'franks-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/not allowed/) });
     expect(await runCli(['user', 'add', 'bad name'], env, 'another-long-password\n')).toMatchObject({ code: 1 });
     expect(await accountRepository(t.db).findByUsername('frank')).toBeUndefined();
   });

@@ -54,6 +54,21 @@ describe('keystep serve', () => {
     }
   });
 
+  it('starts in production with a gateway, serving neither the demo nor the dev SMS inbox', async () => {
+    const port = freePort();
+    const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
+    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), HOST: '127.0.0.1', ...gateway });
+    try {
+      for (const path of ['/dev/sms', '/demo']) expect((await fetch(`http://127.0.0.1:${port}${path}`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(freePort()), ...gateway, KEYSTEP_SMS_GATEWAY_HEADERS: 'X-Text: $ctx.msg' })
+      .catch((err: { code: number; output: string }) => err);
+    expect(failure).toMatchObject({ code: 1, output: expect.stringMatching(/X-Text uses \$ctx.msg/) });
+  });
+
   it('runs on the embedded database by default, and the command shares the running instance', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'keystep-embedded-'));
     const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(freePort()) };

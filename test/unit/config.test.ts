@@ -70,13 +70,15 @@ describe('configuration', () => {
     const problems = problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_DEMO: 'true' }));
     expect(problems).toEqual([
       'demo (KEYSTEP_DEMO): demo data is refused in production',
-      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway',
+      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway',
       'issuer (KEYSTEP_ISSUER): must be set in production',
     ]);
     expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'http://id.example.com' }))).toContain('issuer (KEYSTEP_ISSUER): must use https in production');
     expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com' }))).toEqual([
-      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; production needs an SMS gateway',
+      'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway',
     ]);
+    const prod = loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http' });
+    expect(prod.demo).toBe(false);
   });
 
   it('is documented in full in the README table', () => {
