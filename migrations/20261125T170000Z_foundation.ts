@@ -11,14 +11,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('phone_verified_at', 'timestamptz')
     .addColumn('sms_otp_exempt', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('disabled_at', 'timestamptz')
-    .addColumn('failed_password_count', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('last_failed_password_at', 'timestamptz')
-    .addColumn('locked_until', 'timestamptz')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   // Usernames are unique regardless of case: "Alice" and "alice" are one account.
   await sql`create unique index accounts_username_key on accounts (lower(username))`.execute(db);
+
+  // Wrong passwords are counted per username, whether or not an account has it: the throttle and the
+  // lock then look the same for a real and an unknown user, and reveal nothing.
+  await db.schema
+    .createTable('password_failures')
+    .addColumn('username_key', 'text', (c) => c.primaryKey())
+    .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('last_failure_at', 'timestamptz', (c) => c.notNull())
+    .addColumn('locked_until', 'timestamptz')
+    .execute();
+  await db.schema.createIndex('password_failures_last').on('password_failures').column('last_failure_at').execute();
 
   await db.schema
     .createTable('clients')
@@ -54,6 +62,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('passed', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('amr', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('csrf_token', 'text', (c) => c.notNull())
+    // Bumped on every save; a save from a stale read changes nothing (see login-flows.ts).
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('data', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'`))
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
@@ -87,7 +97,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['server_secrets', 'auth_events', 'login_flows', 'oidc_payloads', 'clients', 'accounts']) {
+  for (const table of ['server_secrets', 'auth_events', 'login_flows', 'oidc_payloads', 'clients', 'password_failures', 'accounts']) {
     await db.schema.dropTable(table).execute();
   }
 }

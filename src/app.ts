@@ -32,6 +32,7 @@ import { authEventRepository } from './repositories/auth-events.ts';
 import { clientRepository } from './repositories/clients.ts';
 import { loginFlowRepository } from './repositories/login-flows.ts';
 import { oidcPayloadRepository } from './repositories/oidc-payloads.ts';
+import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import type { Logger } from './shared/log.ts';
@@ -73,12 +74,15 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const backupCodes = backupCodeRepository(db);
   const smsLog = smsMessageRepository(db);
   const secrets = serverSecretRepository(db);
+  const passwordFailures = passwordFailureRepository(db);
 
   const sms = wireSmsSender(config, log, clock, (r) => smsLog.record(r), options.smsSender);
   const sender = sms.sender;
 
   const keys = await resolveProviderKeys(config.keys, secrets);
-  const hmacKey = Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url');
+  const hmacKey = config.keys.otpHmacKey
+    ? Buffer.from(config.keys.otpHmacKey, 'utf8')
+    : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url');
   const provider = createProvider({
     config,
     keys,
@@ -112,7 +116,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
   });
   const chain = new LoginChain([
-    createPasswordStep({ accounts, hasher, audit, clock, policy: config.password }),
+    createPasswordStep({ accounts, failures: passwordFailures, hasher, audit, clock, policy: config.password }),
     createBackupCodeStep({ accounts, backupCodes, hasher, audit, clock, policy: config.smsOtp }),
     createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp }),
   ]);
@@ -149,7 +153,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   async function sweep() {
     try {
-      const removed = (await payloads.sweepExpired(1000)) + (await flows.sweepExpired(1000));
+      const dayAgo = new Date(clock.now().getTime() - 86_400_000);
+      const removed = (await payloads.sweepExpired(1000)) + (await flows.sweepExpired(1000)) + (await passwordFailures.sweep(dayAgo, 1000));
       if (removed) log.debug({ removed }, 'swept expired rows');
     } catch (err) {
       log.warn({ err }, 'sweep of expired rows failed');

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/backup-codes.ts';
 import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
+import { passwordFailureRepository } from '../repositories/password-failures.ts';
+import { usernameKey } from '../login/steps/password.ts';
 import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
@@ -68,11 +70,16 @@ export function registerUserCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => withDatabase(async (ctx) => {
       const now = new Date();
-      const rows = (await accountRepository(ctx.database.db).list()).map((a) => ({
-        username: a.username,
-        phone: maskPhone(a.phone),
-        status: a.disabled ? 'disabled' : a.lockedUntil && a.lockedUntil > now ? 'locked' : 'active',
-        created: a.createdAt.toISOString(),
+      const failures = passwordFailureRepository(ctx.database.db);
+      const rows = await Promise.all((await accountRepository(ctx.database.db).list()).map(async (a) => {
+        const passwordLock = (await failures.find(usernameKey(a.username)))?.lockedUntil;
+        const locked = [a.otpLockedUntil, passwordLock].some((until) => until && until > now);
+        return {
+          username: a.username,
+          phone: maskPhone(a.phone),
+          status: a.disabled ? 'disabled' : locked ? 'locked' : 'active',
+          created: a.createdAt.toISOString(),
+        };
       }));
       if (opts.json) console.log(JSON.stringify(rows, null, 2));
       else if (rows.length === 0) console.log('no users');
@@ -117,7 +124,8 @@ export function registerUserCommands(program: Command): void {
     .description('clear failed password and code counts and the locks they set')
     .action((username: string) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
-      await accountRepository(ctx.database.db).unlock(account.id);
+      await accountRepository(ctx.database.db).clearOtpFailures(account.id);
+      await passwordFailureRepository(ctx.database.db).clear(usernameKey(account.username));
       await audit(ctx, 'user.unlocked', account.id);
       console.log(`${account.username} unlocked`);
     }));

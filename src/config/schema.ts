@@ -32,6 +32,8 @@ export const configSchema = z.object({
   keys: z.object({
     cookieKeys: z.array(z.string().min(32)).min(1).optional()
       .describe('Cookie signing keys, newest first (each at least 32 characters). Default: generated once and stored in the database.'),
+    otpHmacKey: z.string().min(32).optional()
+      .describe('Secret that keys the HMAC of stored SMS codes (at least 32 characters). Default: generated once and stored in the database; set it to keep it apart from the code rows.'),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
       .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
   }).prefault({}),
@@ -52,8 +54,10 @@ export const configSchema = z.object({
   session: z.object({
     ttlSeconds: z.number().int().min(300).max(86400).default(86400)
       .describe('Longest life of a sign-in session at Keystep (at most 24 h).'),
-    interactionTtlSeconds: z.number().int().min(60).max(3600).default(600)
-      .describe('Time a user has to finish the login pages.'),
+    idleSeconds: z.number().int().min(60).max(86400).default(3600)
+      .describe('A session unused for this long ends (NIST AAL2: 1 hour).'),
+    interactionTtlSeconds: z.number().int().min(60).max(600).default(600)
+      .describe('Time a user has to finish the login pages (at most 10 minutes).'),
   }).prefault({}),
   smsOtp: z.object({
     mandatory: z.boolean().default(true)

@@ -12,13 +12,17 @@ export interface AccountsTable {
   phone_verified_at: NullableTimestamp;
   sms_otp_exempt: Generated<boolean>;
   disabled_at: NullableTimestamp;
-  failed_password_count: Generated<number>;
-  last_failed_password_at: NullableTimestamp;
-  locked_until: NullableTimestamp;
   failed_otp_count: Generated<number>;
   otp_locked_until: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+}
+
+export interface PasswordFailuresTable {
+  username_key: string;
+  failures: Generated<number>;
+  last_failure_at: Timestamp;
+  locked_until: NullableTimestamp;
 }
 
 export interface ClientsTable {
@@ -46,6 +50,7 @@ export interface LoginFlowsTable {
   passed: Generated<string[]>;
   amr: Generated<string[]>;
   csrf_token: string;
+  version: Generated<number>;
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   expires_at: Timestamp;
   created_at: Generated<Date>;
@@ -110,6 +115,7 @@ export interface SmsMessagesTable {
 
 export interface Database {
   accounts: AccountsTable;
+  password_failures: PasswordFailuresTable;
   clients: ClientsTable;
   oidc_payloads: OidcPayloadsTable;
   login_flows: LoginFlowsTable;

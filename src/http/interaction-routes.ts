@@ -19,12 +19,14 @@ export interface FlowRecord {
   amr: string[];
   csrfToken: string;
   data: Record<string, unknown>;
+  version: number;
 }
 
 export interface FlowStore {
   find(uid: string): Promise<FlowRecord | undefined>;
   findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<FlowRecord>;
-  save(flow: FlowRecord): Promise<void>;
+  /** False when the flow changed since it was read: the caller must not act on its stale copy. */
+  save(flow: FlowRecord): Promise<boolean>;
   remove(uid: string): Promise<void>;
 }
 
@@ -134,8 +136,12 @@ export function interactionRoutes(deps: Deps): Router {
       case 'passed': {
         const { flash: _, ...data } = state.data;
         const next = { ...markPassed(state, step.id, outcome.accountId, outcome.amr), data: { ...data, ...outcome.data, notice: outcome.notice } };
+        // Saved before anything else happens: if a concurrent request moved this login on first,
+        // this one stops here (no finishing, no next step on a stale account).
+        if (!(await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data }))) {
+          return redirect303(ctx, `/interaction/${info.uid}`);
+        }
         if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next);
-        await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data });
         return redirect303(ctx, `/interaction/${info.uid}`);
       }
       case 'retry':

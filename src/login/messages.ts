@@ -3,8 +3,8 @@
 export const messages = {
   CREDENTIALS_INCORRECT: 'The username or password is incorrect.',
   CREDENTIALS_MISSING: 'Enter your username and password.',
-  PASSWORD_THROTTLED: 'Too many wrong passwords. Wait {seconds} seconds, then try again.',
-  ACCOUNT_LOCKED: 'This account is locked after too many failed attempts. Try again in {minutes} minutes or ask your administrator to unlock it.',
+  PASSWORD_THROTTLED: 'Too many wrong passwords for this username. Wait {seconds} seconds, then try again.',
+  ACCOUNT_LOCKED: 'Sign-in for this username is locked after too many wrong passwords. Try again in {minutes} minutes or ask your administrator to unlock it.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask your administrator for help.',
   LOGIN_CANCELLED: 'You cancelled the sign-in.',
   LOGIN_EXPIRED: 'This sign-in has expired or is not valid. Go back to the app and start again.',

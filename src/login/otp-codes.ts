@@ -21,7 +21,8 @@ export function normalizeCode(input: string): string {
 
 /**
  * The stored form of a code: an HMAC keyed by a server secret over the login's uid and the code,
- * so a database reader cannot use it and a code is bound to the login it was sent for.
+ * so a code is bound to the login it was sent for and the table alone does not reveal it. With the
+ * key kept outside the database (`keys.otpHmacKey`) a database reader cannot test guesses either.
  */
 export function codeHmac(key: Buffer, flowUid: string, code: string): string {
   return createHmac('sha256', key).update(`${flowUid}\u0000${code}`).digest('base64url');

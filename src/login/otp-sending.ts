@@ -48,11 +48,11 @@ export function resendWait(challenge: OtpChallenge, now: Date, cooldownSeconds: 
 export function otpSending(deps: OtpSendingDeps) {
   const { otp, policy, clock } = deps;
 
-  async function deliver(state: LoginState, accountId: string, to: string, code: string, event: string): Promise<MessageCode | undefined> {
+  async function deliver(state: LoginState, accountId: string, to: string, code: string, logId: string, event: string): Promise<MessageCode | undefined> {
     const text = smsText(policy.message, { code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
-      await deps.sender.send({ to, text, code, purpose: 'otp', accountId, flowUid: state.uid });
+      await deps.sender.send({ to, text, code, purpose: 'otp', accountId, flowUid: state.uid, logId });
       await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
       return undefined;
     } catch (err) {
@@ -63,11 +63,15 @@ export function otpSending(deps: OtpSendingDeps) {
     }
   }
 
-  async function overAccountLimit(state: LoginState, accountId: string): Promise<boolean> {
-    const since = addSeconds(clock.now(), -policy.userSendWindowSeconds);
-    if ((await deps.smsLog.countForAccountSince(accountId, since)) < policy.userSendLimit) return false;
-    await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason: 'user_send_limit', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
-    return true;
+  /** One SMS from the account's budget (userSendLimit per window, across logins), or undefined. */
+  async function reserve(state: LoginState, accountId: string, to: string): Promise<string | undefined> {
+    const now = clock.now();
+    const id = await deps.smsLog.reserve({
+      accountId, flowUid: state.uid, destination: maskPhone(to), at: now,
+      since: addSeconds(now, -policy.userSendWindowSeconds), limit: policy.userSendLimit,
+    });
+    if (!id) await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason: 'user_send_limit', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
+    return id;
   }
 
   function newCode(uid: string) {
@@ -79,12 +83,16 @@ export function otpSending(deps: OtpSendingDeps) {
     /** The first code of this login. Sends nothing if one was already sent (a reload, a second tab). */
     async sendFirst(state: LoginState, accountId: string, to: string): Promise<MessageCode | undefined> {
       if (await otp.find(state.uid)) return undefined;
-      if (await overAccountLimit(state, accountId)) return 'SEND_LIMIT';
+      const logId = await reserve(state, accountId, to);
+      if (!logId) return 'SEND_LIMIT';
       const now = clock.now();
       const { code, hmac } = newCode(state.uid);
       const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
-      if (!created) return undefined;
-      return deliver(state, accountId, to, code, 'sms.sent');
+      if (!created) {
+        await deps.smsLog.release(logId);
+        return undefined;
+      }
+      return deliver(state, accountId, to, code, logId, 'sms.sent');
     },
 
     /** A new code replacing the old one; the count of wrong codes on the account is not reset. */
@@ -95,10 +103,15 @@ export function otpSending(deps: OtpSendingDeps) {
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
       if (wait > 0) return { message: 'RESEND_TOO_SOON', params: { seconds: wait } };
-      if (await overAccountLimit(state, accountId)) return { message: 'SEND_LIMIT' };
+      const logId = await reserve(state, accountId, challenge.destination);
+      if (!logId) return { message: 'SEND_LIMIT' };
       const { code, hmac } = newCode(state.uid);
-      await otp.replaceCode(state.uid, hmac, addSeconds(now, policy.tokenExpirySeconds), now);
-      return { message: (await deliver(state, accountId, challenge.destination, code, 'sms.resent')) ?? 'CODE_RESENT' };
+      // Conditional on the send count we saw: of two racing resends, only one sends.
+      if (!(await otp.replaceCode(state.uid, hmac, addSeconds(now, policy.tokenExpirySeconds), now, challenge.sends))) {
+        await deps.smsLog.release(logId);
+        return { message: 'CODE_RESENT' };
+      }
+      return { message: (await deliver(state, accountId, challenge.destination, code, logId, 'sms.resent')) ?? 'CODE_RESENT' };
     },
   };
 }

@@ -8,9 +8,6 @@ export interface Account {
   phoneVerifiedAt: Date | null;
   smsOtpExempt: boolean;
   disabled: boolean;
-  failedPasswordCount: number;
-  lastFailedPasswordAt: Date | null;
-  lockedUntil: Date | null;
   failedOtpCount: number;
   otpLockedUntil: Date | null;
   createdAt: Date;
@@ -19,11 +16,23 @@ export interface Account {
 export interface AccountStore {
   findByUsername(username: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
-  recordPasswordFailure(id: string, at: Date, lockAfter: number, lockUntil: Date): Promise<number>;
-  clearPasswordFailures(id: string): Promise<void>;
   /** Counts one wrong code (SMS or backup) atomically, locking at lockAfter; returns the new count. */
   recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number>;
   clearOtpFailures(id: string): Promise<void>;
+}
+
+/** Wrong passwords per username (known or not), so throttling and locking reveal no account. */
+export interface PasswordFailures {
+  failures: number;
+  lastFailureAt: Date;
+  lockedUntil: Date | null;
+}
+
+export interface PasswordFailureStore {
+  find(usernameKey: string): Promise<PasswordFailures | undefined>;
+  /** Counts one wrong password atomically, locking at lockAfter; returns the new count. */
+  record(usernameKey: string, at: Date, lockAfter: number, lockUntil: Date): Promise<number>;
+  clear(usernameKey: string): Promise<void>;
 }
 
 /** The code sent for one login, keyed by its interaction uid. Only an HMAC of the code is kept. */
@@ -44,8 +53,11 @@ export interface OtpStore {
   find(flowUid: string): Promise<OtpChallenge | undefined>;
   /** Creates the challenge unless one exists; false when another request created it first. */
   create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'sendFailed' | 'consumed'>): Promise<boolean>;
-  /** A new code replaces the old one: its attempts start at zero and the send count goes up. */
-  replaceCode(flowUid: string, codeHmac: string, expiresAt: Date, sentAt: Date): Promise<void>;
+  /**
+   * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
+   * the send count is still `seenSends`, so two racing resends cannot both send; false if one did.
+   */
+  replaceCode(flowUid: string, codeHmac: string, expiresAt: Date, sentAt: Date, seenSends: number): Promise<boolean>;
   setSendFailed(flowUid: string, failed: boolean): Promise<void>;
   /**
    * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
@@ -64,8 +76,14 @@ export interface BackupCodeStore {
 }
 
 export interface SmsLog {
-  /** SMS sent (or attempted) to this account since the given time, across logins. */
-  countForAccountSince(accountId: string, since: Date): Promise<number>;
+  /**
+   * Takes one SMS from the account's budget: counts the SMS since `since` and, if fewer than
+   * `limit`, records a reserved send, atomically per account. Returns its id, or undefined when
+   * the budget is spent. The sender fills the record in once the SMS went (or failed).
+   */
+  reserve(reservation: { accountId: string; flowUid: string; destination: string; at: Date; since: Date; limit: number }): Promise<string | undefined>;
+  /** Gives back a reservation that was not used. */
+  release(id: string): Promise<void>;
 }
 
 /** One audit record. Never put a secret here: no password, code, token or full phone number. */

@@ -9,6 +9,8 @@ export interface PayloadStore {
   consume(model: string, id: string): Promise<boolean>;
   destroy(model: string, id: string): Promise<void>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
+  /** Every row of one grant, in every model, and the grant itself. */
+  revokeGrant(grantId: string): Promise<void>;
 }
 
 /** Clients come from Keystep's own table, as provider metadata. */
@@ -21,6 +23,9 @@ function toPayload(record: { payload: Record<string, unknown>; consumedAt: Date 
   const payload = record.payload as AdapterPayload;
   return record.consumedAt ? { ...payload, consumed: Math.floor(record.consumedAt.getTime() / 1000) } : payload;
 }
+
+// Ids and codes come from requests; Postgres text cannot hold NUL, and no real id contains one.
+const hasNul = (value: string) => value.includes('\u0000');
 
 class PostgresAdapter implements Adapter {
   readonly #model: string;
@@ -40,15 +45,18 @@ class PostgresAdapter implements Adapter {
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
+    if (hasNul(id)) return undefined;
     if (this.#model === 'Client') return (await this.#clients.findMetadata(id)) as AdapterPayload | undefined;
     return toPayload(await this.#store.find(this.#model, id));
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    if (hasNul(uid)) return undefined;
     return toPayload(await this.#store.findByUid(this.#model, uid));
   }
 
   async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    if (hasNul(userCode)) return undefined;
     return toPayload(await this.#store.findByUserCode(this.#model, userCode));
   }
 
@@ -56,6 +64,10 @@ class PostgresAdapter implements Adapter {
     // The provider checks `consumed` and then calls this; two parallel token requests can both get
     // past that check, so only the one whose conditional update changed the row may go on.
     if (!(await this.#store.consume(this.#model, id))) {
+      // The loser of a race with the same code or refresh token: treat it as a replay and revoke
+      // everything of that grant, including what the winner is issuing.
+      const grantId = (await this.#store.find(this.#model, id))?.payload.grantId;
+      if (typeof grantId === 'string') await this.#store.revokeGrant(grantId);
       throw new errors.InvalidGrant('grant request is invalid');
     }
   }

@@ -134,7 +134,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       AuthorizationCode: config.tokens.authorizationCodeTtlSeconds,
       IdToken: config.tokens.idTokenTtlSeconds,
       Interaction: config.session.interactionTtlSeconds,
-      Session: config.session.ttlSeconds,
+      // Absolute limit from the sign-in, and an idle limit renewed by each use (the provider saves
+      // the session on every request it sees).
+      Session: (_ctx, session) => {
+        const now = Math.floor(Date.now() / 1000);
+        const left = session.loginTs ? session.loginTs + config.session.ttlSeconds - now : config.session.ttlSeconds;
+        return Math.max(1, Math.min(config.session.idleSeconds, left));
+      },
       Grant: Math.max(config.tokens.refreshTokenTtlSeconds, config.session.ttlSeconds),
       // A rotated refresh token keeps the expiry of the first one: the lifetime is absolute.
       RefreshToken: (ctx, token) => {
@@ -146,5 +152,8 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.trustProxy;
+  // Behind one proxy, the client address is the last X-Forwarded-For entry (the one the proxy added),
+  // not the first, which the client can write.
+  if (config.trustProxy) provider.maxIpsCount = 1;
   return provider;
 }

@@ -14,9 +14,6 @@ function toAccount(row: AccountRow): Account {
     phoneVerifiedAt: row.phone_verified_at,
     smsOtpExempt: row.sms_otp_exempt,
     disabled: row.disabled_at !== null,
-    failedPasswordCount: row.failed_password_count,
-    lastFailedPasswordAt: row.last_failed_password_at,
-    lockedUntil: row.locked_until,
     failedOtpCount: row.failed_otp_count,
     otpLockedUntil: row.otp_locked_until,
     createdAt: row.created_at,
@@ -79,23 +76,6 @@ export function accountRepository(db: Db) {
         .where('id', '=', id).execute();
     },
 
-    /**
-     * Counts one wrong password atomically (so parallel guesses each count) and sets the lock when the
-     * count reaches lockAfter. Returns the new count.
-     */
-    async recordPasswordFailure(id: string, at: Date, lockAfter: number, lockUntil: Date): Promise<number> {
-      const row = await db.updateTable('accounts')
-        .set({
-          failed_password_count: sql`failed_password_count + 1`,
-          last_failed_password_at: at,
-          locked_until: sql`case when failed_password_count + 1 >= ${lockAfter} then ${lockUntil}::timestamptz else locked_until end`,
-        })
-        .where('id', '=', id)
-        .returning('failed_password_count')
-        .executeTakeFirst();
-      return row?.failed_password_count ?? 0;
-    },
-
     async recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number> {
       const row = await db.updateTable('accounts')
         .set({
@@ -116,21 +96,6 @@ export function accountRepository(db: Db) {
         .execute();
     },
 
-    /** `keystep user unlock`: every failure count and lock, password and code alike. */
-    async unlock(id: string): Promise<void> {
-      await db.updateTable('accounts')
-        .set({ failed_password_count: 0, last_failed_password_at: null, locked_until: null, failed_otp_count: 0, otp_locked_until: null })
-        .where('id', '=', id)
-        .execute();
-    },
-
-    async clearPasswordFailures(id: string): Promise<void> {
-      await db.updateTable('accounts')
-        .set({ failed_password_count: 0, last_failed_password_at: null, locked_until: null })
-        .where('id', '=', id)
-        .where((eb) => eb.or([eb('failed_password_count', '>', 0), eb('locked_until', 'is not', null)]))
-        .execute();
-    },
   };
 }
 

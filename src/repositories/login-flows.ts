@@ -11,6 +11,7 @@ export interface LoginFlow {
   csrfToken: string;
   data: Record<string, unknown>;
   expiresAt: Date;
+  version: number;
 }
 
 function toFlow(row: LoginFlowRow): LoginFlow {
@@ -22,6 +23,7 @@ function toFlow(row: LoginFlowRow): LoginFlow {
     csrfToken: row.csrf_token,
     data: row.data,
     expiresAt: row.expires_at,
+    version: row.version,
   };
 }
 
@@ -43,17 +45,24 @@ export function loginFlowRepository(db: Db) {
       return toFlow(row);
     },
 
-    async save(flow: LoginFlow): Promise<void> {
-      await db.updateTable('login_flows')
+    /**
+     * Saves the flow only if nobody saved it since it was read (compare-and-set on version). Two
+     * requests racing in one login (say, two passwords) cannot both move it on: the later one loses.
+     */
+    async save(flow: Pick<LoginFlow, 'uid' | 'accountId' | 'passed' | 'amr' | 'data' | 'version'>): Promise<boolean> {
+      const result = await db.updateTable('login_flows')
         .set({
           account_id: flow.accountId,
           passed: flow.passed,
           amr: flow.amr,
           data: JSON.stringify(flow.data),
+          version: flow.version + 1,
           updated_at: sql`now()` as never,
         })
         .where('uid', '=', flow.uid)
-        .execute();
+        .where('version', '=', flow.version)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async remove(uid: string): Promise<void> {

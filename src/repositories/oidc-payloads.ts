@@ -40,7 +40,8 @@ export function oidcPayloadRepository(db: Db) {
     },
 
     async findByUid(model: string, uid: string): Promise<PayloadRecord | undefined> {
-      return toRecord(await select(model).where('uid', '=', uid).executeTakeFirst());
+      // A rotated session keeps its uid; the newest row is the live one.
+      return toRecord(await select(model).where('uid', '=', uid).orderBy('expires_at', 'desc').executeTakeFirst());
     },
 
     async findByUserCode(model: string, userCode: string): Promise<PayloadRecord | undefined> {
@@ -59,6 +60,12 @@ export function oidcPayloadRepository(db: Db) {
 
     async destroy(model: string, id: string): Promise<void> {
       await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+    },
+
+    async revokeGrant(grantId: string): Promise<void> {
+      await db.deleteFrom('oidc_payloads')
+        .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))
+        .execute();
     },
 
     async revokeByGrantId(model: string, grantId: string): Promise<void> {

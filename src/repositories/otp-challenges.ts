@@ -36,11 +36,12 @@ export function otpChallengeRepository(db: Db): OtpStore {
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
     },
 
-    async replaceCode(flowUid, codeHmac, expiresAt, sentAt) {
-      await db.updateTable('otp_challenges')
+    async replaceCode(flowUid, codeHmac, expiresAt, sentAt, seenSends) {
+      const result = await db.updateTable('otp_challenges')
         .set({ code_hmac: codeHmac, expires_at: expiresAt, attempts: 0, sends: sql`sends + 1`, last_sent_at: sentAt, send_failed: false })
-        .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null)
-        .execute();
+        .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null).where('sends', '=', seenSends)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async setSendFailed(flowUid, failed) {

@@ -7,6 +7,8 @@ export interface SmsMessage {
   code?: string;
   accountId?: string | null;
   flowUid?: string | null;
+  /** The send-log reservation this SMS uses (the per-account budget was taken before sending). */
+  logId?: string | undefined;
 }
 
 export interface SmsReceipt {

@@ -4,6 +4,7 @@ import { maskPhone } from '../shared/phone.ts';
 import { SmsDeliveryError, type SmsSender } from './port.ts';
 
 export interface SendRecord {
+  id?: string | undefined;
   at: Date;
   accountId: string | null;
   flowUid: string | null;
@@ -26,7 +27,7 @@ export function withSendLog(sender: SmsSender, record: (r: SendRecord) => Promis
     async send(message) {
       const at = clock.now();
       const started = performance.now();
-      const base = { at, accountId: message.accountId ?? null, flowUid: message.flowUid ?? null, purpose: message.purpose, destination: maskPhone(message.to) };
+      const base = { id: message.logId, at, accountId: message.accountId ?? null, flowUid: message.flowUid ?? null, purpose: message.purpose, destination: maskPhone(message.to) };
       try {
         const receipt = await sender.send(message);
         const durationMs = Math.round(performance.now() - started);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createArgon2Hasher } from '../../src/login/passwords.ts';
 import { accountRepository } from '../../src/repositories/accounts.ts';
+import { passwordFailureRepository } from '../../src/repositories/password-failures.ts';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
@@ -62,10 +63,14 @@ describe('the keystep command', () => {
     expect((await repo.findByUsername('erin'))!.disabled).toBe(true);
     expect((await runCli(['user', 'enable', 'erin'], env)).code).toBe(0);
     const id = (await repo.findByUsername('erin'))!.id;
-    await repo.recordPasswordFailure(id, new Date(), 1, new Date(Date.now() + 600_000));
-    expect((await repo.findByUsername('erin'))!.lockedUntil).not.toBeNull();
+    const failures = passwordFailureRepository(t.db);
+    await failures.record('erin', new Date(), 1, new Date(Date.now() + 600_000));
+    await repo.recordOtpFailure(id, 1, new Date(Date.now() + 600_000));
+    expect(JSON.parse((await runCli(['user', 'list', '--json'], env)).stdout)[0].status).toBe('locked');
     expect((await runCli(['user', 'unlock', 'erin'], env)).stdout).toBe('erin unlocked\n');
-    expect((await repo.findByUsername('erin'))!.lockedUntil).toBeNull();
+    expect(await failures.find('erin')).toBeUndefined();
+    expect((await repo.findByUsername('erin'))!.otpLockedUntil).toBeNull();
+    expect(JSON.parse((await runCli(['user', 'list', '--json'], env)).stdout)[0].status).toBe('active');
     expect(await runCli(['user', 'unlock', 'nobody'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named nobody/) });
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../../src/login/passwords.ts';
-import type { Account, AccountStore, AuditEvent } from '../../src/login/ports.ts';
-import { createPasswordStep, throttleWait } from '../../src/login/steps/password.ts';
+import type { Account, AccountStore, AuditEvent, PasswordFailures, PasswordFailureStore } from '../../src/login/ports.ts';
+import { createPasswordStep, throttleWait, usernameKey } from '../../src/login/steps/password.ts';
 import type { LoginState } from '../../src/login/types.ts';
 
 const policy = { throttleAfter: 3, maxDelaySeconds: 60, lockAfter: 6, lockSeconds: 900, maxLength: 64 };
@@ -10,22 +10,26 @@ function setup() {
   let now = new Date('2026-01-01T00:00:00Z');
   const account: Account = {
     id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
-    smsOtpExempt: false, disabled: false, failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null, failedOtpCount: 0, otpLockedUntil: null, createdAt: now,
+    smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, createdAt: now,
   };
   const accounts: AccountStore = {
     findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
     findById: async () => ({ ...account }),
-    async recordPasswordFailure(_id, at, lockAfter, lockUntil) {
-      account.failedPasswordCount++;
-      account.lastFailedPasswordAt = at;
-      if (account.failedPasswordCount >= lockAfter) account.lockedUntil = lockUntil;
-      return account.failedPasswordCount;
-    },
-    async clearPasswordFailures() {
-      Object.assign(account, { failedPasswordCount: 0, lastFailedPasswordAt: null, lockedUntil: null });
-    },
     recordOtpFailure: async () => { throw new Error('not used by the password step'); },
     clearOtpFailures: async () => { throw new Error('not used by the password step'); },
+  };
+  const table = new Map<string, PasswordFailures>();
+  const failures: PasswordFailureStore = {
+    find: async (key) => table.get(key),
+    async record(key, at, lockAfter, lockUntil) {
+      const row = table.get(key) ?? { failures: 0, lastFailureAt: at, lockedUntil: null };
+      row.failures++;
+      row.lastFailureAt = at;
+      if (row.failures >= lockAfter) row.lockedUntil = lockUntil;
+      table.set(key, row);
+      return row.failures;
+    },
+    clear: async (key) => { table.delete(key); },
   };
   const calls = { verify: 0, dummy: 0 };
   const hasher: PasswordHasher = {
@@ -34,9 +38,9 @@ function setup() {
     verifyDummy: async () => { calls.dummy++; },
   };
   const events: AuditEvent[] = [];
-  const step = createPasswordStep({ accounts, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
+  const step = createPasswordStep({ accounts, failures, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
   const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
-  return { step, state, account, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
+  return { step, state, account, table, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
 }
 
 describe('the password step', () => {
@@ -70,20 +74,34 @@ describe('the password step', () => {
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ kind: 'passed' });
   });
 
+  it('throttles and locks an unknown username exactly like a real one', async () => {
+    const { step, state, advance } = setup();
+    const answers = async (username: string) => {
+      const out: unknown[] = [];
+      for (let i = 0; i < 7; i++) {
+        out.push(await step.submit(state, { username, password: 'wrong' }));
+        advance(0.5);
+      }
+      advance(3600);
+      return out.map((o) => JSON.stringify({ ...(o as object), data: undefined }));
+    };
+    expect(await answers('nobody')).toEqual(await answers('dana'));
+  });
+
   it('locks after lockAfter failures, and the lock ends by itself', async () => {
-    const { step, state, account, advance, events } = setup();
+    const { step, state, table, advance, events } = setup();
     let last;
     for (let i = 0; i < 6; i++) {
       advance(120);
       last = await step.submit(state, { username: 'dana', password: 'wrong' });
     }
     expect(last).toMatchObject({ kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: 15 } });
-    expect(events.filter((e) => e.event === 'account.locked')).toHaveLength(1);
+    expect(events.filter((e) => e.event === 'login.locked')).toHaveLength(1);
     advance(60);
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ message: 'ACCOUNT_LOCKED', params: { minutes: 14 } });
     advance(900);
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ kind: 'passed' });
-    expect(account.failedPasswordCount).toBe(0);
+    expect(table.has(usernameKey('dana'))).toBe(false);
   });
 
   it('refuses a disabled account only after the right password', async () => {

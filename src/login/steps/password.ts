@@ -1,6 +1,6 @@
 import { addSeconds, type Clock } from '../../shared/clock.ts';
 import type { PasswordHasher } from '../passwords.ts';
-import type { AccountStore, AuditLog } from '../ports.ts';
+import type { AccountStore, AuditLog, PasswordFailures, PasswordFailureStore } from '../ports.ts';
 import type { LoginState, LoginStep, StepOutcome } from '../types.ts';
 
 export interface PasswordStepPolicy {
@@ -13,10 +13,16 @@ export interface PasswordStepPolicy {
 
 interface Deps {
   accounts: AccountStore;
+  failures: PasswordFailureStore;
   hasher: PasswordHasher;
   audit: AuditLog;
   clock: Clock;
   policy: PasswordStepPolicy;
+}
+
+/** The key wrong passwords are counted under: the username as the login form matches it. */
+export function usernameKey(username: string): string {
+  return username.trim().toLowerCase().slice(0, 256);
 }
 
 /** Seconds until the next try is allowed, growing with each wrong password past throttleAfter. */
@@ -26,12 +32,34 @@ export function throttleWait(failures: number, lastFailure: Date | null, now: Da
   return Math.max(0, Math.ceil((lastFailure.getTime() + delay * 1000 - now.getTime()) / 1000));
 }
 
-export function createPasswordStep({ accounts, hasher, audit, clock, policy }: Deps): LoginStep {
+export function createPasswordStep({ accounts, failures, hasher, audit, clock, policy }: Deps): LoginStep {
   const event = (state: LoginState, result: 'success' | 'failure', accountId: string | null, reason?: string) =>
     audit.record({
       event: 'login.password', step: 'password', result, accountId, reason,
       clientId: state.clientId, flowUid: state.uid, ip: state.ip,
     });
+
+  const lockedFor = (until: Date, now: Date): StepOutcome => ({
+    kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) },
+  });
+
+  /**
+   * Refusals that come before any hashing. They depend only on the username's count of wrong
+   * passwords, kept for every username tried, so they look the same for a real and an unknown user.
+   */
+  async function refusal(key: string, now: Date): Promise<{ outcome: StepOutcome; reason: string } | undefined> {
+    let record: PasswordFailures | undefined = await failures.find(key);
+    if (record?.lockedUntil && record.lockedUntil <= now) {
+      // A lock that ran out starts the count afresh instead of re-locking on the next mistake.
+      await failures.clear(key);
+      record = undefined;
+    }
+    if (!record) return undefined;
+    if (record.lockedUntil) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked' };
+    const wait = throttleWait(record.failures, record.lastFailureAt, now, policy);
+    if (wait > 0) return { outcome: { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: wait } }, reason: 'throttled' };
+    return undefined;
+  }
 
   return {
     id: 'password',
@@ -48,40 +76,26 @@ export function createPasswordStep({ accounts, hasher, audit, clock, policy }: D
       if (!username || !password) return { kind: 'retry', message: 'CREDENTIALS_MISSING', data: keep };
 
       const now = clock.now();
-      let account = username.length <= 256 ? await accounts.findByUsername(username) : undefined;
-      if (account?.lockedUntil && account.lockedUntil <= now) {
-        // A lock that ran out starts the count afresh instead of re-locking on the next mistake.
-        await accounts.clearPasswordFailures(account.id);
-        account = { ...account, lockedUntil: null, failedPasswordCount: 0, lastFailedPasswordAt: null };
-      }
-      if (account?.lockedUntil) {
-        await event(state, 'failure', account.id, 'locked');
-        const minutes = Math.max(1, Math.ceil((account.lockedUntil.getTime() - now.getTime()) / 60_000));
-        return { kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes }, data: keep };
-      }
-      if (account) {
-        // Refused before hashing: a throttled account costs an attacker nothing but costs us nothing either.
-        const wait = throttleWait(account.failedPasswordCount, account.lastFailedPasswordAt, now, policy);
-        if (wait > 0) {
-          await event(state, 'failure', account.id, 'throttled');
-          return { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: wait }, data: keep };
-        }
+      const key = usernameKey(username);
+      const refused = await refusal(key, now);
+      const account = username.length <= 256 ? await accounts.findByUsername(username) : undefined;
+      if (refused) {
+        await event(state, 'failure', account?.id ?? null, refused.reason);
+        return { ...refused.outcome, data: keep } as StepOutcome;
       }
 
       // An unknown user costs the same hash as a wrong password, so time does not tell them apart.
       const tooLong = [...password].length > policy.maxLength;
-      if (!account) {
-        await hasher.verifyDummy(tooLong ? '' : password);
-        await event(state, 'failure', null, 'unknown_user');
-        return { kind: 'retry', message: 'CREDENTIALS_INCORRECT', data: keep };
-      }
-      const ok = tooLong ? (await hasher.verifyDummy(''), false) : await hasher.verify(account.passwordHash, password);
-      if (!ok) {
-        const count = await accounts.recordPasswordFailure(account.id, now, policy.lockAfter, addSeconds(now, policy.lockSeconds));
-        await event(state, 'failure', account.id, 'wrong_password');
+      const ok = account && !tooLong
+        ? await hasher.verify(account.passwordHash, password)
+        : (await hasher.verifyDummy(tooLong ? '' : password), false);
+
+      if (!ok || !account) {
+        const count = await failures.record(key, now, policy.lockAfter, addSeconds(now, policy.lockSeconds));
+        await event(state, 'failure', account?.id ?? null, account ? 'wrong_password' : 'unknown_user');
         if (count >= policy.lockAfter) {
-          await audit.record({ event: 'account.locked', step: 'password', result: 'info', accountId: account.id, reason: 'password_failures', flowUid: state.uid, ip: state.ip });
-          return { kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: Math.ceil(policy.lockSeconds / 60) }, data: keep };
+          await audit.record({ event: 'login.locked', step: 'password', result: 'info', accountId: account?.id ?? null, reason: 'password_failures', flowUid: state.uid, ip: state.ip });
+          return { ...lockedFor(addSeconds(now, policy.lockSeconds), now), data: keep } as StepOutcome;
         }
         return { kind: 'retry', message: 'CREDENTIALS_INCORRECT', data: keep };
       }
@@ -89,7 +103,7 @@ export function createPasswordStep({ accounts, hasher, audit, clock, policy }: D
         await event(state, 'failure', account.id, 'disabled');
         return { kind: 'retry', message: 'ACCOUNT_DISABLED', data: keep };
       }
-      if (account.failedPasswordCount > 0) await accounts.clearPasswordFailures(account.id);
+      await failures.clear(key);
       await event(state, 'success', account.id);
       return { kind: 'passed', accountId: account.id, amr: ['pwd'] };
     },

@@ -54,8 +54,11 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
     if (!challenge) {
       const existing = await otp.find(state.uid);
       if (!existing) return { kind: 'retry', message: 'SMS_NOT_SENT' };
+      await support.event(state, 'login.sms_otp', 'failure', existing.consumed ? 'code_used' : 'code_dead');
       return { kind: 'retry', message: existing.consumed ? 'CODE_ALREADY_USED' : 'CODE_DEAD' };
     }
+    // Defence in depth: a code sent for another account never passes this one.
+    if (challenge.accountId !== account.id) return { kind: 'retry', message: 'CODE_DEAD' };
     const attemptsLeft = policy.maxAttempts - challenge.attempts;
     if (challenge.expiresAt <= clock.now()) return wrongCode(state, account, true, attemptsLeft);
     if (!codeMatches(hmacKey, state.uid, code, challenge.codeHmac)) return wrongCode(state, account, false, attemptsLeft);
@@ -69,7 +72,8 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
     id: 'sms-otp',
 
     async appliesTo(state) {
-      if (!state.passed.includes('password') || secondFactorPassed(state) || state.data.choice === 'backup-code') return false;
+      // Only a real switch to backup codes (and only while they are enabled) sets this step aside.
+      if (!state.passed.includes('password') || secondFactorPassed(state) || (state.data.choice === 'backup-code' && policy.backupCode)) return false;
       return secondFactorNeeded(await support.accountOf(state), policy, state.policy);
     },
 
