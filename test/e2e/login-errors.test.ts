@@ -145,15 +145,49 @@ describe('login pages under bad input', () => {
     expect(alertText(after.html)).toBe('Enter your username and password.');
   });
 
-  it('survives NUL bytes in authorization parameters', async () => {
+  it('survives NUL bytes in authorization parameters, client ids and codes', async () => {
     const attempt = await startLogin(rp, { nonce: 'a\u0000b', login_hint: 'x\u0000y' });
     expect(attempt.visit.page?.status ?? 303).toBeLessThan(500);
+    const auth = await fetch(`${t.issuer}/auth?client_id=a%00b&response_type=code&scope=openid&redirect_uri=x`, { redirect: 'manual' });
+    expect(auth.status).toBe(400);
+    const basic = `Basic ${Buffer.from('web-app:web-app-secret-0123456789abcdef').toString('base64')}`;
+    for (const body of ['grant_type=authorization_code&code=a%00b&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&code_verifier=' + 'v'.repeat(43), 'grant_type=refresh_token&refresh_token=a%00b']) {
+      const token = await fetch(`${t.issuer}/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body });
+      expect(token.status).toBe(400);
+      expect(await token.json()).toMatchObject({ error: 'invalid_grant' });
+    }
+    const nulClient = await fetch(`${t.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x&client_id=a%00b' });
+    expect(nulClient.status).toBeGreaterThanOrEqual(400);
+    expect(nulClient.status).toBeLessThan(500);
   });
 
   it('answers unknown paths with a 404 page', async () => {
     const res = await fetch(`${t.issuer}/no/such/page`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(404);
     expect(await res.text()).toContain('There is nothing at this address.');
+  });
+
+  it('throttles an unknown username exactly like a real one', async () => {
+    const quick = await startTestApp({ overrides: { password: { throttleAfter: 2, lockAfter: 50 }, smsOtp: { mandatory: false } } });
+    try {
+      await quick.addUser('bob', 'bobs-long-password');
+      const quickRp = await relyingParty(quick, await quick.addClient('web-app'));
+      const messages = async (username: string) => {
+        const attempt = await startLogin(quickRp);
+        let page = pageOf(attempt.visit);
+        const out: (string | undefined)[] = [];
+        for (let i = 0; i < 3; i++) {
+          page = pageOf(await submitPassword(attempt.browser, page, username, 'wrong-password'));
+          out.push(alertText(page.html));
+        }
+        return out;
+      };
+      const real = await messages('bob');
+      expect(real[2]).toMatch(/Wait \d+ seconds/);
+      expect(await messages('ghost')).toEqual(real);
+    } finally {
+      await quick.close();
+    }
   });
 
   it('never logged a password', () => {

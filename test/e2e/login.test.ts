@@ -47,6 +47,14 @@ describe('password login end to end (openid-client as the relying party)', () =>
     expect(tokens.claims()!.sub).toBe(accountId);
   });
 
+  it('keeps the session for an hour of idleness at most', async () => {
+    await passwordLogin(rp, 'alice', 'a-long-enough-password');
+    const session = await t.database.db.selectFrom('oidc_payloads').select('expires_at').where('model', '=', 'Session').orderBy('expires_at', 'desc').executeTakeFirstOrThrow();
+    const seconds = (session.expires_at!.getTime() - Date.now()) / 1000;
+    expect(seconds).toBeGreaterThan(3500);
+    expect(seconds).toBeLessThanOrEqual(3600);
+  });
+
   it('serves userinfo for the access token', async () => {
     const { tokens } = await passwordLogin(rp, 'alice', 'a-long-enough-password');
     const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, accountId);

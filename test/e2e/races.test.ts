@@ -1,0 +1,87 @@
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginFlowRepository } from '../../src/repositories/login-flows.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
+import { RecordingSender, TestClock } from '../support/sms.ts';
+
+/** Requests racing within one login, and logins racing for one account's budget. */
+describe('races', () => {
+  let t: TestApp;
+  let rp: RelyingParty;
+  const sms = new RecordingSender();
+  const clock = new TestClock();
+  const owners = new Map<string, string>();
+
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, clock, overrides: { smsOtp: { userSendLimit: 4, resendCooldownSeconds: 30, maxResends: 10 } } });
+    owners.set('+447400141414', await t.addUser('victim', 'victims-long-password', '+447400141414'));
+    owners.set('+447400151515', await t.addUser('attacker', 'attackers-long-password', '+447400151515'));
+    await t.addUser('zed', 'zeds-long-password', '+447400161616');
+    rp = await relyingParty(t, await t.addClient('web-app'));
+  });
+  afterAll(() => t.close());
+
+  it('a stale copy of a login cannot be saved over a newer one', async () => {
+    const flows = loginFlowRepository(t.database.db);
+    const flow = await flows.findOrCreate('race-uid', 'csrf', new Date(Date.now() + 60_000));
+    expect(await flows.save({ ...flow, accountId: null, data: { a: 1 } })).toBe(true);
+    expect(await flows.save({ ...flow, accountId: null, data: { b: 2 } })).toBe(false);
+    expect((await flows.find('race-uid'))!.data).toEqual({ a: 1 });
+  });
+
+  it('two passwords raced in one login never mix one account with another\'s code', async () => {
+    for (let round = 0; round < 4; round++) {
+      clock.advance(3600);
+      const attempt = await startLogin(rp);
+      const page = pageOf(attempt.visit);
+      const results = await Promise.all([
+        submitPassword(attempt.browser, page, 'attacker', 'attackers-long-password'),
+        submitPassword(attempt.browser, page, 'victim', 'victims-long-password'),
+      ]);
+      const codePage = results.map((r) => r.page).find((p) => p?.html.includes('one-time-code')) ?? pageOf(await attempt.browser.visit(page.url));
+      const to = sms.sent.at(-1)!.to;
+      const done = await submitStep(attempt.browser, codePage, 'sms-otp', { code: sms.lastCode(to) });
+      const tokens = await exchange(rp, attempt, callbackOf(done));
+      // Whoever won, the tokens are for the owner of the phone that got the code.
+      expect(tokens.claims()!.sub).toBe(owners.get(to));
+    }
+  });
+
+  it('sends one SMS for many simultaneous resends', async () => {
+    for (let round = 0; round < 3; round++) {
+      clock.advance(3600);
+      const { attempt, next } = await toSecondStep(rp, 'victim', 'victims-long-password');
+      const before = sms.to('+447400141414').length;
+      clock.advance(30);
+      await Promise.all(Array.from({ length: 6 }, () => submitStep(attempt.browser, pageOf(next), 'sms-otp', { action: 'resend' })));
+      expect(sms.to('+447400141414').length - before).toBe(1);
+    }
+  });
+
+  it('keeps simultaneous logins within the account\'s SMS budget', async () => {
+    clock.advance(7200);
+    const attempts = await Promise.all(Array.from({ length: 4 }, () => startLogin(rp)));
+    const posts = attempts.map((a) => submitPassword(a.browser, pageOf(a.visit), 'zed', 'zeds-long-password'));
+    await Promise.all(posts);
+    const more = await Promise.all(Array.from({ length: 4 }, async () => {
+      const a = await startLogin(rp);
+      return submitPassword(a.browser, pageOf(a.visit), 'zed', 'zeds-long-password');
+    }));
+    expect(more).toHaveLength(4);
+    expect(sms.to('+447400161616')).toHaveLength(4);
+    const counted = await t.database.db.selectFrom('sms_messages').select(['status']).where('destination', '=', '+44 •••• ••16 16').execute();
+    expect(counted.map((r) => r.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
+  });
+
+  it('revokes what the winner got when two token requests race with one code', async () => {
+    const attempt = await startLogin(rp);
+    clock.advance(3600);
+    const codePage = pageOf(await submitPassword(attempt.browser, pageOf(attempt.visit), 'attacker', 'attackers-long-password'));
+    const callback = callbackOf(await submitStep(attempt.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400151515') }));
+    const results = await Promise.allSettled([exchange(rp, attempt, callback), exchange(rp, attempt, callback)]);
+    const won = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<Awaited<ReturnType<typeof exchange>>> | undefined;
+    expect(results.filter((r) => r.status === 'rejected')).toHaveLength(won ? 1 : 2);
+    if (won) await expect(oidc.fetchUserInfo(rp.config, won.value.access_token, won.value.claims()!.sub)).rejects.toBeTruthy();
+  });
+});
