@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { clientRepository, ClientExistsError, type MfaPolicy } from '../repositories/clients.ts';
-import { CliError, withDatabase } from './context.ts';
+import { CliError, printRows, withDatabase } from './context.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -97,9 +97,7 @@ export function registerClientCommands(program: Command): void {
         consent: c.consentRequired,
         mfa: c.mfa ?? 'default',
       }));
-      if (opts.json) console.log(JSON.stringify(rows, null, 2));
-      else if (rows.length === 0) console.log('no clients');
-      else console.table(rows);
+      printRows(rows, opts.json, 'no clients');
     }));
 
   client.command('remove <client_id>')

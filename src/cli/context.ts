@@ -43,3 +43,10 @@ export async function ensureMigrated(database: OpenDatabase, config: Config, log
     'Run `npx keystep migrate` first (or set autoMigrate / KEYSTEP_AUTO_MIGRATE=true).',
   );
 }
+
+/** A listing: JSON for scripts, a table for people. */
+export function printRows(rows: object[], json: boolean | undefined, emptyText: string): void {
+  if (json) console.log(JSON.stringify(rows, null, 2));
+  else if (rows.length === 0) console.log(emptyText);
+  else console.table(rows);
+}

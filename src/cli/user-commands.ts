@@ -9,7 +9,7 @@ import { accountRepository, UsernameTakenError, type Account } from '../reposito
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
-import { CliError, withDatabase, type CommandContext } from './context.ts';
+import { CliError, printRows, withDatabase, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -81,9 +81,7 @@ export function registerUserCommands(program: Command): void {
           created: a.createdAt.toISOString(),
         };
       }));
-      if (opts.json) console.log(JSON.stringify(rows, null, 2));
-      else if (rows.length === 0) console.log('no users');
-      else console.table(rows);
+      printRows(rows, opts.json, 'no users');
     }));
 
   user.command('set-password <username>')

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
 import { infoMessages, messageText } from '../login/messages.ts';
-import type { AuditLog } from '../login/ports.ts';
+import type { AuditLog, FlowStore, LoginFlow } from '../login/ports.ts';
 import type { LoginState, Notice, StepId } from '../login/types.ts';
 import { InteractionGone, type InteractionFacade, type InteractionInfo } from '../oidc/interaction.ts';
 import { ACR_MFA } from '../shared/acr.ts';
@@ -11,24 +11,6 @@ import { AppError } from '../shared/errors.ts';
 import { randomToken, type Random } from '../shared/random.ts';
 import { checkCsrf, formBody, formOf } from './forms.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
-
-export interface FlowRecord {
-  uid: string;
-  accountId: string | null;
-  passed: string[];
-  amr: string[];
-  csrfToken: string;
-  data: Record<string, unknown>;
-  version: number;
-}
-
-export interface FlowStore {
-  find(uid: string): Promise<FlowRecord | undefined>;
-  findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<FlowRecord>;
-  /** False when the flow changed since it was read: the caller must not act on its stale copy. */
-  save(flow: FlowRecord): Promise<boolean>;
-  remove(uid: string): Promise<void>;
-}
 
 interface Deps {
   interactions: InteractionFacade;
@@ -43,7 +25,7 @@ interface Deps {
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function toState(flow: FlowRecord, info: InteractionInfo, ip: string): LoginState {
+function toState(flow: LoginFlow, info: InteractionInfo, ip: string): LoginState {
   return {
     uid: flow.uid,
     clientId: info.clientId,
@@ -71,7 +53,7 @@ export function interactionRoutes(deps: Deps): Router {
     }
   }
 
-  async function existingFlow(ctx: Context, uid: string): Promise<FlowRecord> {
+  async function existingFlow(ctx: Context, uid: string): Promise<LoginFlow> {
     const flow = await flows.find(uid);
     if (!flow) throw new AppError(400, 'LOGIN_EXPIRED');
     checkCsrf(formOf(ctx), flow.csrfToken);
@@ -86,7 +68,7 @@ export function interactionRoutes(deps: Deps): Router {
     redirect303(ctx, returnTo);
   }
 
-  const page = (info: InteractionInfo, flow: FlowRecord) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });
+  const page = (info: InteractionInfo, flow: LoginFlow) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });
   const shown = (notice: Notice | undefined) => notice
     ? { message: messageText(notice.message, notice.params), messageKind: infoMessages.has(notice.message) ? 'info' : 'error' }
     : {};

@@ -102,3 +102,26 @@ export interface AuditEvent {
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
 }
+
+/** Keystep's own record of one login in progress, keyed by the provider's interaction uid. */
+export interface LoginFlow {
+  uid: string;
+  accountId: string | null;
+  passed: string[];
+  amr: string[];
+  csrfToken: string;
+  data: Record<string, unknown>;
+  version: number;
+}
+
+export interface FlowStore {
+  find(uid: string): Promise<LoginFlow | undefined>;
+  /** Creates the flow, or returns the one a concurrent request created first. */
+  findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow>;
+  /**
+   * Saves only if nobody saved since the flow was read (compare-and-set on version): of two requests
+   * racing in one login, the later cannot move it on. False when the caller's copy was stale.
+   */
+  save(flow: LoginFlow): Promise<boolean>;
+  remove(uid: string): Promise<void>;
+}

@@ -1,18 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
-
-/** Keystep's own record of one login in progress, keyed by the provider's interaction uid. */
-export interface LoginFlow {
-  uid: string;
-  accountId: string | null;
-  passed: string[];
-  amr: string[];
-  csrfToken: string;
-  data: Record<string, unknown>;
-  expiresAt: Date;
-  version: number;
-}
+import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
 function toFlow(row: LoginFlowRow): LoginFlow {
   return {
@@ -22,12 +11,11 @@ function toFlow(row: LoginFlowRow): LoginFlow {
     amr: row.amr,
     csrfToken: row.csrf_token,
     data: row.data,
-    expiresAt: row.expires_at,
     version: row.version,
   };
 }
 
-export function loginFlowRepository(db: Db) {
+export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSize: number): Promise<number> } {
   return {
     async find(uid: string): Promise<LoginFlow | undefined> {
       const row = await db.selectFrom('login_flows').selectAll()
@@ -35,7 +23,6 @@ export function loginFlowRepository(db: Db) {
       return row && toFlow(row);
     },
 
-    /** Creates the flow, or returns the one a concurrent request created first. */
     async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
       await db.insertInto('login_flows')
         .values({ uid, csrf_token: csrfToken, expires_at: expiresAt })
@@ -45,11 +32,7 @@ export function loginFlowRepository(db: Db) {
       return toFlow(row);
     },
 
-    /**
-     * Saves the flow only if nobody saved it since it was read (compare-and-set on version). Two
-     * requests racing in one login (say, two passwords) cannot both move it on: the later one loses.
-     */
-    async save(flow: Pick<LoginFlow, 'uid' | 'accountId' | 'passed' | 'amr' | 'data' | 'version'>): Promise<boolean> {
+    async save(flow: LoginFlow): Promise<boolean> {
       const result = await db.updateTable('login_flows')
         .set({
           account_id: flow.accountId,

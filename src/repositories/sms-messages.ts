@@ -1,24 +1,11 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { SmsLog } from '../login/ports.ts';
+import type { SendRecord } from '../sms/port.ts';
+
 
 /** One row per SMS Keystep tried to send; the number is stored masked. */
-export interface SmsRecord {
-  /** The reservation this send fills in, when the budget was taken first. */
-  id?: string | undefined;
-  at: Date;
-  accountId: string | null;
-  flowUid: string | null;
-  purpose: string;
-  destination: string;
-  status: 'sent' | 'failed';
-  httpStatus?: number | null;
-  providerMessageId?: string | null;
-  error?: string | null;
-  durationMs: number;
-}
-
-export function smsMessageRepository(db: Db): SmsLog & { record(record: SmsRecord): Promise<void> } {
+export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void> } {
   return {
     async record(r) {
       const outcome = {

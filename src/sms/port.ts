@@ -17,6 +17,22 @@ export interface SmsReceipt {
   status?: number;
 }
 
+/** What is recorded of each SMS for operators (the number masked, never the text). */
+export interface SendRecord {
+  /** The reservation this send fills in, when the per-account budget was taken first. */
+  id?: string | undefined;
+  at: Date;
+  accountId: string | null;
+  flowUid: string | null;
+  purpose: string;
+  destination: string;
+  status: 'sent' | 'failed';
+  httpStatus?: number | null;
+  providerMessageId?: string | null;
+  error?: string | null;
+  durationMs: number;
+}
+
 /** The gateway did not accept the message (or could not be reached); the user must be told. */
 export class SmsDeliveryError extends Error {
   readonly status: number | undefined;

@@ -1,21 +1,10 @@
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/log.ts';
 import { maskPhone } from '../shared/phone.ts';
-import { SmsDeliveryError, type SmsSender } from './port.ts';
+import { SmsDeliveryError, type SendRecord, type SmsSender } from './port.ts';
 
-export interface SendRecord {
-  id?: string | undefined;
-  at: Date;
-  accountId: string | null;
-  flowUid: string | null;
-  purpose: string;
-  destination: string;
-  status: 'sent' | 'failed';
-  httpStatus?: number | null;
-  providerMessageId?: string | null;
-  error?: string | null;
-  durationMs: number;
-}
+export type { SendRecord };
+
 
 /**
  * Wraps any sender so every SMS is recorded for operators (masked number, status, the provider's

@@ -21,6 +21,16 @@ describe('gateway secrets', () => {
     await t.drop();
   });
 
+  // The Twilio preset as environment variables, as an operator would set them for `keystep sms test`.
+  const presetEnv = () => ({
+    DATABASE_URL: t.url,
+    KEYSTEP_SMS_SENDER: 'http',
+    KEYSTEP_SMS_GATEWAY_PRESET: 'twilio',
+    KEYSTEP_SMS_GATEWAY_ACCOUNT_SID: 'AC42',
+    KEYSTEP_SMS_GATEWAY_AUTH_TOKEN: TOKEN,
+    KEYSTEP_SMS_GATEWAY_FROM: '+15005550006',
+  });
+
   const preset = () => ({ gateway: { preset: 'twilio', accountSid: 'AC42', authToken: TOKEN, from: '+15005550006', url: `${fake.origin}/2010-04-01/Accounts/AC42/Messages.json` } });
 
   it('keeps the auth header, tokens, the code and the full number out of the logs, even from an error body', async () => {
@@ -41,15 +51,7 @@ describe('gateway secrets', () => {
   });
 
   it('prints the exact request with secrets redacted on `keystep sms test --dry-run`', async () => {
-    const env = {
-      DATABASE_URL: t.url,
-      KEYSTEP_SMS_SENDER: 'http',
-      KEYSTEP_SMS_GATEWAY_PRESET: 'twilio',
-      KEYSTEP_SMS_GATEWAY_ACCOUNT_SID: 'AC42',
-      KEYSTEP_SMS_GATEWAY_AUTH_TOKEN: TOKEN,
-      KEYSTEP_SMS_GATEWAY_FROM: '+15005550006',
-    };
-    const result = await runCli(['sms', 'test', '+44 7400 123456', '--dry-run'], env);
+    const result = await runCli(['sms', 'test', '+44 7400 123456', '--dry-run'], presetEnv());
     expect(result.code).toBe(0);
     expect(result.stdout).toBe([
       'POST https://api.twilio.com/2010-04-01/Accounts/AC42/Messages.json',
@@ -75,15 +77,7 @@ describe('gateway secrets', () => {
 
   it('sends a test message with `keystep sms test` and prints the status and message id', async () => {
     fake.basicAuth = { username: 'AC42', password: TOKEN };
-    const env = {
-      DATABASE_URL: t.url,
-      KEYSTEP_SMS_SENDER: 'http',
-      KEYSTEP_SMS_GATEWAY_PRESET: 'twilio',
-      KEYSTEP_SMS_GATEWAY_ACCOUNT_SID: 'AC42',
-      KEYSTEP_SMS_GATEWAY_AUTH_TOKEN: TOKEN,
-      KEYSTEP_SMS_GATEWAY_FROM: '+15005550006',
-      KEYSTEP_SMS_GATEWAY_URL: `${fake.origin}/2010-04-01/Accounts/AC42/Messages.json`,
-    };
+    const env = { ...presetEnv(), KEYSTEP_SMS_GATEWAY_URL: `${fake.origin}/2010-04-01/Accounts/AC42/Messages.json` };
     const sent = await runCli(['sms', 'test', NUMBER], env);
     expect(sent.stdout).toMatch(/^sent: status 201, message id SM0+1\n$/);
     expect(fake.received[0]!.form.get('Body')).toMatch(/test message/);

@@ -10,7 +10,7 @@ const allowed: Record<string, string[]> = {
   login: ['login', 'shared', 'sms/port'],
   sms: ['sms', 'shared'],
   oidc: ['oidc', 'config', 'shared'],
-  repositories: ['repositories', 'db', 'login/ports', 'shared'],
+  repositories: ['repositories', 'db', 'login/ports', 'sms/port', 'shared'],
   http: ['http', 'login', 'oidc', 'shared'],
   cli: ['cli', 'config', 'db', 'login', 'repositories', 'shared', 'sms', 'oidc', 'app', 'demo-data', 'sms-wiring'],
 };
