@@ -16,6 +16,8 @@ import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { createBackupCodeStep } from './login/steps/backup-code.ts';
 import { createPasswordStep } from './login/steps/password.ts';
 import { createSmsOtpStep } from './login/steps/sms-otp.ts';
+import { createPhoneCaptureStep } from './login/steps/phone-capture.ts';
+import { destinationAllowed } from './sms/destination-policy.ts';
 import { otpSending } from './login/otp-sending.ts';
 import { secondFactorNeeded } from './login/second-factor.ts';
 import { backupCodeRepository } from './repositories/backup-codes.ts';
@@ -118,6 +120,10 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const chain = new LoginChain([
     createPasswordStep({ accounts, failures: passwordFailures, hasher, audit, clock, policy: config.password }),
     createBackupCodeStep({ accounts, backupCodes, hasher, audit, clock, policy: config.smsOtp }),
+    createPhoneCaptureStep({
+      accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp,
+      defaultCountry: config.sms.defaultCountry, destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
+    }),
     createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp }),
   ]);
 

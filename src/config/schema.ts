@@ -71,7 +71,7 @@ export const configSchema = z.object({
     enableByUserClaim: z.boolean().default(false)
       .describe('Honour a per-account exemption from the SMS code (`keystep user set-sms-otp <user> off`; WSO2 SMSOTPEnableByUserClaim).'),
     captureAndUpdateMobileNumber: z.boolean().default(true)
-      .describe('Ask a user with no number for one during login (WSO2 CaptureAndUpdateMobileNumber). Not built yet: until then a user with no number gets the error page.'),
+      .describe('Ask a user with no number for one during login, and save it only once a code sent to it was entered (WSO2 CaptureAndUpdateMobileNumber).'),
     tokenLength: z.number().int().min(4).max(10).default(6)
       .describe('Characters in a code (WSO2 TokenLength). NIST 800-63B asks for at least 6.'),
     alphanumeric: z.boolean().default(false)
@@ -94,6 +94,8 @@ export const configSchema = z.object({
       .describe('How long that lock lasts (`keystep user unlock` ends it early).'),
     showAuthFailureReason: z.boolean().default(true)
       .describe('Tell the user how many tries are left and that an account is locked (WSO2 showAuthFailureReason).'),
+    phoneUnique: z.boolean().default(false)
+      .describe('Refuse, at phone capture, a number already verified on another account (the message does not say which).'),
     maskVisibleDigits: z.number().int().min(0).max(6).default(4)
       .describe('Last digits of the number shown on the code page, e.g. `+44 •••• ••34 56` (WSO2 noOfDigits).'),
     message: z.string().min(1).max(640).refine((m) => m.includes('{code}'), 'must contain {code}')
@@ -103,6 +105,8 @@ export const configSchema = z.object({
   sms: z.object({
     sender: z.enum(['http', 'console']).default('console')
       .describe('How SMS leave Keystep: `http` (the gateway below) or `console` (development only: the log and the `/dev/sms` inbox; production refuses it).'),
+    defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like GB').optional()
+      .describe('Country of numbers typed without a country code (shown as a hint on the phone page), e.g. `GB`.'),
     allowedCountries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2})$/, 'a calling code like 44 or +1, or an ISO country code like GB')).default([])
       .describe('Destinations allowed, as calling codes (`44`, `+1`) or ISO country codes (`GB`); empty allows all. Checked before the gateway is called.'),
     circuitFailures: z.number().int().min(1).max(100).default(5)

@@ -91,7 +91,7 @@ export function interactionRoutes(deps: Deps): Router {
     if (flash) {
       // A message is shown once: a reload shows the plain form.
       const { flash: _, ...data } = flow.data;
-      await flows.save({ ...flow, data });
+      await flows.saveData({ ...flow, data });
     }
     const view = await step.show(state);
     sendPage(ctx, views, view.view, {
@@ -127,10 +127,10 @@ export function interactionRoutes(deps: Deps): Router {
         return redirect303(ctx, `/interaction/${info.uid}`);
       }
       case 'retry':
-        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, flash: { message: outcome.message, params: outcome.params } satisfies Notice } });
+        await flows.saveData({ ...flow, data: { ...flow.data, ...outcome.data, flash: { message: outcome.message, params: outcome.params } satisfies Notice } });
         return redirect303(ctx, `/interaction/${info.uid}`);
       case 'switch':
-        await flows.save({ ...flow, data: { ...flow.data, ...outcome.data, choice: outcome.to } });
+        await flows.saveData({ ...flow, data: { ...flow.data, ...outcome.data, choice: outcome.to } });
         return redirect303(ctx, `/interaction/${info.uid}`);
       case 'failed': {
         const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', messageText(outcome.message));

@@ -32,6 +32,12 @@ export const messages = {
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
   NO_PHONE: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',
+  PHONE_MISSING: 'Enter your mobile number.',
+  PHONE_INVALID: 'That is not a valid phone number. Include the country code, like +44 7400 123456.',
+  PHONE_NOT_MOBILE: 'That number cannot receive text messages. Enter a mobile number.',
+  PHONE_COUNTRY_REFUSED: 'Text messages cannot be sent to numbers in that country. Enter another number.',
+  PHONE_UNAVAILABLE: 'That number cannot be used. Enter another number.',
+  PHONE_CHANGE: 'Enter the number to send the code to.',
   BACKUP_CODE_MISSING: 'Enter one of your backup codes.',
   BACKUP_CODE_INCORRECT: 'That backup code is not right, or it was already used.',
   BACKUP_CODES_LEFT: 'Backup code accepted. You have {count} unused backup codes left.',
@@ -41,7 +47,7 @@ export const messages = {
 export type MessageCode = keyof typeof messages;
 
 /** Messages that report progress rather than a problem. */
-export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT']);
+export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT', 'PHONE_CHANGE']);
 
 export function messageText(code: MessageCode, params: Record<string, string | number> = {}): string {
   return messages[code].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));

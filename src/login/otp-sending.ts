@@ -95,7 +95,10 @@ export function otpSending(deps: OtpSendingDeps) {
       return deliver(state, accountId, to, code, logId, 'sms.sent');
     },
 
-    /** A new code replacing the old one; the count of wrong codes on the account is not reset. */
+    /**
+     * A new code replacing the old one, to `to` (the same number, or a number changed during phone
+     * capture: the same budgets apply). The count of wrong codes on the account is not reset.
+     */
     async resend(state: LoginState, accountId: string, to: string): Promise<{ message: MessageCode; params?: Record<string, number> }> {
       const challenge = await otp.find(state.uid);
       if (!challenge) return { message: (await this.sendFirst(state, accountId, to)) ?? 'CODE_SENT' };
@@ -103,15 +106,16 @@ export function otpSending(deps: OtpSendingDeps) {
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
       if (wait > 0) return { message: 'RESEND_TOO_SOON', params: { seconds: wait } };
-      const logId = await reserve(state, accountId, challenge.destination);
+      const logId = await reserve(state, accountId, to);
       if (!logId) return { message: 'SEND_LIMIT' };
       const { code, hmac } = newCode(state.uid);
+      const replacement = { codeHmac: hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
       // Conditional on the send count we saw: of two racing resends, only one sends.
-      if (!(await otp.replaceCode(state.uid, hmac, addSeconds(now, policy.tokenExpirySeconds), now, challenge.sends))) {
+      if (!(await otp.replaceCode(state.uid, replacement, challenge.sends))) {
         await deps.smsLog.release(logId);
         return { message: 'CODE_RESENT' };
       }
-      return { message: (await deliver(state, accountId, challenge.destination, code, logId, 'sms.resent')) ?? 'CODE_RESENT' };
+      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent')) ?? 'CODE_RESENT' };
     },
   };
 }

@@ -16,6 +16,9 @@ export interface Account {
 export interface AccountStore {
   findByUsername(username: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
+  /** Ids of accounts on which this number is verified. */
+  findIdsByVerifiedPhone(phone: string): Promise<string[]>;
+  setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void>;
   /** Counts one wrong code (SMS or backup) atomically, locking at lockAfter; returns the new count. */
   recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number>;
   clearOtpFailures(id: string): Promise<void>;
@@ -57,7 +60,7 @@ export interface OtpStore {
    * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
    * the send count is still `seenSends`, so two racing resends cannot both send; false if one did.
    */
-  replaceCode(flowUid: string, codeHmac: string, expiresAt: Date, sentAt: Date, seenSends: number): Promise<boolean>;
+  replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<boolean>;
   setSendFailed(flowUid: string, failed: boolean): Promise<void>;
   /**
    * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
@@ -123,5 +126,10 @@ export interface FlowStore {
    * racing in one login, the later cannot move it on. False when the caller's copy was stale.
    */
   save(flow: LoginFlow): Promise<boolean>;
+  /**
+   * Saves only `data` (messages, choices), checked against the version but without moving it on: a
+   * message for a losing request can never make the winner's progress fail.
+   */
+  saveData(flow: Pick<LoginFlow, 'uid' | 'data' | 'version'>): Promise<boolean>;
   remove(uid: string): Promise<void>;
 }

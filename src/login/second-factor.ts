@@ -23,8 +23,9 @@ export function secondFactorNeeded(account: Account, settings: SecondFactorSetti
   return policy.clientMfa === 'optional' ? false : settings.mandatory;
 }
 
+/** A code to the account's number, a code to a number captured at login, or a backup code. */
 export function secondFactorPassed(state: LoginState): boolean {
-  return state.passed.includes('sms-otp') || state.passed.includes('backup-code');
+  return state.passed.some((step) => step === 'sms-otp' || step === 'phone-capture' || step === 'backup-code');
 }
 
 export function lockedUntil(account: Account, now: Date): Date | undefined {

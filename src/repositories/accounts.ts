@@ -36,6 +36,11 @@ export function accountRepository(db: Db) {
       return row && toAccount(row);
     },
 
+    async findIdsByVerifiedPhone(phone: string): Promise<string[]> {
+      const rows = await db.selectFrom('accounts').select('id').where('phone', '=', phone).where('phone_verified_at', 'is not', null).execute();
+      return rows.map((r) => r.id);
+    },
+
     async create(input: { username: string; passwordHash: string; phone?: string | null }): Promise<Account> {
       const row = await db
         .insertInto('accounts')

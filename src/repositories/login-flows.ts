@@ -48,6 +48,15 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       return result.numUpdatedRows > 0n;
     },
 
+    async saveData(flow) {
+      const result = await db.updateTable('login_flows')
+        .set({ data: JSON.stringify(flow.data), updated_at: sql`now()` as never })
+        .where('uid', '=', flow.uid)
+        .where('version', '=', flow.version)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
     async remove(uid: string): Promise<void> {
       await db.deleteFrom('login_flows').where('uid', '=', uid).execute();
     },

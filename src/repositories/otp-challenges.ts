@@ -36,9 +36,12 @@ export function otpChallengeRepository(db: Db): OtpStore {
       return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
     },
 
-    async replaceCode(flowUid, codeHmac, expiresAt, sentAt, seenSends) {
+    async replaceCode(flowUid, code, seenSends) {
       const result = await db.updateTable('otp_challenges')
-        .set({ code_hmac: codeHmac, expires_at: expiresAt, attempts: 0, sends: sql`sends + 1`, last_sent_at: sentAt, send_failed: false })
+        .set({
+          code_hmac: code.codeHmac, destination: code.destination, expires_at: code.expiresAt,
+          attempts: 0, sends: sql`sends + 1`, last_sent_at: code.sentAt, send_failed: false,
+        })
         .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null).where('sends', '=', seenSends)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;

@@ -28,6 +28,11 @@ describe('races', () => {
     expect(await flows.save({ ...flow, accountId: null, data: { a: 1 } })).toBe(true);
     expect(await flows.save({ ...flow, accountId: null, data: { b: 2 } })).toBe(false);
     expect((await flows.find('race-uid'))!.data).toEqual({ a: 1 });
+    // A message saved for a losing request does not make the winner's save fail.
+    const current = (await flows.find('race-uid'))!;
+    expect(await flows.saveData({ ...current, data: { flash: 'x' } })).toBe(true);
+    expect(await flows.save({ ...current, accountId: null, data: { progressed: true } })).toBe(true);
+    expect(await flows.saveData({ ...current, data: { flash: 'late' } })).toBe(false);
   });
 
   it('two passwords raced in one login never mix one account with another\'s code', async () => {

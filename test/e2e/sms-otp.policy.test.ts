@@ -16,7 +16,7 @@ async function claimsAfterPassword(t: TestApp, clientId: string, username: strin
 describe('when the second factor is mandatory (the default)', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { userSendLimit: 100 } } });
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { userSendLimit: 100, captureAndUpdateMobileNumber: false } } });
     await t.addUser('rae', 'raes-long-password');
     await t.addUser('sam', 'sams-long-password', '+447400777777');
     await t.addClient('default-app');
@@ -24,7 +24,7 @@ describe('when the second factor is mandatory (the default)', () => {
   });
   afterAll(() => t.close());
 
-  it('stops a user with no number at a clear page, without skipping the factor', async () => {
+  it('stops a user with no number at a clear page when capture is off, without skipping the factor', async () => {
     const { next } = await claimsAfterPassword(t, 'default-app', 'rae');
     const page = pageOf(next);
     expect(alertText(page.html)).toBe('Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.');
@@ -55,7 +55,7 @@ describe('when the second factor is mandatory (the default)', () => {
 describe('when the second factor is optional', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { mandatory: false, enableByUserClaim: true, userSendLimit: 100 } } });
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { mandatory: false, enableByUserClaim: true, userSendLimit: 100, captureAndUpdateMobileNumber: false } } });
     await t.addUser('tia', 'tias-long-password');
     await t.addUser('uma', 'umas-long-password', '+447400888888');
     await t.addUser('vic', 'vics-long-password', '+447400999999');

@@ -15,6 +15,8 @@ function setup() {
   const accounts: AccountStore = {
     findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
     findById: async () => ({ ...account }),
+    findIdsByVerifiedPhone: async () => { throw new Error('not used by the password step'); },
+    setPhone: async () => { throw new Error('not used by the password step'); },
     recordOtpFailure: async () => { throw new Error('not used by the password step'); },
     clearOtpFailures: async () => { throw new Error('not used by the password step'); },
   };

@@ -1,0 +1,27 @@
+import type { Clock } from '../shared/clock.ts';
+import { maskPhone } from '../shared/phone.ts';
+import { resendWait } from './otp-sending.ts';
+import type { OtpChallenge } from './ports.ts';
+
+export interface CodePagePolicy {
+  alphanumeric: boolean;
+  tokenLength: number;
+  resendEnable: boolean;
+  maxResends: number;
+  resendCooldownSeconds: number;
+  backupCode: boolean;
+  maskVisibleDigits: number;
+}
+
+/** What the code page shows: where the code went, the field's shape, and the resend state. */
+export function codePageModel(challenge: OtpChallenge | undefined, destination: string, policy: CodePagePolicy, clock: Clock) {
+  const resends = challenge ? challenge.sends - 1 : 0;
+  return {
+    destination: maskPhone(challenge?.destination ?? destination, policy.maskVisibleDigits),
+    numeric: !policy.alphanumeric,
+    codeLength: policy.tokenLength,
+    canResend: policy.resendEnable && resends < policy.maxResends,
+    resendWait: challenge ? resendWait(challenge, clock.now(), policy.resendCooldownSeconds) : 0,
+    backupAvailable: policy.backupCode,
+  };
+}
