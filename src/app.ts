@@ -26,6 +26,11 @@ import { smsMessageRepository } from './repositories/sms-messages.ts';
 import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender } from './sms-wiring.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
+import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
+import { accountActions } from './login/account-actions.ts';
+import { otpVerifier } from './login/otp-verification.ts';
+import { secondFactorSupport } from './login/steps/step-support.ts';
+import { sessionReader } from './oidc/sessions.ts';
 import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
 import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
@@ -127,6 +132,24 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp }),
   ]);
 
+  // The account page signs people in through Keystep like any app, as this first-party client.
+  await clients.ensure({
+    clientId: ACCOUNT_CLIENT_ID,
+    metadata: {
+      client_name: 'Your account', redirect_uris: [`${config.issuer}/account/callback`], post_logout_redirect_uris: [`${config.issuer}/account/signed-out`],
+      grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
+    },
+    consentRequired: false,
+    mfa: 'required',
+  });
+  const account = accountActions({
+    accounts, backupCodes, hasher, sending, sender, audit, clock, random,
+    verify: otpVerifier({ otp, accounts, clock, hmacKey, policy: config.smsOtp, support: secondFactorSupport('sms-otp', { accounts, audit, clock, policy: config.smsOtp }), event: 'account.phone_verify' }),
+    serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, defaultCountry: config.sms.defaultCountry,
+    destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
+  });
+  const signInEvents: Record<string, string> = { 'login.password': 'password', 'login.sms_otp': 'SMS code', 'login.backup_code': 'backup code', 'login.locked': 'password' };
+
   const readiness: ReadinessCheck[] = [
     { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
   ];
@@ -141,6 +164,27 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     staticRoutes(),
     healthRoutes(readiness),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
+    accountRoutes({
+      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey,
+      overview: {
+        account: (id) => accounts.findById(id),
+        backupCodesLeft: (id) => backupCodes.countUnused(id),
+        async recentSignIns(id) {
+          const events = await audit.listForAccount(id, 100);
+          return events
+            .filter((e) => e.event === 'login.completed' || (e.result === 'failure' && e.event in signInEvents))
+            .slice(0, 10)
+            .map((e) => ({
+              at: (e as { at: Date }).at, ip: e.ip ?? null, result: e.result === 'success' ? 'signed in' : `failed (${e.reason ?? 'refused'})`,
+              factor: e.event === 'login.completed' ? ((e.detail?.amr as string[] | undefined) ?? []).filter((v) => v !== 'mfa').join(' + ') : signInEvents[e.event] ?? e.event,
+            }));
+        },
+        async signOutEverywhere(id) {
+          await payloads.revokeAccount(id);
+          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id });
+        },
+      },
+    }),
   ];
   // The demo relying party exists only for trying Keystep out; production refuses demo mode.
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));

@@ -38,6 +38,11 @@ export const messages = {
   PHONE_COUNTRY_REFUSED: 'Text messages cannot be sent to numbers in that country. Enter another number.',
   PHONE_UNAVAILABLE: 'That number cannot be used. Enter another number.',
   PHONE_CHANGE: 'Enter the number to send the code to.',
+  PHONE_SAME: 'That is already your number.',
+  PHONE_CHANGED: 'Your number was changed. A message about it went to your old number.',
+  BACKUP_CODES_SAVED: 'Your new backup codes are active; the old ones no longer work.',
+  REAUTH_NEEDED: 'For this change, sign in again first.',
+  SIGNED_OUT_EVERYWHERE: 'You are signed out everywhere. Apps will ask you to sign in again.',
   BACKUP_CODE_MISSING: 'Enter one of your backup codes.',
   BACKUP_CODE_INCORRECT: 'That backup code is not right, or it was already used.',
   BACKUP_CODES_LEFT: 'Backup code accepted. You have {count} unused backup codes left.',
@@ -47,7 +52,7 @@ export const messages = {
 export type MessageCode = keyof typeof messages;
 
 /** Messages that report progress rather than a problem. */
-export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT', 'PHONE_CHANGE']);
+export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT', 'PHONE_CHANGE', 'PHONE_CHANGED', 'BACKUP_CODES_SAVED', 'SIGNED_OUT_EVERYWHERE']);
 
 export function messageText(code: MessageCode, params: Record<string, string | number> = {}): string {
   return messages[code].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));

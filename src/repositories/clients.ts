@@ -43,6 +43,14 @@ export function clientRepository(db: Db) {
       if (result.numInsertedOrUpdatedRows === 0n) throw new ClientExistsError(`client ${client.clientId} already exists`);
     },
 
+    /** Creates or updates a client Keystep itself needs (its redirect URIs follow the issuer). */
+    async ensure(client: Omit<StoredClient, 'createdAt'>): Promise<void> {
+      const values = { client_id: client.clientId, metadata: JSON.stringify(client.metadata), consent_required: client.consentRequired, mfa: client.mfa };
+      await db.insertInto('clients').values(values)
+        .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: values.metadata, consent_required: values.consent_required, mfa: values.mfa }))
+        .execute();
+    },
+
     async list(): Promise<StoredClient[]> {
       return (await db.selectFrom('clients').selectAll().orderBy('client_id').execute()).map(toClient);
     },

@@ -62,6 +62,12 @@ export function oidcPayloadRepository(db: Db) {
       await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
     },
 
+    /** Every session, grant and token of an account: "sign out everywhere". */
+    async revokeAccount(accountId: string): Promise<number> {
+      const result = await db.deleteFrom('oidc_payloads').where(sql<boolean>`payload->>'accountId' = ${accountId}`).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
     async revokeGrant(grantId: string): Promise<void> {
       await db.deleteFrom('oidc_payloads')
         .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))

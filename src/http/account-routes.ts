@@ -1,0 +1,221 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { AccountActions } from '../login/account-actions.ts';
+import { infoMessages, messageText, messages, type MessageCode } from '../login/messages.ts';
+import type { Account, FlowStore, LoginFlow } from '../login/ports.ts';
+import type { LoginState } from '../login/types.ts';
+import type { SessionReader, SignedInSession } from '../oidc/sessions.ts';
+import { ACR_MFA } from '../shared/acr.ts';
+import { addSeconds, type Clock } from '../shared/clock.ts';
+import { AppError } from '../shared/errors.ts';
+import { maskPhone } from '../shared/phone.ts';
+import { formBody, formOf } from './forms.ts';
+import { redirect303, sendPage, type Views } from './views.ts';
+
+export const ACCOUNT_CLIENT_ID = 'keystep-account';
+const LOGIN_COOKIE = 'keystep_account_login';
+const ACTION_COOKIE = 'keystep_account_action';
+const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new']);
+
+export interface AccountOverview {
+  account(id: string): Promise<Account | undefined>;
+  backupCodesLeft(accountId: string): Promise<number>;
+  recentSignIns(accountId: string): Promise<{ at: Date; ip: string | null; result: string; factor: string }[]>;
+  signOutEverywhere(accountId: string): Promise<void>;
+}
+
+interface Deps {
+  issuer: string;
+  sessions: SessionReader;
+  actions: AccountActions;
+  overview: AccountOverview;
+  flows: FlowStore;
+  views: Views;
+  clock: Clock;
+  /** Keys the per-session anti-forgery token of the account forms. */
+  csrfKey: Buffer;
+}
+
+/**
+ * `/account`: a signed-in user (a full login with the second factor) sees their number, backup
+ * codes and recent sign-ins, and can change the number, renew backup codes and sign out everywhere.
+ * Changes need a sign-in with the second factor in the last 5 minutes.
+ */
+export function accountRoutes(deps: Deps): Router {
+  const { views, flows, actions, overview } = deps;
+  const router = new Router({ prefix: '/account' });
+
+  const csrfFor = (session: SignedInSession) => createHmac('sha256', deps.csrfKey).update(`account:${session.uid}`).digest('base64url');
+  function checkCsrf(ctx: Context, session: SignedInSession) {
+    const given = Buffer.from(formOf(ctx)._csrf ?? '');
+    const want = Buffer.from(csrfFor(session));
+    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new AppError(403, 'CSRF_INVALID');
+  }
+
+  /** Off to a sign-in with the second factor (fresh when `reauth`), then back to `next`. */
+  function signIn(ctx: Context, next: string, reauth: boolean) {
+    const state = randomBytes(16).toString('base64url');
+    ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, next }), { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 600_000 });
+    const url = new URL(`${deps.issuer}/auth`);
+    url.search = new URLSearchParams({
+      client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${deps.issuer}/account/callback`, state,
+      // The code is never exchanged: the sign-in session at Keystep is what this page needs.
+      code_challenge: createHash('sha256').update(randomBytes(32)).digest('base64url'), code_challenge_method: 'S256',
+      acr_values: ACR_MFA, ...(reauth ? { prompt: 'login' } : {}),
+    }).toString();
+    ctx.redirect(url.toString());
+  }
+
+  async function signedIn(ctx: Context, next: string, options: { fresh?: boolean } = {}) {
+    const session = await deps.sessions.current(ctx);
+    if (!session || session.acr !== ACR_MFA) return void signIn(ctx, next, false);
+    if (options.fresh && !actions.recentlyAuthenticated(session.loginTs)) {
+      // A form posted too late goes back to its page, which asks for the fresh sign-in.
+      if (ctx.method !== 'GET') return void redirect303(ctx, next);
+      return void signIn(ctx, next, true);
+    }
+    const account = await overview.account(session.accountId);
+    if (!account || account.disabled) return void signIn(ctx, next, true);
+    return { session, account };
+  }
+
+  // Only a message code and one number travel in the URL; the text is looked up here.
+  const note = (ctx: Context) => {
+    const code = typeof ctx.query.m === 'string' && ctx.query.m in messages ? (ctx.query.m as MessageCode) : undefined;
+    const n = typeof ctx.query.n === 'string' && /^\d{1,4}$/.test(ctx.query.n) ? Number(ctx.query.n) : undefined;
+    return code ? { message: messageText(code, n === undefined ? {} : { attempts: n, minutes: n, seconds: n }), messageKind: infoMessages.has(code) ? 'info' : 'error' } : {};
+  };
+  const withNote = (path: string, message: MessageCode, params?: Record<string, string | number>) => {
+    const n = params && Object.values(params).find((v) => typeof v === 'number');
+    return `${path}?m=${message}${n === undefined ? '' : `&n=${n}`}`;
+  };
+
+  /** Keystep's own record of a change in progress (a pending number, codes to show once). */
+  async function action(ctx: Context, session: SignedInSession, account: Account, create = false): Promise<{ flow: LoginFlow; state: LoginState } | undefined> {
+    let uid = ctx.cookies.get(ACTION_COOKIE, { signed: true });
+    if (create || !uid) {
+      uid = `acct_${randomBytes(18).toString('base64url')}`;
+      ctx.cookies.set(ACTION_COOKIE, uid, { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 600_000 });
+      await flows.findOrCreate(uid, csrfFor(session), addSeconds(deps.clock.now(), 600));
+    }
+    const flow = await flows.find(uid);
+    if (!flow) return undefined;
+    if (flow.accountId && flow.accountId !== account.id) return undefined;
+    const state: LoginState = {
+      uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, accountId: account.id, passed: ['password'], amr: [], data: flow.data,
+      policy: { mfaRequested: true, clientMfa: 'required' },
+    };
+    return { flow, state };
+  }
+
+  router.get('/callback', (ctx) => {
+    const saved = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
+    const parsed = saved ? (JSON.parse(saved) as { state: string; next: string }) : undefined;
+    ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
+    if (!parsed || ctx.query.state !== parsed.state || typeof ctx.query.error === 'string') return redirect303(ctx, '/account/signed-out');
+    redirect303(ctx, NEXT_PAGES.has(parsed.next) ? parsed.next : '/account');
+  });
+
+  router.get('/', async (ctx) => {
+    const who = await signedIn(ctx, '/account');
+    if (!who) return;
+    const { account, session } = who;
+    sendPage(ctx, views, 'account', {
+      title: 'Your account', username: account.username, csrfToken: csrfFor(session), ...note(ctx),
+      phone: account.phone ? maskPhone(account.phone) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
+      backupLeft: await overview.backupCodesLeft(account.id),
+      events: (await overview.recentSignIns(account.id)).map((e) => ({ ...e, at: e.at.toISOString().slice(0, 19).replace('T', ' ') })),
+    });
+  });
+
+  router.get('/phone', async (ctx) => {
+    const who = await signedIn(ctx, '/account/phone', { fresh: true });
+    if (!who) return;
+    sendPage(ctx, views, 'account-phone', { title: 'Change your number', csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/phone', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/phone', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account, true);
+    if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
+    const result = await actions.startPhoneChange(current.state, who.account, formOf(ctx).phone ?? '');
+    if (!result.ok) return redirect303(ctx, withNote('/account/phone', result.message));
+    await flows.save({ ...current.flow, accountId: who.account.id, data: { pendingPhone: result.phone } });
+    redirect303(ctx, '/account/phone/verify');
+  });
+
+  router.get('/phone/verify', async (ctx) => {
+    const who = await signedIn(ctx, '/account/phone', { fresh: true });
+    if (!who) return;
+    const current = await action(ctx, who.session, who.account);
+    const pending = current?.flow.data.pendingPhone;
+    if (typeof pending !== 'string') return redirect303(ctx, '/account/phone');
+    sendPage(ctx, views, 'account-code', { title: 'Check your new number', destination: maskPhone(pending), csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/phone/verify', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/phone', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account);
+    const pending = current?.flow.data.pendingPhone;
+    if (!current || typeof pending !== 'string') return redirect303(ctx, '/account/phone');
+    const result = await actions.finishPhoneChange(current.state, who.account, pending, formOf(ctx).code ?? '');
+    if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', result.message, result.params));
+    await flows.remove(current.state.uid);
+    redirect303(ctx, '/account?m=PHONE_CHANGED');
+  });
+
+  router.get('/backup-codes/new', async (ctx) => {
+    const who = await signedIn(ctx, '/account/backup-codes/new', { fresh: true });
+    if (!who) return;
+    sendPage(ctx, views, 'account-backup-confirm', { title: 'New backup codes', csrfToken: csrfFor(who.session) });
+  });
+
+  router.post('/backup-codes', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/backup-codes/new', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account, true);
+    if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
+    const codes = await actions.regenerateBackupCodes(current.state, who.account);
+    // Kept (for at most 10 minutes, until "I have saved them") only so the page after the 303 can show them once.
+    await flows.save({ ...current.flow, accountId: who.account.id, data: { codes } });
+    redirect303(ctx, '/account/backup-codes');
+  });
+
+  router.get('/backup-codes', async (ctx) => {
+    const who = await signedIn(ctx, '/account');
+    if (!who) return;
+    const current = await action(ctx, who.session, who.account);
+    const codes = current?.flow.data.codes;
+    if (!Array.isArray(codes)) return redirect303(ctx, '/account');
+    sendPage(ctx, views, 'account-backup-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
+  });
+
+  router.post('/backup-codes/saved', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account');
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account);
+    if (current) await flows.remove(current.state.uid);
+    redirect303(ctx, '/account?m=BACKUP_CODES_SAVED');
+  });
+
+  router.post('/sign-out-everywhere', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account');
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    await overview.signOutEverywhere(who.account.id);
+    redirect303(ctx, '/account/signed-out?m=SIGNED_OUT_EVERYWHERE');
+  });
+
+  router.get('/signed-out', (ctx) => {
+    sendPage(ctx, views, 'logout-success', { title: 'Signed out', ...note(ctx) });
+  });
+
+  return router;
+}

@@ -1,0 +1,122 @@
+import { sql } from 'kysely';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueBackupCodes } from '../../src/login/backup-codes.ts';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
+import { cryptoRandom } from '../../src/shared/random.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { alertText, Browser, formAction, hiddenValue, type Page } from '../support/browser.ts';
+import { callbackOf, exchange, pageOf, relyingParty, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
+import { RecordingSender } from '../support/sms.ts';
+
+const OLD = '+447400232323';
+const NEW = '+447400242424';
+
+describe('the account page', () => {
+  let t: TestApp;
+  let accountId: string;
+  let oldCodes: string[];
+  const sms = new RecordingSender();
+
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { userSendLimit: 100, resendCooldownSeconds: 0 } } });
+    accountId = await t.addUser('fay', 'fays-long-password', OLD);
+    oldCodes = await issueBackupCodes(backupCodeRepository(t.database.db), t.hasher, cryptoRandom, accountId);
+  });
+  afterAll(() => t.close());
+
+  /** A browser signed in at Keystep through the account page's own login (password, then the SMS code). */
+  async function signedIn(browser = new Browser('never:'), start = '/account'): Promise<{ browser: Browser; page: Page }> {
+    const login = pageOf(await browser.visit(`${t.issuer}${start}`));
+    const codePage = pageOf(await submitPassword(browser, login, 'fay', 'fays-long-password'));
+    return { browser, page: pageOf(await submitStep(browser, codePage, 'sms-otp', { code: sms.lastCode(OLD) })) };
+  }
+
+  const post = (browser: Browser, page: Page, action: string, fields: Record<string, string> = {}) =>
+    browser.submit(new URL(action, t.issuer).toString(), { _csrf: hiddenValue(page.html, '_csrf'), ...fields });
+
+  it('needs a full login with the second factor, then shows the number, backup codes and recent sign-ins', async () => {
+    const { page } = await signedIn();
+    expect(page.url).toBe(`${t.issuer}/account`);
+    expect(page.html).toContain('Signed in as fay.');
+    expect(page.html).toContain('+44 •••• ••23 23');
+    expect(page.html).not.toContain('7400232323');
+    expect(page.html).toContain('You have 10 unused backup codes.');
+    expect(page.html).toMatch(/signed in<\/td><td>pwd \+ sms/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('refuses a form without the session\'s anti-forgery token', async () => {
+    const { browser } = await signedIn();
+    const forged = await browser.submit(`${t.issuer}/account/sign-out-everywhere`, { _csrf: 'forged' });
+    expect(forged.postStatus).toBe(403);
+  });
+
+  it('changes the number only after a recent sign-in and a code to the new number, and tells the old number', async () => {
+    const { browser } = await signedIn();
+    // An old sign-in: the change page asks for a fresh one.
+    await t.database.db.updateTable('oidc_payloads')
+      .set({ payload: sql`jsonb_set(payload::jsonb, '{loginTs}', to_jsonb(((payload->>'loginTs')::int - 400)))::json` as never })
+      .where('model', '=', 'Session').execute();
+    const stale = await browser.request(`${t.issuer}/account/phone`);
+    expect(stale.status).toBe(302);
+    expect(new URL(stale.headers.get('location')!).searchParams.get('prompt')).toBe('login');
+
+    // The fresh sign-in (password and code again) comes back to the change page.
+    const { page: form } = await signedIn(browser, '/account/phone');
+    expect(form.url).toBe(`${t.issuer}/account/phone`);
+    expect(form.html).toContain('autocomplete="tel"');
+    const bad = pageOf(await post(browser, form, '/account/phone', { phone: '+442071838750' }));
+    expect(alertText(bad.html)).toMatch(/cannot receive text messages/);
+    const codePage = pageOf(await post(browser, bad, '/account/phone', { phone: NEW }));
+    expect(codePage.html).toContain('+44 •••• ••24 24');
+    expect((await accountRepository(t.database.db).findById(accountId))!.phone).toBe(OLD);
+    const wrong = pageOf(await post(browser, codePage, '/account/phone/verify', { code: sms.lastCode(NEW) === '000000' ? '111111' : '000000' }));
+    expect(alertText(wrong.html)).toMatch(/not right/);
+    const done = pageOf(await post(browser, wrong, '/account/phone/verify', { code: sms.lastCode(NEW) }));
+    expect(alertText(done.html)).toBe('Your number was changed. A message about it went to your old number.');
+    expect((await accountRepository(t.database.db).findById(accountId))!.phone).toBe(NEW);
+    const notice = sms.to(OLD).at(-1)!;
+    expect(notice.purpose).toBe('notice');
+    expect(notice.text).toMatch(/sign-in number was changed to \+44 •••• ••24 24/);
+    await accountRepository(t.database.db).setPhone(accountId, OLD, new Date());
+  });
+
+  it('renews backup codes once shown, and the old ones stop working', async () => {
+    const { browser } = await signedIn();
+    const confirm = pageOf(await browser.visit(`${t.issuer}/account/backup-codes/new`));
+    const shown = pageOf(await post(browser, confirm, '/account/backup-codes'));
+    const codes = [...shown.html.matchAll(/<code>([A-Z2-9]{5}-[A-Z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+    expect(codes).toHaveLength(10);
+    expect(codes.some((c) => oldCodes.includes(c))).toBe(false);
+    const saved = pageOf(await post(browser, shown, '/account/backup-codes/saved'));
+    expect(alertText(saved.html)).toMatch(/old ones no longer work/);
+    // Shown once: the codes page is gone.
+    const again = await browser.request(`${t.issuer}/account/backup-codes`);
+    expect(again.status).toBe(303);
+    // An old code no longer logs in; a new one does.
+    const rp = await relyingParty(t, await t.addClient('web-app'));
+    const { attempt, next } = await toSecondStep(rp, 'fay', 'fays-long-password');
+    const backupPage = pageOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { action: 'backup' }));
+    const old = pageOf(await submitStep(attempt.browser, backupPage, 'backup-code', { code: oldCodes[0]! }));
+    expect(alertText(old.html)).toMatch(/not right/);
+    expect(alertText(pageOf(await submitStep(attempt.browser, old, 'backup-code', { code: codes[0]! })).html)).toMatch(/Backup code accepted/);
+  });
+
+  it('signs out of every session: refresh tokens stop working and the page asks to sign in', async () => {
+    const rp = await relyingParty(t, await t.addClient('offline-app'));
+    const { attempt, next } = await toSecondStep(rp, 'fay', 'fays-long-password', { scope: 'openid offline_access', prompt: 'consent' });
+    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode(OLD) })));
+    expect((await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).access_token).toBeTruthy();
+
+    const { browser, page } = await signedIn();
+    const out = pageOf(await post(browser, page, '/account/sign-out-everywhere'));
+    expect(alertText(out.html)).toMatch(/signed out everywhere/);
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const after = await browser.request(`${t.issuer}/account`);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toContain('/auth?');
+    expect(formAction(page.html, 0)).toBe('/account/sign-out-everywhere');
+  });
+});
