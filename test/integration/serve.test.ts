@@ -87,7 +87,10 @@ describe('keystep serve', () => {
       // With the server gone, the command starts (and stops) the embedded database itself.
       const after = await runCli(['client', 'list', '--json'], env);
       expect(after.code).toBe(0);
-      expect(JSON.parse(after.stdout)).toEqual([expect.objectContaining({ client_id: 'keystep-demo' })]);
+      expect(JSON.parse(after.stdout)).toEqual([
+        expect.objectContaining({ client_id: 'keystep-account', mfa: 'required' }),
+        expect.objectContaining({ client_id: 'keystep-demo' }),
+      ]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
