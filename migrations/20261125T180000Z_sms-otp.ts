@@ -38,6 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('at', 'timestamptz', (c) => c.notNull())
     .addColumn('account_id', 'uuid', (c) => c.references('accounts.id').onDelete('set null'))
     .addColumn('flow_uid', 'text')
+    .addColumn('ip', 'text')
     .addColumn('purpose', 'text', (c) => c.notNull())
     .addColumn('destination', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
@@ -48,6 +49,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('sms_messages_account_at').on('sms_messages').columns(['account_id', 'at']).execute();
   await db.schema.createIndex('sms_messages_at').on('sms_messages').column('at').execute();
+  await db.schema.createIndex('sms_messages_ip_at').on('sms_messages').columns(['ip', 'at']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -121,6 +121,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const sending = otpSending({
     otp, smsLog, sender, audit, clock, random, hmacKey, policy: config.smsOtp,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
+    velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
   const chain = new LoginChain([
     createPasswordStep({ accounts, failures: passwordFailures, hasher, audit, clock, policy: config.password }),

@@ -109,6 +109,12 @@ export const configSchema = z.object({
       .describe('Country of numbers typed without a country code (shown as a hint on the phone page), e.g. `GB`.'),
     allowedCountries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2})$/, 'a calling code like 44 or +1, or an ISO country code like GB')).default([])
       .describe('Destinations allowed, as calling codes (`44`, `+1`) or ISO country codes (`GB`); empty allows all. Checked before the gateway is called.'),
+    velocityWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+      .describe('The window of `ipSendLimit` and `globalSendLimit`.'),
+    ipSendLimit: z.number().int().min(1).max(100_000).default(30)
+      .describe('SMS for logins from one client address per window, across accounts (against SMS pumping).'),
+    globalSendLimit: z.number().int().min(1).max(10_000_000).default(1000)
+      .describe('SMS for all logins per window: a ceiling on spend if everything else fails.'),
     circuitFailures: z.number().int().min(1).max(100).default(5)
       .describe('Consecutive failed sends after which the sender fails fast for `circuitCooldownSeconds` (a circuit breaker).'),
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)

@@ -104,6 +104,7 @@ export interface SmsMessagesTable {
   at: Timestamp;
   account_id: string | null;
   flow_uid: string | null;
+  ip: string | null;
   purpose: string;
   destination: string;
   status: string;

@@ -28,6 +28,7 @@ export const messages = {
   RESEND_LIMIT: 'No more codes can be sent for this sign-in. Use a backup code, or start again later.',
   RESEND_DISABLED: 'New codes cannot be sent. Use a backup code, or start again.',
   SEND_LIMIT: 'Too many codes were sent to this account recently. Try again later, or use a backup code.',
+  SEND_BUSY: 'Too many codes are being sent right now. Try again in a while, or use a backup code.',
   SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',

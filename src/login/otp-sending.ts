@@ -30,6 +30,8 @@ export interface OtpSendingDeps {
   policy: OtpSendPolicy;
   serviceName: string;
   issuerHost: string;
+  /** Velocity limits beyond the account's budget: per requesting address and for everyone. */
+  velocity: { windowSeconds: number; ipSendLimit: number; globalSendLimit: number };
 }
 
 export function smsText(template: string, values: { code: string; service: string; minutes: number; host: string }): string {
@@ -64,14 +66,22 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   /** One SMS from the account's budget (userSendLimit per window, across logins), or undefined. */
-  async function reserve(state: LoginState, accountId: string, to: string): Promise<string | undefined> {
+  const refusals = { account: ['user_send_limit', 'SEND_LIMIT'], ip: ['ip_send_limit', 'SEND_BUSY'], global: ['global_send_limit', 'SEND_BUSY'] } as const;
+
+  /** One SMS from the budgets (the account's, the address's, everyone's), or the message saying why not. */
+  async function reserve(state: LoginState, accountId: string, to: string): Promise<{ id: string } | { message: MessageCode }> {
     const now = clock.now();
-    const id = await deps.smsLog.reserve({
-      accountId, flowUid: state.uid, destination: maskPhone(to), at: now,
-      since: addSeconds(now, -policy.userSendWindowSeconds), limit: policy.userSendLimit,
+    const velocitySince = addSeconds(now, -deps.velocity.windowSeconds);
+    const result = await deps.smsLog.reserve({
+      accountId, flowUid: state.uid, destination: maskPhone(to), ip: state.ip, at: now,
+      account: { since: addSeconds(now, -policy.userSendWindowSeconds), limit: policy.userSendLimit },
+      perIp: { since: velocitySince, limit: deps.velocity.ipSendLimit },
+      global: { since: velocitySince, limit: deps.velocity.globalSendLimit },
     });
-    if (!id) await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason: 'user_send_limit', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
-    return id;
+    if ('id' in result) return result;
+    const [reason, message] = refusals[result.refused];
+    await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason, accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
+    return { message };
   }
 
   function newCode(uid: string) {
@@ -83,8 +93,9 @@ export function otpSending(deps: OtpSendingDeps) {
     /** The first code of this login. Sends nothing if one was already sent (a reload, a second tab). */
     async sendFirst(state: LoginState, accountId: string, to: string): Promise<MessageCode | undefined> {
       if (await otp.find(state.uid)) return undefined;
-      const logId = await reserve(state, accountId, to);
-      if (!logId) return 'SEND_LIMIT';
+      const reservation = await reserve(state, accountId, to);
+      if ('message' in reservation) return reservation.message;
+      const logId = reservation.id;
       const now = clock.now();
       const { code, hmac } = newCode(state.uid);
       const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
@@ -106,8 +117,9 @@ export function otpSending(deps: OtpSendingDeps) {
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
       if (wait > 0) return { message: 'RESEND_TOO_SOON', params: { seconds: wait } };
-      const logId = await reserve(state, accountId, to);
-      if (!logId) return { message: 'SEND_LIMIT' };
+      const reservation = await reserve(state, accountId, to);
+      if ('message' in reservation) return reservation;
+      const logId = reservation.id;
       const { code, hmac } = newCode(state.uid);
       const replacement = { codeHmac: hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
       // Conditional on the send count we saw: of two racing resends, only one sends.

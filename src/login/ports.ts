@@ -78,13 +78,21 @@ export interface BackupCodeStore {
   countUnused(accountId: string): Promise<number>;
 }
 
+export interface SendBudget {
+  since: Date;
+  limit: number;
+}
+
 export interface SmsLog {
   /**
-   * Takes one SMS from the account's budget: counts the SMS since `since` and, if fewer than
-   * `limit`, records a reserved send, atomically per account. Returns its id, or undefined when
-   * the budget is spent. The sender fills the record in once the SMS went (or failed).
+   * Takes one SMS from the budgets: the account's (serialised per account, so parallel logins cannot
+   * overspend it), the requesting address's and everyone's. Records a reserved send and returns its
+   * id, or names the budget that is spent. The sender fills the record in once the SMS went.
    */
-  reserve(reservation: { accountId: string; flowUid: string; destination: string; at: Date; since: Date; limit: number }): Promise<string | undefined>;
+  reserve(reservation: {
+    accountId: string; flowUid: string; destination: string; ip: string | null; at: Date;
+    account: SendBudget; perIp: SendBudget; global: SendBudget;
+  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global' }>;
   /** Gives back a reservation that was not used. */
   release(id: string): Promise<void>;
 }

@@ -21,17 +21,22 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
       }).execute();
     },
 
-    async reserve({ accountId, flowUid, destination, at, since, limit }) {
+    async reserve({ accountId, flowUid, destination, ip, at, account, perIp, global }) {
       return db.transaction().execute(async (trx) => {
-        // Serialises the count-then-insert per account, so parallel logins cannot overspend the budget.
+        // Serialises the count-then-insert per account, so parallel logins cannot overspend its budget.
         await sql`select pg_advisory_xact_lock(hashtextextended(${`sms:${accountId}`}, 0))`.execute(trx);
-        const row = await trx.selectFrom('sms_messages').select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('account_id', '=', accountId).where('at', '>', since).executeTakeFirstOrThrow();
-        if (Number(row.n) >= limit) return undefined;
+        const count = async (filter: { column: 'account_id' | 'ip' | null; value: string | null }, since: Date) => {
+          let query = trx.selectFrom('sms_messages').select((eb) => eb.fn.countAll<string>().as('n')).where('at', '>', since);
+          if (filter.column) query = query.where(filter.column, '=', filter.value);
+          return Number((await query.executeTakeFirstOrThrow()).n);
+        };
+        if ((await count({ column: 'account_id', value: accountId }, account.since)) >= account.limit) return { refused: 'account' as const };
+        if (ip && (await count({ column: 'ip', value: ip }, perIp.since)) >= perIp.limit) return { refused: 'ip' as const };
+        if ((await count({ column: null, value: null }, global.since)) >= global.limit) return { refused: 'global' as const };
         const inserted = await trx.insertInto('sms_messages')
-          .values({ at, account_id: accountId, flow_uid: flowUid, purpose: 'otp', destination, status: 'reserved' })
+          .values({ at, account_id: accountId, flow_uid: flowUid, ip, purpose: 'otp', destination, status: 'reserved' })
           .returning('id').executeTakeFirstOrThrow();
-        return inserted.id;
+        return { id: inserted.id };
       });
     },
 

@@ -71,6 +71,34 @@ describe('resending codes', () => {
   });
 });
 
+describe('velocity limits beyond the account', () => {
+  it('caps SMS per client address and for everyone, before the gateway', async () => {
+    const sms = new RecordingSender();
+    const t = await startTestApp({ smsSender: sms, overrides: { sms: { ipSendLimit: 2, globalSendLimit: 3 } } });
+    try {
+      for (const name of ['oak', 'elm', 'ash']) await t.addUser(name, `${name}s-long-password`, `+4474003${name === 'oak' ? '1' : name === 'elm' ? '2' : '3'}0000`);
+      const rp = await relyingParty(t, await t.addClient('web-app'));
+      await toSecondStep(rp, 'oak', 'oaks-long-password');
+      await toSecondStep(rp, 'elm', 'elms-long-password');
+      const third = await toSecondStep(rp, 'ash', 'ashs-long-password');
+      expect(alertText(pageOf(third.next).html)).toMatch(/Too many codes are being sent right now/);
+      expect(sms.sent).toHaveLength(2);
+      // Another address gets through until everyone's budget is spent.
+      await t.database.db.updateTable('sms_messages').set({ ip: '203.0.113.9' }).execute();
+      await toSecondStep(rp, 'ash', 'ashs-long-password');
+      expect(sms.sent).toHaveLength(3);
+      await t.database.db.updateTable('sms_messages').set({ ip: '203.0.113.9' }).execute();
+      const fourth = await toSecondStep(rp, 'oak', 'oaks-long-password');
+      expect(alertText(pageOf(fourth.next).html)).toMatch(/Too many codes are being sent right now/);
+      expect(sms.sent).toHaveLength(3);
+      const reasons = (await t.database.db.selectFrom('auth_events').select('reason').where('event', '=', 'sms.blocked').execute()).map((r) => r.reason);
+      expect(reasons).toEqual(['ip_send_limit', 'global_send_limit']);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('locking after wrong codes', () => {
   let t: TestApp;
   let rp: RelyingParty;

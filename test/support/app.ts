@@ -24,6 +24,20 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+// Every test login comes from 127.0.0.1; the per-address SMS limit is tested on its own.
+const testDefaults = { sms: { ipSendLimit: 100_000 } };
+
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object'
+      ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+      : value;
+  }
+  return out;
+}
+
 export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
@@ -33,7 +47,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const database = options.database ?? (await createTestDatabase());
-  const config = loadConfig({}, { env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...options.overrides });
+  const config = loadConfig({}, merge({ env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...testDefaults }, options.overrides ?? {}));
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
   const hasher = options.hasher ?? createArgon2Hasher();
