@@ -76,7 +76,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const payloads = oidcPayloadRepository(db);
   const flows = loginFlowRepository(db);
   const audit = authEventRepository(db);
-  const views = createViews(config.serviceName);
+  const views = createViews(config.serviceName, config.viewsDir);
   const otp = otpChallengeRepository(db);
   const backupCodes = backupCodeRepository(db);
   const smsLog = smsMessageRepository(db);
@@ -162,7 +162,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   }
 
   const routers = [
-    staticRoutes(),
+    staticRoutes(config.viewsDir),
     healthRoutes(readiness),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({

@@ -25,6 +25,8 @@ export const configSchema = z.object({
     .describe('Log level of the JSON logs.'),
   serviceName: z.string().min(1).max(64).default('Keystep')
     .describe('Name shown on the pages and in messages.'),
+  viewsDir: z.string().min(1).optional()
+    .describe('A directory of your own pages to serve instead of the built-in `views/` (copy `views/` and edit it; WSO2: the authentication endpoint pages).'),
   demo: z.boolean().optional()
     .describe('Create a demo client and demo user on first start. Default on in development, refused in production.'),
   sweepIntervalSeconds: z.number().int().min(10).max(86400).default(300)

@@ -4,8 +4,8 @@ import Router from '@koa/router';
 import { viewsDir } from './views.ts';
 
 /** The one stylesheet, read once. */
-export function staticRoutes(): Router {
-  const css = readFileSync(path.join(viewsDir, 'static', 'keystep.css'));
+export function staticRoutes(dir = viewsDir): Router {
+  const css = readFileSync(path.join(dir, 'static', 'keystep.css'));
   const router = new Router();
   router.get('/static/keystep.css', (ctx) => {
     ctx.type = 'text/css; charset=utf-8';
