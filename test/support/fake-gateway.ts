@@ -70,10 +70,14 @@ export class FakeGateway {
     return { status: 201, body: { sid: `SM${String(this.received.length).padStart(32, '0')}`, status: 'queued', to: req.form.get('To') } };
   }
 
-  /** The code in the newest message, read from its origin-bound last line. */
-  lastCode(): string {
-    const last = this.received.at(-1);
-    const text = last?.form.get('Body') ?? '';
+  /** The messages sent to one number, as the gateway received them. */
+  to(number: string): string[] {
+    return this.received.filter((r) => r.form.get('To') === number).map((r) => r.form.get('Body') ?? '');
+  }
+
+  /** The code in the newest message (to `number`, if given), read from its origin-bound last line. */
+  lastCode(number?: string): string {
+    const text = (number ? this.to(number).at(-1) : this.received.at(-1)?.form.get('Body')) ?? '';
     const match = /#(\w+)\s*$/.exec(text);
     if (!match) throw new Error('no code received');
     return match[1]!;
