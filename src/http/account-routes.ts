@@ -65,6 +65,7 @@ export function accountRoutes(deps: Deps): Router {
       acr_values: ACR_MFA, ...(reauth ? { prompt: 'login' } : {}),
     }).toString();
     ctx.redirect(url.toString());
+    if (ctx.method !== 'GET') ctx.status = 303;
   }
 
   async function signedIn(ctx: Context, next: string, options: { fresh?: boolean } = {}) {
@@ -82,7 +83,7 @@ export function accountRoutes(deps: Deps): Router {
 
   // Only a message code and one number travel in the URL; the text is looked up here.
   const note = (ctx: Context) => {
-    const code = typeof ctx.query.m === 'string' && ctx.query.m in messages ? (ctx.query.m as MessageCode) : undefined;
+    const code = typeof ctx.query.m === 'string' && Object.hasOwn(messages, ctx.query.m) ? (ctx.query.m as MessageCode) : undefined;
     const n = typeof ctx.query.n === 'string' && /^\d{1,4}$/.test(ctx.query.n) ? Number(ctx.query.n) : undefined;
     return code ? { message: messageText(code, n === undefined ? {} : { attempts: n, minutes: n, seconds: n }), messageKind: infoMessages.has(code) ? 'info' : 'error' } : {};
   };
@@ -139,10 +140,11 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account/phone', { fresh: true });
     if (!who) return;
     checkCsrf(ctx, who.session);
-    const current = await action(ctx, who.session, who.account, true);
+    // One change in progress at a time: a second number goes through the same resend rules.
+    const current = (await action(ctx, who.session, who.account)) ?? (await action(ctx, who.session, who.account, true));
     if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
     const result = await actions.startPhoneChange(current.state, who.account, formOf(ctx).phone ?? '');
-    if (!result.ok) return redirect303(ctx, withNote('/account/phone', result.message));
+    if (!result.ok) return redirect303(ctx, withNote('/account/phone', result.message, result.params));
     await flows.save({ ...current.flow, accountId: who.account.id, data: { pendingPhone: result.phone } });
     redirect303(ctx, '/account/phone/verify');
   });

@@ -7,6 +7,7 @@ import type { MessageCode } from './messages.ts';
 import type { OtpSending } from './otp-sending.ts';
 import type { Verification } from './otp-verification.ts';
 import type { Account, AccountStore, AuditLog, BackupCodeStore } from './ports.ts';
+import { lockedUntil } from './second-factor.ts';
 import type { LoginState } from './types.ts';
 
 export const REAUTH_SECONDS = 5 * 60;
@@ -43,7 +44,9 @@ export function accountActions(deps: Deps) {
     },
 
     /** Checks a new number and sends a code to it; it replaces the old one only once that code is entered. */
-    async startPhoneChange(state: LoginState, account: Account, input: string): Promise<{ ok: true; phone: string } | { ok: false; message: MessageCode }> {
+    async startPhoneChange(state: LoginState, account: Account, input: string): Promise<{ ok: true; phone: string } | { ok: false; message: MessageCode; params?: Record<string, number> }> {
+      // No SMS while the account's codes are locked.
+      if (lockedUntil(account, clock.now())) return { ok: false, message: 'OTP_LOCKED_PLAIN' };
       const parsed = normalizeMobile(input.slice(0, 64), deps.defaultCountry);
       if (!input.trim()) return { ok: false, message: 'PHONE_MISSING' };
       if (!parsed.ok) return { ok: false, message: parsed.problem === 'NOT_MOBILE' ? 'PHONE_NOT_MOBILE' : 'PHONE_INVALID' };
@@ -52,20 +55,25 @@ export function accountActions(deps: Deps) {
       if (deps.phoneUnique && (await accounts.findIdsByVerifiedPhone(parsed.e164)).some((id) => id !== account.id)) {
         return { ok: false, message: 'PHONE_UNAVAILABLE' };
       }
-      const problem = await deps.sending.sendFirst(state, account.id, parsed.e164);
-      if (problem) return { ok: false, message: problem };
+      // A resend when a code is already out for this change: the cooldown and caps hold across numbers.
+      const sent = await deps.sending.resend(state, account.id, parsed.e164);
+      if (sent.message !== 'CODE_SENT' && sent.message !== 'CODE_RESENT') return { ok: false, message: sent.message, params: sent.params };
       await event(state, 'account.phone_change_started', 'info', { destination: maskPhone(parsed.e164) });
       return { ok: true, phone: parsed.e164 };
     },
 
     /** The code sent to the new number: saves it, and tells the old number in a separate SMS. */
     async finishPhoneChange(state: LoginState, account: Account, pending: string, code: string): Promise<{ ok: true } | { ok: false; message: MessageCode; params?: Record<string, string | number> }> {
+      if (lockedUntil(account, clock.now())) return { ok: false, message: 'OTP_LOCKED_PLAIN' };
       const result = await deps.verify(state, account, code);
       if (!result.ok) {
         const outcome = result.outcome;
         return { ok: false, message: outcome.kind === 'retry' || outcome.kind === 'failed' ? outcome.message : 'CODE_DEAD', params: outcome.kind === 'retry' ? outcome.params : undefined };
       }
       if (result.challenge.destination !== pending) return { ok: false, message: 'CODE_DEAD' };
+      if (deps.phoneUnique && (await accounts.findIdsByVerifiedPhone(pending)).some((id) => id !== account.id)) {
+        return { ok: false, message: 'PHONE_UNAVAILABLE' };
+      }
       const old = account.phone;
       await accounts.setPhone(account.id, pending, clock.now());
       await event(state, 'account.phone_changed', 'success', { from: maskPhone(old), to: maskPhone(pending) });

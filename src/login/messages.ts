@@ -32,6 +32,8 @@ export const messages = {
   SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
+  OTP_LOCKED_PLAIN: 'Codes for this account are locked after too many wrong ones. Try again later or ask your administrator to unlock it.',
+  SMS_UNCERTAIN: 'We could not confirm that the code was sent. If it does not arrive soon, ask for a new code or use a backup code.',
   NO_PHONE: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',
   PHONE_MISSING: 'Enter your mobile number.',
   PHONE_INVALID: 'That is not a valid phone number. Include the country code, like +44 7400 123456.',

@@ -1,7 +1,7 @@
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { maskPhone } from '../shared/phone.ts';
 import type { Random } from '../shared/random.ts';
-import { SmsDestinationError, type SmsSender } from '../sms/port.ts';
+import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../sms/port.ts';
 import type { MessageCode } from './messages.ts';
 import { codeHmac, generateCode } from './otp-codes.ts';
 import type { AuditLog, OtpChallenge, OtpStore, SmsLog } from './ports.ts';
@@ -58,10 +58,14 @@ export function otpSending(deps: OtpSendingDeps) {
       await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
       return undefined;
     } catch (err) {
-      await otp.setSendFailed(state.uid, true);
       const refused = err instanceof SmsDestinationError;
-      await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
-      return refused ? 'SMS_DESTINATION_REFUSED' : 'SMS_NOT_SENT';
+      // Nothing went out for a refused number: its reservation is given back.
+      if (refused) await deps.smsLog.release(logId);
+      // Only a send that surely failed waives the cooldown; after a timeout the SMS may still arrive.
+      const uncertain = err instanceof SmsDeliveryError && err.mayHaveSent;
+      if (!uncertain) await otp.setSendFailed(state.uid, true);
+      await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : uncertain ? 'gateway_uncertain' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
+      return refused ? 'SMS_DESTINATION_REFUSED' : uncertain ? 'SMS_UNCERTAIN' : 'SMS_NOT_SENT';
     }
   }
 

@@ -35,6 +35,13 @@ export function withCircuitBreaker(sender: SmsSender, settings: { failures: numb
         openUntil = undefined;
         return receipt;
       } catch (err) {
+        // A 4xx about one message (a bad number, an opted-out user) says nothing about the gateway:
+        // it must not let one user's input open the circuit for everyone.
+        if (err instanceof SmsDeliveryError && !err.gatewayFault) {
+          if (current === 'half-open') openUntil = undefined;
+          consecutive = 0;
+          throw err;
+        }
         consecutive++;
         if (current === 'half-open' || consecutive >= settings.failures) {
           openUntil = new Date(clock.now().getTime() + settings.cooldownSeconds * 1000);

@@ -106,9 +106,12 @@ export function resolveGateway(settings: GatewaySettings): GatewayTemplate {
   const resolvedMethod = method ?? 'POST';
   if (payload !== undefined && contentType === 'form') form = parseForm(payload);
   for (const [name, value] of form ?? []) if (looksSecret(name) && !value.includes('$ctx.')) secrets.push(value);
-  for (const [name, value] of new URL(url.replace(/\$ctx\.\w+/g, 'x'), 'http://invalid').searchParams) {
+  const parsedUrl = new URL(url.replace(/\$ctx\.\w+/g, 'x'), 'http://invalid');
+  for (const [name, value] of parsedUrl.searchParams) {
     if (looksSecret(name)) secrets.push(value);
   }
+  // Credentials written into the URL itself (https://user:password@host/...).
+  if (parsedUrl.password) secrets.push(parsedUrl.password, decodeURIComponent(parsedUrl.password));
   if (!declared && resolvedMethod !== 'GET' && (form || payload !== undefined)) {
     headers.push(['Content-Type', contentType === 'json' ? 'application/json' : 'application/x-www-form-urlencoded']);
   }

@@ -1,5 +1,6 @@
 import got, { RequestError, TimeoutError } from 'got';
 import type { Logger } from '../shared/log.ts';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { maskPhone } from '../shared/phone.ts';
 import { SmsDeliveryError, type SmsMessage, type SmsReceipt, type SmsSender } from './port.ts';
 import type { CompiledGateway, GatewayRequest } from './request-template.ts';
@@ -21,10 +22,16 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
   const { template } = gateway;
   const ok = (status: number) => (template.successStatus ? template.successStatus.includes(status) : status >= 200 && status < 300);
 
-  /** Error bodies go to the log, so anything of the message or the configuration is cut out first. */
+  /**
+   * Error bodies go to the log, so anything of the message, the number (in any form) or the
+   * configuration is cut out first, and only then is the body shortened to 1 KB.
+   */
   function sanitize(body: string, message: SmsMessage, otp: string): string {
-    const hidden = [...template.secrets, message.to, message.to.replace('+', ''), message.text, otp].filter((s) => s.length >= 4);
-    return hidden.reduce((text, secret) => text.split(secret).join('[redacted]'), body.slice(0, 1024));
+    const national = parsePhoneNumberFromString(message.to)?.nationalNumber ?? '';
+    const hidden = [...template.secrets, message.to, message.to.replace('+', ''), national, message.text, JSON.stringify(message.text).slice(1, -1), otp]
+      .filter((s) => s.length >= 4)
+      .sort((a, b) => b.length - a.length);
+    return hidden.reduce((text, secret) => text.split(secret).join('[redacted]'), body).slice(0, 1024);
   }
 
   async function request(req: GatewayRequest) {
@@ -56,16 +63,17 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
           response = await request(req);
         }
       } catch (err) {
-        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err });
+        // A timeout after connecting may still have sent the SMS; a refused or unresolved connection did not.
+        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: err.event !== 'connect' });
         const code = err instanceof RequestError ? err.code : 'ERROR';
-        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err });
+        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent: !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) });
       }
       const status = response.statusCode;
       if (!ok(status)) throw new SmsDeliveryError(`gateway answered ${status}: ${sanitize(response.body, message, otp)}`, status);
       if (!template.messageIdPath) return { status };
       const id = atPath(parseJson(response.body), template.messageIdPath);
       if (typeof id !== 'string' && typeof id !== 'number') {
-        throw new SmsDeliveryError(`gateway answered ${status} without ${template.messageIdPath}: ${sanitize(response.body, message, otp)}`, status);
+        throw new SmsDeliveryError(`gateway answered ${status} without ${template.messageIdPath}: ${sanitize(response.body, message, otp)}`, status, { mayHaveSent: status >= 200 && status < 300 });
       }
       return { status, messageId: String(id) };
     },

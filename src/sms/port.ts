@@ -36,9 +36,17 @@ export interface SendRecord {
 /** The gateway did not accept the message (or could not be reached); the user must be told. */
 export class SmsDeliveryError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, status?: number, options?: { cause?: unknown }) {
+  /** The gateway may have sent it anyway (a timeout, a success without a message id). */
+  readonly mayHaveSent: boolean;
+  constructor(message: string, status?: number, options?: { cause?: unknown; mayHaveSent?: boolean }) {
     super(message, options);
     this.status = status;
+    this.mayHaveSent = options?.mayHaveSent ?? false;
+  }
+
+  /** A sign the gateway itself is unwell (no answer, 5xx, 429), not a problem with one message. */
+  get gatewayFault(): boolean {
+    return this.status === undefined || this.status >= 500 || this.status === 429;
   }
 }
 

@@ -17,20 +17,26 @@ export function withSendLog(sender: SmsSender, record: (r: SendRecord) => Promis
       const at = clock.now();
       const started = performance.now();
       const base = { id: message.logId, at, accountId: message.accountId ?? null, flowUid: message.flowUid ?? null, purpose: message.purpose, destination: maskPhone(message.to) };
+      let outcome: { receipt: Awaited<ReturnType<SmsSender['send']>> } | { error: SmsDeliveryError };
       try {
-        const receipt = await sender.send(message);
-        const durationMs = Math.round(performance.now() - started);
-        await record({ ...base, status: 'sent', httpStatus: receipt.status ?? null, providerMessageId: receipt.messageId ?? null, durationMs });
-        log.info({ to: base.destination, purpose: message.purpose, status: receipt.status, messageId: receipt.messageId, durationMs }, 'sms sent');
-        return receipt;
+        outcome = { receipt: await sender.send(message) };
       } catch (err) {
-        const durationMs = Math.round(performance.now() - started);
-        const status = err instanceof SmsDeliveryError ? err.status : undefined;
         const reason = err instanceof Error ? err.message : String(err);
-        await record({ ...base, status: 'failed', httpStatus: status ?? null, error: reason.slice(0, 500), durationMs });
-        log.warn({ to: base.destination, purpose: message.purpose, status, durationMs, reason }, 'sms not sent');
-        throw err instanceof SmsDeliveryError ? err : new SmsDeliveryError(reason, status, { cause: err });
+        outcome = { error: err instanceof SmsDeliveryError ? err : new SmsDeliveryError(reason, undefined, { cause: err }) };
       }
+      const durationMs = Math.round(performance.now() - started);
+      // Recording happens after the send, outside it: a failing database must not turn a sent SMS
+      // into a "not sent" one (the user would ask again and get a second SMS).
+      const record$ = 'receipt' in outcome
+        ? record({ ...base, status: 'sent', httpStatus: outcome.receipt.status ?? null, providerMessageId: outcome.receipt.messageId ?? null, durationMs })
+        : record({ ...base, status: 'failed', httpStatus: outcome.error.status ?? null, error: outcome.error.message.slice(0, 500), durationMs });
+      await record$.catch((err: unknown) => log.error({ err, to: base.destination }, 'could not record an sms send'));
+      if ('receipt' in outcome) {
+        log.info({ to: base.destination, purpose: message.purpose, status: outcome.receipt.status, messageId: outcome.receipt.messageId, durationMs }, 'sms sent');
+        return outcome.receipt;
+      }
+      log.warn({ to: base.destination, purpose: message.purpose, status: outcome.error.status, durationMs, reason: outcome.error.message }, 'sms not sent');
+      throw outcome.error;
     },
   };
 }

@@ -7,7 +7,7 @@ import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, formAction, hiddenValue, type Page } from '../support/browser.ts';
-import { callbackOf, exchange, pageOf, relyingParty, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
 
 const OLD = '+447400232323';
@@ -57,10 +57,49 @@ describe('the account page', () => {
     expect(page.headers.get('cache-control')).toBe('no-store');
   });
 
-  it('refuses a form without the session\'s anti-forgery token', async () => {
+  it('refuses every form without the session\'s anti-forgery token', async () => {
     const { browser } = await signedIn();
-    const forged = await browser.submit(`${t.issuer}/account/sign-out-everywhere`, { _csrf: 'forged' });
-    expect(forged.postStatus).toBe(403);
+    for (const action of ['/account/sign-out-everywhere', '/account/phone', '/account/phone/verify', '/account/backup-codes', '/account/backup-codes/saved']) {
+      for (const form of [{ _csrf: 'forged' }, {}] as Record<string, string>[]) {
+        const forged = await browser.submit(`${t.issuer}${action}`, { ...form, phone: NEW, code: '123456' });
+        expect(forged.postStatus).toBe(403);
+      }
+    }
+    expect((await accountRepository(t.database.db).findById(accountId))!.phone).toBe(OLD);
+  });
+
+  it('does not serve a password-only session, and answers a late form with 303 back to its page', async () => {
+    // A password-only session, from an app that does not need the second factor (for a user with no number)...
+    const relaxed = await relyingParty(t, await t.addClient('relaxed', { mfa: 'optional' }));
+    await accountRepository(t.database.db).setPhone(accountId, null, null);
+    const attempt = await startLogin(relaxed);
+    callbackOf(await submitPassword(attempt.browser, pageOf(attempt.visit), 'fay', 'fays-long-password'));
+    await accountRepository(t.database.db).setPhone(accountId, OLD, new Date());
+    const browser = attempt.browser;
+    // ...is sent to a sign-in with the second factor.
+    const account = await browser.request(`${t.issuer}/account`);
+    expect(account.status).toBe(302);
+    expect(new URL(account.headers.get('location')!).searchParams.get('acr_values')).toBe('urn:keystep:acr:mfa');
+
+    const { browser: full, page } = await signedIn();
+    await t.database.db.updateTable('oidc_payloads')
+      .set({ payload: sql`jsonb_set(payload::jsonb, '{loginTs}', to_jsonb(((payload->>'loginTs')::int - 400)))::json` as never })
+      .where('model', '=', 'Session').execute();
+    const late = await full.request(`${t.issuer}/account/phone`, { method: 'POST', body: new URLSearchParams({ _csrf: hiddenValue(page.html, '_csrf'), phone: NEW }).toString(), contentType: 'application/x-www-form-urlencoded' });
+    expect(late.status).toBe(303);
+    expect(late.headers.get('location')).toBe('/account/phone');
+    expect((await accountRepository(t.database.db).findById(accountId))!.phone).toBe(OLD);
+  });
+
+  it('sends nothing while the account\'s codes are locked, and keeps the cooldown across new numbers', async () => {
+    const { browser } = await signedIn();
+    const form = pageOf(await browser.visit(`${t.issuer}/account/phone`));
+    await t.database.db.updateTable('accounts').set({ otp_locked_until: new Date(Date.now() + 600_000) }).where('id', '=', accountId).execute();
+    const before = sms.received.length;
+    const locked = pageOf(await post(browser, form, '/account/phone', { phone: NEW }));
+    expect(alertText(locked.html)).toMatch(/locked/);
+    expect(sms.received.length).toBe(before);
+    await t.database.db.updateTable('accounts').set({ otp_locked_until: null, failed_otp_count: 0 }).where('id', '=', accountId).execute();
   });
 
   it('changes the number only after a recent sign-in and a code to the new number, and tells the old number', async () => {
@@ -127,6 +166,6 @@ describe('the account page', () => {
     const after = await browser.request(`${t.issuer}/account`);
     expect(after.status).toBe(302);
     expect(after.headers.get('location')).toContain('/auth?');
-    expect(formAction(page.html, 0)).toBe('/account/sign-out-everywhere');
+    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
   });
 });

@@ -85,9 +85,27 @@ describe('capturing a phone number at login', () => {
 
   it('refuses a number verified on another account without saying whose', async () => {
     const { attempt, next } = await toSecondStep(rp, 'dan', 'dans-long-password');
+    const before = sms.sent.length;
     const page = pageOf(await submitStep(attempt.browser, pageOf(next), 'phone-capture', { action: 'number', phone: '+447400171717' }));
     expect(alertText(page.html)).toBe('That number cannot be used. Enter another number.');
-    expect(page.html).not.toContain('eve');
+    expect(sms.sent.length).toBe(before);
+  });
+
+  it('accepts in the SMS step only a code sent to the account\'s own number', async () => {
+    clock.advance(3600);
+    // Login B captures a number and gets a code; meanwhile login A verifies another number.
+    const b = await toSecondStep(rp, 'cat', 'cats-long-password');
+    await submitStep(b.attempt.browser, pageOf(b.next), 'phone-capture', { action: 'number', phone: '+447400252525' });
+    const codeForX = sms.lastCode('+447400252525');
+    const a = await toSecondStep(rp, 'cat', 'cats-long-password');
+    const aCode = pageOf(await submitStep(a.attempt.browser, pageOf(a.next), 'phone-capture', { action: 'number', phone: '+447400262626' }));
+    await exchange(rp, a.attempt, callbackOf(await submitStep(a.attempt.browser, aCode, 'phone-capture', { code: sms.lastCode('+447400262626') })));
+    expect(await phoneOf('cat')).toEqual({ phone: '+447400262626', verified: true });
+    // Login B is now on the SMS step for the verified number; the code that went to X is no use.
+    const reload = pageOf(await b.attempt.browser.visit(pageOf(b.next).url));
+    expect(reload.html).toContain('+44 •••• ••26 26');
+    const refused = pageOf(await submitStep(b.attempt.browser, reload, 'sms-otp', { code: codeForX }));
+    expect(alertText(refused.html)).toMatch(/can no longer be used/);
   });
 
   it('goes back to the form to change the number, within the same send limits', async () => {
@@ -102,9 +120,14 @@ describe('capturing a phone number at login', () => {
     expect(alertText(page.html)).toMatch(/You can ask for a new code in \d+ seconds/);
     expect(page.html).toContain('autocomplete="tel"');
     clock.advance(30);
+    const firstCode = sms.lastCode('+447400202020');
     page = pageOf(await submitStep(attempt.browser, page, 'phone-capture', { action: 'number', phone: '+447400212121' }));
     expect(sms.sent.at(-1)!.to).toBe('+447400212121');
     // The code sent to the first number does not verify the second.
+    if (firstCode !== sms.lastCode('+447400212121')) {
+      page = pageOf(await submitStep(attempt.browser, page, 'phone-capture', { code: firstCode }));
+      expect(alertText(page.html)).toMatch(/not right/);
+    }
     const done = await submitStep(attempt.browser, page, 'phone-capture', { code: sms.lastCode('+447400212121') });
     await exchange(rp, attempt, callbackOf(done));
     expect(await phoneOf('dan')).toEqual({ phone: '+447400212121', verified: true });

@@ -46,6 +46,8 @@ describe('a login through the HTTP gateway', () => {
     const { next } = await toSecondStep(rp, 'yan', 'yans-long-password');
     expect(alertText(pageOf(next).html)).toMatch(/Codes cannot be sent to the number on your account/);
     expect(fake.received.length).toBe(before);
+    // Nothing went out, so nothing counts against the budgets.
+    expect(await t.database.db.selectFrom('sms_messages').select('status').where('status', '=', 'reserved').execute()).toEqual([]);
   });
 
   it('shows the failure, and reports the open circuit in /readyz while staying ready', async () => {

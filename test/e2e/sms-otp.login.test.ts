@@ -18,7 +18,7 @@ describe('the SMS code step', () => {
     await t.addUser('ivy', 'ivys-long-password', PHONE);
     rp = await relyingParty(t, await t.addClient('web-app'));
   });
-  beforeEach(() => { sms.failing = false; });
+  beforeEach(() => { sms.failing = false; sms.uncertain = false; });
   afterAll(() => t.close());
 
   it('sends a code after the password and logs in with it: amr pwd+sms+mfa, acr mfa', async () => {
@@ -134,6 +134,17 @@ describe('the SMS code step', () => {
     const failures = await t.database.db.selectFrom('sms_messages').select(['status', 'destination']).where('status', '=', 'failed').execute();
     expect(failures.length).toBeGreaterThan(0);
     expect(failures[0]!.destination).toBe('+44 •••• ••34 56');
+  });
+
+  it('keeps the cooldown when a send may have gone out (a timeout), and the code that arrived works', async () => {
+    sms.uncertain = true;
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const page = pageOf(next);
+    expect(alertText(page.html)).toMatch(/could not confirm that the code was sent/);
+    sms.uncertain = false;
+    const early = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' }));
+    expect(alertText(early.html)).toMatch(/You can ask for a new code in \d+ seconds/);
+    await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, early, 'sms-otp', { code: sms.lastCode(PHONE) })));
   });
 
   it('cannot be skipped by opening the resume URL after the password', async () => {

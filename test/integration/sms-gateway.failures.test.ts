@@ -92,6 +92,28 @@ describe('gateway failures', () => {
     expect(logLines.some((l) => l.includes('circuit closed'))).toBe(true);
   });
 
+  it('keeps the circuit closed for answers about one message (4xx), whoever sends them', async () => {
+    const clock = new TestClock();
+    fake.reply = () => ({ status: 400, body: { code: 21211, message: 'invalid To number' } });
+    const { sender, circuit } = gatewaySender({ ...twilioLike(), circuitFailures: 2 }, clock);
+    for (let i = 0; i < 5; i++) await expect(sender.send(message)).rejects.toMatchObject({ status: 400 });
+    expect(circuit!()).toMatchObject({ status: 'closed', consecutiveFailures: 0 });
+    fake.reply = () => ({ status: 429 });
+    for (let i = 0; i < 2; i++) await expect(sender.send(message)).rejects.toMatchObject({ status: 429 });
+    expect(circuit!().status).toBe('open');
+  });
+
+  it('says when an SMS may have gone out (a timeout after connecting, a success without an id)', async () => {
+    fake.reply = () => ({ status: 201, body: { sid: 'late' }, delayMs: 5_000 });
+    await expect(gatewaySender(twilioLike({ timeoutMs: 150 })).sender.send(message)).rejects.toMatchObject({ mayHaveSent: true });
+    fake.reply = () => ({ status: 201, body: {} });
+    await expect(gatewaySender(twilioLike({ messageIdPath: 'sid' })).sender.send(message)).rejects.toMatchObject({ mayHaveSent: true });
+    fake.reply = () => ({ status: 500 });
+    await expect(gatewaySender(twilioLike()).sender.send(message)).rejects.toMatchObject({ mayHaveSent: false });
+    const port = await closedPort();
+    await expect(gatewaySender({ gateway: { url: `http://127.0.0.1:${port}/s`, payload: 'to=$ctx.num&t=$ctx.msg' } }).sender.send(message)).rejects.toMatchObject({ mayHaveSent: false });
+  });
+
   it('refuses numbers outside the allow-list, and invalid numbers, before calling the gateway', async () => {
     const { sender, records } = gatewaySender({ ...twilioLike(), allowedCountries: ['GB', '+1'] });
     await expect(sender.send({ ...message, to: '+33612345678' })).rejects.toThrow(/not allowed/);

@@ -50,6 +50,15 @@ describe('gateway secrets', () => {
     expect(logLines.some((l) => /"durationMs":\d+/.test(l))).toBe(true);
   });
 
+  it('cuts the number in any form, the JSON-escaped text and secrets from long error bodies before shortening them', async () => {
+    const text = 'Your code is 482913.\n\n@id.example #482913';
+    fake.reply = () => ({ status: 400, body: `${'x'.repeat(1010)}${TOKEN} national 07400123456 digits 447400123456 json ${JSON.stringify(text)}` });
+    const { sender, logLines, records } = gatewaySender(preset());
+    await expect(sender.send({ to: NUMBER, text, code: '482913', purpose: 'otp' })).rejects.toThrow(/gateway answered 400/);
+    const all = logLines.join('\n') + JSON.stringify(records);
+    for (const secret of [TOKEN.slice(0, 8), '7400123456', '482913']) expect(all).not.toContain(secret);
+  });
+
   it('prints the exact request with secrets redacted on `keystep sms test --dry-run`', async () => {
     const result = await runCli(['sms', 'test', '+44 7400 123456', '--dry-run'], presetEnv());
     expect(result.code).toBe(0);
@@ -73,6 +82,12 @@ describe('gateway secrets', () => {
     for (const secret of ['url-password-1', 'payload-secret-2', 'header-key-3']) expect(secretInPayload.stdout).not.toContain(secret);
     expect(secretInPayload.stdout).toContain('X-Trace: visible');
     expect(secretInPayload.stdout).toContain('X-Api-Key: [redacted]');
+
+    const inUrl = await runCli(['sms', 'test', '+447400123456', '--dry-run'], {
+      KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://acct:url-credential-9@sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg',
+    });
+    expect(inUrl.code).toBe(0);
+    expect(inUrl.stdout).not.toContain('url-credential-9');
   });
 
   it('sends a test message with `keystep sms test` and prints the status and message id', async () => {

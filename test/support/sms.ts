@@ -5,9 +5,15 @@ import { SmsDeliveryError } from '../../src/sms/port.ts';
 export class RecordingSender implements SmsSender {
   readonly sent: SmsMessage[] = [];
   failing = false;
+  /** Fail as a timeout does: the SMS may still arrive. */
+  uncertain = false;
 
   async send(message: SmsMessage) {
     if (this.failing) throw new SmsDeliveryError('gateway answered 503', 503);
+    if (this.uncertain) {
+      this.sent.push(message);
+      throw new SmsDeliveryError('gateway timed out', undefined, { mayHaveSent: true });
+    }
     this.sent.push(message);
     return { messageId: `SM${this.sent.length}`, status: 201 };
   }

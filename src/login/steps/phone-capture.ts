@@ -58,7 +58,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
       : { message: (await sending.sendFirst(state, accountId, parsed.e164)) ?? 'CODE_SENT' };
     await support.event(state, 'phone.captured', 'info', undefined, { destination: maskPhone(parsed.e164) });
     // Refused before anything went out: the number form stays, with the reason.
-    const refused = ['RESEND_TOO_SOON', 'RESEND_LIMIT', 'SEND_LIMIT'].includes(problem.message);
+    const refused = ['RESEND_TOO_SOON', 'RESEND_LIMIT', 'SEND_LIMIT', 'SEND_BUSY'].includes(problem.message);
     return { kind: 'retry', message: problem.message, params: 'params' in problem ? problem.params : undefined, data: refused ? {} : { pendingPhone: parsed.e164 } };
   }
 

@@ -38,9 +38,12 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
 
   const verifyCode = otpVerifier({ otp, accounts, clock, hmacKey, policy, support, event: 'login.sms_otp' });
 
-  async function verify(state: LoginState, account: Account, input: string): Promise<StepOutcome> {
+  async function verify(state: LoginState, account: Account & { phone: string }, input: string): Promise<StepOutcome> {
     const result = await verifyCode(state, account, input);
     if (!result.ok) return result.outcome;
+    // Only a code sent to the account's own number proves it (a number typed in another login's
+    // phone capture may have been sent a code for this login before this number was verified).
+    if (result.challenge.destination !== account.phone) return { kind: 'retry', message: 'CODE_DEAD' };
     await support.event(state, 'login.sms_otp', 'success', undefined, { destination: maskPhone(result.challenge.destination, policy.maskVisibleDigits) });
     return { kind: 'passed', accountId: account.id, amr: ['sms'] };
   }
@@ -65,10 +68,13 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
         return { view: 'second-factor-unavailable', model: options, message: outcome.kind === 'retry' ? { message: outcome.message, params: outcome.params } : undefined };
       }
       const sendProblem = await sending.sendFirst(state, account.id, account.phone);
+      const challenge = await otp.find(state.uid);
+      // A code that went to another number (see verify) is no use here: a new one goes to this number.
+      const elsewhere = challenge && challenge.destination !== account.phone;
       return {
         view: 'sms-otp',
-        model: codePageModel(await otp.find(state.uid), account.phone, policy, clock),
-        message: sendProblem ? { message: sendProblem } : undefined,
+        model: codePageModel(elsewhere ? undefined : challenge, account.phone, policy, clock),
+        message: sendProblem ? { message: sendProblem } : elsewhere ? { message: 'CODE_DEAD' } : undefined,
       };
     },
 
