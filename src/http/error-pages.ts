@@ -20,7 +20,8 @@ export function renderErrorPage(ctx: Parameters<Middleware>[0], views: Views, st
     ctx.body = { error: code.toLowerCase(), error_description: messageText(code) };
     return;
   }
-  sendPage(ctx, views, 'error', { title: titles[status] ?? titles[400], message: messageText(code), code }, status);
+  const title = code === 'LOGIN_EXPIRED' ? 'This sign-in has ended' : titles[status] ?? titles[400];
+  sendPage(ctx, views, 'error', { title, message: messageText(code), code }, status);
 }
 
 /**
