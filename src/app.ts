@@ -64,6 +64,25 @@ export interface KeystepApp {
   close(): Promise<void>;
 }
 
+/**
+ * Client metadata, kept a few seconds: a login reads it about eight times. The price is that
+ * `keystep client add/remove` takes up to that long to reach a running server.
+ */
+function cachedForSeconds(seconds: number, load: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
+  const cache = new Map<string, { at: number; value: Promise<Record<string, unknown> | undefined> }>();
+  return {
+    findMetadata(clientId: string) {
+      const hit = cache.get(clientId);
+      if (hit && performance.now() - hit.at < seconds * 1000) return hit.value;
+      if (cache.size > 1000) cache.clear();
+      const value = load(clientId);
+      cache.set(clientId, { at: performance.now(), value });
+      value.catch(() => cache.delete(clientId));
+      return value;
+    },
+  };
+}
+
 /** The composition root: the only place that picks concrete adapters and wires them together. */
 export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
@@ -94,13 +113,11 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     config,
     keys,
     payloads,
-    clients: {
-      async findMetadata(clientId) {
-        const client = await clients.find(clientId);
-        if (!client) return undefined;
-        return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}) };
-      },
-    },
+    clients: cachedForSeconds(5, async (clientId: string) => {
+      const client = await clients.find(clientId);
+      if (!client) return undefined;
+      return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}) };
+    }),
     accounts: {
       async claimsFor(accountId) {
         const account = await accounts.findById(accountId);

@@ -101,7 +101,7 @@ export function registerClientCommands(program: Command): void {
     }));
 
   client.command('remove <client_id>')
-    .description('delete a client; its tokens stop working')
+    .description('delete a client; its tokens stop working (a running server notices within 5 seconds)')
     .action((clientId: string) => withDatabase(async (ctx) => {
       if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new CliError(`no client ${clientId}`);
       console.log(`removed client ${clientId}`);

@@ -9,24 +9,22 @@ export interface Page {
 
 export type Visit = { page: Page; callback?: undefined } | { callback: string; page?: undefined };
 
-/** Just enough of a browser: a cookie jar that honours paths, manual redirects, urlencoded forms. */
-export class Browser {
-  readonly jar = new CookieJar();
+export interface RequestInit {
+  method?: string;
+  body?: string | Uint8Array<ArrayBuffer>;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+/** Manual redirects and urlencoded forms over any cookie jar (the tests' and the benchmark's). */
+export abstract class RedirectingBrowser {
   readonly stopAt: string;
 
   constructor(stopAt: string) {
     this.stopAt = stopAt;
   }
 
-  async request(url: string, init: { method?: string; body?: string | Uint8Array<ArrayBuffer>; contentType?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
-    const cookie = await this.jar.getCookieString(url);
-    if (cookie) headers.cookie = cookie;
-    if (init.contentType) headers['content-type'] = init.contentType;
-    const response = await fetch(url, { method: init.method ?? 'GET', body: init.body, headers, redirect: 'manual' });
-    for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
-    return response;
-  }
+  abstract request(url: string, init?: RequestInit): Promise<Response>;
 
   /** GETs url and follows redirects until a page, or until the relying party's callback. */
   async visit(url: string): Promise<Visit> {
@@ -36,6 +34,7 @@ export class Browser {
       const response = await this.request(current);
       const location = response.headers.get('location');
       if (response.status >= 300 && response.status < 400 && location) {
+        await response.arrayBuffer();
         current = new URL(location, current).toString();
         continue;
       }
@@ -49,9 +48,25 @@ export class Browser {
     const response = await this.request(url, { method: 'POST', body: new URLSearchParams(form).toString(), contentType: 'application/x-www-form-urlencoded' });
     const location = response.headers.get('location');
     if (response.status >= 300 && response.status < 400 && location) {
+      await response.arrayBuffer();
       return { ...(await this.visit(new URL(location, url).toString())), postStatus: response.status };
     }
     return { page: { url, status: response.status, html: await response.text(), headers: response.headers }, postStatus: response.status };
+  }
+}
+
+/** Just enough of a browser: a cookie jar that honours paths (tough-cookie), manual redirects, forms. */
+export class Browser extends RedirectingBrowser {
+  readonly jar = new CookieJar();
+
+  async request(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/html', ...init.headers };
+    const cookie = await this.jar.getCookieString(url);
+    if (cookie) headers.cookie = cookie;
+    if (init.contentType) headers['content-type'] = init.contentType;
+    const response = await fetch(url, { method: init.method ?? 'GET', body: init.body, headers, redirect: 'manual' });
+    for (const setCookie of response.headers.getSetCookie()) await this.jar.setCookie(setCookie, url);
+    return response;
   }
 }
 

@@ -3,6 +3,10 @@ import type { MessageCode } from '../messages.ts';
 import type { Account, AccountStore, AuditLog } from '../ports.ts';
 import type { LoginState, StepId, StepOutcome } from '../types.ts';
 
+// One account read per request: the chain asks several steps whether they apply, each needing the
+// account. Keyed by the state object, which lives for one request (a passed step makes a new one).
+const accountsByState = new WeakMap<LoginState, Promise<Account | undefined>>();
+
 /** What the second-factor steps share: the account, audit records, and the lock after wrong codes. */
 export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore; audit: AuditLog; clock: Clock; policy: { lockoutThreshold: number; lockoutSeconds: number; showAuthFailureReason: boolean } }) {
   const { accounts, audit, clock, policy } = deps;
@@ -13,7 +17,12 @@ export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore
     minutesUntil,
 
     async accountOf(state: LoginState): Promise<Account> {
-      const account = state.accountId ? await accounts.findById(state.accountId) : undefined;
+      let pending = accountsByState.get(state);
+      if (!pending) {
+        pending = state.accountId ? accounts.findById(state.accountId) : Promise.resolve(undefined);
+        accountsByState.set(state, pending);
+      }
+      const account = await pending;
       if (!account) throw new Error(`${step} step without an account`);
       return account;
     },

@@ -1,0 +1,66 @@
+// What bench/run.ts and the load generator (bench/load.ts, another process) exchange.
+import type { Summary } from './stats.ts';
+
+export interface BenchUser {
+  username: string;
+  phone: string;
+}
+
+export interface LoadConfig {
+  scenario: 'login' | 'stuffing' | 'resend-storm';
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  redirectUri: string;
+  gatewayOrigin: string;
+  password: string;
+  /** Real users, checked out one login at a time. */
+  users: BenchUser[];
+  /** resend-storm: one account per session worker. */
+  stormUsers: BenchUser[];
+  /** stuffing: real usernames that the attack targets (never used by the real logins). */
+  victims: string[];
+  unknownUsernames: string[];
+  concurrency: number;
+  stuffingConcurrency: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  /** resend-storm: "Send a new code" presses per session. */
+  resendPresses: number;
+}
+
+export const STEPS = ['authorize', 'password', 'otp', 'token', 'userinfo', 'login'] as const;
+export type Step = (typeof STEPS)[number];
+
+export interface LoadResult {
+  type: 'result';
+  measuredSeconds: number;
+  logins: number;
+  loginsPerSecond: number;
+  latencyMs: Record<Step, Summary>;
+  /** Time to read the code from the gateway (not part of any Keystep step). */
+  smsFetchMs: Summary;
+  errors: number;
+  errorSamples: string[];
+  loadGeneratorCpuSeconds: number;
+  stuffing?: {
+    attempts: number;
+    attemptsPerSecond: number;
+    refusedBeforeHash: number;
+    hashed: number;
+    other: number;
+    answers: Partial<Record<string, number>>;
+    latencyMs: Summary;
+  };
+  storm?: {
+    sessions: number;
+    completed: number;
+    abandoned: number;
+    presses: number;
+    answers: Partial<Record<string, number>>;
+    firstPageAnswers: Partial<Record<string, number>>;
+    smsReceived: number;
+    maxSmsPerLogin: number;
+    smsPerAccount: Record<string, number>;
+  };
+}
