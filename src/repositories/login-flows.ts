@@ -24,12 +24,15 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     },
 
     async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
-      await db.insertInto('login_flows')
+      const existing = await db.selectFrom('login_flows').selectAll().where('uid', '=', uid).executeTakeFirst();
+      if (existing) return toFlow(existing);
+      const created = await db.insertInto('login_flows')
         .values({ uid, csrf_token: csrfToken, expires_at: expiresAt })
         .onConflict((oc) => oc.column('uid').doNothing())
-        .execute();
-      const row = await db.selectFrom('login_flows').selectAll().where('uid', '=', uid).executeTakeFirstOrThrow();
-      return toFlow(row);
+        .returningAll()
+        .executeTakeFirst();
+      // Another request created it between the two statements: theirs is the one.
+      return toFlow(created ?? (await db.selectFrom('login_flows').selectAll().where('uid', '=', uid).executeTakeFirstOrThrow()));
     },
 
     async save(flow: LoginFlow): Promise<boolean> {

@@ -25,14 +25,17 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
       return db.transaction().execute(async (trx) => {
         // Serialises the count-then-insert per account, so parallel logins cannot overspend its budget.
         await sql`select pg_advisory_xact_lock(hashtextextended(${`sms:${accountId}`}, 0))`.execute(trx);
-        const count = async (filter: { column: 'account_id' | 'ip' | null; value: string | null }, since: Date) => {
-          let query = trx.selectFrom('sms_messages').select((eb) => eb.fn.countAll<string>().as('n')).where('at', '>', since);
-          if (filter.column) query = query.where(filter.column, '=', filter.value);
-          return Number((await query.executeTakeFirstOrThrow()).n);
-        };
-        if ((await count({ column: 'account_id', value: accountId }, account.since)) >= account.limit) return { refused: 'account' as const };
-        if (ip && (await count({ column: 'ip', value: ip }, perIp.since)) >= perIp.limit) return { refused: 'ip' as const };
-        if ((await count({ column: null, value: null }, global.since)) >= global.limit) return { refused: 'global' as const };
+        // The three budgets in one statement over the widest window.
+        const from = [account.since, perIp.since, global.since].reduce((a, b) => (a < b ? a : b));
+        const counts = await sql<{ account: string; ip: string; global: string }>`
+          select count(*) filter (where account_id = ${accountId} and at > ${account.since}) as account,
+                 count(*) filter (where ip = ${ip} and at > ${perIp.since}) as ip,
+                 count(*) filter (where at > ${global.since}) as global
+          from sms_messages where at > ${from}`.execute(trx);
+        const row = counts.rows[0]!;
+        if (Number(row.account) >= account.limit) return { refused: 'account' as const };
+        if (ip && Number(row.ip) >= perIp.limit) return { refused: 'ip' as const };
+        if (Number(row.global) >= global.limit) return { refused: 'global' as const };
         const inserted = await trx.insertInto('sms_messages')
           .values({ at, account_id: accountId, flow_uid: flowUid, ip, purpose: 'otp', destination, status: 'reserved' })
           .returning('id').executeTakeFirstOrThrow();
