@@ -27,7 +27,7 @@ import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender } from './sms-wiring.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
-import { accountActions } from './login/account-actions.ts';
+import { accountActions, describeSignIns } from './login/account-actions.ts';
 import { otpVerifier } from './login/otp-verification.ts';
 import { secondFactorSupport } from './login/steps/step-support.ts';
 import { sessionReader } from './oidc/sessions.ts';
@@ -166,7 +166,6 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, defaultCountry: config.sms.defaultCountry,
     destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
   });
-  const signInEvents: Record<string, string> = { 'login.password': 'password', 'login.sms_otp': 'SMS code', 'login.backup_code': 'backup code', 'login.locked': 'password' };
 
   const readiness: ReadinessCheck[] = [
     { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
@@ -187,16 +186,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
       overview: {
         account: (id) => accounts.findById(id),
         backupCodesLeft: (id) => backupCodes.countUnused(id),
-        async recentSignIns(id) {
-          const events = await audit.listForAccount(id, 100);
-          return events
-            .filter((e) => e.event === 'login.completed' || (e.result === 'failure' && e.event in signInEvents))
-            .slice(0, 10)
-            .map((e) => ({
-              at: (e as { at: Date }).at, ip: e.ip ?? null, result: e.result === 'success' ? 'signed in' : `failed (${e.reason ?? 'refused'})`,
-              factor: e.event === 'login.completed' ? ((e.detail?.amr as string[] | undefined) ?? []).filter((v) => v !== 'mfa').join(' + ') : signInEvents[e.event] ?? e.event,
-            }));
-        },
+        recentSignIns: async (id) => describeSignIns(await audit.listForAccount(id, 100)),
         async signOutEverywhere(id) {
           await payloads.revokeAccount(id);
           await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id });

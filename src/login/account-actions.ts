@@ -6,7 +6,7 @@ import { BACKUP_CODE_COUNT, issueBackupCodes } from './backup-codes.ts';
 import type { MessageCode } from './messages.ts';
 import type { OtpSending } from './otp-sending.ts';
 import type { Verification } from './otp-verification.ts';
-import type { Account, AccountStore, AuditLog, BackupCodeStore } from './ports.ts';
+import type { Account, AccountStore, AuditEvent, AuditLog, BackupCodeStore } from './ports.ts';
 import { lockedUntil } from './second-factor.ts';
 import type { LoginState } from './types.ts';
 
@@ -96,3 +96,20 @@ export function accountActions(deps: Deps) {
 }
 
 export type AccountActions = ReturnType<typeof accountActions>;
+
+const signInSteps: Record<string, string> = { 'login.password': 'password', 'login.sms_otp': 'SMS code', 'login.backup_code': 'backup code', 'login.locked': 'password' };
+
+/** The account page's "recent sign-ins": completed logins with their factors, and failed steps. */
+export function describeSignIns(events: (AuditEvent & { at: Date })[], limit = 10) {
+  return events
+    .filter((e) => e.event === 'login.completed' || (e.result === 'failure' && Object.hasOwn(signInSteps, e.event)))
+    .slice(0, limit)
+    .map((e) => ({
+      at: e.at,
+      ip: e.ip ?? null,
+      result: e.result === 'success' ? 'signed in' : `failed (${e.reason ?? 'refused'})`,
+      factor: e.event === 'login.completed'
+        ? ((e.detail?.amr as string[] | undefined) ?? []).filter((v) => v !== 'mfa').join(' + ')
+        : signInSteps[e.event] ?? e.event,
+    }));
+}
