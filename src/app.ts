@@ -163,7 +163,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const account = accountActions({
     accounts, backupCodes, hasher, sending, sender, audit, clock, random,
     verify: otpVerifier({ otp, accounts, clock, hmacKey, policy: config.smsOtp, support: secondFactorSupport('sms-otp', { accounts, audit, clock, policy: config.smsOtp }), event: 'account.phone_verify' }),
-    serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, defaultCountry: config.sms.defaultCountry,
+    serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, maskDigits: config.smsOtp.maskVisibleDigits, defaultCountry: config.sms.defaultCountry,
     destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
   });
 
@@ -182,7 +182,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     healthRoutes(readiness),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey,
+      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey, maskDigits: config.smsOtp.maskVisibleDigits,
       overview: {
         account: (id) => accounts.findById(id),
         backupCodesLeft: (id) => backupCodes.countUnused(id),

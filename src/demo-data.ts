@@ -8,7 +8,7 @@ export const DEMO_CLIENT_ID = 'keystep-demo';
 export const DEMO_USERNAME = 'demo';
 // Development only (start-up refuses demo data in production); printed at every start.
 export const DEMO_PASSWORD = 'correct-horse-keystep';
-export const DEMO_PHONE = '+447400123456';
+const DEMO_PHONE = '+447400123456';
 
 /** The demo relying party and user, created once. */
 export async function ensureDemoData(db: Db, config: Config): Promise<{ created: boolean }> {

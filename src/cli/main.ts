@@ -10,7 +10,7 @@ import { registerUserCommands } from './user-commands.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('keystep')
     .description('Keystep: an OpenID Connect provider with a password and SMS one-time-code login')
     .showHelpAfterError()

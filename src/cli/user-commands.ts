@@ -129,7 +129,7 @@ export function registerUserCommands(program: Command): void {
     }));
 }
 
-export function registerSecondFactorCommands(user: Command): void {
+function registerSecondFactorCommands(user: Command): void {
   user.command('backup-codes <username>')
     .description(`print ${BACKUP_CODE_COUNT} fresh backup codes, once; they replace any earlier ones`)
     .action((username: string) => withDatabase(async (ctx) => {

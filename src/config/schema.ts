@@ -164,5 +164,4 @@ export const configSchema = z.object({
   }).prefault({}),
 });
 
-export type ConfigInput = z.input<typeof configSchema>;
 export type Config = z.output<typeof configSchema> & { issuer: string };

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -128,9 +128,6 @@ export interface Database {
 }
 
 export type AccountRow = Selectable<AccountsTable>;
-export type NewAccountRow = Insertable<AccountsTable>;
-export type AccountUpdate = Updateable<AccountsTable>;
 export type ClientRow = Selectable<ClientsTable>;
 export type LoginFlowRow = Selectable<LoginFlowsTable>;
-export type AuthEventRow = Selectable<AuthEventsTable>;
 export type OtpChallengeRow = Selectable<OtpChallengesTable>;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountActions } from '../login/account-actions.ts';
@@ -10,7 +10,7 @@ import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
-import { formBody, formOf } from './forms.ts';
+import { checkCsrf as checkFormCsrf, formBody, formOf } from './forms.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
 export const ACCOUNT_CLIENT_ID = 'keystep-account';
@@ -33,6 +33,8 @@ interface Deps {
   flows: FlowStore;
   views: Views;
   clock: Clock;
+  /** Digits of a number left visible. */
+  maskDigits: number;
   /** Keys the per-session anti-forgery token of the account forms. */
   csrfKey: Buffer;
 }
@@ -46,12 +48,9 @@ export function accountRoutes(deps: Deps): Router {
   const { views, flows, actions, overview } = deps;
   const router = new Router({ prefix: '/account' });
 
+  // Per session, derived rather than stored: the same token for every account form of one sign-in.
   const csrfFor = (session: SignedInSession) => createHmac('sha256', deps.csrfKey).update(`account:${session.uid}`).digest('base64url');
-  function checkCsrf(ctx: Context, session: SignedInSession) {
-    const given = Buffer.from(formOf(ctx)._csrf ?? '');
-    const want = Buffer.from(csrfFor(session));
-    if (given.length !== want.length || !timingSafeEqual(given, want)) throw new AppError(403, 'CSRF_INVALID');
-  }
+  const checkCsrf = (ctx: Context, session: SignedInSession) => checkFormCsrf(formOf(ctx), csrfFor(session));
 
   /** Off to a sign-in with the second factor (fresh when `reauth`), then back to `next`. */
   function signIn(ctx: Context, next: string, reauth: boolean) {
@@ -124,7 +123,7 @@ export function accountRoutes(deps: Deps): Router {
     const { account, session } = who;
     sendPage(ctx, views, 'account', {
       title: 'Your account', username: account.username, csrfToken: csrfFor(session), ...note(ctx),
-      phone: account.phone ? maskPhone(account.phone) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
+      phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       backupLeft: await overview.backupCodesLeft(account.id),
       events: (await overview.recentSignIns(account.id)).map((e) => ({ ...e, at: e.at.toISOString().slice(0, 19).replace('T', ' ') })),
     });
@@ -155,7 +154,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const pending = current?.flow.data.pendingPhone;
     if (typeof pending !== 'string') return redirect303(ctx, '/account/phone');
-    sendPage(ctx, views, 'account-code', { title: 'Check your new number', destination: maskPhone(pending), csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'account-code', { title: 'Check your new number', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/phone/verify', formBody(), async (ctx) => {

@@ -10,7 +10,16 @@ const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: '
 export function formBody(): Middleware {
   return async (ctx, next) => {
     if (!ctx.is('application/x-www-form-urlencoded')) throw new AppError(415, 'FORM_TYPE');
-    await parse(ctx, async () => {});
+    // Our forms are never compressed; a compressed body is refused rather than inflated.
+    const encoding = ctx.get('content-encoding').trim().toLowerCase();
+    if (encoding && encoding !== 'identity') throw new AppError(415, 'FORM_TYPE');
+    try {
+      await parse(ctx, async () => {});
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) throw err;
+      throw new AppError(400, 'FORM_INVALID');
+    }
     const body: unknown = ctx.request.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new AppError(400, 'FORM_INVALID');
     const form: Form = {};

@@ -10,7 +10,7 @@ import type { Account, AccountStore, AuditEvent, AuditLog, BackupCodeStore } fro
 import { lockedUntil } from './second-factor.ts';
 import type { LoginState } from './types.ts';
 
-export const REAUTH_SECONDS = 5 * 60;
+const REAUTH_SECONDS = 5 * 60;
 
 interface Deps {
   accounts: AccountStore;
@@ -24,6 +24,8 @@ interface Deps {
   random: Random;
   serviceName: string;
   phoneUnique: boolean;
+  /** Digits of a number left visible on pages, messages and records. */
+  maskDigits: number;
   defaultCountry: string | undefined;
   destinationAllowed(e164: string): boolean;
 }
@@ -31,6 +33,7 @@ interface Deps {
 /** What a signed-in user can do to their own factors on the account page. */
 export function accountActions(deps: Deps) {
   const { accounts, clock } = deps;
+  const mask = (phone: string | null) => maskPhone(phone, deps.maskDigits);
   const event = (state: LoginState, name: string, result: 'success' | 'failure' | 'info', detail?: Record<string, unknown>) =>
     deps.audit.record({ event: name, result, step: 'account', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
 
@@ -58,7 +61,7 @@ export function accountActions(deps: Deps) {
       // A resend when a code is already out for this change: the cooldown and caps hold across numbers.
       const sent = await deps.sending.resend(state, account.id, parsed.e164);
       if (sent.message !== 'CODE_SENT' && sent.message !== 'CODE_RESENT') return { ok: false, message: sent.message, params: sent.params };
-      await event(state, 'account.phone_change_started', 'info', { destination: maskPhone(parsed.e164) });
+      await event(state, 'account.phone_change_started', 'info', { destination: mask(parsed.e164) });
       return { ok: true, phone: parsed.e164 };
     },
 
@@ -76,12 +79,12 @@ export function accountActions(deps: Deps) {
       }
       const old = account.phone;
       await accounts.setPhone(account.id, pending, clock.now());
-      await event(state, 'account.phone_changed', 'success', { from: maskPhone(old), to: maskPhone(pending) });
+      await event(state, 'account.phone_changed', 'success', { from: mask(old), to: mask(pending) });
       if (old) {
         // An independent notice to the old number: if this was not its owner, they learn of it there.
-        const text = `Your ${deps.serviceName} sign-in number was changed to ${maskPhone(pending)}. If you did not do this, contact your administrator now.`;
+        const text = `Your ${deps.serviceName} sign-in number was changed to ${mask(pending)}. If you did not do this, contact your administrator now.`;
         await deps.sender.send({ to: old, text, purpose: 'notice', accountId: account.id, flowUid: state.uid })
-          .catch(() => event(state, 'account.phone_change_notice', 'failure', { destination: maskPhone(old) }));
+          .catch(() => event(state, 'account.phone_change_notice', 'failure', { destination: mask(old) }));
       }
       return { ok: true };
     },

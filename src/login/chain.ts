@@ -19,10 +19,6 @@ export class LoginChain {
     }
     return undefined;
   }
-
-  find(id: string): LoginStep | undefined {
-    return this.steps.find((s) => s.id === id);
-  }
 }
 
 /**

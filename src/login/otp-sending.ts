@@ -77,7 +77,7 @@ export function otpSending(deps: OtpSendingDeps) {
     const now = clock.now();
     const velocitySince = addSeconds(now, -deps.velocity.windowSeconds);
     const result = await deps.smsLog.reserve({
-      accountId, flowUid: state.uid, destination: maskPhone(to), ip: state.ip, at: now,
+      accountId, flowUid: state.uid, destination: maskPhone(to, policy.maskVisibleDigits), ip: state.ip, at: now,
       account: { since: addSeconds(now, -policy.userSendWindowSeconds), limit: policy.userSendLimit },
       perIp: { since: velocitySince, limit: deps.velocity.ipSendLimit },
       global: { since: velocitySince, limit: deps.velocity.globalSendLimit },

@@ -7,13 +7,11 @@ import { CONSENT_PROPERTY, MFA_PROPERTY } from './provider.ts';
 export interface InteractionInfo {
   uid: string;
   prompt: string;
-  reasons: string[];
   clientId: string;
   clientName: string;
   consentRequired: boolean;
   clientMfa: 'required' | 'optional' | null;
   acrValues: string[];
-  scopes: string[];
   missingScopes: string[];
   missingClaims: string[];
   sessionAccountId: string | undefined;
@@ -67,13 +65,11 @@ export function interactionFacade(provider: Provider) {
       return {
         uid: interaction.uid,
         prompt: interaction.prompt.name,
-        reasons: interaction.prompt.reasons,
         clientId: client.clientId,
         clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
         consentRequired: metadata[CONSENT_PROPERTY] === true,
         clientMfa: mfa === 'required' || mfa === 'optional' ? mfa : null,
         acrValues: typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [],
-        scopes: typeof params.scope === 'string' ? params.scope.split(' ') : [],
         missingScopes: list(details.missingOIDCScope),
         missingClaims: list(details.missingOIDCClaims),
         sessionAccountId: interaction.session?.accountId,

@@ -103,5 +103,3 @@ export function accountRepository(db: Db) {
 
   };
 }
-
-export type AccountRepository = ReturnType<typeof accountRepository>;

@@ -34,5 +34,3 @@ export function authEventRepository(db: Db) {
     },
   };
 }
-
-export type AuthEventRepository = ReturnType<typeof authEventRepository>;

@@ -61,5 +61,3 @@ export function clientRepository(db: Db) {
     },
   };
 }
-
-export type ClientRepository = ReturnType<typeof clientRepository>;

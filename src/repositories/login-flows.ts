@@ -73,5 +73,3 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     },
   };
 }
-
-export type LoginFlowRepository = ReturnType<typeof loginFlowRepository>;

@@ -90,5 +90,3 @@ export function oidcPayloadRepository(db: Db) {
     },
   };
 }
-
-export type OidcPayloadRepository = ReturnType<typeof oidcPayloadRepository>;

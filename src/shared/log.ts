@@ -4,7 +4,7 @@ export type { Logger };
 
 // Field names that may hold a secret are censored wherever they appear in a log object.
 const secretFields = [
-  'password', 'code', 'otp', 'token', 'secret', 'client_secret', 'authorization', 'cookie',
+  'password', 'otp', 'token', 'secret', 'client_secret', 'authorization', 'cookie',
   'access_token', 'refresh_token', 'id_token', 'backupCode', 'phone', 'headers.authorization',
   'headers.cookie', 'req.headers.authorization', 'req.headers.cookie',
 ];

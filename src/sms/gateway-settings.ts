@@ -47,7 +47,7 @@ export function looksSecret(name: string): boolean {
 }
 
 /** `Name: value, Name2: value2` (the WSO2 form) or a map. */
-export function parseHeaders(headers: GatewaySettings['headers']): [string, string][] {
+function parseHeaders(headers: GatewaySettings['headers']): [string, string][] {
   if (headers === undefined) return [];
   if (typeof headers !== 'string') return Object.entries(headers);
   return headers
@@ -60,7 +60,7 @@ export function parseHeaders(headers: GatewaySettings['headers']): [string, stri
     });
 }
 
-export function parseForm(payload: string): [string, string][] {
+function parseForm(payload: string): [string, string][] {
   return payload.split('&').filter(Boolean).map((pair) => {
     const eq = pair.indexOf('=');
     return eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];

@@ -139,6 +139,8 @@ describe('login pages under bad input', () => {
     expect(repeated.status).toBe(400);
     const badUtf8 = await post(new Uint8Array(Buffer.concat([Buffer.from(`_csrf=${csrf}&step=password&username=`), Buffer.from([0xff, 0xfe]), Buffer.from('&password=x')])), 'application/x-www-form-urlencoded');
     expect(badUtf8.status).toBeLessThan(500);
+    const gzip = await attempt.browser.request(action, { method: 'POST', body: 'not gzip at all', contentType: 'application/x-www-form-urlencoded', headers: { 'content-encoding': 'gzip' } });
+    expect(gzip.status).toBe(415);
     const missing = await post(`_csrf=${csrf}&step=password`, 'application/x-www-form-urlencoded');
     expect(missing.status).toBe(303);
     const after = pageOf(await attempt.browser.visit(missing.headers.get('location')!.startsWith('http') ? missing.headers.get('location')! : new URL(missing.headers.get('location')!, t.issuer).toString()));

@@ -56,7 +56,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
     const problem = (await otp.find(state.uid))
       ? await sending.resend(state, accountId, parsed.e164)
       : { message: (await sending.sendFirst(state, accountId, parsed.e164)) ?? 'CODE_SENT' };
-    await support.event(state, 'phone.captured', 'info', undefined, { destination: maskPhone(parsed.e164) });
+    await support.event(state, 'phone.captured', 'info', undefined, { destination: maskPhone(parsed.e164, policy.maskVisibleDigits) });
     // Refused before anything went out: the number form stays, with the reason.
     const refused = ['RESEND_TOO_SOON', 'RESEND_LIMIT', 'SEND_LIMIT', 'SEND_BUSY'].includes(problem.message);
     return { kind: 'retry', message: problem.message, params: 'params' in problem ? problem.params : undefined, data: refused ? {} : { pendingPhone: parsed.e164 } };
@@ -102,7 +102,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
       if (!result.ok) return result.outcome;
       if (result.challenge.destination !== pending || (await takenElsewhere(account.id, pending))) return { kind: 'retry', message: 'PHONE_UNAVAILABLE', data: { pendingPhone: null } };
       await accounts.setPhone(account.id, pending, clock.now());
-      await support.event(state, 'phone.verified', 'success', undefined, { destination: maskPhone(pending) });
+      await support.event(state, 'phone.verified', 'success', undefined, { destination: maskPhone(pending, policy.maskVisibleDigits) });
       return { kind: 'passed', accountId: account.id, amr: ['sms'], data: { pendingPhone: null } };
     },
   };

@@ -14,8 +14,6 @@ export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore
   const minutesUntil = (until: Date) => Math.max(1, Math.ceil((until.getTime() - clock.now().getTime()) / 60_000));
 
   return {
-    minutesUntil,
-
     async accountOf(state: LoginState): Promise<Account> {
       let pending = accountsByState.get(state);
       if (!pending) {
