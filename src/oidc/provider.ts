@@ -2,6 +2,7 @@ import Provider, { interactionPolicy, type Configuration, type KoaContextWithOID
 import type { Config } from '../config/schema.ts';
 import { ACR_MFA, acrValues } from '../shared/acr.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
+import { cookieSigner } from './cookie-signer.ts';
 import type { ProviderKeys } from './keys.ts';
 
 export interface AccountClaimsSource {
@@ -70,7 +71,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: postgresAdapterFactory(deps.payloads, deps.clients),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
-      keys: keys.cookieKeys,
+      keys: cookieSigner(keys.cookieKeys) as unknown as string[],
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },
