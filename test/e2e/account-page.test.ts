@@ -6,7 +6,7 @@ import { accountRepository } from '../../src/repositories/accounts.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { alertText, Browser, formAction, hiddenValue, type Page } from '../support/browser.ts';
+import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
 

@@ -1,12 +1,9 @@
-import type { Clock } from '../../shared/clock.ts';
 import { maskPhone, normalizeMobile } from '../../shared/phone.ts';
 import { codePageModel, type CodePagePolicy } from '../code-page.ts';
-import type { OtpSending } from '../otp-sending.ts';
 import { otpVerifier } from '../otp-verification.ts';
-import type { AccountStore, AuditLog, OtpStore } from '../ports.ts';
 import { hasVerifiedPhone, lockedUntil, secondFactorNeeded, secondFactorPassed, type SecondFactorSettings } from '../second-factor.ts';
 import type { LoginState, LoginStep, StepOutcome } from '../types.ts';
-import { secondFactorSupport } from './step-support.ts';
+import { secondFactorSupport, type CodeStepDeps } from './step-support.ts';
 
 export interface PhoneCapturePolicy extends SecondFactorSettings, CodePagePolicy {
   captureAndUpdateMobileNumber: boolean;
@@ -18,14 +15,7 @@ export interface PhoneCapturePolicy extends SecondFactorSettings, CodePagePolicy
   showAuthFailureReason: boolean;
 }
 
-interface Deps {
-  accounts: AccountStore;
-  otp: OtpStore;
-  sending: OtpSending;
-  audit: AuditLog;
-  clock: Clock;
-  hmacKey: Buffer;
-  policy: PhoneCapturePolicy;
+interface Deps extends CodeStepDeps<PhoneCapturePolicy> {
   /** Country of numbers typed without a country code, and whether a number may get SMS at all. */
   defaultCountry: string | undefined;
   destinationAllowed(e164: string): boolean;

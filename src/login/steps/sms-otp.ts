@@ -1,12 +1,10 @@
-import type { Clock } from '../../shared/clock.ts';
 import { maskPhone } from '../../shared/phone.ts';
 import { codePageModel } from '../code-page.ts';
-import type { OtpSending } from '../otp-sending.ts';
 import { otpVerifier } from '../otp-verification.ts';
-import type { Account, AccountStore, AuditLog, OtpStore } from '../ports.ts';
+import type { Account } from '../ports.ts';
 import { hasVerifiedPhone, lockedUntil, secondFactorNeeded, secondFactorPassed, type SecondFactorSettings } from '../second-factor.ts';
 import type { LoginState, LoginStep, StepOutcome } from '../types.ts';
-import { secondFactorSupport } from './step-support.ts';
+import { secondFactorSupport, type CodeStepDeps } from './step-support.ts';
 
 export interface SmsOtpPolicy extends SecondFactorSettings {
   retryEnable: boolean;
@@ -23,17 +21,7 @@ export interface SmsOtpPolicy extends SecondFactorSettings {
   maskVisibleDigits: number;
 }
 
-interface Deps {
-  accounts: AccountStore;
-  otp: OtpStore;
-  sending: OtpSending;
-  audit: AuditLog;
-  clock: Clock;
-  hmacKey: Buffer;
-  policy: SmsOtpPolicy;
-}
-
-export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy }: Deps): LoginStep {
+export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy }: CodeStepDeps<SmsOtpPolicy>): LoginStep {
   const support = secondFactorSupport('sms-otp', { accounts, audit, clock, policy });
 
   const verifyCode = otpVerifier({ otp, accounts, clock, hmacKey, policy, support, event: 'login.sms_otp' });

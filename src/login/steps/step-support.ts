@@ -1,7 +1,19 @@
 import { addSeconds, type Clock } from '../../shared/clock.ts';
 import type { MessageCode } from '../messages.ts';
-import type { Account, AccountStore, AuditLog } from '../ports.ts';
+import type { OtpSending } from '../otp-sending.ts';
+import type { Account, AccountStore, AuditLog, OtpStore } from '../ports.ts';
 import type { LoginState, StepId, StepOutcome } from '../types.ts';
+
+/** What a step that sends and checks SMS codes is built from. */
+export interface CodeStepDeps<Policy> {
+  accounts: AccountStore;
+  otp: OtpStore;
+  sending: OtpSending;
+  audit: AuditLog;
+  clock: Clock;
+  hmacKey: Buffer;
+  policy: Policy;
+}
 
 // One account read per request: the chain asks several steps whether they apply, each needing the
 // account. Keyed by the state object, which lives for one request (a passed step makes a new one).
