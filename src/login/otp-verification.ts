@@ -55,7 +55,7 @@ export function otpVerifier({ otp, accounts, clock, hmacKey, policy, support, ev
     if (challenge.expiresAt <= clock.now()) return refuse(await wrongCode(state, account, true, attemptsLeft));
     if (!codeMatches(hmacKey, state.uid, code, challenge.codeHmac)) return refuse(await wrongCode(state, account, false, attemptsLeft));
     if (!(await otp.consume(state.uid))) return refuse({ kind: 'retry', message: 'CODE_ALREADY_USED' });
-    await accounts.clearOtpFailures(account.id);
+    if (account.failedOtpCount > 0 || account.otpLockedUntil) await accounts.clearOtpFailures(account.id);
     return { ok: true, challenge };
   };
 }

@@ -61,7 +61,7 @@ export function createBackupCodeStep({ accounts, backupCodes, hasher, audit, clo
         return (await support.countFailure(state, account, 'login.backup_code', 'BACKUP_CODE_INCORRECT'))
           ?? { kind: 'retry', message: 'BACKUP_CODE_INCORRECT' };
       }
-      await accounts.clearOtpFailures(account.id);
+      if (account.failedOtpCount > 0 || account.otpLockedUntil) await accounts.clearOtpFailures(account.id);
       const left = await backupCodes.countUnused(account.id);
       await support.event(state, 'login.backup_code', 'success', undefined, { left });
       return {

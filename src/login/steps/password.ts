@@ -47,18 +47,18 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
    * Refusals that come before any hashing. They depend only on the username's count of wrong
    * passwords, kept for every username tried, so they look the same for a real and an unknown user.
    */
-  async function refusal(key: string, now: Date): Promise<{ outcome: StepOutcome; reason: string } | undefined> {
+  async function refusal(key: string, now: Date): Promise<{ outcome?: StepOutcome; reason?: string; counted: boolean }> {
     let record: PasswordFailures | undefined = await failures.find(key);
     if (record?.lockedUntil && record.lockedUntil <= now) {
       // A lock that ran out starts the count afresh instead of re-locking on the next mistake.
       await failures.clear(key);
       record = undefined;
     }
-    if (!record) return undefined;
-    if (record.lockedUntil) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked' };
+    if (!record) return { counted: false };
+    if (record.lockedUntil) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked', counted: true };
     const wait = throttleWait(record.failures, record.lastFailureAt, now, policy);
-    if (wait > 0) return { outcome: { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: wait } }, reason: 'throttled' };
-    return undefined;
+    if (wait > 0) return { outcome: { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: wait } }, reason: 'throttled', counted: true };
+    return { counted: true };
   }
 
   return {
@@ -79,7 +79,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
       const key = usernameKey(username);
       const refused = await refusal(key, now);
       const account = username.length <= 256 ? await accounts.findByUsername(username) : undefined;
-      if (refused) {
+      if (refused.outcome) {
         await event(state, 'failure', account?.id ?? null, refused.reason);
         return { ...refused.outcome, data: keep } as StepOutcome;
       }
@@ -103,7 +103,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
         await event(state, 'failure', account.id, 'disabled');
         return { kind: 'retry', message: 'ACCOUNT_DISABLED', data: keep };
       }
-      await failures.clear(key);
+      if (refused.counted) await failures.clear(key);
       await event(state, 'success', account.id);
       return { kind: 'passed', accountId: account.id, amr: ['pwd'] };
     },
