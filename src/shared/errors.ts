@@ -2,11 +2,9 @@
 export class AppError extends Error {
   readonly status: number;
   readonly code: string;
-  readonly expose: boolean;
-  constructor(status: number, code: string, message?: string, expose = true) {
-    super(message ?? code);
+  constructor(status: number, code: string) {
+    super(code);
     this.status = status;
     this.code = code;
-    this.expose = expose;
   }
 }

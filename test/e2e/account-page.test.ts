@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
+import { wrongCode } from '../support/sms.ts';
 
 const OLD = '+447400232323';
 const NEW = '+447400242424';
@@ -121,7 +122,7 @@ describe('the account page', () => {
     const codePage = pageOf(await post(browser, bad, '/account/phone', { phone: NEW }));
     expect(codePage.html).toContain('+44 •••• ••24 24');
     expect((await accountRepository(t.database.db).findById(accountId))!.phone).toBe(OLD);
-    const wrong = pageOf(await post(browser, codePage, '/account/phone/verify', { code: sms.lastCode(NEW) === '000000' ? '111111' : '000000' }));
+    const wrong = pageOf(await post(browser, codePage, '/account/phone/verify', { code: wrongCode(sms.lastCode(NEW)) }));
     expect(alertText(wrong.html)).toMatch(/not right/);
     const done = pageOf(await post(browser, wrong, '/account/phone/verify', { code: sms.lastCode(NEW) }));
     expect(alertText(done.html)).toBe('Your number was changed. A message about it went to your old number.');

@@ -8,6 +8,7 @@ import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwor
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import type { Clock } from '../../src/shared/clock.ts';
+import type { Random } from '../../src/shared/random.ts';
 import type { SmsSender } from '../../src/sms/port.ts';
 import { createLogger } from '../../src/shared/log.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
@@ -42,7 +43,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -51,7 +52,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
   const hasher = options.hasher ?? createArgon2Hasher();
-  const app = await createApp({ config, db: database.db, log, clock: options.clock, hasher, smsSender: options.smsSender });
+  const app = await createApp({ config, db: database.db, log, clock: options.clock, random: options.random, hasher, smsSender: options.smsSender });
   server.on('request', app.callback());
 
   return {

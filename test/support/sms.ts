@@ -1,5 +1,6 @@
 import type { SmsMessage, SmsSender } from '../../src/sms/port.ts';
 import { SmsDeliveryError } from '../../src/sms/port.ts';
+import { cryptoRandom, type Random } from '../../src/shared/random.ts';
 
 /** A recording fake of the SmsSender port (the HTTP gateway has its own tests against a real server). */
 export class RecordingSender implements SmsSender {
@@ -43,4 +44,18 @@ export class TestClock {
   advance(seconds: number): void {
     this.#now += seconds * 1000;
   }
+}
+
+/**
+ * Real random bytes (keys, anti-forgery tokens), but codes that never repeat within a test, so
+ * "another code is refused" can always be checked.
+ */
+export function distinctCodes(): Random {
+  let n = 0;
+  return { bytes: cryptoRandom.bytes, int: (max) => (104_729 * ++n) % max };
+}
+
+/** A code of the same shape that is certainly not `code`. */
+export function wrongCode(code: string): string {
+  return code === '000000' ? '111111' : '000000';
 }

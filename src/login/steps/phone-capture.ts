@@ -65,10 +65,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
     async show(state) {
       const account = await support.accountOf(state);
       const locked = lockedUntil(account, clock.now());
-      if (locked) {
-        const outcome = support.lockedOutcome(locked, 'CODE_INCORRECT_PLAIN');
-        return { view: 'second-factor-unavailable', model: { backupAvailable: policy.backupCode }, message: outcome.kind === 'retry' ? { message: outcome.message, params: outcome.params } : undefined };
-      }
+      if (locked) return support.lockedView(locked, policy.backupCode);
       const pending = pendingOf(state);
       if (!pending) return { view: 'phone-capture', model: { backupAvailable: policy.backupCode, countryHint: deps.defaultCountry } };
       return { view: 'sms-otp', model: { ...codePageModel(await otp.find(state.uid), pending, policy, clock), canChangeNumber: true } };

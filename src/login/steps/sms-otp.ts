@@ -47,14 +47,10 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
 
     async show(state) {
       const account = await support.accountOf(state);
-      const options = { backupAvailable: policy.backupCode };
-      if (!hasVerifiedPhone(account)) return { view: 'second-factor-unavailable', model: options, message: { message: 'NO_PHONE' } };
+      if (!hasVerifiedPhone(account)) return { view: 'second-factor-unavailable', model: { backupAvailable: policy.backupCode }, message: { message: 'NO_PHONE' } };
       const locked = lockedUntil(account, clock.now());
       // No SMS is sent to a locked account.
-      if (locked) {
-        const outcome = support.lockedOutcome(locked, 'CODE_INCORRECT_PLAIN');
-        return { view: 'second-factor-unavailable', model: options, message: outcome.kind === 'retry' ? { message: outcome.message, params: outcome.params } : undefined };
-      }
+      if (locked) return support.lockedView(locked, policy.backupCode);
       const sendProblem = await sending.sendFirst(state, account.id, account.phone);
       const challenge = await otp.find(state.uid);
       // A code that went to another number (see verify) is no use here: a new one goes to this number.

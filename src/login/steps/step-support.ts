@@ -2,7 +2,7 @@ import { addSeconds, type Clock } from '../../shared/clock.ts';
 import type { MessageCode } from '../messages.ts';
 import type { OtpSending } from '../otp-sending.ts';
 import type { Account, AccountStore, AuditLog, OtpStore } from '../ports.ts';
-import type { LoginState, StepId, StepOutcome } from '../types.ts';
+import type { LoginState, StepId, StepOutcome, StepView } from '../types.ts';
 
 /** What a step that sends and checks SMS codes is built from. */
 export interface CodeStepDeps<Policy> {
@@ -42,10 +42,16 @@ export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore
     },
 
     /** Whether the lock is named depends on showAuthFailureReason; hidden, it reads as a wrong code. */
-    lockedOutcome(until: Date, hidden: MessageCode): StepOutcome {
+    lockedOutcome(until: Date, hidden: MessageCode): StepOutcome & { kind: 'retry' } {
       return policy.showAuthFailureReason
         ? { kind: 'retry', message: 'OTP_LOCKED', params: { minutes: minutesUntil(until) } }
         : { kind: 'retry', message: hidden };
+    },
+
+    /** The page for a locked account: no code is sent, only a backup code (if offered) or cancel. */
+    lockedView(until: Date, backupAvailable: boolean): StepView {
+      const { message, params } = this.lockedOutcome(until, 'CODE_INCORRECT_PLAIN');
+      return { view: 'second-factor-unavailable', model: { backupAvailable }, message: { message, params } };
     },
 
     /** Counts a wrong code on the account (across logins; a resend does not reset it). Returns the lock outcome when it locks. */
