@@ -15,9 +15,9 @@ export function clkTck(): number {
   return clockTicks;
 }
 
-function statFields(pid: number): string[] | undefined {
+function statFields(pid: number, dir = `/proc/${pid}`): string[] | undefined {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const text = readFileSync(`${dir}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; the fields after it start past the last ')'.
     return text.slice(text.lastIndexOf(')') + 2).split(' ');
   } catch {
@@ -26,11 +26,41 @@ function statFields(pid: number): string[] | undefined {
 }
 
 /** CPU seconds (user + system) a process has used itself, or undefined if it is gone. */
-export function cpuSeconds(pid: number): number | undefined {
-  const f = statFields(pid);
+export function cpuSeconds(pid: number, dir?: string): number | undefined {
+  const f = statFields(pid, dir);
   if (!f) return undefined;
   // After the name: state(3) ppid(4) ... utime(14) stime(15), so index 11 and 12 here.
   return (Number(f[11]) + Number(f[12])) / clkTck();
+}
+
+export interface ThreadCpu {
+  /** The JavaScript thread: requests, queries, templates. */
+  main: number;
+  /** libuv's thread pool: argon2id, and WebCrypto jobs such as token signatures. */
+  pool: number;
+  /** Everything else: V8's helpers (garbage collection, compilation) and Node's own threads. */
+  other: number;
+}
+
+/** CPU seconds of a process by kind of thread, from /proc/<pid>/task; undefined if it is gone. */
+export function threadCpuSeconds(pid: number): ThreadCpu | undefined {
+  const out: ThreadCpu = { main: 0, pool: 0, other: 0 };
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  for (const task of tasks) {
+    const seconds = cpuSeconds(Number(task), `/proc/${pid}/task/${task}`);
+    if (seconds === undefined) continue; // the thread ended meanwhile
+    let name = '';
+    try { name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim(); } catch { /* ended */ }
+    if (Number(task) === pid) out.main += seconds;
+    else if (name === 'libuv-worker') out.pool += seconds;
+    else out.other += seconds;
+  }
+  return out;
 }
 
 function parentOf(pid: number): number | undefined {

@@ -26,7 +26,9 @@ export function printReport(r: BenchResults): void {
     ...STEPS.map((step) => row(`${step} p50/p95/p99 ms`, (x) => x.latencyMs[step].count
       ? `${fixed(x.latencyMs[step].p50, 0)}/${fixed(x.latencyMs[step].p95, 0)}/${fixed(x.latencyMs[step].p99, 0)}` : 'n/a')),
     row('Keystep CPU s/login', (x) => fixed(x.keystepCpuSecondsPerLogin, 4)),
-    row('  of which not argon2 (ms)', (x) => fixed(x.keystepNonHashCpuMsPerLogin, 1)),
+    row('  main thread ms/login', (x) => fixed(x.keystepCpuMsPerLoginByThread?.main, 1)),
+    row('  thread pool ms/login', (x) => fixed(x.keystepCpuMsPerLoginByThread?.pool, 1)),
+    row('  other threads ms/login', (x) => fixed(x.keystepCpuMsPerLoginByThread?.other, 1)),
     row('Keystep CPU use (cores)', (x) => fixed(x.keystepCpuUtilisation, 2)),
     row('Postgres CPU s/login', (x) => fixed(x.postgresCpuSecondsPerLogin, 4)),
     row('Keystep peak RSS MiB', (x) => fixed(x.peakRssMiB, 0)),

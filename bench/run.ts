@@ -19,6 +19,7 @@ import type { BenchUser, LoadConfig, LoadResult, Step } from './protocol.ts';
 import { parseOptions, USAGE, type BenchOptions, type Scenario } from './options.ts';
 import {
   allowedCpus, childrenOf, cpuModel, cpuSeconds, pinRunning, postgresCpuSeconds, postmasterPid, statusKb, tasksetWorks,
+  threadCpuSeconds, type ThreadCpu,
 } from './proc.ts';
 import { formatProfile, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.ts';
 import { printReport } from './report.ts';
@@ -54,7 +55,8 @@ export interface ScenarioResult {
   errors: number;
   errorSamples: string[];
   keystepCpuSecondsPerLogin: number | null;
-  keystepNonHashCpuMsPerLogin: number | null;
+  /** Measured per thread: the JavaScript thread, libuv's pool (argon2id, WebCrypto), the rest (V8's GC and compiler). */
+  keystepCpuMsPerLoginByThread: ThreadCpu | null;
   keystepCpuUtilisation: number;
   postgresCpuSecondsPerLogin: number | null;
   loadGeneratorCpuUtilisation: number;
@@ -197,9 +199,16 @@ async function createData(keystep: KeystepProcess, db: OpenDatabase, people: Pop
   return secret;
 }
 
+function byThread(t0: ThreadCpu | undefined, t1: ThreadCpu | undefined, logins: number): ThreadCpu | null {
+  if (!t0 || !t1 || logins <= 0) return null;
+  const ms = (k: keyof ThreadCpu) => ((t1[k] - t0[k]) * 1000) / logins;
+  return { main: ms('main'), pool: ms('pool'), other: ms('other') };
+}
+
 interface Snapshot {
   at: number;
   keystepCpu: number;
+  keystepThreads: ThreadCpu | undefined;
   postgresCpu: number;
   pgWrites: number;
   pgCommits: number;
@@ -210,13 +219,14 @@ async function snapshot(keystep: KeystepProcess, dataDir: string, db: OpenDataba
   // The /proc readings first, at the moment the load generator reported.
   const at = performance.now();
   const keystepCpu = cpuSeconds(keystep.pid) ?? Number.NaN;
+  const keystepThreads = threadCpuSeconds(keystep.pid);
   const postgresCpu = postgresCpuSeconds(dataDir) ?? Number.NaN;
   const stats = await sql<{ writes: string; commits: string }>`
     select (tup_inserted + tup_updated + tup_deleted)::text as writes, xact_commit::text as commits
     from pg_stat_database where datname = current_database()`.execute(db.db);
   const event = await sql<{ id: string | null }>`select max(id)::text as id from auth_events`.execute(db.db);
   return {
-    at, keystepCpu, postgresCpu,
+    at, keystepCpu, keystepThreads, postgresCpu,
     pgWrites: Number(stats.rows[0]?.writes ?? Number.NaN),
     pgCommits: Number(stats.rows[0]?.commits ?? Number.NaN),
     authEventId: event.rows[0]?.id ?? '0',
@@ -351,7 +361,7 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
       errors: result.errors,
       errorSamples: result.errorSamples,
       keystepCpuSecondsPerLogin: cpuPerLogin,
-      keystepNonHashCpuMsPerLogin: cpuPerLogin === null ? null : cpuPerLogin * 1000 - 1000 / ctx.ceilingPerSecond,
+      keystepCpuMsPerLoginByThread: byThread(s0.keystepThreads, s1.keystepThreads, result.logins),
       keystepCpuUtilisation: keystepCpu / window,
       postgresCpuSecondsPerLogin: perLogin(s1.postgresCpu - s0.postgresCpu),
       loadGeneratorCpuUtilisation: result.loadGeneratorCpuSeconds / (options.warmupSeconds + options.durationSeconds),

@@ -60,11 +60,16 @@ export function interactionRoutes(deps: Deps): Router {
     return flow;
   }
 
-  async function complete(ctx: Context, state: LoginState): Promise<void> {
+  /**
+   * Hands the login to the provider. The flow is closed first, on the version this request read: of
+   * two requests racing to finish one login, only one goes on (and a step passed by the other cannot
+   * be skipped). Should the provider then fail, a reload starts the login again.
+   */
+  async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
+    if (!(await flows.close(flow))) return redirect303(ctx, `/interaction/${state.uid}`);
     const amr = state.amr;
     const returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
-    await flows.remove(state.uid);
     redirect303(ctx, returnTo);
   }
 
@@ -84,7 +89,7 @@ export function interactionRoutes(deps: Deps): Router {
     const step = await chain.next(state);
     if (!step) {
       const notice = flow.data.notice as Notice | undefined;
-      if (!notice) return complete(ctx, state);
+      if (!notice) return complete(ctx, state, flow);
       return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info, flow), ...shown(notice) });
     }
     const flash = flow.data.flash as Notice | undefined;
@@ -116,14 +121,12 @@ export function interactionRoutes(deps: Deps): Router {
     const outcome = await step.submit(state, form);
     switch (outcome.kind) {
       case 'passed': {
-        const { flash: _, ...data } = state.data;
-        const next = { ...markPassed(state, step.id, outcome.accountId, outcome.amr), data: { ...data, ...outcome.data, notice: outcome.notice } };
+        const next = markPassed(state, step.id, outcome);
+        // The last step: closing the flow is its compare-and-set.
+        if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next, flow);
         // Saved before anything else happens: if a concurrent request moved this login on first,
-        // this one stops here (no finishing, no next step on a stale account).
-        if (!(await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data }))) {
-          return redirect303(ctx, `/interaction/${info.uid}`);
-        }
-        if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next);
+        // this one stops here (no next step on a stale account).
+        await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data });
         return redirect303(ctx, `/interaction/${info.uid}`);
       }
       case 'retry':
@@ -146,7 +149,7 @@ export function interactionRoutes(deps: Deps): Router {
     const flow = await existingFlow(ctx, info.uid);
     const state = toState(flow, info, ctx.ip);
     if (info.prompt !== 'login' || (await chain.next(state))) return redirect303(ctx, `/interaction/${info.uid}`);
-    return complete(ctx, state);
+    return complete(ctx, state, flow);
   });
 
   router.post('/consent', formBody(), async (ctx) => {

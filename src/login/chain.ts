@@ -1,5 +1,8 @@
 import { ACR_MFA, ACR_PASSWORD } from '../shared/acr.ts';
-import type { LoginState, LoginStep, StepId } from './types.ts';
+import { handOnAccount } from './request-account.ts';
+import type { LoginState, LoginStep, StepId, StepOutcome } from './types.ts';
+
+type PassedOutcome = StepOutcome & { kind: 'passed' };
 
 /**
  * An ordered list of steps, like the provider's prompts and checks: the next step is the first one
@@ -36,11 +39,16 @@ export function acrFor(amr: readonly string[]): string {
   return amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD;
 }
 
-export function markPassed(state: LoginState, id: StepId, accountId: string, amr: readonly string[]): LoginState {
-  return {
+/** The state after a step passed: its factor added, its data kept, the last message dropped. */
+export function markPassed(state: LoginState, id: StepId, outcome: PassedOutcome): LoginState {
+  const { flash: _, ...data } = state.data;
+  const next = {
     ...state,
-    accountId,
+    accountId: outcome.accountId,
     passed: [...state.passed, id],
-    amr: amrFor([...state.amr, ...amr]),
+    amr: amrFor([...state.amr, ...outcome.amr]),
+    data: { ...data, ...outcome.data, notice: outcome.notice },
   };
+  if (outcome.account) handOnAccount(next, outcome.account);
+  return next;
 }

@@ -94,20 +94,27 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   return {
-    /** The first code of this login. Sends nothing if one was already sent (a reload, a second tab). */
-    async sendFirst(state: LoginState, accountId: string, to: string): Promise<MessageCode | undefined> {
-      if (await otp.find(state.uid)) return undefined;
+    /**
+     * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
+     * was already sent (a reload, a second tab).
+     */
+    async sendFirst(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: MessageCode }> {
+      const existing = await otp.find(state.uid);
+      if (existing) return { challenge: existing };
       const reservation = await reserve(state, accountId, to);
-      if ('message' in reservation) return reservation.message;
+      if ('message' in reservation) return { challenge: undefined, problem: reservation.message };
       const logId = reservation.id;
       const now = clock.now();
       const { code, hmac } = newCode(state.uid);
       const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
       if (!created) {
+        // Another request of this login created it first (and sent its code).
         await deps.smsLog.release(logId);
-        return undefined;
+        return { challenge: await otp.find(state.uid) };
       }
-      return deliver(state, accountId, to, code, logId, 'sms.sent');
+      const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
+      // A failed send may have marked the challenge; read it back then (rare), not on every login.
+      return problem ? { challenge: await otp.find(state.uid), problem } : { challenge: created };
     },
 
     /**
@@ -116,7 +123,7 @@ export function otpSending(deps: OtpSendingDeps) {
      */
     async resend(state: LoginState, accountId: string, to: string): Promise<{ message: MessageCode; params?: Record<string, number> }> {
       const challenge = await otp.find(state.uid);
-      if (!challenge) return { message: (await this.sendFirst(state, accountId, to)) ?? 'CODE_SENT' };
+      if (!challenge) return { message: (await this.sendFirst(state, accountId, to)).problem ?? 'CODE_SENT' };
       const now = clock.now();
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);

@@ -54,8 +54,8 @@ export interface OtpChallenge {
 
 export interface OtpStore {
   find(flowUid: string): Promise<OtpChallenge | undefined>;
-  /** Creates the challenge unless one exists; false when another request created it first. */
-  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'sendFailed' | 'consumed'>): Promise<boolean>;
+  /** Creates the challenge unless one exists; undefined when another request created it first. */
+  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'sendFailed' | 'consumed'>): Promise<OtpChallenge | undefined>;
   /**
    * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
    * the send count is still `seenSends`, so two racing resends cannot both send; false if one did.
@@ -139,5 +139,7 @@ export interface FlowStore {
    * message for a losing request can never make the winner's progress fail.
    */
   saveData(flow: Pick<LoginFlow, 'uid' | 'data' | 'version'>): Promise<boolean>;
+  /** Ends the flow if nobody saved since it was read (as `save`); false when another request did. */
+  close(flow: Pick<LoginFlow, 'uid' | 'version'>): Promise<boolean>;
   remove(uid: string): Promise<void>;
 }

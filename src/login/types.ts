@@ -1,4 +1,5 @@
 import type { MessageCode } from './messages.ts';
+import type { Account } from './ports.ts';
 
 export type StepId = 'password' | 'phone-capture' | 'sms-otp' | 'backup-code';
 
@@ -33,7 +34,7 @@ export interface StepView {
 }
 
 export type StepOutcome =
-  | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown>; notice?: Notice }
+  | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown>; notice?: Notice; account?: Account }
   | { kind: 'retry'; message: MessageCode; params?: Record<string, string | number>; data?: Record<string, unknown> }
   | { kind: 'switch'; to: StepId; data?: Record<string, unknown> }
   | { kind: 'failed'; message: MessageCode };

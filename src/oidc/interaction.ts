@@ -31,10 +31,20 @@ type Res = ServerResponse;
 
 const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
 export function interactionFacade(provider: Provider) {
+  // A login request reads its interaction first and may finish it later: one read per request.
+  const loaded = new WeakMap<Req, Promise<Interaction>>();
+
   async function load(req: Req, res: Res, uid: string) {
     try {
-      const interaction = await provider.interactionDetails(req, res);
+      let pending = loaded.get(req);
+      if (!pending) {
+        pending = provider.interactionDetails(req, res);
+        loaded.set(req, pending);
+      }
+      const interaction = await pending;
       // The cookie is path-scoped, but a page for one login must never act on another.
       if (interaction.uid !== uid) throw new InteractionGone('interaction mismatch');
       return interaction;

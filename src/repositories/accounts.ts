@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 import type { AccountRow } from '../db/schema.ts';
 import type { Account } from '../login/ports.ts';
 
@@ -23,16 +24,18 @@ function toAccount(row: AccountRow): Account {
 export class UsernameTakenError extends Error {}
 
 export function accountRepository(db: Db) {
-  const byUsername = (username: string) => sql<boolean>`lower(username) = lower(${username})`;
+  // Read several times in every login, so prepared once.
+  const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().where(sql<boolean>`lower(username) = lower(${p.username})`));
+  const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
   return {
     async findByUsername(username: string): Promise<Account | undefined> {
-      const row = await db.selectFrom('accounts').selectAll().where(byUsername(username)).executeTakeFirst();
+      const row = (await byUsername(db, { username })).rows[0];
       return row && toAccount(row);
     },
 
     async findById(id: string): Promise<Account | undefined> {
       if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-      const row = await db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = (await byId(db, { id })).rows[0];
       return row && toAccount(row);
     },
 

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
@@ -16,52 +17,56 @@ function toFlow(row: LoginFlowRow): LoginFlow {
 }
 
 export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSize: number): Promise<number> } {
+  // Every request of a login reads its flow and most move it on, so these are prepared once.
+  const live = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll()
+    .where('uid', '=', p.uid).where('expires_at', '>', sql<Date>`now()`));
+  const any = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll().where('uid', '=', p.uid));
+  const create = prepared((p: { uid: string; csrfToken: string; expiresAt: Date }) => db.insertInto('login_flows')
+    .values({ uid: p.uid, csrf_token: p.csrfToken, expires_at: p.expiresAt })
+    .onConflict((oc) => oc.column('uid').doNothing())
+    .returningAll());
+  const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
+    db.updateTable('login_flows')
+      .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql`now()` as never })
+      .where('uid', '=', p.uid).where('version', '=', p.version));
+  const saveData = prepared((p: { uid: string; version: number; data: string }) => db.updateTable('login_flows')
+    .set({ data: p.data, updated_at: sql`now()` as never })
+    .where('uid', '=', p.uid).where('version', '=', p.version));
+  const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
+  const close = prepared((p: { uid: string; version: number }) => db.deleteFrom('login_flows').where('uid', '=', p.uid).where('version', '=', p.version));
+  const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
+
   return {
     async find(uid: string): Promise<LoginFlow | undefined> {
-      const row = await db.selectFrom('login_flows').selectAll()
-        .where('uid', '=', uid).where('expires_at', '>', sql<Date>`now()`).executeTakeFirst();
+      const row = (await live(db, { uid })).rows[0];
       return row && toFlow(row);
     },
 
     async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
-      const existing = await db.selectFrom('login_flows').selectAll().where('uid', '=', uid).executeTakeFirst();
+      const existing = (await any(db, { uid })).rows[0];
       if (existing) return toFlow(existing);
-      const created = await db.insertInto('login_flows')
-        .values({ uid, csrf_token: csrfToken, expires_at: expiresAt })
-        .onConflict((oc) => oc.column('uid').doNothing())
-        .returningAll()
-        .executeTakeFirst();
+      const created = (await create(db, { uid, csrfToken, expiresAt })).rows[0];
       // Another request created it between the two statements: theirs is the one.
-      return toFlow(created ?? (await db.selectFrom('login_flows').selectAll().where('uid', '=', uid).executeTakeFirstOrThrow()));
+      return toFlow(created ?? (await any(db, { uid })).rows[0]!);
     },
 
     async save(flow: LoginFlow): Promise<boolean> {
-      const result = await db.updateTable('login_flows')
-        .set({
-          account_id: flow.accountId,
-          passed: flow.passed,
-          amr: flow.amr,
-          data: JSON.stringify(flow.data),
-          version: flow.version + 1,
-          updated_at: sql`now()` as never,
-        })
-        .where('uid', '=', flow.uid)
-        .where('version', '=', flow.version)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return changed(await save(db, {
+        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
+        amr: flow.amr, data: JSON.stringify(flow.data),
+      }));
     },
 
     async saveData(flow) {
-      const result = await db.updateTable('login_flows')
-        .set({ data: JSON.stringify(flow.data), updated_at: sql`now()` as never })
-        .where('uid', '=', flow.uid)
-        .where('version', '=', flow.version)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return changed(await saveData(db, { uid: flow.uid, version: flow.version, data: JSON.stringify(flow.data) }));
+    },
+
+    async close(flow) {
+      return changed(await close(db, { uid: flow.uid, version: flow.version }));
     },
 
     async remove(uid: string): Promise<void> {
-      await db.deleteFrom('login_flows').where('uid', '=', uid).execute();
+      await remove(db, { uid });
     },
 
     async sweepExpired(batchSize: number): Promise<number> {

@@ -1,10 +1,13 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 
 export interface PayloadRecord {
   payload: Record<string, unknown>;
   consumedAt: Date | null;
 }
+
+type Row = { model: string; id: string; payload: string; grant_id: string | null; uid: string | null; user_code: string | null };
 
 export function oidcPayloadRepository(db: Db) {
   const live = sql<boolean>`(expires_at is null or expires_at > now())`;
@@ -13,35 +16,45 @@ export function oidcPayloadRepository(db: Db) {
   const toRecord = (row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined) =>
     row && { payload: row.payload, consumedAt: row.consumed_at };
 
+  // The provider's storage runs about half of a login's statements, so these are prepared once.
+  const upsert = (values: Row, expiresAt: unknown) => db.insertInto('oidc_payloads')
+    .values({
+      model: values.model, id: values.id, payload: values.payload, grant_id: values.grant_id, uid: values.uid,
+      user_code: values.user_code, expires_at: expiresAt as never,
+    })
+    .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
+      payload: values.payload, grant_id: values.grant_id, uid: values.uid, user_code: values.user_code, expires_at: expiresAt as never,
+    }));
+  const upsertExpiring = prepared((p: Row & { seconds: number }) => upsert(p, sql`now() + make_interval(secs => ${p.seconds})`));
+  const upsertLasting = prepared((p: Row) => upsert(p, null));
+  const findById = prepared((p: { model: string; id: string }) => select(p.model).where('id', '=', p.id));
+  // A rotated session keeps its uid; the newest row is the live one.
+  const findByUid = prepared((p: { model: string; uid: string }) => select(p.model).where('uid', '=', p.uid).orderBy('expires_at', 'desc').limit(1));
+  // Conditional update: of two concurrent uses of one code, only one changes the row.
+  const consume = prepared((p: { model: string; id: string }) => db.updateTable('oidc_payloads')
+    .set({ consumed_at: sql`now()` as never })
+    .where('model', '=', p.model).where('id', '=', p.id).where('consumed_at', 'is', null));
+  const destroy = prepared((p: { model: string; id: string }) => db.deleteFrom('oidc_payloads').where('model', '=', p.model).where('id', '=', p.id));
+
   return {
     async upsert(model: string, id: string, payload: Record<string, unknown>, expiresInSeconds: number | undefined): Promise<void> {
-      const values = {
+      const values: Row = {
         model,
         id,
         payload: JSON.stringify(payload),
         grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
-        expires_at: expiresInSeconds ? (sql`now() + make_interval(secs => ${expiresInSeconds})` as never) : null,
       };
-      await db.insertInto('oidc_payloads').values(values)
-        .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
-          payload: values.payload,
-          grant_id: values.grant_id,
-          uid: values.uid,
-          user_code: values.user_code,
-          expires_at: values.expires_at,
-        }))
-        .execute();
+      await (expiresInSeconds ? upsertExpiring(db, { ...values, seconds: expiresInSeconds }) : upsertLasting(db, values));
     },
 
     async find(model: string, id: string): Promise<PayloadRecord | undefined> {
-      return toRecord(await select(model).where('id', '=', id).executeTakeFirst());
+      return toRecord((await findById(db, { model, id })).rows[0]);
     },
 
     async findByUid(model: string, uid: string): Promise<PayloadRecord | undefined> {
-      // A rotated session keeps its uid; the newest row is the live one.
-      return toRecord(await select(model).where('uid', '=', uid).orderBy('expires_at', 'desc').executeTakeFirst());
+      return toRecord((await findByUid(db, { model, uid })).rows[0]);
     },
 
     async findByUserCode(model: string, userCode: string): Promise<PayloadRecord | undefined> {
@@ -50,16 +63,11 @@ export function oidcPayloadRepository(db: Db) {
 
     /** Marks the row consumed; false when it was already consumed (or is gone). */
     async consume(model: string, id: string): Promise<boolean> {
-      // Conditional update: of two concurrent uses of one code, only one changes the row.
-      const result = await db.updateTable('oidc_payloads')
-        .set({ consumed_at: sql`now()` as never })
-        .where('model', '=', model).where('id', '=', id).where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return ((await consume(db, { model, id })).numAffectedRows ?? 0n) > 0n;
     },
 
     async destroy(model: string, id: string): Promise<void> {
-      await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+      await destroy(db, { model, id });
     },
 
     /** Every session, grant and token of an account: "sign out everywhere". */

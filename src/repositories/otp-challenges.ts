@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 import type { OtpChallengeRow } from '../db/schema.ts';
 import type { OtpChallenge, OtpStore } from '../login/ports.ts';
 
@@ -18,22 +19,38 @@ function toChallenge(row: OtpChallengeRow): OtpChallenge {
   };
 }
 
+const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
+
 export function otpChallengeRepository(db: Db): OtpStore {
+  // Every login with an SMS step runs these, so they are prepared once.
+  const find = prepared((p: { flowUid: string }) => db.selectFrom('otp_challenges').selectAll().where('flow_uid', '=', p.flowUid));
+  const create = prepared((p: { flowUid: string; accountId: string; destination: string; codeHmac: string; expiresAt: Date; lastSentAt: Date }) =>
+    db.insertInto('otp_challenges')
+      .values({
+        flow_uid: p.flowUid, account_id: p.accountId, destination: p.destination, code_hmac: p.codeHmac,
+        expires_at: p.expiresAt, last_sent_at: p.lastSentAt,
+      })
+      .onConflict((oc) => oc.column('flow_uid').doNothing())
+      .returningAll());
+  // Counted before the compare, in one statement: parallel guesses cannot exceed the cap.
+  const countAttempt = prepared((p: { flowUid: string; maxAttempts: number }) => db.updateTable('otp_challenges')
+    .set({ attempts: sql`attempts + 1` })
+    .where('flow_uid', '=', p.flowUid).where('consumed_at', 'is', null).where('attempts', '<', p.maxAttempts)
+    .returningAll());
+  // Conditional: of two correct submissions racing, only one changes the row.
+  const consume = prepared((p: { flowUid: string }) => db.updateTable('otp_challenges')
+    .set({ consumed_at: sql`now()` as never })
+    .where('flow_uid', '=', p.flowUid).where('consumed_at', 'is', null));
+
   return {
     async find(flowUid) {
-      const row = await db.selectFrom('otp_challenges').selectAll().where('flow_uid', '=', flowUid).executeTakeFirst();
+      const row = (await find(db, { flowUid })).rows[0];
       return row && toChallenge(row);
     },
 
     async create(c) {
-      const result = await db.insertInto('otp_challenges')
-        .values({
-          flow_uid: c.flowUid, account_id: c.accountId, destination: c.destination, code_hmac: c.codeHmac,
-          expires_at: c.expiresAt, last_sent_at: c.lastSentAt,
-        })
-        .onConflict((oc) => oc.column('flow_uid').doNothing())
-        .executeTakeFirst();
-      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+      const row = (await create(db, c)).rows[0];
+      return row && toChallenge(row);
     },
 
     async replaceCode(flowUid, code, seenSends) {
@@ -52,22 +69,12 @@ export function otpChallengeRepository(db: Db): OtpStore {
     },
 
     async countAttempt(flowUid, maxAttempts) {
-      // Counted before the compare, in one statement: parallel guesses cannot exceed the cap.
-      const row = await db.updateTable('otp_challenges')
-        .set({ attempts: sql`attempts + 1` })
-        .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null).where('attempts', '<', maxAttempts)
-        .returningAll()
-        .executeTakeFirst();
+      const row = (await countAttempt(db, { flowUid, maxAttempts })).rows[0];
       return row && toChallenge(row);
     },
 
     async consume(flowUid) {
-      // Conditional: of two correct submissions racing, only one changes the row.
-      const result = await db.updateTable('otp_challenges')
-        .set({ consumed_at: sql`now()` as never })
-        .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      return changed(await consume(db, { flowUid }));
     },
   };
 }

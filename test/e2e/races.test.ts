@@ -33,6 +33,12 @@ describe('races', () => {
     expect(await flows.saveData({ ...current, data: { flash: 'x' } })).toBe(true);
     expect(await flows.save({ ...current, accountId: null, data: { progressed: true } })).toBe(true);
     expect(await flows.saveData({ ...current, data: { flash: 'late' } })).toBe(false);
+    // Finishing is the same compare-and-set: a stale copy cannot close the login, the current one can.
+    expect(await flows.close(current)).toBe(false);
+    const latest = (await flows.find('race-uid'))!;
+    expect(await flows.close(latest)).toBe(true);
+    expect(await flows.close(latest)).toBe(false);
+    expect(await flows.find('race-uid')).toBeUndefined();
   });
 
   it('two passwords raced in one login never mix one account with another\'s code', async () => {

@@ -49,7 +49,8 @@ describe('the password step', () => {
   it('passes with the right password and proves pwd', async () => {
     const { step, state, account, events } = setup();
     const outcome = await step.submit(state, { username: 'Dana', password: 'right-password' });
-    expect(outcome).toEqual({ kind: 'passed', accountId: account.id, amr: ['pwd'] });
+    // The account it read goes with the pass, so the next step does not read it again.
+    expect(outcome).toEqual({ kind: 'passed', accountId: account.id, amr: ['pwd'], account });
     expect(events.at(-1)).toMatchObject({ event: 'login.password', result: 'success', accountId: account.id });
   });
 

@@ -13,6 +13,19 @@ describe('passwords', () => {
     expect(await hasher.verify('not a hash', 'x')).toBe(false);
   });
 
+  it('queues hashes beyond its concurrency and answers each one right', async () => {
+    const hasher = createArgon2Hasher(1);
+    const hash = await hasher.hash('a-long-enough-password');
+    const answers = await Promise.all([
+      hasher.verify(hash, 'a-long-enough-password'),
+      hasher.verify(hash, 'wrong-password'),
+      hasher.verify('not a hash', 'x'),
+      hasher.verifyDummy('anything').then(() => 'dummy'),
+      hasher.verify(hash, 'a-long-enough-password'),
+    ]);
+    expect(answers).toEqual([true, false, false, 'dummy', true]);
+  });
+
   it('accepts 8 to maxLength characters with no composition rules', () => {
     expect(checkNewPassword('short', rules)).toBe('TOO_SHORT');
     expect(checkNewPassword('plainlowercase words', rules)).toBeUndefined();

@@ -105,7 +105,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
       }
       if (refused.counted) await failures.clear(key);
       await event(state, 'success', account.id);
-      return { kind: 'passed', accountId: account.id, amr: ['pwd'] };
+      return { kind: 'passed', accountId: account.id, amr: ['pwd'], account };
     },
   };
 }

@@ -45,7 +45,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
     if (await takenElsewhere(accountId, parsed.e164)) return { kind: 'retry', message: 'PHONE_UNAVAILABLE' };
     const problem = (await otp.find(state.uid))
       ? await sending.resend(state, accountId, parsed.e164)
-      : { message: (await sending.sendFirst(state, accountId, parsed.e164)) ?? 'CODE_SENT' };
+      : { message: (await sending.sendFirst(state, accountId, parsed.e164)).problem ?? 'CODE_SENT' };
     await support.event(state, 'phone.captured', 'info', undefined, { destination: maskPhone(parsed.e164, policy.maskVisibleDigits) });
     // Refused before anything went out: the number form stays, with the reason.
     const refused = ['RESEND_TOO_SOON', 'RESEND_LIMIT', 'SEND_LIMIT', 'SEND_BUSY'].includes(problem.message);

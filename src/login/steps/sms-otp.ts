@@ -51,8 +51,7 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
       const locked = lockedUntil(account, clock.now());
       // No SMS is sent to a locked account.
       if (locked) return support.lockedView(locked, policy.backupCode);
-      const sendProblem = await sending.sendFirst(state, account.id, account.phone);
-      const challenge = await otp.find(state.uid);
+      const { challenge, problem: sendProblem } = await sending.sendFirst(state, account.id, account.phone);
       // A code that went to another number (see verify) is no use here: a new one goes to this number.
       const elsewhere = challenge && challenge.destination !== account.phone;
       return {

@@ -1,6 +1,7 @@
 import { addSeconds, type Clock } from '../../shared/clock.ts';
 import type { MessageCode } from '../messages.ts';
 import type { OtpSending } from '../otp-sending.ts';
+import { requestAccount } from '../request-account.ts';
 import type { Account, AccountStore, AuditLog, OtpStore } from '../ports.ts';
 import type { LoginState, StepId, StepOutcome, StepView } from '../types.ts';
 
@@ -15,10 +16,6 @@ export interface CodeStepDeps<Policy> {
   policy: Policy;
 }
 
-// One account read per request: the chain asks several steps whether they apply, each needing the
-// account. Keyed by the state object, which lives for one request (a passed step makes a new one).
-const accountsByState = new WeakMap<LoginState, Promise<Account | undefined>>();
-
 /** What the second-factor steps share: the account, audit records, and the lock after wrong codes. */
 export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore; audit: AuditLog; clock: Clock; policy: { lockoutThreshold: number; lockoutSeconds: number; showAuthFailureReason: boolean } }) {
   const { accounts, audit, clock, policy } = deps;
@@ -27,12 +24,7 @@ export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore
 
   return {
     async accountOf(state: LoginState): Promise<Account> {
-      let pending = accountsByState.get(state);
-      if (!pending) {
-        pending = state.accountId ? accounts.findById(state.accountId) : Promise.resolve(undefined);
-        accountsByState.set(state, pending);
-      }
-      const account = await pending;
+      const account = await requestAccount(state, accounts);
       if (!account) throw new Error(`${step} step without an account`);
       return account;
     },
