@@ -49,6 +49,8 @@ export interface ScenarioResult {
   measuredSeconds: number;
   logins: number;
   loginsPerSecond: number;
+  /** The argon2id ceiling this scenario is compared with: the mean of the measurements before and after it. */
+  ceilingPerSecond: number;
   ratio: number;
   latencyMs: Record<Step, Summary>;
   smsFetchMs: Summary;
@@ -88,7 +90,11 @@ export interface BenchResults {
   machine: { nproc: number; allowedCpus: number[]; cpuModel: string; node: string; platform: string };
   pinning: CpuPlan;
   options: Omit<BenchOptions, 'scenarios'> & { scenarios: string[] };
+  /** The first ceiling measurement in full (parameters, thread pool). */
   ceiling: CeilingResult;
+  /** Every ceiling measurement of the run, in order: before each scenario and after the last. */
+  ceilings: number[];
+  /** The ceiling the main scenario is compared with (the mean of the measurements around it). */
   ceilingPerSecond: number;
   loginsPerSecond: number;
   ratio: number;
@@ -277,7 +283,6 @@ interface RunContext {
   postgresPort: number;
   gateway: FakeSmsGateway;
   people: Population;
-  ceilingPerSecond: number;
   clientSecret?: string;
 }
 
@@ -355,7 +360,8 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
       measuredSeconds: result.measuredSeconds,
       logins: result.logins,
       loginsPerSecond: result.loginsPerSecond,
-      ratio: result.loginsPerSecond / ctx.ceilingPerSecond,
+      ceilingPerSecond: Number.NaN,
+      ratio: Number.NaN, // set once the ceiling after this scenario is measured
       latencyMs: result.latencyMs,
       smsFetchMs: result.smsFetchMs,
       errors: result.errors,
@@ -465,9 +471,17 @@ async function main(): Promise<number> {
   console.log(`Keystep benchmark: ${options.scenarios.map((s) => s.name).join(', ')}; ${options.durationSeconds} s each after ${options.warmupSeconds} s warm-up, concurrency ${options.concurrency}`);
   console.log(plan.note);
 
-  console.log(`measuring the argon2id ceiling (${options.ceilingSeconds} s, one core, UV_THREADPOOL_SIZE=1)...`);
-  const ceiling = await measureCeiling(options.ceilingSeconds, plan);
-  console.log(`  ${ceiling.perSecond.toFixed(1)} verifications/s`);
+  // The ceiling drifts with the machine (other tenants of a shared host); it is measured before each
+  // scenario and after the last, and each scenario is compared with the mean of the two around it.
+  const ceilings: number[] = [];
+  const ceilingNow = async () => {
+    console.log(`measuring the argon2id ceiling (${options.ceilingSeconds} s, one core, UV_THREADPOOL_SIZE=1)...`);
+    const measured = await measureCeiling(options.ceilingSeconds, plan);
+    console.log(`  ${measured.perSecond.toFixed(1)} verifications/s`);
+    ceilings.push(measured.perSecond);
+    return measured;
+  };
+  const ceiling = await ceilingNow();
   // The orchestrator (and the gateway in it) keeps off Keystep's CPU too.
   if (plan.pinned) pinRunning(process.pid, plan.otherCpus!);
 
@@ -478,18 +492,24 @@ async function main(): Promise<number> {
   cleanups.add(() => gateway.stop());
   if (!options.keepData) cleanups.add(() => rmSync(dataDir, { recursive: true, force: true }));
   const ctx: RunContext = {
-    options, plan, dataDir, postgresPort: await freePort(), gateway, people: population(options), ceilingPerSecond: ceiling.perSecond,
+    options, plan, dataDir, postgresPort: await freePort(), gateway, people: population(options),
   };
   const results: ScenarioResult[] = [];
   try {
     for (const scenario of options.scenarios) {
       if (interrupted) break;
+      if (results.length > 0) await ceilingNow();
       console.log(`running ${scenario.name} (gateway delay ${scenario.gatewayDelayMs} ms)...`);
       const r = await runScenario(ctx, scenario);
       results.push(r);
       console.log(`  ${r.loginsPerSecond.toFixed(1)} logins/s, ${r.errors} errors`);
       if (r.profile) console.log(formatProfile(r.profile).replace(/^/gm, '  '));
     }
+    if (!interrupted) await ceilingNow();
+    results.forEach((r, i) => {
+      r.ceilingPerSecond = ((ceilings[i] ?? Number.NaN) + (ceilings[i + 1] ?? ceilings[i] ?? Number.NaN)) / 2;
+      r.ratio = r.loginsPerSecond / r.ceilingPerSecond;
+    });
   } finally {
     await gateway.stop();
     if (options.keepData) console.log(`data, logs and profiles kept in ${dataDir}`);
@@ -505,7 +525,8 @@ async function main(): Promise<number> {
     pinning: plan,
     options: { ...options, scenarios: options.scenarios.map((s) => s.name) },
     ceiling,
-    ceilingPerSecond: ceiling.perSecond,
+    ceilings,
+    ceilingPerSecond: main?.ceilingPerSecond ?? ceiling.perSecond,
     loginsPerSecond: main?.loginsPerSecond ?? 0,
     ratio: main?.ratio ?? 0,
     p95Ms: main?.latencyMs.login.p95 ?? 0,

@@ -41,6 +41,10 @@ describe('the benchmark (a tiny run of each scenario)', () => {
     expect(r.errors).toBe(0);
     expect(r.ok).toBe(true);
     expect(r.ceilingPerSecond).toBeGreaterThan(0);
+    // Measured before each scenario and after the last; each scenario is compared with the two around it.
+    expect(r.ceilings).toHaveLength(4);
+    expect(r.scenarios[0]!.ceilingPerSecond).toBeCloseTo((r.ceilings[0]! + r.ceilings[1]!) / 2, 6);
+    expect(r.ceilingPerSecond).toBe(r.scenarios[0]!.ceilingPerSecond);
     expect(r.loginsPerSecond).toBeGreaterThan(0);
     expect(r.ratio).toBeCloseTo(r.loginsPerSecond / r.ceilingPerSecond, 6);
     expect(r.p95Ms).toBeGreaterThan(0);
@@ -49,6 +53,9 @@ describe('the benchmark (a tiny run of each scenario)', () => {
     const [login, stuffing, storm] = r.scenarios;
     expect(login!.latencyMs.otp.count).toBe(login!.logins);
     expect(login!.keystepCpuSecondsPerLogin).toBeGreaterThan(0);
+    // Hashing runs on the thread pool, the requests on the main thread; both show.
+    expect(login!.keystepCpuMsPerLoginByThread!.main).toBeGreaterThan(0);
+    expect(login!.keystepCpuMsPerLoginByThread!.pool).toBeGreaterThan(0);
     expect(login!.peakRssMiB).toBeGreaterThan(0);
     expect(login!.pgRowsWrittenPerLogin).toBeGreaterThan(0);
     expect(login!.keystepExitCode).toBe(0);
