@@ -1,11 +1,14 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { prepared } from '../db/prepared.ts';
 import type { PasswordFailureStore } from '../login/ports.ts';
 
 export function passwordFailureRepository(db: Db): PasswordFailureStore & { sweep(olderThan: Date, batchSize: number): Promise<number> } {
+  // Read on every password submitted, so prepared once.
+  const find = prepared((p: { key: string }) => db.selectFrom('password_failures').selectAll().where('username_key', '=', p.key));
   return {
     async find(key) {
-      const row = await db.selectFrom('password_failures').selectAll().where('username_key', '=', key).executeTakeFirst();
+      const row = (await find(db, { key })).rows[0];
       return row && { failures: row.failures, lastFailureAt: row.last_failure_at, lockedUntil: row.locked_until };
     },
 

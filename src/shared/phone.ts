@@ -2,24 +2,57 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 export type PhoneProblem = 'INVALID' | 'NOT_MOBILE';
 
-/**
- * A number in E.164 form that can receive SMS, or the reason it cannot. US and Canadian numbers
- * cannot be told apart from landlines, so FIXED_LINE_OR_MOBILE is accepted too.
- */
-export function normalizeMobile(input: string, defaultCountry?: string): { ok: true; e164: string; country: string | undefined } | { ok: false; problem: PhoneProblem } {
+/** What Keystep needs to know of a number, read once from libphonenumber's full metadata. */
+export interface PhoneFacts {
+  e164: string;
+  /** ISO 3166 code, when the number belongs to one country. */
+  country: string | undefined;
+  countryCallingCode: string;
+  nationalNumber: string;
+  valid: boolean;
+  /** A number that can receive SMS (FIXED_LINE_OR_MOBILE too: US and Canadian numbers cannot be told apart). */
+  mobile: boolean;
+}
+
+// A login looks at its number several times (the country check, the masked form on the page, in the
+// logs and events), and parsing with the full metadata costs more than the rest of those together.
+// Bounded, since numbers typed in phone capture come from users: the oldest entry goes first.
+const CACHE_SIZE = 10_000;
+const cache = new Map<string, PhoneFacts | undefined>();
+
+/** The facts of a number as typed (national numbers in `defaultCountry`), or undefined if it is none. */
+export function phoneFacts(input: string, defaultCountry?: string): PhoneFacts | undefined {
+  const key = `${defaultCountry ?? ''}\u0000${input}`;
+  if (cache.has(key)) return cache.get(key);
   const parsed = parsePhoneNumberFromString(input.trim(), defaultCountry as Parameters<typeof parsePhoneNumberFromString>[1]);
-  if (!parsed || !parsed.isValid()) return { ok: false, problem: 'INVALID' };
-  const type = parsed.getType();
-  if (type !== 'MOBILE' && type !== 'FIXED_LINE_OR_MOBILE') return { ok: false, problem: 'NOT_MOBILE' };
-  return { ok: true, e164: parsed.number, country: parsed.country };
+  const type = parsed?.getType();
+  const facts = parsed && {
+    e164: parsed.number,
+    country: parsed.country,
+    countryCallingCode: parsed.countryCallingCode,
+    nationalNumber: parsed.nationalNumber,
+    valid: parsed.isValid(),
+    mobile: type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE',
+  };
+  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  cache.set(key, facts);
+  return facts;
+}
+
+/** A number in E.164 form that can receive SMS, or the reason it cannot. */
+export function normalizeMobile(input: string, defaultCountry?: string): { ok: true; e164: string; country: string | undefined } | { ok: false; problem: PhoneProblem } {
+  const facts = phoneFacts(input, defaultCountry);
+  if (!facts || !facts.valid) return { ok: false, problem: 'INVALID' };
+  if (!facts.mobile) return { ok: false, problem: 'NOT_MOBILE' };
+  return { ok: true, e164: facts.e164, country: facts.country };
 }
 
 /** `+44 •••• ••34 56`: the country code and the last digits only, for pages, logs and events. */
 export function maskPhone(e164: string | null | undefined, visibleDigits = 4): string {
   if (!e164) return '-';
-  const parsed = parsePhoneNumberFromString(e164);
-  const country = parsed ? parsed.countryCallingCode : '';
-  const national = parsed ? parsed.nationalNumber : e164.replace(/\D/g, '');
+  const facts = phoneFacts(e164);
+  const country = facts ? facts.countryCallingCode : '';
+  const national = facts ? facts.nationalNumber : e164.replace(/\D/g, '');
   const shown = Math.min(visibleDigits, Math.max(0, national.length - 2));
   const masked = '•'.repeat(national.length - shown) + national.slice(national.length - shown);
   const groups = masked.match(/.{1,4}/g) ?? [];

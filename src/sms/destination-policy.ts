@@ -1,11 +1,10 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import { normalizeMobile } from '../shared/phone.ts';
+import { normalizeMobile, phoneFacts } from '../shared/phone.ts';
 import { SmsDestinationError, type SmsSender } from './port.ts';
 
 /** Whether a number may be sent to: `allowed` holds calling codes (`44`, `+1`) or ISO codes (`GB`); empty allows all. */
 export function destinationAllowed(e164: string, allowed: readonly string[]): boolean {
   if (allowed.length === 0) return true;
-  const parsed = parsePhoneNumberFromString(e164);
+  const parsed = phoneFacts(e164);
   if (!parsed) return false;
   return allowed.some((entry) => /^\+?\d+$/.test(entry)
     ? entry.replace('+', '') === parsed.countryCallingCode

@@ -9,6 +9,10 @@ describe('phone numbers', () => {
     expect(normalizeMobile('+442071838750')).toEqual({ ok: false, problem: 'NOT_MOBILE' });
     expect(normalizeMobile('not a number')).toEqual({ ok: false, problem: 'INVALID' });
     expect(normalizeMobile('+44 12')).toEqual({ ok: false, problem: 'INVALID' });
+    // Answers are remembered per number and default country, never mixed up between them.
+    expect(normalizeMobile('07400 123456')).toEqual({ ok: false, problem: 'INVALID' });
+    expect(normalizeMobile('07400 123456', 'GB')).toMatchObject({ ok: true, e164: '+447400123456' });
+    expect(normalizeMobile('+442071838750')).toEqual({ ok: false, problem: 'NOT_MOBILE' });
   });
 
   it('masks all but the country code and the last digits', () => {
