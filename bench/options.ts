@@ -31,7 +31,8 @@ export const USAGE = `npm run bench -- [options]
   --gateway-delay-ms <list>  SMS gateway response delay(s); one login run each (default 0,300)
   --duration <s>             measured seconds per scenario (default 20)
   --warmup <s>               unmeasured seconds before each measurement (default 5)
-  --concurrency <n>          simultaneous logins (default 16)
+  --concurrency <n>          simultaneous logins (default 32: enough to keep Keystep busy while
+                             logins wait 300 ms for the gateway)
   --stuffing-concurrency <n> simultaneous credential-stuffing attempts (default: --concurrency)
   --stuffing-usernames <n>   usernames the attack cycles through, a sixth of them real (default 60)
   --users <n>                users with phones for the real logins (default 400; at least --concurrency)
@@ -89,7 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   if (wanted.has('stuffing')) scenarios.push({ kind: 'stuffing', name: 'stuffing', gatewayDelayMs: delays[0]! });
   if (wanted.has('resend-storm')) scenarios.push({ kind: 'resend-storm', name: 'resend-storm', gatewayDelayMs: delays[0]! });
 
-  const concurrency = Math.floor(positiveNumber('concurrency', values.concurrency, 16, 1));
+  const concurrency = Math.floor(positiveNumber('concurrency', values.concurrency, 32, 1));
   const users = Math.floor(positiveNumber('users', values.users, 400, 1));
   if (users < concurrency) throw new Error(`--users (${users}) must be at least --concurrency (${concurrency}): a user logs in once at a time`);
   if (concurrency > 1000) throw new Error('--concurrency: at most 1000');
