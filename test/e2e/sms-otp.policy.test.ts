@@ -83,6 +83,29 @@ describe('when the second factor is optional', () => {
     expect(sms.to('+447400999999').length).toBe(before);
   });
 
+  it('hands a password-only login over once when two passwords race in it', async () => {
+    const rp = await relyingParty(t, { clientId: 'app', clientSecret: 'app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
+    for (let round = 0; round < 3; round++) {
+      const attempt = await startLogin(rp);
+      const page = pageOf(attempt.visit);
+      const uid = new URL(page.url).pathname.split('/')[2]!;
+      const results = await Promise.all([
+        submitPassword(attempt.browser, page, 'tia', 'tias-long-password'),
+        submitPassword(attempt.browser, page, 'vic', 'vics-long-password'),
+      ]);
+      // One reaches the app; the other finds the login moved on: the password form of a new start, or
+      // (once the winner's login is handed over) the page saying this sign-in has ended.
+      const won = results.filter((r) => r.callback !== undefined);
+      const lost = results.filter((r) => r.callback === undefined);
+      expect(won).toHaveLength(1);
+      expect(lost[0]!.page!.html).toMatch(/type="password"|LOGIN_EXPIRED/);
+      const completed = await t.database.db.selectFrom('auth_events').select('account_id').where('flow_uid', '=', uid).where('event', '=', 'login.completed').execute();
+      expect(completed).toHaveLength(1);
+      const tokens = await exchange(rp, attempt, callbackOf(won[0]!));
+      expect(tokens.claims()!.sub).toBe(completed[0]!.account_id);
+    }
+  });
+
   it('lets a client require it, beating the exemption', async () => {
     const { next } = await claimsAfterPassword(t, 'strict-app', 'vic');
     expect(pageOf(next).html).toContain('autocomplete="one-time-code"');
