@@ -1,0 +1,57 @@
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
+
+const freePort = () => 56000 + Math.floor(Math.random() * 4000);
+
+/** Where a connection to the URL arrives: null over a Unix socket, the server's address over TCP. */
+async function serverAddress(url: string): Promise<string | null> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ addr: string | null }>('select host(inet_server_addr()) as addr')).rows[0]!.addr;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('the embedded Postgres', () => {
+  const dirs: string[] = [];
+  const scratch = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keystep-pg-'));
+    // Run as root, Postgres runs as the `postgres` user, which must be able to enter it.
+    chmodSync(dir, 0o755);
+    dirs.push(dir);
+    return dir;
+  };
+  afterAll(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }); });
+
+  it('is reached over a Unix socket in its data directory, also by a second process on it', async () => {
+    const dataDir = scratch();
+    const server = await openEmbeddedPostgres(dataDir, freePort());
+    try {
+      expect(new URL(server.url).searchParams.get('host')).toBe(path.join(dataDir, 'postgres'));
+      expect(await serverAddress(server.url)).toBeNull();
+      const shared = await openEmbeddedPostgres(dataDir, freePort());
+      expect(shared.owned).toBe(false);
+      expect(shared.url).toBe(server.url);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('falls back to 127.0.0.1 when the socket path would be too long', async () => {
+    const dataDir = path.join(scratch(), 'a-directory-name-long-enough-to-push-the-socket-path-past-the-limit-of-unix-sockets');
+    mkdirSync(dataDir);
+    const server = await openEmbeddedPostgres(dataDir, freePort());
+    try {
+      expect(new URL(server.url).searchParams.get('host')).toBeNull();
+      expect(await serverAddress(server.url)).toBe('127.0.0.1');
+    } finally {
+      await server.stop();
+    }
+  });
+});
