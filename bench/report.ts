@@ -1,5 +1,5 @@
 import { STEPS } from './protocol.ts';
-import type { BenchResults, ScenarioResult } from './run.ts';
+import type { BenchResults, ScenarioResult } from './results.ts';
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

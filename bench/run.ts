@@ -15,7 +15,7 @@ import { normalizeMobile } from '../src/shared/phone.ts';
 import type { CeilingResult } from './ceiling.ts';
 import { FakeSmsGateway, GATEWAY_ACCOUNT_SID, GATEWAY_AUTH_TOKEN, GATEWAY_FROM } from './fake-sms-gateway.ts';
 import { freePort, pinnedCommand, ROOT, startKeystep, tail, type KeystepProcess } from './keystep-process.ts';
-import type { BenchUser, LoadConfig, LoadResult, Step } from './protocol.ts';
+import type { BenchUser, LoadConfig, LoadResult } from './protocol.ts';
 import { parseOptions, USAGE, type BenchOptions, type Scenario } from './options.ts';
 import {
   allowedCpus, childrenOf, cpuModel, cpuSeconds, pinRunning, postgresCpuSeconds, postmasterPid, statusKb, tasksetWorks,
@@ -23,7 +23,7 @@ import {
 } from './proc.ts';
 import { formatProfile, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.ts';
 import { printReport } from './report.ts';
-import type { Summary } from './stats.ts';
+import type { BenchResults, CpuPlan, ScenarioResult, StormBudgets } from './results.ts';
 
 const PASSWORD = 'bench-Passw0rd-7f3c9a2e';
 const CLIENT_ID = 'bench-rp';
@@ -33,77 +33,8 @@ const REDIRECT_URI = 'http://127.0.0.1:9/callback';
  * those budgets are what bites. Every request comes from 127.0.0.1, so the per-address and global SMS
  * limits are raised out of the way (they are checked too).
  */
-const STORM_BUDGETS = { maxResends: 3, userSendLimit: 10, resendCooldownSeconds: 0, ipSendLimit: 100_000, globalSendLimit: 10_000_000 };
+const STORM_BUDGETS: StormBudgets = { maxResends: 3, userSendLimit: 10, resendCooldownSeconds: 0, ipSendLimit: 100_000, globalSendLimit: 10_000_000 };
 
-export interface CpuPlan {
-  pinned: boolean;
-  keystepCpus?: string;
-  otherCpus?: string;
-  note: string;
-}
-
-export interface ScenarioResult {
-  name: string;
-  kind: Scenario['kind'];
-  gatewayDelayMs: number;
-  measuredSeconds: number;
-  logins: number;
-  loginsPerSecond: number;
-  /** The argon2id ceiling this scenario is compared with: the mean of the measurements before and after it. */
-  ceilingPerSecond: number;
-  ratio: number;
-  latencyMs: Record<Step, Summary>;
-  smsFetchMs: Summary;
-  errors: number;
-  errorSamples: string[];
-  keystepCpuSecondsPerLogin: number | null;
-  /** Measured per thread: the JavaScript thread, libuv's pool (argon2id, WebCrypto), the rest (V8's GC and compiler). */
-  keystepCpuMsPerLoginByThread: ThreadCpu | null;
-  keystepCpuUtilisation: number;
-  postgresCpuSecondsPerLogin: number | null;
-  loadGeneratorCpuUtilisation: number;
-  peakRssMiB: number | null;
-  pgRowsWrittenPerLogin: number | null;
-  pgCommitsPerLogin: number | null;
-  keystepExitCode: number | null;
-  settings: Record<string, string>;
-  stuffing?: NonNullable<LoadResult['stuffing']> & {
-    realUserLogins: number;
-    /** From auth_events: password failures in the window by reason (throttled/locked = refused before hashing). */
-    eventsByReason: Record<string, number>;
-    usernamesLocked: number;
-  };
-  resendStorm?: NonNullable<LoadResult['storm']> & {
-    budgets: typeof STORM_BUDGETS;
-    accounts: number;
-    gatewayPerAccountMax: number;
-    dbSentPerLoginMax: number;
-    dbSentTotal: number;
-    gatewayTotal: number;
-    withinBudgets: boolean;
-  };
-  profile?: ProfileSummary;
-}
-
-export interface BenchResults {
-  date: string;
-  machine: { nproc: number; allowedCpus: number[]; cpuModel: string; node: string; platform: string };
-  pinning: CpuPlan;
-  options: Omit<BenchOptions, 'scenarios'> & { scenarios: string[] };
-  /** The first ceiling measurement in full (parameters, thread pool). */
-  ceiling: CeilingResult;
-  /** Every ceiling measurement of the run, in order: before each scenario and after the last. */
-  ceilings: number[];
-  /** The ceiling the main scenario is compared with (the mean of the measurements around it). */
-  ceilingPerSecond: number;
-  loginsPerSecond: number;
-  ratio: number;
-  p95Ms: number;
-  errors: number;
-  scenarios: ScenarioResult[];
-  checks: { name: string; ok: boolean; detail: string }[];
-  ok: boolean;
-}
 
 function cpuPlan(pin: boolean): CpuPlan {
   if (!pin) return { pinned: false, note: 'not pinned (--no-pin)' };

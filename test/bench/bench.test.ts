@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { BenchResults } from '../../bench/run.ts';
+import type { BenchResults } from '../../bench/results.ts';
 
 const TIMEOUT_MS = 110_000;
 
