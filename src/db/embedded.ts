@@ -16,16 +16,21 @@ const DATABASE = 'keystep';
 // The embedded server listens on loopback only; this password never leaves the machine.
 const PASSWORD = 'keystep-embedded';
 
-// A Unix socket path holds at most 107 bytes; the socket file is `<dir>/.s.PGSQL.<port>`.
-const SOCKET_PATH_MAX = 107;
+// A Unix socket path holds at most 103 bytes on macOS (107 on Linux); the socket file is
+// `<dir>/.s.PGSQL.<port>`.
+const SOCKET_PATH_MAX = 103;
+// Postgres reads unix_socket_directories as a comma-separated list with quoting: plain paths only.
+const PLAIN_PATH = /^[A-Za-z0-9._/-]+$/;
 
 /**
  * Keystep talks to its own server over a Unix socket in the data directory when the path is short
  * enough: a query costs a fifth less CPU than over loopback TCP (no TCP stack on either side), and
- * only the server's owner can open the directory. Otherwise, and for other tools, 127.0.0.1.
+ * only the server's owner can open the directory. Otherwise (a long path, or one with characters
+ * Postgres would read as a list), and for other tools, 127.0.0.1.
  */
 function socketDirFor(pgDir: string, port: number): string | undefined {
-  return `${pgDir}/.s.PGSQL.${port}`.length <= SOCKET_PATH_MAX ? pgDir : undefined;
+  const socket = `${pgDir}/.s.PGSQL.${port}`;
+  return PLAIN_PATH.test(pgDir) && Buffer.byteLength(socket) <= SOCKET_PATH_MAX ? pgDir : undefined;
 }
 
 function urlFor(port: number, database = DATABASE, socketDir?: string): string {

@@ -15,8 +15,9 @@ type Slot = { key: string } | { value: unknown };
  * a query costs a login's hot statements about a third of their client CPU (they never change shape),
  * so the builder runs once with stand-in values and each call only swaps the values in.
  *
- * `build` must only place its parameters as values: not branch on them, transform them or pass a list
- * to `in`. Preparing checks that every parameter it read became a bound value, unchanged.
+ * `build` must only place its parameters as values: not branch on them, transform them, pass a list
+ * to `in` or `=`, or compare with `is`. Preparing checks that every parameter it read became a bound
+ * value, unchanged; a list cannot be told from a single value there, so it is for the author to avoid.
  */
 export function prepared<P extends Record<string, unknown>, Q extends Compilable<unknown>>(build: (params: P) => Q) {
   let plan: { sql: string; slots: Slot[] } | undefined;

@@ -61,15 +61,18 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   /**
-   * Hands the login to the provider. The flow is closed first, on the version this request read: of
-   * two requests racing to finish one login, only one goes on (and a step passed by the other cannot
-   * be skipped). Should the provider then fail, a reload starts the login again.
+   * Hands the login to the provider. The progress is saved first, on the version this request read:
+   * of two requests racing to finish one login, only one goes on, and should the provider then fail,
+   * a reload finishes from the saved progress (a spent backup code is not lost).
    */
   async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
-    if (!(await flows.close(flow))) return redirect303(ctx, `/interaction/${state.uid}`);
+    if (!(await flows.save({ ...flow, accountId: state.accountId, passed: state.passed, amr: state.amr, data: state.data }))) {
+      return redirect303(ctx, `/interaction/${state.uid}`);
+    }
     const amr = state.amr;
     const returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
+    await flows.remove(state.uid);
     redirect303(ctx, returnTo);
   }
 
@@ -122,7 +125,7 @@ export function interactionRoutes(deps: Deps): Router {
     switch (outcome.kind) {
       case 'passed': {
         const next = markPassed(state, step.id, outcome);
-        // The last step: closing the flow is its compare-and-set.
+        // The last step: finishing saves with the same check.
         if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next, flow);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).

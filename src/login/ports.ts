@@ -139,7 +139,5 @@ export interface FlowStore {
    * message for a losing request can never make the winner's progress fail.
    */
   saveData(flow: Pick<LoginFlow, 'uid' | 'data' | 'version'>): Promise<boolean>;
-  /** Ends the flow if nobody saved since it was read (as `save`); false when another request did. */
-  close(flow: Pick<LoginFlow, 'uid' | 'version'>): Promise<boolean>;
   remove(uid: string): Promise<void>;
 }

@@ -33,7 +33,6 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     .set({ data: p.data, updated_at: sql`now()` as never })
     .where('uid', '=', p.uid).where('version', '=', p.version));
   const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
-  const close = prepared((p: { uid: string; version: number }) => db.deleteFrom('login_flows').where('uid', '=', p.uid).where('version', '=', p.version));
   const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
 
   return {
@@ -59,10 +58,6 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
 
     async saveData(flow) {
       return changed(await saveData(db, { uid: flow.uid, version: flow.version, data: JSON.stringify(flow.data) }));
-    },
-
-    async close(flow) {
-      return changed(await close(db, { uid: flow.uid, version: flow.version }));
     },
 
     async remove(uid: string): Promise<void> {

@@ -43,8 +43,11 @@ describe('the embedded Postgres', () => {
     }
   });
 
-  it('falls back to 127.0.0.1 when the socket path would be too long', async () => {
-    const dataDir = path.join(scratch(), 'a-directory-name-long-enough-to-push-the-socket-path-past-the-limit-of-unix-sockets');
+  it.each([
+    ['too long for a socket', 'a-directory-name-long-enough-to-push-the-socket-path-past-the-limit-of-unix-sockets'],
+    ['read by Postgres as a list', 'keystep,prod'],
+  ])('falls back to 127.0.0.1 when the data directory\'s path is %s', async (_why, name) => {
+    const dataDir = path.join(scratch(), name);
     mkdirSync(dataDir);
     const server = await openEmbeddedPostgres(dataDir, freePort());
     try {
