@@ -10,6 +10,11 @@ const MARK = '\u0000Keystep-Parameter:';
 
 type Slot = { key: string } | { value: unknown };
 
+/** Whether a prepared update or delete changed any row (a compare-and-set that won). */
+export function changedRows(result: QueryResult<unknown>): boolean {
+  return (result.numAffectedRows ?? 0n) > 0n;
+}
+
 /**
  * A Kysely query built and compiled once, then run with new parameter values. Building and compiling
  * a query costs a login's hot statements about a third of their client CPU (they never change shape),

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import { prepared } from '../db/prepared.ts';
+import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
@@ -33,7 +33,6 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     .set({ data: p.data, updated_at: sql`now()` as never })
     .where('uid', '=', p.uid).where('version', '=', p.version));
   const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
-  const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
 
   return {
     async find(uid: string): Promise<LoginFlow | undefined> {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import { prepared } from '../db/prepared.ts';
+import { changedRows, prepared } from '../db/prepared.ts';
 
 export interface PayloadRecord {
   payload: Record<string, unknown>;
@@ -63,7 +63,7 @@ export function oidcPayloadRepository(db: Db) {
 
     /** Marks the row consumed; false when it was already consumed (or is gone). */
     async consume(model: string, id: string): Promise<boolean> {
-      return ((await consume(db, { model, id })).numAffectedRows ?? 0n) > 0n;
+      return changedRows(await consume(db, { model, id }));
     },
 
     async destroy(model: string, id: string): Promise<void> {

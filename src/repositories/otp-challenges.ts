@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import { prepared } from '../db/prepared.ts';
+import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { OtpChallengeRow } from '../db/schema.ts';
 import type { OtpChallenge, OtpStore } from '../login/ports.ts';
 
@@ -19,7 +19,6 @@ function toChallenge(row: OtpChallengeRow): OtpChallenge {
   };
 }
 
-const changed = (result: { numAffectedRows?: bigint }) => (result.numAffectedRows ?? 0n) > 0n;
 
 export function otpChallengeRepository(db: Db): OtpStore {
   // Every login with an SMS step runs these, so they are prepared once.
