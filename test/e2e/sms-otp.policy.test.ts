@@ -83,7 +83,7 @@ describe('when the second factor is optional', () => {
     expect(sms.to('+447400999999').length).toBe(before);
   });
 
-  it('hands a password-only login over once when two passwords race in it', async () => {
+  it('hands a password-only login over for one account only when two passwords race in it', async () => {
     const rp = await relyingParty(t, { clientId: 'app', clientSecret: 'app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
     for (let round = 0; round < 3; round++) {
       const attempt = await startLogin(rp);
@@ -93,15 +93,18 @@ describe('when the second factor is optional', () => {
         submitPassword(attempt.browser, page, 'tia', 'tias-long-password'),
         submitPassword(attempt.browser, page, 'vic', 'vics-long-password'),
       ]);
-      // One reaches the app; the other finds the login moved on: the password form of a new start, or
-      // (once the winner's login is handed over) a page sending the user back to the app.
+      // The login moves on for one password only. The other request finds it moved on: a new start,
+      // a page sending the user back to the app, or (reloading while the winner's hand-over is under
+      // way) the same finished login, for the same account, handed over again.
       const won = results.filter((r) => r.callback !== undefined);
-      const lost = results.filter((r) => r.callback === undefined);
-      expect(won).toHaveLength(1);
-      expect(lost[0]!.page!.status).toBeLessThan(500);
-      expect(lost[0]!.page!.html).toMatch(/type="password"|Go back to the app/);
+      expect(won.length).toBeGreaterThanOrEqual(1);
+      for (const r of results.filter((x) => x.callback === undefined)) {
+        expect(r.page!.status).toBeLessThan(500);
+        expect(r.page!.html).toMatch(/type="password"|Go back to the app/);
+      }
       const completed = await t.database.db.selectFrom('auth_events').select('account_id').where('flow_uid', '=', uid).where('event', '=', 'login.completed').execute();
-      expect(completed).toHaveLength(1);
+      expect(completed.length).toBe(won.length);
+      expect(new Set(completed.map((c) => c.account_id)).size).toBe(1);
       const tokens = await exchange(rp, attempt, callbackOf(won[0]!));
       expect(tokens.claims()!.sub).toBe(completed[0]!.account_id);
     }
