@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { CONSENT_PROPERTY, MFA_PROPERTY } from './provider.ts';
+import { clientSettings } from './provider.ts';
 
 /** What the login pages need to know about one interaction, without the provider's types. */
 export interface InteractionInfo {
@@ -69,16 +69,15 @@ export function interactionFacade(provider: Provider) {
       const params = interaction.params;
       const client = await provider.Client.find(String(params.client_id));
       if (!client) throw new InteractionGone('client gone');
-      const metadata = client.metadata();
-      const mfa = metadata[MFA_PROPERTY];
+      const settings = clientSettings(client);
       const details = interaction.prompt.details;
       return {
         uid: interaction.uid,
         prompt: interaction.prompt.name,
         clientId: client.clientId,
         clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
-        consentRequired: metadata[CONSENT_PROPERTY] === true,
-        clientMfa: mfa === 'required' || mfa === 'optional' ? mfa : null,
+        consentRequired: settings.consentRequired,
+        clientMfa: settings.mfa,
         acrValues: typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [],
         missingScopes: list(details.missingOIDCScope),
         missingClaims: list(details.missingOIDCClaims),

@@ -37,14 +37,18 @@ export interface StepUpInput {
 export const CONSENT_PROPERTY = 'keystep_consent';
 export const MFA_PROPERTY = 'keystep_mfa';
 
+/**
+ * Keystep's own client settings. The provider keeps extra metadata on the client under its own
+ * name; `client.metadata()` would rebuild every field of the client on each call.
+ */
+export function clientSettings(client: { [key: string]: unknown } | undefined): { consentRequired: boolean; mfa: StepUpInput['clientMfa'] } {
+  const mfa = client?.[MFA_PROPERTY];
+  return { consentRequired: client?.[CONSENT_PROPERTY] === true, mfa: mfa === 'required' || mfa === 'optional' ? mfa : null };
+}
+
 function requestsMfa(ctx: KoaContextWithOIDC): boolean {
   const acr = ctx.oidc.params?.acr_values;
   return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
-}
-
-function clientMfa(ctx: KoaContextWithOIDC): StepUpInput['clientMfa'] {
-  const value = ctx.oidc.client?.metadata()[MFA_PROPERTY];
-  return value === 'required' || value === 'optional' ? value : null;
 }
 
 function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
@@ -55,14 +59,14 @@ function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
   prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', async (ctx) => {
     const session = ctx.oidc.session;
     if (!session?.accountId || session.acr === ACR_MFA) return Check.NO_NEED_TO_PROMPT;
-    const needed = await needsSecondFactor({ accountId: session.accountId, clientMfa: clientMfa(ctx), mfaRequested: requestsMfa(ctx) });
+    const needed = await needsSecondFactor({ accountId: session.accountId, clientMfa: clientSettings(ctx.oidc.client).mfa, mfaRequested: requestsMfa(ctx) });
     return needed ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   }));
   return prompts;
 }
 
 function isFirstParty(ctx: KoaContextWithOIDC): boolean {
-  return ctx.oidc.client?.metadata()[CONSENT_PROPERTY] !== true;
+  return !clientSettings(ctx.oidc.client).consentRequired;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {

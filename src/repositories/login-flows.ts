@@ -41,11 +41,14 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     },
 
     async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
-      const existing = (await any(db, { uid })).rows[0];
-      if (existing) return toFlow(existing);
-      const created = (await create(db, { uid, csrfToken, expiresAt })).rows[0];
-      // Another request created it between the two statements: theirs is the one.
-      return toFlow(created ?? (await any(db, { uid })).rows[0]!);
+      // Insert first: a login's first page (the usual case) then takes one statement, not two.
+      // When it existed (a reload, another tab, a racing request), that flow is the one; it can only
+      // vanish in between if the login finished at that moment, and then a second round settles it.
+      for (let round = 0; round < 2; round++) {
+        const row = (await create(db, { uid, csrfToken, expiresAt })).rows[0] ?? (await any(db, { uid })).rows[0];
+        if (row) return toFlow(row);
+      }
+      throw new Error('the login flow was removed while it was being opened');
     },
 
     async save(flow: LoginFlow): Promise<boolean> {

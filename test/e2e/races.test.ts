@@ -37,6 +37,15 @@ describe('races', () => {
     expect(await flows.saveData({ ...current, data: { flash: 'late' } })).toBe(false);
   });
 
+  it('a login opened twice, at once or by a reload, keeps its first flow and CSRF token', async () => {
+    const flows = loginFlowRepository(t.database.db);
+    const expires = new Date(Date.now() + 60_000);
+    const [a, b] = await Promise.all([flows.findOrCreate('open-uid', 'csrf-a', expires), flows.findOrCreate('open-uid', 'csrf-b', expires)]);
+    expect(a.csrfToken).toBe(b.csrfToken);
+    expect(['csrf-a', 'csrf-b']).toContain(a.csrfToken);
+    expect((await flows.findOrCreate('open-uid', 'csrf-c', expires)).csrfToken).toBe(a.csrfToken);
+  });
+
   it('two passwords raced in one login never mix one account with another\'s code', async () => {
     for (let round = 0; round < 4; round++) {
       clock.advance(3600);
