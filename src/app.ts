@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
 import type { Config } from './config/schema.ts';
@@ -106,9 +107,9 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const sender = sms.sender;
 
   const keys = await resolveProviderKeys(config.keys, secrets);
-  const hmacKey = config.keys.otpHmacKey
+  const hmacKey = createSecretKey(config.keys.otpHmacKey
     ? Buffer.from(config.keys.otpHmacKey, 'utf8')
-    : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url');
+    : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
   const provider = createProvider({
     config,
     keys,

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountActions } from '../login/account-actions.ts';
@@ -36,7 +36,7 @@ interface Deps {
   /** Digits of a number left visible. */
   maskDigits: number;
   /** Keys the per-session anti-forgery token of the account forms. */
-  csrfKey: Buffer;
+  csrfKey: KeyObject;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Random } from '../shared/random.ts';
 
 // Upper-case letters and digits without the look-alikes O/0 and I/1: 32 symbols, 5 bits each.
@@ -23,12 +23,13 @@ export function normalizeCode(input: string): string {
  * The stored form of a code: an HMAC keyed by a server secret over the login's uid and the code,
  * so a code is bound to the login it was sent for and the table alone does not reveal it. With the
  * key kept outside the database (`keys.otpHmacKey`) a database reader cannot test guesses either.
+ * The key is a KeyObject: Node prepares a Buffer key anew on every HMAC, several times slower.
  */
-export function codeHmac(key: Buffer, flowUid: string, code: string): string {
+export function codeHmac(key: KeyObject, flowUid: string, code: string): string {
   return createHmac('sha256', key).update(`${flowUid}\u0000${code}`).digest('base64url');
 }
 
-export function codeMatches(key: Buffer, flowUid: string, code: string, expectedHmac: string): boolean {
+export function codeMatches(key: KeyObject, flowUid: string, code: string, expectedHmac: string): boolean {
   const given = Buffer.from(codeHmac(key, flowUid, normalizeCode(code)));
   const expected = Buffer.from(expectedHmac);
   // Constant time: how much of a guess was right must not show in the response time.

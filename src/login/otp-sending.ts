@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { maskPhone } from '../shared/phone.ts';
 import type { Random } from '../shared/random.ts';
@@ -26,7 +27,7 @@ export interface OtpSendingDeps {
   audit: AuditLog;
   clock: Clock;
   random: Random;
-  hmacKey: Buffer;
+  hmacKey: KeyObject;
   policy: OtpSendPolicy;
   serviceName: string;
   issuerHost: string;

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../shared/clock.ts';
 import { codeMatches, normalizeCode } from './otp-codes.ts';
 import type { Account, AccountStore, OtpChallenge, OtpStore } from './ports.ts';
@@ -14,7 +15,7 @@ interface Deps {
   otp: OtpStore;
   accounts: AccountStore;
   clock: Clock;
-  hmacKey: Buffer;
+  hmacKey: KeyObject;
   policy: OtpVerifyPolicy;
   support: ReturnType<typeof secondFactorSupport>;
   /** The audit event name for this use of a code (`login.sms_otp`, `phone.verify`). */

@@ -29,32 +29,16 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
     },
 
     async reserve({ accountId, flowUid, destination, ip, at, account, perIp, global }) {
-      return db.transaction().execute(async (trx) => {
-        // Serialises the count-then-insert per account, so parallel logins cannot overspend its budget.
-        // The lock comes first, in its own statement: the counting statement's snapshot then sees every
-        // send of the login that held the lock before.
-        await sql`select pg_advisory_xact_lock(hashtextextended(${`sms:${accountId}`}, 0))`.execute(trx);
-        // The three budgets over the widest window, and the reservation only if none is spent.
-        const from = [account.since, perIp.since, global.since].reduce((a, b) => (a < b ? a : b));
-        const result = await sql<{ account: number; ip: number; global: number; id: string | null }>`
-          with counts as (
-            select count(*) filter (where account_id = ${accountId} and at > ${account.since})::int as account,
-                   count(*) filter (where ip = ${ip}::text and at > ${perIp.since})::int as ip,
-                   count(*) filter (where at > ${global.since})::int as global
-            from sms_messages where at > ${from}
-          ), reserved as (
-            insert into sms_messages (at, account_id, flow_uid, ip, purpose, destination, status)
-            select ${at}, ${accountId}, ${flowUid}, ${ip}::text, 'otp', ${destination}, 'reserved' from counts
-            where account < ${account.limit} and (${ip}::text is null or ip < ${perIp.limit}) and global < ${global.limit}
-            returning id
-          )
-          select counts.*, (select id::text from reserved) as id from counts`.execute(trx);
-        const row = result.rows[0]!;
-        if (row.id) return { id: row.id };
-        if (row.account >= account.limit) return { refused: 'account' as const };
-        if (row.ip >= perIp.limit) return { refused: 'ip' as const };
-        return { refused: 'global' as const };
-      });
+      // keystep_reserve_sms (a migration) takes the account's lock, counts the three budgets and
+      // inserts the reservation only if none is spent, in one round trip.
+      const result = await sql<{ sent_by_account: number; sent_by_ip: number; sent_globally: number; reservation_id: string | null }>`
+        select * from keystep_reserve_sms(${accountId}, ${flowUid}, ${ip}::text, ${at}, ${destination},
+          ${account.since}, ${account.limit}, ${perIp.since}, ${perIp.limit}, ${global.since}, ${global.limit})`.execute(db);
+      const row = result.rows[0]!;
+      if (row.reservation_id) return { id: row.reservation_id };
+      if (row.sent_by_account >= account.limit) return { refused: 'account' as const };
+      if (row.sent_by_ip >= perIp.limit) return { refused: 'ip' as const };
+      return { refused: 'global' as const };
     },
 
     async release(id) {

@@ -1,3 +1,4 @@
+import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalBackupCode, generateBackupCodes } from '../../src/login/backup-codes.ts';
 import { ALPHANUMERIC_SYMBOLS, codeHmac, codeMatches, generateCode, normalizeCode } from '../../src/login/otp-codes.ts';
@@ -45,13 +46,15 @@ describe('codes', () => {
   });
 
   it('stores an HMAC bound to the login, compared after normalising the input', () => {
-    const key = Buffer.alloc(32, 1);
+    const key = createSecretKey(Buffer.alloc(32, 1));
     const stored = codeHmac(key, 'uid-1', '123456');
     expect(stored).not.toContain('123456');
+    // The same HMAC-SHA256 over uid, NUL and code as a plain key gives: stored codes stay valid.
+    expect(stored).toBe(createHmac('sha256', Buffer.alloc(32, 1)).update('uid-1\u0000123456').digest('base64url'));
     expect(codeMatches(key, 'uid-1', ' 123 456 ', stored)).toBe(true);
     expect(codeMatches(key, 'uid-1', '123457', stored)).toBe(false);
     expect(codeMatches(key, 'uid-2', '123456', stored)).toBe(false);
-    expect(codeMatches(Buffer.alloc(32, 2), 'uid-1', '123456', stored)).toBe(false);
+    expect(codeMatches(createSecretKey(Buffer.alloc(32, 2)), 'uid-1', '123456', stored)).toBe(false);
     expect(codeMatches(key, 'uid-1', '', stored)).toBe(false);
     expect(normalizeCode('ab-c d')).toBe('ABCD');
   });

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { addSeconds, type Clock } from '../../shared/clock.ts';
 import type { MessageCode } from '../messages.ts';
 import type { OtpSending } from '../otp-sending.ts';
@@ -12,7 +13,7 @@ export interface CodeStepDeps<Policy> {
   sending: OtpSending;
   audit: AuditLog;
   clock: Clock;
-  hmacKey: Buffer;
+  hmacKey: KeyObject;
   policy: Policy;
 }
 
