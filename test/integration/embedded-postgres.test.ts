@@ -1,11 +1,12 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { freePort } from '../support/ports.ts';
 
-const freePort = () => 56000 + Math.floor(Math.random() * 4000);
 
 /** Where a connection to the URL arrives: null over a Unix socket, the server's address over TCP. */
 async function serverAddress(url: string): Promise<string | null> {
@@ -31,15 +32,26 @@ describe('the embedded Postgres', () => {
 
   it('is reached over a Unix socket in its data directory, also by a second process on it', async () => {
     const dataDir = scratch();
-    const server = await openEmbeddedPostgres(dataDir, freePort());
+    const server = await openEmbeddedPostgres(dataDir, await freePort());
     try {
       expect(new URL(server.url).searchParams.get('host')).toBe(path.join(dataDir, 'postgres'));
       expect(await serverAddress(server.url)).toBeNull();
-      const shared = await openEmbeddedPostgres(dataDir, freePort());
+      const shared = await openEmbeddedPostgres(dataDir, await freePort());
       expect(shared.owned).toBe(false);
       expect(shared.url).toBe(server.url);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('says what Postgres said when it cannot start, such as a port already taken', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      await expect(openEmbeddedPostgres(scratch(), port)).rejects.toThrow(new RegExp(`stopped while starting on port ${port}:[\\s\\S]*Address already in use`));
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
     }
   });
 
@@ -49,7 +61,7 @@ describe('the embedded Postgres', () => {
   ])('falls back to 127.0.0.1 when the data directory\'s path is %s', async (_why, name) => {
     const dataDir = path.join(scratch(), name);
     mkdirSync(dataDir);
-    const server = await openEmbeddedPostgres(dataDir, freePort());
+    const server = await openEmbeddedPostgres(dataDir, await freePort());
     try {
       expect(new URL(server.url).searchParams.get('host')).toBeNull();
       expect(await serverAddress(server.url)).toBe('127.0.0.1');

