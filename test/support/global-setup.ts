@@ -17,7 +17,8 @@ export default async function setup(project: TestProject) {
     project.provide('postgresUrl', process.env.TEST_DATABASE_URL);
     return;
   }
-  const dataDir = resolve('.data/test');
+  // KEYSTEP_TEST_DATA_DIR lets a test run the test runner itself beside this run.
+  const dataDir = resolve(process.env.KEYSTEP_TEST_DATA_DIR ?? '.data/test');
   // A fresh cluster each run: no state leaks between runs.
   rmSync(dataDir, { recursive: true, force: true });
   const port = await freePort();
