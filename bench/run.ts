@@ -14,7 +14,8 @@ import { accountRepository } from '../src/repositories/accounts.ts';
 import { normalizeMobile } from '../src/shared/phone.ts';
 import type { CeilingResult } from './ceiling.ts';
 import { FakeSmsGateway, GATEWAY_ACCOUNT_SID, GATEWAY_AUTH_TOKEN, GATEWAY_FROM } from './fake-sms-gateway.ts';
-import { freePort, pinnedCommand, ROOT, startKeystep, tail, type KeystepProcess } from './keystep-process.ts';
+import { freePort } from '../test/support/ports.ts';
+import { pinnedCommand, ROOT, startKeystep, tail, type KeystepProcess } from './keystep-process.ts';
 import type { BenchUser, LoadConfig, LoadResult } from './protocol.ts';
 import { parseOptions, USAGE, type BenchOptions, type Scenario } from './options.ts';
 import {

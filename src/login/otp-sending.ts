@@ -94,6 +94,24 @@ export function otpSending(deps: OtpSendingDeps) {
     return { code, hmac: codeHmac(deps.hmacKey, uid, code) };
   }
 
+  /** The first code of a login that has none yet (the caller read that it has none). */
+  async function sendNew(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: MessageCode }> {
+    const reservation = await reserve(state, accountId, to);
+    if ('message' in reservation) return { challenge: undefined, problem: reservation.message };
+    const logId = reservation.id;
+    const now = clock.now();
+    const { code, hmac } = newCode(state.uid);
+    const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
+    if (!created) {
+      // Another request of this login created it first (and sent its code).
+      await deps.smsLog.release(logId);
+      return { challenge: await otp.find(state.uid) };
+    }
+    const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
+    // A failed send may have marked the challenge; read it back then (rare), not on every login.
+    return problem ? { challenge: await otp.find(state.uid), problem } : { challenge: created };
+  }
+
   return {
     /**
      * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
@@ -101,30 +119,17 @@ export function otpSending(deps: OtpSendingDeps) {
      */
     async sendFirst(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: MessageCode }> {
       const existing = await otp.find(state.uid);
-      if (existing) return { challenge: existing };
-      const reservation = await reserve(state, accountId, to);
-      if ('message' in reservation) return { challenge: undefined, problem: reservation.message };
-      const logId = reservation.id;
-      const now = clock.now();
-      const { code, hmac } = newCode(state.uid);
-      const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
-      if (!created) {
-        // Another request of this login created it first (and sent its code).
-        await deps.smsLog.release(logId);
-        return { challenge: await otp.find(state.uid) };
-      }
-      const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
-      // A failed send may have marked the challenge; read it back then (rare), not on every login.
-      return problem ? { challenge: await otp.find(state.uid), problem } : { challenge: created };
+      return existing ? { challenge: existing } : sendNew(state, accountId, to);
     },
 
     /**
-     * A new code replacing the old one, to `to` (the same number, or a number changed during phone
-     * capture: the same budgets apply). The count of wrong codes on the account is not reset.
+     * A new code replacing the old one, or the first if the login has none, to `to` (the same number,
+     * or a number changed during phone capture: the same budgets apply). The count of wrong codes on
+     * the account is not reset.
      */
     async resend(state: LoginState, accountId: string, to: string): Promise<{ message: MessageCode; params?: Record<string, number> }> {
       const challenge = await otp.find(state.uid);
-      if (!challenge) return { message: (await this.sendFirst(state, accountId, to)).problem ?? 'CODE_SENT' };
+      if (!challenge) return { message: (await sendNew(state, accountId, to)).problem ?? 'CODE_SENT' };
       const now = clock.now();
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);

@@ -19,7 +19,6 @@ function toChallenge(row: OtpChallengeRow): OtpChallenge {
   };
 }
 
-
 export function otpChallengeRepository(db: Db): OtpStore {
   // Every login with an SMS step runs these, so they are prepared once.
   const find = prepared((p: { flowUid: string }) => db.selectFrom('otp_challenges').selectAll().where('flow_uid', '=', p.flowUid));

@@ -7,7 +7,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { freePort } from '../support/ports.ts';
 
-
 /** Where a connection to the URL arrives: null over a Unix socket, the server's address over TCP. */
 async function serverAddress(url: string): Promise<string | null> {
   const client = new pg.Client({ connectionString: url });

@@ -43,9 +43,7 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
     if (!deps.destinationAllowed(parsed.e164)) return { kind: 'retry', message: 'PHONE_COUNTRY_REFUSED' };
     // The same answer whoever holds the number: nothing tells which account has it.
     if (await takenElsewhere(accountId, parsed.e164)) return { kind: 'retry', message: 'PHONE_UNAVAILABLE' };
-    const problem = (await otp.find(state.uid))
-      ? await sending.resend(state, accountId, parsed.e164)
-      : { message: (await sending.sendFirst(state, accountId, parsed.e164)).problem ?? 'CODE_SENT' };
+    const problem = await sending.resend(state, accountId, parsed.e164);
     await support.event(state, 'phone.captured', 'info', undefined, { destination: maskPhone(parsed.e164, policy.maskVisibleDigits) });
     // Refused before anything went out: the number form stays, with the reason.
     const refused = ['RESEND_TOO_SOON', 'RESEND_LIMIT', 'SEND_LIMIT', 'SEND_BUSY'].includes(problem.message);
