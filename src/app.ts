@@ -181,7 +181,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const routers = [
     staticRoutes(config.viewsDir),
     healthRoutes(readiness),
-    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
+    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, csrfKey: hmacKey, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({
       issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey, maskDigits: config.smsOtp.maskVisibleDigits,
       overview: {

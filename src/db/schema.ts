@@ -53,6 +53,7 @@ export interface LoginFlowsTable {
   version: Generated<number>;
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   expires_at: Timestamp;
+  handover_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

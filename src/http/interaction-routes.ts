@@ -1,3 +1,4 @@
+import { createHmac, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
@@ -8,7 +9,6 @@ import { InteractionGone, type InteractionFacade, type InteractionInfo } from '.
 import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
-import { randomToken, type Random } from '../shared/random.ts';
 import { checkCsrf, formBody, formOf } from './forms.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
@@ -19,7 +19,8 @@ interface Deps {
   views: Views;
   audit: AuditLog;
   clock: Clock;
-  random: Random;
+  /** Keys each login's anti-forgery token, so showing a page needs no stored row. */
+  csrfKey: KeyObject;
   interactionTtlSeconds: number;
 }
 
@@ -53,24 +54,39 @@ export function interactionRoutes(deps: Deps): Router {
     }
   }
 
-  async function existingFlow(ctx: Context, uid: string): Promise<LoginFlow> {
-    const flow = await flows.find(uid);
-    if (!flow) throw new AppError(400, 'LOGIN_EXPIRED');
-    checkCsrf(formOf(ctx), flow.csrfToken);
-    return flow;
+  const csrfFor = (uid: string) => createHmac('sha256', deps.csrfKey).update(`login:${uid}`).digest('base64url');
+
+  /**
+   * The login as stored, or a blank one: pages are shown without writing anything, so an anonymous
+   * visitor who only opens pages creates no row. The first form posted with the page's token does.
+   */
+  async function shownFlow(uid: string): Promise<LoginFlow> {
+    return (await flows.find(uid)) ?? { uid, accountId: null, passed: [], amr: [], csrfToken: csrfFor(uid), data: {}, version: 0, handingOver: false };
+  }
+
+  /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
+  async function postedFlow(ctx: Context, uid: string): Promise<LoginFlow> {
+    checkCsrf(formOf(ctx), csrfFor(uid));
+    return flows.findOrCreate(uid, csrfFor(uid), addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
   }
 
   /**
-   * Hands the login to the provider. The progress is saved first, on the version this request read:
-   * of two requests racing to finish one login, only one goes on, and should the provider then fail,
+   * Hands the login to the provider, once. The progress is saved first, on the version this request
+   * read, and marked as being handed over in the same statement: of any number of requests racing to
+   * finish one login, exactly one goes on. Should the provider then fail, the mark is taken back and
    * a reload finishes from the saved progress (a spent backup code is not lost).
    */
   async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
-    if (!(await flows.save({ ...flow, accountId: state.accountId, passed: state.passed, amr: state.amr, data: state.data }))) {
-      return redirect303(ctx, `/interaction/${state.uid}`);
-    }
+    const finished = { ...flow, accountId: state.accountId, passed: state.passed, amr: state.amr, data: state.data };
+    if (!(await flows.claimHandover(finished))) return redirect303(ctx, `/interaction/${state.uid}`);
     const amr = state.amr;
-    const returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
+    let returnTo: string;
+    try {
+      returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
+    } catch (err) {
+      await flows.releaseHandover(state.uid).catch(() => undefined);
+      throw err;
+    }
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
     await flows.remove(state.uid);
     redirect303(ctx, returnTo);
@@ -83,11 +99,14 @@ export function interactionRoutes(deps: Deps): Router {
 
   router.get('/', async (ctx) => {
     const info = await load(ctx);
-    const flow = await flows.findOrCreate(info.uid, randomToken(deps.random), addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
+    // Handed over already (a reload, another tab): on to the provider, which finishes it once.
+    if (info.finishedReturnTo) return redirect303(ctx, info.finishedReturnTo);
+    const flow = await shownFlow(info.uid);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await interactions.finishConsent(ctx.req, ctx.res, info.uid));
       return sendPage(ctx, views, 'consent', { ...page(info, flow), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
+    if (flow.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info, flow), ...shown({ message: 'LOGIN_FINISHING' }) });
     const state = toState(flow, info, ctx.ip);
     const step = await chain.next(state);
     if (!step) {
@@ -113,7 +132,7 @@ export function interactionRoutes(deps: Deps): Router {
 
   router.post('/', formBody(), async (ctx) => {
     const info = await load(ctx);
-    const flow = await existingFlow(ctx, info.uid);
+    const flow = await postedFlow(ctx, info.uid);
     if (info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
     const state = toState(flow, info, ctx.ip);
     const step = await chain.next(state);
@@ -149,7 +168,9 @@ export function interactionRoutes(deps: Deps): Router {
   // After a notice (e.g. backup codes left), the user goes on to the app.
   router.post('/continue', formBody(), async (ctx) => {
     const info = await load(ctx);
-    const flow = await existingFlow(ctx, info.uid);
+    checkCsrf(formOf(ctx), csrfFor(info.uid));
+    const flow = await flows.find(info.uid);
+    if (!flow) return redirect303(ctx, `/interaction/${info.uid}`);
     const state = toState(flow, info, ctx.ip);
     if (info.prompt !== 'login' || (await chain.next(state))) return redirect303(ctx, `/interaction/${info.uid}`);
     return complete(ctx, state, flow);
@@ -157,7 +178,7 @@ export function interactionRoutes(deps: Deps): Router {
 
   router.post('/consent', formBody(), async (ctx) => {
     const info = await load(ctx);
-    await existingFlow(ctx, info.uid);
+    checkCsrf(formOf(ctx), csrfFor(info.uid));
     if (info.prompt !== 'consent') return redirect303(ctx, `/interaction/${info.uid}`);
     const returnTo = await interactions.finishConsent(ctx.req, ctx.res, info.uid);
     await deps.audit.record({ event: 'consent.granted', result: 'success', accountId: info.sessionAccountId, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
@@ -167,9 +188,10 @@ export function interactionRoutes(deps: Deps): Router {
 
   router.post('/cancel', formBody(), async (ctx) => {
     const info = await load(ctx);
-    const flow = await existingFlow(ctx, info.uid);
+    checkCsrf(formOf(ctx), csrfFor(info.uid));
+    const flow = await flows.find(info.uid);
     const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', 'The user cancelled the sign-in.');
-    await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow.accountId, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
+    await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow?.accountId ?? null, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
     await flows.remove(info.uid);
     redirect303(ctx, returnTo);
   });

@@ -7,6 +7,7 @@ export const messages = {
   ACCOUNT_LOCKED: 'Sign-in for this username is locked after too many wrong passwords. Try again in {minutes} minutes or ask your administrator to unlock it.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask your administrator for help.',
   LOGIN_EXPIRED: 'This sign-in has expired or is not valid. Go back to the app and start again.',
+  LOGIN_FINISHING: 'This sign-in is being completed in another window or tab. Continue to return to the app.',
   CSRF_INVALID: 'This form has expired. Go back to the app and start again.',
   FORM_INVALID: 'The form could not be read. Go back and try again.',
   FORM_TOO_LARGE: 'The form was too large. Go back and try again.',
@@ -53,7 +54,7 @@ export const messages = {
 export type MessageCode = keyof typeof messages;
 
 /** Messages that report progress rather than a problem. */
-export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT', 'PHONE_CHANGE', 'PHONE_CHANGED', 'BACKUP_CODES_SAVED', 'SIGNED_OUT_EVERYWHERE']);
+export const infoMessages: ReadonlySet<MessageCode> = new Set<MessageCode>(['LOGIN_FINISHING', 'CODE_SENT', 'CODE_RESENT', 'BACKUP_CODES_LEFT', 'BACKUP_CODES_NONE_LEFT', 'PHONE_CHANGE', 'PHONE_CHANGED', 'BACKUP_CODES_SAVED', 'SIGNED_OUT_EVERYWHERE']);
 
 export function messageText(code: MessageCode, params: Record<string, string | number> = {}): string {
   return messages[code].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? ''));

@@ -26,8 +26,8 @@ export type Verification = { ok: true; challenge: OtpChallenge } | { ok: false; 
 
 /** Checks a code typed for this login's challenge: every rule of the SMS code, in one place. */
 export function otpVerifier({ otp, accounts, clock, hmacKey, policy, support, event }: Deps) {
-  async function wrongCode(state: LoginState, account: Account, expired: boolean, attemptsLeft: number): Promise<StepOutcome> {
-    const locked = await support.countFailure(state, account, event, 'CODE_INCORRECT_PLAIN', expired ? 'expired' : 'wrong_code');
+  async function wrongCode(state: LoginState, failures: number, expired: boolean, attemptsLeft: number): Promise<StepOutcome> {
+    const locked = await support.wrongCode(state, failures, event, 'CODE_INCORRECT_PLAIN', expired ? 'expired' : 'wrong_code');
     if (locked) return locked;
     // Without retry the login ends here, on the server, whatever the page offered.
     if (!policy.retryEnable) return { kind: 'failed', message: 'CODE_REJECTED' };
@@ -52,11 +52,15 @@ export function otpVerifier({ otp, accounts, clock, hmacKey, policy, support, ev
     }
     // Defence in depth: a code sent for another account never passes this one.
     if (challenge.accountId !== account.id) return refuse({ kind: 'retry', message: 'CODE_DEAD' });
+    // The account's lock is taken before the compare, like the code's own cap above: a burst of
+    // guesses across this account's logins cannot compare more codes than the lock allows.
+    const attempt = await support.takeAttempt(account, 'CODE_INCORRECT_PLAIN');
+    if ('refused' in attempt) return refuse(attempt.refused);
     const attemptsLeft = policy.maxAttempts - challenge.attempts;
-    if (challenge.expiresAt <= clock.now()) return refuse(await wrongCode(state, account, true, attemptsLeft));
-    if (!codeMatches(hmacKey, state.uid, code, challenge.codeHmac)) return refuse(await wrongCode(state, account, false, attemptsLeft));
+    if (challenge.expiresAt <= clock.now()) return refuse(await wrongCode(state, attempt.failures, true, attemptsLeft));
+    if (!codeMatches(hmacKey, state.uid, code, challenge.codeHmac)) return refuse(await wrongCode(state, attempt.failures, false, attemptsLeft));
+    await support.rightCode(account);
     if (!(await otp.consume(state.uid))) return refuse({ kind: 'retry', message: 'CODE_ALREADY_USED' });
-    if (account.failedOtpCount > 0 || account.otpLockedUntil) await accounts.clearOtpFailures(account.id);
     return { ok: true, challenge };
   };
 }

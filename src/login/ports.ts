@@ -19,10 +19,16 @@ export interface AccountStore {
   /** Ids of accounts on which this number is verified. */
   findIdsByVerifiedPhone(phone: string): Promise<string[]>;
   setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void>;
-  /** Counts one wrong code (SMS or backup) atomically, locking at lockAfter; returns the new count. */
-  recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number>;
+  /**
+   * Takes one attempt at a code (SMS or backup) before it is compared, atomically: it counts as a
+   * wrong code until `clearOtpFailures` says it was right. Refused while the account is locked; the
+   * attempt that reaches lockAfter sets the lock for every attempt after it.
+   */
+  reserveOtpAttempt(id: string, now: Date, lockAfter: number, lockUntil: Date): Promise<OtpAttempt>;
   clearOtpFailures(id: string): Promise<void>;
 }
+
+export type OtpAttempt = { taken: true; failures: number } | { taken: false; lockedUntil: Date };
 
 /** Wrong passwords per username (known or not), so throttling and locking reveal no account. */
 export interface PasswordFailures {
@@ -31,10 +37,27 @@ export interface PasswordFailures {
   lockedUntil: Date | null;
 }
 
+/** What the password step's throttle and lock allow, for one attempt made at `now`. */
+export interface PasswordAttemptPolicy {
+  throttleAfter: number;
+  maxDelaySeconds: number;
+  lockAfter: number;
+  /** The lock set by the attempt that reaches lockAfter. */
+  lockUntil: Date;
+}
+
+export type PasswordAttempt =
+  | { taken: true; failures: number; lockedUntil: Date | null }
+  | { taken: false; record: PasswordFailures };
+
 export interface PasswordFailureStore {
   find(usernameKey: string): Promise<PasswordFailures | undefined>;
-  /** Counts one wrong password atomically, locking at lockAfter; returns the new count. */
-  record(usernameKey: string, at: Date, lockAfter: number, lockUntil: Date): Promise<number>;
+  /**
+   * Takes one attempt before the password is checked, atomically: it counts as a wrong password
+   * until `clear` says it was right. Refused (nothing counted) while the username is locked or
+   * throttled; the attempt that reaches lockAfter sets the lock for every attempt after it.
+   */
+  reserve(usernameKey: string, now: Date, policy: PasswordAttemptPolicy): Promise<PasswordAttempt>;
   clear(usernameKey: string): Promise<void>;
 }
 
@@ -123,6 +146,8 @@ export interface LoginFlow {
   csrfToken: string;
   data: Record<string, unknown>;
   version: number;
+  /** Another request is handing this finished login to the provider (see claimHandover). */
+  handingOver: boolean;
 }
 
 export interface FlowStore {
@@ -139,5 +164,13 @@ export interface FlowStore {
    * message for a losing request can never make the winner's progress fail.
    */
   saveData(flow: Pick<LoginFlow, 'uid' | 'data' | 'version'>): Promise<boolean>;
+  /**
+   * Saves the finished login and marks it as being handed over, in one compare-and-set: true for
+   * exactly one of any number of racing requests. A mark older than a short lease (its request died)
+   * may be taken again.
+   */
+  claimHandover(flow: LoginFlow): Promise<boolean>;
+  /** Takes the mark back when the provider failed to take the login, so a reload can finish it. */
+  releaseHandover(uid: string): Promise<void>;
   remove(uid: string): Promise<void>;
 }

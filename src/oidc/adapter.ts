@@ -7,7 +7,8 @@ export interface PayloadStore {
   findByUid(model: string, uid: string): Promise<{ payload: Record<string, unknown>; consumedAt: Date | null } | undefined>;
   findByUserCode(model: string, userCode: string): Promise<{ payload: Record<string, unknown>; consumedAt: Date | null } | undefined>;
   consume(model: string, id: string): Promise<boolean>;
-  destroy(model: string, id: string): Promise<void>;
+  /** False when the row was already gone. */
+  destroy(model: string, id: string): Promise<boolean>;
   revokeByGrantId(model: string, grantId: string): Promise<void>;
   /** Every row of one grant, in every model, and the grant itself. */
   revokeGrant(grantId: string): Promise<void>;
@@ -73,7 +74,10 @@ class PostgresAdapter implements Adapter {
   }
 
   async destroy(id: string): Promise<void> {
-    await this.#store.destroy(this.#model, id);
+    const destroyed = await this.#store.destroy(this.#model, id);
+    // The provider resumes a finished login by reading its interaction, then destroying it, then
+    // issuing the code: two resumes racing could both read it. Only the one that destroyed it goes on.
+    if (!destroyed && this.#model === 'Interaction') throw new errors.SessionNotFound('interaction session not found');
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {

@@ -15,6 +15,8 @@ export interface InteractionInfo {
   missingScopes: string[];
   missingClaims: string[];
   sessionAccountId: string | undefined;
+  /** Where the provider resumes once a result was given (the login was handed over), else undefined. */
+  finishedReturnTo: string | undefined;
 }
 
 export interface LoginResult {
@@ -82,6 +84,7 @@ export function interactionFacade(provider: Provider) {
         missingScopes: list(details.missingOIDCScope),
         missingClaims: list(details.missingOIDCClaims),
         sessionAccountId: interaction.session?.accountId,
+        finishedReturnTo: interaction.result ? interaction.returnTo : undefined,
       };
     },
 

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AccountRow } from '../db/schema.ts';
-import type { Account } from '../login/ports.ts';
+import type { Account, OtpAttempt } from '../login/ports.ts';
 
 export type { Account };
 
@@ -27,6 +27,14 @@ export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
   const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().where(sql<boolean>`lower(username) = lower(${p.username})`));
   const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
+  const reserveOtp = prepared((p: { id: string; now: Date; lockAfter: number; lockUntil: Date }) => db.updateTable('accounts')
+    .set({
+      failed_otp_count: sql`failed_otp_count + 1`,
+      otp_locked_until: sql`case when failed_otp_count + 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz else null end`,
+    })
+    .where('id', '=', p.id)
+    .where((eb) => eb.or([eb('otp_locked_until', 'is', null), eb('otp_locked_until', '<=', p.now)]))
+    .returning('failed_otp_count'));
   return {
     async findByUsername(username: string): Promise<Account | undefined> {
       const row = (await byUsername(db, { username })).rows[0];
@@ -84,16 +92,13 @@ export function accountRepository(db: Db) {
         .where('id', '=', id).execute();
     },
 
-    async recordOtpFailure(id: string, lockAfter: number, lockUntil: Date): Promise<number> {
-      const row = await db.updateTable('accounts')
-        .set({
-          failed_otp_count: sql`failed_otp_count + 1`,
-          otp_locked_until: sql`case when failed_otp_count + 1 >= ${lockAfter} then ${lockUntil}::timestamptz else otp_locked_until end`,
-        })
-        .where('id', '=', id)
-        .returning('failed_otp_count')
-        .executeTakeFirst();
-      return row?.failed_otp_count ?? 0;
+    async reserveOtpAttempt(id: string, now: Date, lockAfter: number, lockUntil: Date): Promise<OtpAttempt> {
+      // Counted before the code is compared, in one conditional update: simultaneous guesses across
+      // logins wait on the account's row and each sees the count (and lock) of the one before.
+      const row = (await reserveOtp(db, { id, now, lockAfter, lockUntil })).rows[0];
+      if (row) return { taken: true, failures: row.failed_otp_count };
+      const current = (await byId(db, { id })).rows[0];
+      return { taken: false, lockedUntil: current?.otp_locked_until ?? lockUntil };
     },
 
     async clearOtpFailures(id: string): Promise<void> {

@@ -4,7 +4,13 @@ import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
-function toFlow(row: LoginFlowRow): LoginFlow {
+/** How long a request that is handing a login over holds it before another may try again. */
+export const HANDOVER_LEASE_SECONDS = 30;
+
+// Judged on the database's clock, the one that set the mark.
+const handingOver = sql<boolean>`coalesce(handover_at > now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS}), false)`.as('handing_over');
+
+function toFlow(row: LoginFlowRow & { handing_over: boolean }): LoginFlow {
   return {
     uid: row.uid,
     accountId: row.account_id,
@@ -13,12 +19,13 @@ function toFlow(row: LoginFlowRow): LoginFlow {
     csrfToken: row.csrf_token,
     data: row.data,
     version: row.version,
+    handingOver: row.handing_over,
   };
 }
 
 export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSize: number): Promise<number> } {
   // Every request of a login reads its flow and most move it on, so these are prepared once.
-  const live = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll()
+  const live = prepared((p: { uid: string }) => db.selectFrom('login_flows').selectAll().select(handingOver)
     .where('uid', '=', p.uid).where('expires_at', '>', sql<Date>`now()`));
   // The flow as it is, created if it was not there: one statement on every page of a login, and no
   // write when it exists. A flow a racing request has just created is not in this statement's
@@ -28,8 +35,8 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       .values({ uid: p.uid, csrf_token: p.csrfToken, expires_at: p.expiresAt })
       .onConflict((oc) => oc.column('uid').doNothing())
       .returningAll())
-    .selectFrom('created').selectAll()
-    .unionAll((eb) => eb.selectFrom('login_flows').selectAll().where('uid', '=', p.uid)
+    .selectFrom('created').selectAll().select(handingOver)
+    .unionAll((eb) => eb.selectFrom('login_flows').selectAll().select(handingOver).where('uid', '=', p.uid)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('created').select('uid'))))));
   const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
     db.updateTable('login_flows')
@@ -38,6 +45,15 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
   const saveData = prepared((p: { uid: string; version: number; data: string }) => db.updateTable('login_flows')
     .set({ data: p.data, updated_at: sql`now()` as never })
     .where('uid', '=', p.uid).where('version', '=', p.version));
+  // Saves the finished login and marks it as being handed over, in one conditional statement: of any
+  // number of requests racing to finish it, exactly one changes the row. A mark older than the lease
+  // (its request died before the provider took the login) may be taken again.
+  const claim = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
+    db.updateTable('login_flows')
+      .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, handover_at: sql`now()` as never, updated_at: sql`now()` as never })
+      .where('uid', '=', p.uid).where('version', '=', p.version)
+      .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)])));
+  const release = prepared((p: { uid: string }) => db.updateTable('login_flows').set({ handover_at: null }).where('uid', '=', p.uid));
   const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
 
   return {
@@ -59,6 +75,17 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
         uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
         amr: flow.amr, data: JSON.stringify(flow.data),
       }));
+    },
+
+    async claimHandover(flow: LoginFlow): Promise<boolean> {
+      return changed(await claim(db, {
+        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
+        amr: flow.amr, data: JSON.stringify(flow.data),
+      }));
+    },
+
+    async releaseHandover(uid: string): Promise<void> {
+      await release(db, { uid });
     },
 
     async saveData(flow) {

@@ -66,8 +66,9 @@ export function oidcPayloadRepository(db: Db) {
       return changedRows(await consume(db, { model, id }));
     },
 
-    async destroy(model: string, id: string): Promise<void> {
-      await destroy(db, { model, id });
+    /** Deletes the row; false when it was already gone. */
+    async destroy(model: string, id: string): Promise<boolean> {
+      return changedRows(await destroy(db, { model, id }));
     },
 
     /** Every session, grant and token of an account: "sign out everywhere". */

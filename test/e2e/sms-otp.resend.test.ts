@@ -143,7 +143,7 @@ describe('locking after wrong codes', () => {
     // And `keystep user unlock` ends it early (the command calls this).
     const accounts = accountRepository(t.database.db);
     const id = (await accounts.findByUsername('max'))!.id;
-    await accounts.recordOtpFailure(id, 1, new Date(clock.now().getTime() + 900_000));
+    await accounts.reserveOtpAttempt(id, clock.now(), 1, new Date(clock.now().getTime() + 900_000));
     const fifth = await toSecondStep(rp, 'max', 'maxs-long-password');
     expect(alertText(pageOf(fifth.next).html)).toMatch(/locked/);
     await accounts.clearOtpFailures(id); // what `keystep user unlock` does for codes

@@ -64,8 +64,8 @@ describe('the keystep command', () => {
     expect((await runCli(['user', 'enable', 'erin'], env)).code).toBe(0);
     const id = (await repo.findByUsername('erin'))!.id;
     const failures = passwordFailureRepository(t.db);
-    await failures.record('erin', new Date(), 1, new Date(Date.now() + 600_000));
-    await repo.recordOtpFailure(id, 1, new Date(Date.now() + 600_000));
+    await failures.reserve('erin', new Date(), { throttleAfter: 3, maxDelaySeconds: 60, lockAfter: 1, lockUntil: new Date(Date.now() + 600_000) });
+    await repo.reserveOtpAttempt(id, new Date(), 1, new Date(Date.now() + 600_000));
     expect(JSON.parse((await runCli(['user', 'list', '--json'], env)).stdout)[0].status).toBe('locked');
     expect((await runCli(['user', 'unlock', 'erin'], env)).stdout).toBe('erin unlocked\n');
     expect(await failures.find('erin')).toBeUndefined();

@@ -53,15 +53,17 @@ export function createBackupCodeStep({ accounts, backupCodes, hasher, audit, clo
       const locked = lockedUntil(account, clock.now());
       if (locked) return support.lockedOutcome(locked, 'BACKUP_CODE_INCORRECT');
       if (!(form.code ?? '').trim()) return { kind: 'retry', message: 'BACKUP_CODE_MISSING' };
+      // Taken from the same budget of wrong codes as SMS codes, before any hash is compared.
+      const attempt = await support.takeAttempt(account, 'BACKUP_CODE_INCORRECT');
+      if ('refused' in attempt) return attempt.refused;
       const code = canonicalBackupCode(form.code ?? '');
       const id = code ? await findMatch(account.id, code) : undefined;
       // Consumed with `used_at is null`: two logins racing with one code cannot both pass.
       if (!id || !(await backupCodes.consume(id))) {
-        // Wrong backup codes count toward the same lock as wrong SMS codes: one budget of guesses.
-        return (await support.countFailure(state, account, 'login.backup_code', 'BACKUP_CODE_INCORRECT'))
+        return (await support.wrongCode(state, attempt.failures, 'login.backup_code', 'BACKUP_CODE_INCORRECT'))
           ?? { kind: 'retry', message: 'BACKUP_CODE_INCORRECT' };
       }
-      if (account.failedOtpCount > 0 || account.otpLockedUntil) await accounts.clearOtpFailures(account.id);
+      await support.rightCode(account);
       const left = await backupCodes.countUnused(account.id);
       await support.event(state, 'login.backup_code', 'success', undefined, { left });
       return {

@@ -20,9 +20,14 @@ interface Deps {
   policy: PasswordStepPolicy;
 }
 
+/** Cut to at most `max` characters, counted as code points: never half of a surrogate pair. */
+export function cutCodePoints(text: string, max: number): string {
+  return text.length <= max ? text : Array.from(text).slice(0, max).join('');
+}
+
 /** The key wrong passwords are counted under: the username as the login form matches it. */
 export function usernameKey(username: string): string {
-  return username.trim().toLowerCase().slice(0, 256);
+  return cutCodePoints(username.trim().toLowerCase(), 256);
 }
 
 /** Seconds until the next try is allowed, growing with each wrong password past throttleAfter. */
@@ -39,26 +44,16 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
       clientId: state.clientId, flowUid: state.uid, ip: state.ip,
     });
 
-  const lockedFor = (until: Date, now: Date): StepOutcome => ({
+  const lockedFor = (until: Date, now: Date): StepOutcome & { kind: 'retry' } => ({
     kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) },
   });
 
-  /**
-   * Refusals that come before any hashing. They depend only on the username's count of wrong
-   * passwords, kept for every username tried, so they look the same for a real and an unknown user.
-   */
-  async function refusal(key: string, now: Date): Promise<{ outcome?: StepOutcome; reason?: string; counted: boolean }> {
-    let record: PasswordFailures | undefined = await failures.find(key);
-    if (record?.lockedUntil && record.lockedUntil <= now) {
-      // A lock that ran out starts the count afresh instead of re-locking on the next mistake.
-      await failures.clear(key);
-      record = undefined;
-    }
-    if (!record) return { counted: false };
-    if (record.lockedUntil) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked', counted: true };
-    const wait = throttleWait(record.failures, record.lastFailureAt, now, policy);
-    if (wait > 0) return { outcome: { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds: wait } }, reason: 'throttled', counted: true };
-    return { counted: true };
+  /** Why an attempt was refused before any hashing: it depends only on the username's count, so a real and an unknown user look the same. */
+  function refusal(record: PasswordFailures, now: Date): { outcome: StepOutcome & { kind: 'retry' }; reason: string } {
+    if (record.lockedUntil && record.lockedUntil > now) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked' };
+    // A refusal whose row changed since (a right password cleared it) still asks for a second's wait.
+    const seconds = Math.max(1, throttleWait(record.failures, record.lastFailureAt, now, policy));
+    return { outcome: { kind: 'retry', message: 'PASSWORD_THROTTLED', params: { seconds } }, reason: 'throttled' };
   }
 
   return {
@@ -72,16 +67,19 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
     async submit(state, form): Promise<StepOutcome> {
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
-      const keep = { username: username.slice(0, 256) };
+      const keep = { username: cutCodePoints(username, 256) };
       if (!username || !password) return { kind: 'retry', message: 'CREDENTIALS_MISSING', data: keep };
 
       const now = clock.now();
       const key = usernameKey(username);
-      const refused = await refusal(key, now);
-      const account = username.length <= 256 ? await accounts.findByUsername(username) : undefined;
-      if (refused.outcome) {
+      // The attempt is taken before the hash and counted as wrong until the hash says otherwise:
+      // simultaneous guesses cannot all read a count that none of them has written yet.
+      const attempt = await failures.reserve(key, now, { ...policy, lockUntil: addSeconds(now, policy.lockSeconds) });
+      const account = [...username].length <= 256 ? await accounts.findByUsername(username) : undefined;
+      if (!attempt.taken) {
+        const refused = refusal(attempt.record, now);
         await event(state, 'failure', account?.id ?? null, refused.reason);
-        return { ...refused.outcome, data: keep } as StepOutcome;
+        return { ...refused.outcome, data: keep };
       }
 
       // An unknown user costs the same hash as a wrong password, so time does not tell them apart.
@@ -91,11 +89,10 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
         : (await hasher.verifyDummy(tooLong ? '' : password), false);
 
       if (!ok || !account) {
-        const count = await failures.record(key, now, policy.lockAfter, addSeconds(now, policy.lockSeconds));
         await event(state, 'failure', account?.id ?? null, account ? 'wrong_password' : 'unknown_user');
-        if (count >= policy.lockAfter) {
+        if (attempt.failures >= policy.lockAfter) {
           await audit.record({ event: 'login.locked', step: 'password', result: 'info', accountId: account?.id ?? null, reason: 'password_failures', flowUid: state.uid, ip: state.ip });
-          return { ...lockedFor(addSeconds(now, policy.lockSeconds), now), data: keep } as StepOutcome;
+          return { ...lockedFor(attempt.lockedUntil ?? addSeconds(now, policy.lockSeconds), now), data: keep };
         }
         return { kind: 'retry', message: 'CREDENTIALS_INCORRECT', data: keep };
       }
@@ -103,7 +100,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
         await event(state, 'failure', account.id, 'disabled');
         return { kind: 'retry', message: 'ACCOUNT_DISABLED', data: keep };
       }
-      if (refused.counted) await failures.clear(key);
+      await failures.clear(key);
       await event(state, 'success', account.id);
       return { kind: 'passed', accountId: account.id, amr: ['pwd'], account };
     },

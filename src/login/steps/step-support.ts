@@ -47,13 +47,27 @@ export function secondFactorSupport(step: StepId, deps: { accounts: AccountStore
       return { view: 'second-factor-unavailable', model: { backupAvailable }, message: { message, params } };
     },
 
-    /** Counts a wrong code on the account (across logins; a resend does not reset it). Returns the lock outcome when it locks. */
-    async countFailure(state: LoginState, account: Account, event: string, hidden: MessageCode, reason = 'wrong_code'): Promise<StepOutcome | undefined> {
-      const count = await accounts.recordOtpFailure(account.id, policy.lockoutThreshold, addSeconds(clock.now(), policy.lockoutSeconds));
+    /**
+     * Takes one attempt at a code from the account's budget of wrong codes (across logins; a resend
+     * does not reset it), before the code is compared. Refused with the lock outcome while locked.
+     */
+    async takeAttempt(account: Account, hidden: MessageCode): Promise<{ failures: number } | { refused: StepOutcome & { kind: 'retry' } }> {
+      const now = clock.now();
+      const attempt = await accounts.reserveOtpAttempt(account.id, now, policy.lockoutThreshold, addSeconds(now, policy.lockoutSeconds));
+      return attempt.taken ? { failures: attempt.failures } : { refused: this.lockedOutcome(attempt.lockedUntil, hidden) };
+    },
+
+    /** A taken attempt whose code was wrong: recorded, and the lock outcome when it was the one that locked. */
+    async wrongCode(state: LoginState, failures: number, event: string, hidden: MessageCode, reason = 'wrong_code'): Promise<StepOutcome | undefined> {
       await this.event(state, event, 'failure', reason);
-      if (count < policy.lockoutThreshold) return undefined;
+      if (failures < policy.lockoutThreshold) return undefined;
       await this.event(state, 'account.locked', 'info', 'otp_failures');
       return this.lockedOutcome(addSeconds(clock.now(), policy.lockoutSeconds), hidden);
+    },
+
+    /** A taken attempt whose code was right: the count of wrong codes starts again. */
+    rightCode(account: Account): Promise<void> {
+      return accounts.clearOtpFailures(account.id);
     },
   };
 }

@@ -1,12 +1,20 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../../src/login/passwords.ts';
-import type { Account, AccountStore, AuditEvent, PasswordFailures, PasswordFailureStore } from '../../src/login/ports.ts';
+import type { Account, AccountStore, AuditEvent } from '../../src/login/ports.ts';
 import { createPasswordStep, throttleWait, usernameKey } from '../../src/login/steps/password.ts';
 import type { LoginState } from '../../src/login/types.ts';
+import { passwordFailureRepository } from '../../src/repositories/password-failures.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const policy = { throttleAfter: 3, maxDelaySeconds: 60, lockAfter: 6, lockSeconds: 900, maxLength: 64 };
 
-function setup() {
+let database: TestDatabase;
+beforeAll(async () => { database = await createTestDatabase(); });
+afterAll(() => database.drop());
+
+// The counts of wrong passwords are real rows; the account and the hasher are stand-ins so the
+// tests can count hashes and change the account.
+async function setup() {
   let now = new Date('2026-01-01T00:00:00Z');
   const account: Account = {
     id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
@@ -17,22 +25,11 @@ function setup() {
     findById: async () => ({ ...account }),
     findIdsByVerifiedPhone: async () => { throw new Error('not used by the password step'); },
     setPhone: async () => { throw new Error('not used by the password step'); },
-    recordOtpFailure: async () => { throw new Error('not used by the password step'); },
+    reserveOtpAttempt: async () => { throw new Error('not used by the password step'); },
     clearOtpFailures: async () => { throw new Error('not used by the password step'); },
   };
-  const table = new Map<string, PasswordFailures>();
-  const failures: PasswordFailureStore = {
-    find: async (key) => table.get(key),
-    async record(key, at, lockAfter, lockUntil) {
-      const row = table.get(key) ?? { failures: 0, lastFailureAt: at, lockedUntil: null };
-      row.failures++;
-      row.lastFailureAt = at;
-      if (row.failures >= lockAfter) row.lockedUntil = lockUntil;
-      table.set(key, row);
-      return row.failures;
-    },
-    clear: async (key) => { table.delete(key); },
-  };
+  const failures = passwordFailureRepository(database.db);
+  await database.db.deleteFrom('password_failures').execute();
   const calls = { verify: 0, dummy: 0 };
   const hasher: PasswordHasher = {
     hash: async (p) => `hash:${p}`,
@@ -42,12 +39,12 @@ function setup() {
   const events: AuditEvent[] = [];
   const step = createPasswordStep({ accounts, failures, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
   const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
-  return { step, state, account, table, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
+  return { step, state, account, failures, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
 }
 
 describe('the password step', () => {
   it('passes with the right password and proves pwd', async () => {
-    const { step, state, account, events } = setup();
+    const { step, state, account, events } = await setup();
     const outcome = await step.submit(state, { username: 'Dana', password: 'right-password' });
     // The account it read goes with the pass, so the next step does not read it again.
     expect(outcome).toEqual({ kind: 'passed', accountId: account.id, amr: ['pwd'], account });
@@ -55,7 +52,7 @@ describe('the password step', () => {
   });
 
   it('spends one verification for an unknown user, as for a known one', async () => {
-    const { step, state, calls, events } = setup();
+    const { step, state, calls, events } = await setup();
     const outcome = await step.submit(state, { username: 'nobody', password: 'whatever-password' });
     expect(outcome).toMatchObject({ kind: 'retry', message: 'CREDENTIALS_INCORRECT' });
     expect(calls).toEqual({ verify: 0, dummy: 1 });
@@ -64,7 +61,7 @@ describe('the password step', () => {
   });
 
   it('throttles with a doubling wait after throttleAfter failures, refusing before hashing', async () => {
-    const { step, state, calls, advance } = setup();
+    const { step, state, calls, advance } = await setup();
     for (let i = 0; i < 3; i++) await step.submit(state, { username: 'dana', password: 'wrong' });
     expect(calls.verify).toBe(3);
     const throttled = await step.submit(state, { username: 'dana', password: 'right-password' });
@@ -78,7 +75,7 @@ describe('the password step', () => {
   });
 
   it('throttles and locks an unknown username exactly like a real one', async () => {
-    const { step, state, advance } = setup();
+    const { step, state, advance } = await setup();
     const answers = async (username: string) => {
       const out: unknown[] = [];
       for (let i = 0; i < 7; i++) {
@@ -92,7 +89,7 @@ describe('the password step', () => {
   });
 
   it('locks after lockAfter failures, and the lock ends by itself', async () => {
-    const { step, state, table, advance, events } = setup();
+    const { step, state, failures, advance, events } = await setup();
     let last;
     for (let i = 0; i < 6; i++) {
       advance(120);
@@ -104,18 +101,18 @@ describe('the password step', () => {
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ message: 'ACCOUNT_LOCKED', params: { minutes: 14 } });
     advance(900);
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ kind: 'passed' });
-    expect(table.has(usernameKey('dana'))).toBe(false);
+    expect(await failures.find(usernameKey('dana'))).toBeUndefined();
   });
 
   it('refuses a disabled account only after the right password', async () => {
-    const { step, state, account } = setup();
+    const { step, state, account } = await setup();
     account.disabled = true;
     expect(await step.submit(state, { username: 'dana', password: 'wrong' })).toMatchObject({ message: 'CREDENTIALS_INCORRECT' });
     expect(await step.submit(state, { username: 'dana', password: 'right-password' })).toMatchObject({ message: 'ACCOUNT_DISABLED' });
   });
 
   it('does not hash absurdly long input against the account', async () => {
-    const { step, state, calls } = setup();
+    const { step, state, calls } = await setup();
     expect(await step.submit(state, { username: 'dana', password: 'x'.repeat(10_000) })).toMatchObject({ message: 'CREDENTIALS_INCORRECT' });
     expect(calls).toEqual({ verify: 0, dummy: 1 });
   });
