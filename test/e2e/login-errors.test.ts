@@ -1,21 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PasswordHasher } from '../../src/login/passwords.ts';
-import { createArgon2Hasher } from '../../src/login/passwords.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, formAction, hiddenValue } from '../support/browser.ts';
+import { countingHasher } from '../support/bursts.ts';
 import { callbackOf, pageOf, relyingParty, startLogin, submitPassword, type RelyingParty } from '../support/rp.ts';
-
-/** The real hasher, counting how many argon2 verifications each path performs. */
-function countingHasher(): PasswordHasher & { verifications: number } {
-  const real = createArgon2Hasher();
-  const counter = {
-    verifications: 0,
-    hash: real.hash,
-    verify: async (h: string, p: string) => { counter.verifications++; return real.verify(h, p); },
-    verifyDummy: async (p: string) => { counter.verifications++; return real.verifyDummy(p); },
-  };
-  return counter;
-}
 
 describe('login pages under bad input', () => {
   let t: TestApp;
@@ -37,12 +24,12 @@ describe('login pages under bad input', () => {
 
   it('gives the same page and the same hashing work for an unknown user and a wrong password', async () => {
     const { attempt, page } = await loginPage();
-    const before = hasher.verifications;
+    const before = hasher.checked;
     const wrong = pageOf(await submitPassword(attempt.browser, page, 'bob', 'not-the-password'));
-    const afterWrong = hasher.verifications;
+    const afterWrong = hasher.checked;
     const unknown = pageOf(await submitPassword(attempt.browser, wrong, 'nobody-here', 'not-the-password'));
     expect(afterWrong - before).toBe(1);
-    expect(hasher.verifications - afterWrong).toBe(1);
+    expect(hasher.checked - afterWrong).toBe(1);
     expect(wrong.status).toBe(200);
     expect(unknown.status).toBe(wrong.status);
     expect(alertText(wrong.html)).toBe('The username or password is incorrect.');
@@ -66,10 +53,10 @@ describe('login pages under bad input', () => {
     const locked = pageOf(await submitPassword(attempt.browser, current, 'carol', 'wrong-password-2'));
     expect(alertText(locked.html)).toMatch(/locked/);
     // Even the right password is refused while locked, without a hash being computed.
-    const before = hasher.verifications;
+    const before = hasher.checked;
     const stillLocked = pageOf(await submitPassword(attempt.browser, locked, 'carol', 'carols-long-password'));
     expect(alertText(stillLocked.html)).toMatch(/locked/);
-    expect(hasher.verifications).toBe(before);
+    expect(hasher.checked).toBe(before);
     const events = await t.database.db.selectFrom('auth_events').select(['event', 'reason']).where('event', '=', 'login.locked').execute();
     expect(events).toHaveLength(1);
 
@@ -163,6 +150,26 @@ describe('login pages under bad input', () => {
     const nulClient = await fetch(`${t.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=authorization_code&code=x&client_id=a%00b' });
     expect(nulClient.status).toBeGreaterThanOrEqual(400);
     expect(nulClient.status).toBeLessThan(500);
+  });
+
+  it('answers a 256-character username that ends in an emoji like any wrong username, not with a 500', async () => {
+    const { attempt, page } = await loginPage();
+    const username = `${'a'.repeat(255)}\u{1F600}`;
+    const answer = pageOf(await submitPassword(attempt.browser, page, username, 'some-password'));
+    expect(answer.status).toBe(200);
+    expect(alertText(answer.html)).toBe('The username or password is incorrect.');
+    // It is kept for the form cut at 256 characters, whole ones: the emoji is not split.
+    expect(answer.html).toContain(`value="${'a'.repeat(255)}\u{1F600}"`);
+  });
+
+  it('writes no row for a login page that is only looked at; the first form posted creates it', async () => {
+    const rows = async () => Number((await t.database.db.selectFrom('login_flows').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await rows();
+    const { attempt, page } = await loginPage();
+    await attempt.browser.visit(page.url);
+    expect(await rows()).toBe(before);
+    await submitPassword(attempt.browser, page, 'bob', 'a-wrong-password');
+    expect(await rows()).toBe(before + 1);
   });
 
   it('answers unknown paths with a 404 page', async () => {

@@ -46,6 +46,27 @@ describe('races', () => {
     expect((await flows.findOrCreate('open-uid', 'csrf-c', expires)).csrfToken).toBe(a.csrfToken);
   });
 
+  it('hands a finished login over once: 50 racing claims, and a request that read it after the winner', async () => {
+    const flows = loginFlowRepository(t.database.db);
+    const flow = await flows.findOrCreate('handover-uid', 'csrf', new Date(Date.now() + 60_000));
+    const wins = await Promise.all(Array.from({ length: 50 }, () => flows.claimHandover({ ...flow, passed: ['password'] })));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    // A page loaded after the winner saved sees the newest version, and the mark on it.
+    const reread = (await flows.find('handover-uid'))!;
+    expect(reread.handingOver).toBe(true);
+    expect(await flows.claimHandover(reread)).toBe(false);
+    // The provider failed: the winner takes the mark back, and a reload may finish the login.
+    await flows.releaseHandover('handover-uid');
+    const retry = (await flows.find('handover-uid'))!;
+    expect(retry.handingOver).toBe(false);
+    expect(await flows.claimHandover(retry)).toBe(true);
+    // A winner that died holds the login only for the lease.
+    const stale = (await flows.find('handover-uid'))!;
+    await t.database.db.updateTable('login_flows').set({ handover_at: sql`now() - interval '31 seconds'` as never }).where('uid', '=', 'handover-uid').execute();
+    expect((await flows.find('handover-uid'))!.handingOver).toBe(false);
+    expect(await flows.claimHandover(stale)).toBe(true);
+  });
+
   it('two passwords raced in one login never mix one account with another\'s code', async () => {
     for (let round = 0; round < 4; round++) {
       clock.advance(3600);

@@ -1,0 +1,32 @@
+import type { Db } from '../../src/db/connection.ts';
+import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
+
+/** Starts `count` requests before awaiting any, so they reach Keystep together. */
+export function burst<T>(count: number, request: (index: number) => Promise<T>): Promise<T[]> {
+  return Promise.all(Array.from({ length: count }, (_, index) => request(index)));
+}
+
+/** The real argon2id hasher, counting the hashes it checks (real and dummy). */
+export function countingHasher(): PasswordHasher & { checked: number } {
+  const real = createArgon2Hasher();
+  const counting = {
+    checked: 0,
+    hash: real.hash,
+    async verify(passwordHash: string, password: string) {
+      counting.checked++;
+      return real.verify(passwordHash, password);
+    },
+    async verifyDummy(password: string) {
+      counting.checked++;
+      return real.verifyDummy(password);
+    },
+  };
+  return counting;
+}
+
+/** How many audit records of `event` (and `reason`, if given) there are. */
+export async function countEvents(db: Db, event: string, reason?: string): Promise<number> {
+  let query = db.selectFrom('auth_events').select((eb) => eb.fn.countAll<string>().as('n')).where('event', '=', event);
+  if (reason !== undefined) query = query.where('reason', '=', reason);
+  return Number((await query.executeTakeFirstOrThrow()).n);
+}
