@@ -6,6 +6,12 @@ export function burst<T>(count: number, request: (index: number) => Promise<T>):
   return Promise.all(Array.from({ length: count }, (_, index) => request(index)));
 }
 
+/** As `burst`, for requests some of which are meant to fail: the values of those that succeeded. */
+export async function burstWinners<T>(count: number, request: (index: number) => Promise<T>): Promise<T[]> {
+  const results = await Promise.allSettled(Array.from({ length: count }, (_, index) => request(index)));
+  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+}
+
 /** The real argon2id hasher, counting the hashes it checks (real and dummy). */
 export function countingHasher(): PasswordHasher & { checked: number } {
   const real = createArgon2Hasher();
