@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.ts';
 import { ACR_MFA, acrValues } from '../shared/acr.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import { cookieSigner } from './cookie-signer.ts';
+import { requestedAcrs } from './requested-acr.ts';
 import type { ProviderKeys } from './keys.ts';
 
 export interface AccountClaimsSource {
@@ -47,8 +48,7 @@ export function clientSettings(client: { [key: string]: unknown } | undefined): 
 }
 
 function requestsMfa(ctx: KoaContextWithOIDC): boolean {
-  const acr = ctx.oidc.params?.acr_values;
-  return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
+  return requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA);
 }
 
 function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
@@ -108,6 +108,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      // OIDC Core §5.5: an app may ask for single claims (phone_number without the phone scope, say);
+      // first-party grants take them as they take scopes, and the consent page lists them.
+      claimsParameter: { enabled: true },
       // A client may revoke only its own tokens.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

@@ -1,0 +1,118 @@
+import { createHmac } from 'node:crypto';
+import * as oidc from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeGateway } from '../support/fake-gateway.ts';
+import { callbackOf, exchange, pageOf, startLogin } from '../support/rp.ts';
+import { callbackError, login, PAT, SAM, signIn, startConformance, type Conformance } from './conformance-app.ts';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+describe('Basic OP: the claims parameter, request objects, PKCE', () => {
+  let c: Conformance;
+
+  beforeAll(async () => { c = await startConformance(); });
+  afterAll(() => c.close());
+
+  /** The authorization parameters openid-client would send, as the claims of a request object. */
+  async function requestObjectClaims() {
+    const attempt = await startLogin(c.rp);
+    const sent = Object.fromEntries(new URL(pageOf(attempt.visit).url).searchParams);
+    return { attempt, sent };
+  }
+
+  it('OP-claims-essential: essential claims asked for in the ID token come in the ID token, with scope openid alone', async () => {
+    const claims = JSON.stringify({ id_token: { phone_number: { essential: true }, preferred_username: { essential: true } } });
+    const { claims: idToken } = await login(c, { scope: 'openid', claims });
+    expect(idToken).toMatchObject({ sub: c.samId, phone_number: SAM.phone, preferred_username: SAM.username });
+  });
+
+  it('OP-claims-userinfo: claims asked for at userinfo come from userinfo and stay out of the ID token', async () => {
+    const claims = JSON.stringify({ userinfo: { phone_number: null, phone_number_verified: null } });
+    const { tokens, claims: idToken } = await login(c, { scope: 'openid', claims });
+    expect(idToken.phone_number).toBeUndefined();
+    const info = await oidc.fetchUserInfo(c.rp.config, tokens.access_token, c.samId);
+    expect(info).toMatchObject({ sub: c.samId, phone_number: SAM.phone, phone_number_verified: true });
+    expect(info.preferred_username).toBeUndefined();
+  });
+
+  it('OP-claims-acr-essential: an essential MFA acr asks an exempt user for the SMS code, and the ID token says so', async () => {
+    const plain = await login(c, {}, { user: PAT });
+    expect(plain.claims.acr).toBe('urn:keystep:acr:pwd');
+    const before = c.gateway.to(PAT.phone).length;
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, values: ['urn:keystep:acr:mfa'] } } });
+    const { claims: idToken } = await login(c, { claims }, { user: PAT });
+    expect(c.gateway.to(PAT.phone).length).toBe(before + 1);
+    expect(idToken.acr).toBe('urn:keystep:acr:mfa');
+    expect(idToken.amr).toEqual(['pwd', 'sms', 'mfa']);
+  });
+
+  it('OP-claims-invalid: a claims parameter that is not JSON is refused with invalid_request', async () => {
+    const attempt = await startLogin(c.rp, { claims: '{"id_token":' });
+    expect(callbackError(callbackOf(attempt.visit))).toMatchObject({ error: 'invalid_request', state: attempt.state });
+  });
+
+  it('OP-request-Unsigned: an unsigned request object (alg none) is refused as unsupported, as discovery says', async () => {
+    const { sent } = await requestObjectClaims();
+    const request = `${b64({ alg: 'none' })}.${b64({ ...sent, iss: 'conformance-rp', aud: c.t.issuer })}.`;
+    const attempt = await startLogin(c.rp, { request });
+    expect(callbackError(callbackOf(attempt.visit)).error).toBe('request_not_supported');
+  });
+
+  it('OP-request-Sig: a request object signed with the client secret (HS256) is refused as unsupported, as discovery says', async () => {
+    const { sent } = await requestObjectClaims();
+    const input = `${b64({ alg: 'HS256', typ: 'oauth-authz-req+jwt' })}.${b64({ ...sent, iss: 'conformance-rp', aud: c.t.issuer })}`;
+    const request = `${input}.${createHmac('sha256', c.clientSecret).update(input).digest('base64url')}`;
+    const attempt = await startLogin(c.rp, { request });
+    expect(callbackError(callbackOf(attempt.visit)).error).toBe('request_not_supported');
+  });
+
+  it('OP-request_uri-Unsigned: a request_uri of the app is refused as unsupported, and Keystep never fetches it', async () => {
+    const host = await FakeGateway.start();
+    try {
+      const { sent } = await requestObjectClaims();
+      host.reply = () => ({ status: 200, body: `${b64({ alg: 'none' })}.${b64({ ...sent, iss: 'conformance-rp', aud: c.t.issuer })}.` });
+      const attempt = await startLogin(c.rp, { request_uri: `${host.origin}/request.jwt` });
+      expect(callbackError(callbackOf(attempt.visit)).error).toBe('request_uri_not_supported');
+      expect(host.received).toHaveLength(0);
+    } finally {
+      await host.stop();
+    }
+  });
+
+  it('PAR (RFC 9126, advertised in discovery): a pushed request logs in, and its request_uri works once', async () => {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = await oidc.buildAuthorizationUrlWithPAR(c.rp.config, {
+      redirect_uri: c.rp.redirectUri, scope: 'openid', state, nonce,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    });
+    expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/);
+    const attempt = { ...(await startLogin(c.rp)), verifier, state, nonce };
+    const visit = await attempt.browser.visit(url.toString());
+    const callback = await signIn(c, { ...attempt, visit });
+    expect((await exchange(c.rp, attempt, callback)).claims()!.sub).toBe(c.samId);
+    const again = await attempt.browser.visit(url.toString());
+    expect(again.page?.status ?? callbackError(again.callback!).error).toSatisfy((r: unknown) => r === 400 || r === 'invalid_request_uri');
+  });
+
+  it('OP-PKCE-required: a request without code_challenge is refused with invalid_request', async () => {
+    const attempt = await startLogin(c.rp, {}, undefined, ['code_challenge', 'code_challenge_method']);
+    const error = callbackError(callbackOf(attempt.visit));
+    expect(error).toMatchObject({ error: 'invalid_request', state: attempt.state });
+    expect(error.description).toMatch(/PKCE/);
+  });
+
+  it('OP-PKCE-plain: code_challenge_method=plain is refused with invalid_request', async () => {
+    const attempt = await startLogin(c.rp, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' });
+    const error = callbackError(callbackOf(attempt.visit));
+    expect(error).toMatchObject({ error: 'invalid_request', state: attempt.state });
+    expect(error.description).toMatch(/code_challenge_method/);
+  });
+
+  it('OP-PKCE-verifier: a token request with the wrong code_verifier gets invalid_grant', async () => {
+    const attempt = await startLogin(c.rp);
+    const callback = await signIn(c, attempt);
+    await expect(exchange(c.rp, { ...attempt, verifier: oidc.randomPKCECodeVerifier() }, callback)).rejects.toMatchObject({ error: 'invalid_grant' });
+  });
+});
