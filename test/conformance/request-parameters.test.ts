@@ -46,6 +46,22 @@ describe('Basic OP: the claims parameter, request objects, PKCE', () => {
     expect(idToken.amr).toEqual(['pwd', 'sms', 'mfa']);
   });
 
+  it('OP-claims-acr-essential-unobtainable: an essential acr Keystep cannot give this user ends the login with access_denied instead of asking again', async () => {
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:keystep:acr:pwd' } } });
+    const attempt = await startLogin(c.rp, { claims });
+    expect(callbackError(await signIn(c, attempt))).toMatchObject({ error: 'access_denied', state: attempt.state });
+  });
+
+  it('OP-claims-acr-voluntary: a voluntary MFA acr in the claims parameter steps a password-only session up, as acr_values does', async () => {
+    const { attempt } = await login(c, {}, { user: PAT });
+    const claims = JSON.stringify({ id_token: { acr: { values: ['urn:keystep:acr:mfa'] } } });
+    const silent = await startLogin(c.rp, { claims, prompt: 'none' }, attempt.browser);
+    expect(callbackError(callbackOf(silent.visit))).toMatchObject({ error: 'login_required', state: silent.state });
+    const stepUp = await startLogin(c.rp, { claims }, attempt.browser);
+    expect(pageOf(stepUp.visit).html).toContain('name="password"');
+    expect((await exchange(c.rp, stepUp, await signIn(c, stepUp, PAT))).claims()!.acr).toBe('urn:keystep:acr:mfa');
+  });
+
   it('OP-claims-invalid: a claims parameter that is not JSON is refused with invalid_request', async () => {
     const attempt = await startLogin(c.rp, { claims: '{"id_token":' });
     expect(callbackError(callbackOf(attempt.visit))).toMatchObject({ error: 'invalid_request', state: attempt.state });
