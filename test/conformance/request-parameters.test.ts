@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeGateway } from '../support/fake-gateway.ts';
-import { callbackOf, exchange, pageOf, startLogin } from '../support/rp.ts';
+import { formAction, hiddenValue } from '../support/browser.ts';
+import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep } from '../support/rp.ts';
 import { callbackError, login, PAT, SAM, signIn, startConformance, type Conformance } from './conformance-app.ts';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -35,6 +36,17 @@ describe('Basic OP: the claims parameter, request objects, PKCE', () => {
     expect(info.preferred_username).toBeUndefined();
   });
 
+  it('OP-claims-consent: a third-party client asking for a claim by the claims parameter gets it only once the user allowed it on the consent page', async () => {
+    const partner = await relyingParty(c.t, await c.t.addClient('partner-rp', { consent: true }));
+    const attempt = await startLogin(partner, { scope: 'openid', claims: JSON.stringify({ userinfo: { phone_number: { essential: true } } }) });
+    const codePage = pageOf(await submitPassword(attempt.browser, pageOf(attempt.visit), SAM.username, SAM.password));
+    const consent = pageOf(await submitStep(attempt.browser, codePage, 'sms-otp', { code: c.gateway.lastCode(SAM.phone) }));
+    expect(consent.html).toContain('<li>phone_number</li>');
+    const allowed = await attempt.browser.submit(new URL(formAction(consent.html), consent.url).toString(), { _csrf: hiddenValue(consent.html, '_csrf') });
+    const tokens = await exchange(partner, attempt, callbackOf(allowed));
+    expect((await oidc.fetchUserInfo(partner.config, tokens.access_token, c.samId)).phone_number).toBe(SAM.phone);
+  });
+
   it('OP-claims-acr-essential: an essential MFA acr asks an exempt user for the SMS code, and the ID token says so', async () => {
     const plain = await login(c, {}, { user: PAT });
     expect(plain.claims.acr).toBe('urn:keystep:acr:pwd');
@@ -62,9 +74,16 @@ describe('Basic OP: the claims parameter, request objects, PKCE', () => {
     expect((await exchange(c.rp, stepUp, await signIn(c, stepUp, PAT))).claims()!.acr).toBe('urn:keystep:acr:mfa');
   });
 
-  it('OP-claims-invalid: a claims parameter that is not JSON is refused with invalid_request', async () => {
-    const attempt = await startLogin(c.rp, { claims: '{"id_token":' });
-    expect(callbackError(callbackOf(attempt.visit))).toMatchObject({ error: 'invalid_request', state: attempt.state });
+  it('OP-claims-invalid: a claims parameter of a wrong shape is refused with invalid_request, an odd but valid one shows the login page, never a 500', async () => {
+    const refused = ['{"id_token":', 'x'.repeat(5000), '[]', '"x"', 'null', '1', '{"id_token":"x"}', '{"id_token":[]}', '{"id_token":{"acr":"x"}}',
+      '{"id_token":{"acr":{"essential":true,"values":"x"}}}', '{"__proto__":{"a":1}}'];
+    for (const claims of refused) {
+      const attempt = await startLogin(c.rp, { claims });
+      expect(callbackError(callbackOf(attempt.visit)), claims).toMatchObject({ error: 'invalid_request', state: attempt.state });
+    }
+    const odd = ['{"id_token":{"acr":{"essential":true,"value":5}}}', '{"id_token":{"acr":{"essential":true,"values":[null,1]}}}', '{"id_token":{"acr":{"values":null}}}',
+      '{"userinfo":{"phone_number":{"essential":"yes"}}}', '{"id_token":{"x\\u0000":null}}'];
+    for (const claims of odd) expect(pageOf((await startLogin(c.rp, { claims })).visit).status, claims).toBe(200);
   });
 
   it('OP-request-Unsigned: an unsigned request object (alg none) is refused as unsupported, as discovery says', async () => {
