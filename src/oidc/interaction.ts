@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { clientSettings } from './provider.ts';
+import { requestedAcrs } from './requested-acr.ts';
 
 /** What the login pages need to know about one interaction, without the provider's types. */
 export interface InteractionInfo {
@@ -11,6 +12,7 @@ export interface InteractionInfo {
   clientName: string;
   consentRequired: boolean;
   clientMfa: 'required' | 'optional' | null;
+  /** The acr values the request asks for (acr_values and the claims parameter). */
   acrValues: string[];
   missingScopes: string[];
   missingClaims: string[];
@@ -80,7 +82,7 @@ export function interactionFacade(provider: Provider) {
         clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
         consentRequired: settings.consentRequired,
         clientMfa: settings.mfa,
-        acrValues: typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [],
+        acrValues: requestedAcrs(params),
         missingScopes: list(details.missingOIDCScope),
         missingClaims: list(details.missingOIDCClaims),
         sessionAccountId: interaction.session?.accountId,

@@ -1,8 +1,9 @@
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import { ACR_MFA, acrValues } from '../shared/acr.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import { cookieSigner } from './cookie-signer.ts';
+import { requestedAcrs } from './requested-acr.ts';
 import type { ProviderKeys } from './keys.ts';
 
 export interface AccountClaimsSource {
@@ -47,21 +48,34 @@ export function clientSettings(client: { [key: string]: unknown } | undefined): 
 }
 
 function requestsMfa(ctx: KoaContextWithOIDC): boolean {
-  const acr = ctx.oidc.params?.acr_values;
-  return typeof acr === 'string' && acr.split(' ').includes(ACR_MFA);
+  return requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA);
 }
 
 function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
   const { Check, base } = interactionPolicy;
   const prompts = base();
   // The provider does not enforce acr_values or Keystep's own policy: ask for a login again when
-  // this request needs the second factor and the session has only the password.
-  prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', async (ctx) => {
+  // this request needs the second factor and the session has only the password. A check added
+  // after the prompt was built gets no error of its own: with prompt=none it would answer the
+  // generic interaction_required where OIDC Core names login_required.
+  prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', 'login_required', async (ctx) => {
     const session = ctx.oidc.session;
     if (!session?.accountId || session.acr === ACR_MFA) return Check.NO_NEED_TO_PROMPT;
     const needed = await needsSecondFactor({ accountId: session.accountId, clientMfa: clientSettings(ctx.oidc.client).mfa, mfaRequested: requestsMfa(ctx) });
     return needed ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   }));
+  // An essential acr (claims parameter) still unmet right after a whole login is one Keystep's
+  // policy cannot give this user (the password-only one, say): asking again would run the login
+  // in a loop. OIDC Core §5.5.1.1 calls it a failed authentication.
+  for (const reason of ['essential_acr', 'essential_acrs']) {
+    const check = prompts.get('login')!.checks.get(reason)!;
+    const unmet = check.check;
+    check.check = async (ctx) => {
+      const prompt = await unmet(ctx);
+      if (prompt && ctx.oidc.result?.login) throw new errors.AccessDenied('the requested authentication context could not be obtained');
+      return prompt;
+    };
+  }
   return prompts;
 }
 
@@ -108,6 +122,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
+      // OIDC Core §5.5: an app may ask for single claims (phone_number without the phone scope, say);
+      // first-party grants take them as they take scopes, and the consent page lists them.
+      claimsParameter: { enabled: true },
       // A client may revoke only its own tokens.
       revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       userinfo: { enabled: true },

@@ -27,7 +27,8 @@ export interface LoginAttempt {
   visit: Visit;
 }
 
-export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri)): Promise<LoginAttempt> {
+/** The authorization request as openid-client builds it; `without` takes parameters out (for requests an app would not send). */
+export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri), without: string[] = []): Promise<LoginAttempt> {
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -40,7 +41,8 @@ export async function startLogin(rp: RelyingParty, params: Record<string, string
     state,
     ...params,
   });
-  return { browser, verifier, nonce, state, visit: await browser.visit(url.toString()) };
+  for (const name of without) url.searchParams.delete(name);
+  return { browser, verifier, nonce: params.nonce ?? nonce, state: params.state ?? state, visit: await browser.visit(url.toString()) };
 }
 
 export function pageOf(visit: Visit): Page {
