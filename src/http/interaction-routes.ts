@@ -36,6 +36,7 @@ function toState(flow: LoginFlow, info: InteractionInfo, ip: string): LoginState
     amr: flow.amr,
     data: flow.data,
     policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
+    loginHint: info.loginHint,
   };
 }
 

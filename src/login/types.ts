@@ -15,6 +15,8 @@ export interface LoginState {
   data: Record<string, unknown>;
   /** What the request and the client ask of this login (acr_values, the client's MFA policy). */
   policy: LoginPolicy;
+  /** The app's guess at who is signing in (OIDC `login_hint`), to fill in the username; never trusted. */
+  loginHint?: string | undefined;
 }
 
 export interface LoginPolicy {

@@ -17,6 +17,7 @@ export interface InteractionInfo {
   missingScopes: string[];
   missingClaims: string[];
   sessionAccountId: string | undefined;
+  loginHint: string | undefined;
   /** Where the provider resumes once a result was given (the login was handed over), else undefined. */
   finishedReturnTo: string | undefined;
 }
@@ -86,6 +87,7 @@ export function interactionFacade(provider: Provider) {
         missingScopes: list(details.missingOIDCScope),
         missingClaims: list(details.missingOIDCClaims),
         sessionAccountId: interaction.session?.accountId,
+        loginHint: typeof params.login_hint === 'string' ? params.login_hint : undefined,
         finishedReturnTo: interaction.result ? interaction.returnTo : undefined,
       };
     },

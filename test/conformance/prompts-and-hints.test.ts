@@ -91,11 +91,12 @@ describe('Basic OP: prompt, max_age, hints, locales and acr_values', () => {
     expect(callbackError(callbackOf(attempt.visit)).error).toBe('invalid_request');
   });
 
-  it('OP-Req-login_hint: a login_hint is accepted and the login goes on as usual', async () => {
+  it('OP-Req-login_hint: a login_hint fills in the username and the login goes on as usual', async () => {
     const attempt = await startLogin(c.rp, { login_hint: SAM.username });
     const page = pageOf(attempt.visit);
     expect(page.status).toBe(200);
     expect(page.html).toContain('name="password"');
+    expect(page.html).toMatch(new RegExp(`id="username" name="username"[^>]*value="${SAM.username}"`));
     expect((await exchange(c.rp, attempt, await signIn(c, attempt))).claims()!.sub).toBe(c.samId);
   });
 

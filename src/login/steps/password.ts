@@ -61,7 +61,9 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
     appliesTo: () => true,
 
     async show(state) {
-      return { view: 'password', model: { username: typeof state.data.username === 'string' ? state.data.username : '' } };
+      // The username typed last, else the app's hint (OIDC login_hint), cut like a typed one.
+      const username = typeof state.data.username === 'string' ? state.data.username : cutCodePoints(state.loginHint?.trim() ?? '', 256);
+      return { view: 'password', model: { username } };
     },
 
     async submit(state, form): Promise<StepOutcome> {
