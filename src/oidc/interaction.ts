@@ -9,6 +9,8 @@ export interface InteractionInfo {
   prompt: string;
   clientId: string;
   clientName: string;
+  /** Where the login ends: the client's registered redirect URIs. */
+  redirectUris: string[];
   consentRequired: boolean;
   clientMfa: 'required' | 'optional' | null;
   acrValues: string[];
@@ -76,6 +78,7 @@ export function interactionFacade(provider: Provider) {
         prompt: interaction.prompt.name,
         clientId: client.clientId,
         clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
+        redirectUris: [...(client.redirectUris ?? [])],
         consentRequired: settings.consentRequired,
         clientMfa: settings.mfa,
         acrValues: typeof params.acr_values === 'string' ? params.acr_values.split(' ') : [],

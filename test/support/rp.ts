@@ -27,7 +27,15 @@ export interface LoginAttempt {
   visit: Visit;
 }
 
-export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri)): Promise<LoginAttempt> {
+export interface AuthorizationRequest {
+  url: URL;
+  verifier: string;
+  nonce: string;
+  state: string;
+}
+
+/** An authorization request with PKCE, nonce and state, as the app would send the user. */
+export async function authorizationRequest(rp: RelyingParty, params: Record<string, string> = {}): Promise<AuthorizationRequest> {
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -40,6 +48,11 @@ export async function startLogin(rp: RelyingParty, params: Record<string, string
     state,
     ...params,
   });
+  return { url, verifier, nonce, state };
+}
+
+export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri)): Promise<LoginAttempt> {
+  const { url, verifier, nonce, state } = await authorizationRequest(rp, params);
   return { browser, verifier, nonce, state, visit: await browser.visit(url.toString()) };
 }
 
@@ -62,8 +75,9 @@ export async function submitPassword(browser: Browser, page: Page, username: str
   });
 }
 
-export async function exchange(rp: RelyingParty, attempt: LoginAttempt, callback: string) {
-  return oidc.authorizationCodeGrant(rp.config, new URL(callback), {
+/** The token request for the authorization response: the callback URL, or the request (form_post) that reached the app. */
+export async function exchange(rp: RelyingParty, attempt: Omit<AuthorizationRequest, 'url'>, callback: string | Request) {
+  return oidc.authorizationCodeGrant(rp.config, typeof callback === 'string' ? new URL(callback) : callback, {
     pkceCodeVerifier: attempt.verifier,
     expectedNonce: attempt.nonce,
     expectedState: attempt.state,
