@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clientRepository } from '../../src/repositories/clients.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { Browser, type Page } from '../support/browser.ts';
 import { pageOf, passwordLogin, relyingParty, startLogin, submitPassword, type RelyingParty } from '../support/rp.ts';
@@ -59,6 +60,20 @@ describe('security headers on every kind of page', () => {
     expect(page.html).not.toMatch(/<script/i);
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('a native app with a private-use scheme: that scheme, never more', async () => {
+    // Inserted as stored metadata: `keystep client add` makes web clients, which the provider
+    // refuses with such a scheme.
+    await clientRepository(t.database.db).insert({
+      clientId: 'native-app',
+      metadata: { application_type: 'native', redirect_uris: ['com.example.app:/callback'], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none' },
+      consentRequired: false,
+      mfa: null,
+    });
+    const native = await relyingParty(t, { clientId: 'native-app', redirectUri: 'com.example.app:/callback' });
+    const page = pageOf((await startLogin(native)).visit);
+    expect(policyOf(page).get('form-action')).toEqual(["'self'", 'com.example.app:']);
   });
 
   it('the form_post page: the provider\'s script by its hash, its form to the client', async () => {
