@@ -10,7 +10,8 @@ export async function providerPageClientUris(ctx: Context): Promise<string[]> {
   const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
   if (!oidc) return [];
   const pending = oidc.session?.state?.clientId;
-  const client = oidc.client ?? (typeof pending === 'string' ? await oidc.provider.Client.find(pending) : undefined);
+  // A failed look-up leaves the page with forms to Keystep only, rather than failing a page already made.
+  const client = oidc.client ?? (typeof pending === 'string' ? await oidc.provider.Client.find(pending).catch(() => undefined) : undefined);
   if (!client) return [];
   return [...(client.redirectUris ?? []), ...(client.postLogoutRedirectUris ?? [])];
 }
