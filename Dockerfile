@@ -10,5 +10,6 @@ COPY migrations ./migrations
 COPY views ./views
 USER node
 EXPOSE 3000
-ENV PORT=3000 HOST=0.0.0.0
+# Keystep listens on loopback unless told otherwise; in a container, the published port needs all interfaces.
+ENV PORT=3000 KEYSTEP_HOST=0.0.0.0
 CMD ["node", "bin/keystep.js", "serve"]

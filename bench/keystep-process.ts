@@ -57,7 +57,7 @@ export async function startKeystep(options: StartOptions): Promise<KeystepProces
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     NO_COLOR: '1',
-    HOST: '127.0.0.1',
+    KEYSTEP_HOST: '127.0.0.1',
     PORT: String(options.port),
     KEYSTEP_ISSUER: issuer,
     KEYSTEP_DEMO: 'false',

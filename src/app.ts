@@ -35,6 +35,7 @@ import { sessionReader } from './oidc/sessions.ts';
 import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
 import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
+import { providerPageClientUris } from './oidc/page-client.ts';
 import { accountRepository } from './repositories/accounts.ts';
 import { authEventRepository } from './repositories/auth-events.ts';
 import { clientRepository } from './repositories/clients.ts';
@@ -200,7 +201,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
 
-  provider.use(securityHeaders());
+  provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, log));
   for (const router of routers) {
     provider.use(router.routes());

@@ -19,7 +19,7 @@ export async function serve(): Promise<void> {
       process.stderr.write(`\nKeystep is running at ${config.issuer}\n` +
         `Try a login: open ${config.issuer}/demo and sign in as "${DEMO_USERNAME}" with password "${DEMO_PASSWORD}".\n\n`);
     }
-    log.info({ issuer: config.issuer, port: config.port, embeddedDatabase: database.embedded, env: config.env }, 'Keystep is listening');
+    log.info({ issuer: config.issuer, host: config.host, port: config.port, embeddedDatabase: database.embedded, env: config.env }, 'Keystep is listening');
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;

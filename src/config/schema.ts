@@ -7,8 +7,8 @@ export const configSchema = z.object({
     .describe('Runtime mode. `production` refuses development defaults (demo data, an unset or http issuer).'),
   port: z.number().int().min(0).max(65535).default(3000)
     .describe('TCP port Keystep listens on.'),
-  host: z.string().min(1).default('0.0.0.0')
-    .describe('Address Keystep listens on.'),
+  host: z.string().min(1).default('127.0.0.1')
+    .describe('Address Keystep listens on. Loopback by default in every mode; `0.0.0.0` (all interfaces) only where something in front needs it, such as a container (see "Containers").'),
   issuer: z.url({ protocol: /^https?$/ }).optional()
     .describe('Public issuer URL (no trailing slash). Default `http://localhost:<port>`; must be https in production.'),
   databaseUrl: z.string().min(1).optional()

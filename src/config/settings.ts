@@ -10,11 +10,11 @@ export interface Setting {
   description: string;
 }
 
-// Conventional names for the few settings every platform already sets.
+// Conventional names for the few settings every platform already sets. Not `HOST`: shells and
+// platforms set it to the machine's name, which would open Keystep to the network unasked.
 const envAliases: Record<string, string> = {
   env: 'NODE_ENV',
   port: 'PORT',
-  host: 'HOST',
   databaseUrl: 'DATABASE_URL',
   logLevel: 'LOG_LEVEL',
 };

@@ -10,6 +10,7 @@ import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { checkCsrf, formBody, formOf } from './forms.ts';
+import { allowFormTargets } from './security-headers.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
 interface Deps {
@@ -48,7 +49,10 @@ export function interactionRoutes(deps: Deps): Router {
     const uid = ctx.params.uid ?? '';
     if (!UID.test(uid)) throw new AppError(400, 'LOGIN_EXPIRED');
     try {
-      return await interactions.details(ctx.req, ctx.res, uid);
+      const info = await interactions.details(ctx.req, ctx.res, uid);
+      // This login's forms lead, through the provider's redirects, to the client.
+      allowFormTargets(ctx, info.redirectUris);
+      return info;
     } catch (err) {
       if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
       throw err;

@@ -2,6 +2,17 @@ import type { ProviderPages } from '../oidc/provider.ts';
 import type { Logger } from '../shared/log.ts';
 import { sendPage, type Views } from './views.ts';
 
+/**
+ * The action and anti-forgery value of the provider's logout form, so that the page writes them
+ * escaped like everything else instead of inserting the provider's HTML as it is.
+ */
+function logoutForm(html: string): { action: string; xsrf: string } {
+  const action = /\baction="([^"]+)"/.exec(html)?.[1];
+  const xsrf = /\bname="xsrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!action || !xsrf) throw new Error('the provider\'s logout form has changed shape');
+  return { action, xsrf };
+}
+
 /** The pages the provider renders itself (its errors, logout), in Keystep's layout. */
 export function providerPages(views: Views, log: Logger): ProviderPages {
   return {
@@ -16,7 +27,7 @@ export function providerPages(views: Views, log: Logger): ProviderPages {
       }, status);
     },
     async logout(ctx, form) {
-      sendPage(ctx, views, 'logout', { title: 'Sign out', form });
+      sendPage(ctx, views, 'logout', { title: 'Sign out', ...logoutForm(form) });
     },
     async logoutSuccess(ctx) {
       sendPage(ctx, views, 'logout-success', { title: 'Signed out' });

@@ -10,6 +10,8 @@ export interface InteractionInfo {
   prompt: string;
   clientId: string;
   clientName: string;
+  /** Where the login ends: the client's registered redirect URIs. */
+  redirectUris: string[];
   consentRequired: boolean;
   clientMfa: 'required' | 'optional' | null;
   /** The acr values the request asks for (acr_values and the claims parameter). */
@@ -81,6 +83,7 @@ export function interactionFacade(provider: Provider) {
         prompt: interaction.prompt.name,
         clientId: client.clientId,
         clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
+        redirectUris: [...(client.redirectUris ?? [])],
         consentRequired: settings.consentRequired,
         clientMfa: settings.mfa,
         acrValues: requestedAcrs(params),

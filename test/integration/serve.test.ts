@@ -28,11 +28,13 @@ describe('keystep serve', () => {
     expect(output).toMatch(/issuer \(KEYSTEP_ISSUER\): must be set in production/);
   });
 
-  it('migrates itself with autoMigrate, serves health and readiness, and stops on SIGTERM', async () => {
+  it('migrates itself with autoMigrate, serves health and readiness on loopback only by default, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port), HOST: '127.0.0.1' });
+    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port) });
     try {
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
+      // 127.0.0.2 is loopback too, but not the address Keystep bound: all interfaces would answer there.
+      await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(ready.status).toBe(200);
       expect(await ready.json()).toMatchObject({ status: 'ok', checks: { database: { status: 'ok' } } });
@@ -57,10 +59,12 @@ describe('keystep serve', () => {
   it('starts in production with a gateway, serving neither the demo nor the dev SMS inbox', async () => {
     const port = await freePort();
     const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
-    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), HOST: '127.0.0.1', ...gateway });
+    // KEYSTEP_HOST is honoured (HOST, which shells set to the machine's name, is not).
+    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), KEYSTEP_HOST: '127.0.0.2', HOST: '127.0.0.1', ...gateway });
     try {
-      for (const path of ['/dev/sms', '/demo']) expect((await fetch(`http://127.0.0.1:${port}${path}`)).status).toBe(404);
-      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+      for (const path of ['/dev/sms', '/demo']) expect((await fetch(`http://127.0.0.2:${port}${path}`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.2:${port}/readyz`)).status).toBe(200);
+      await expect(fetch(`http://127.0.0.1:${port}/readyz`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
     } finally {
       expect(await server.stop()).toBe(0);
     }
@@ -74,7 +78,7 @@ describe('keystep serve', () => {
     const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(await freePort()) };
     try {
       const port = await freePort();
-      const server = await startServe({ ...env, PORT: String(port), HOST: '127.0.0.1' });
+      const server = await startServe({ ...env, PORT: String(port) });
       try {
         await server.waitFor('sign in as "demo"');
         const users = await runCli(['user', 'list', '--json'], env);

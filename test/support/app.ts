@@ -21,7 +21,7 @@ export interface TestApp {
   logLines: string[];
   hasher: PasswordHasher;
   addUser(username: string, password: string, phone?: string | null): Promise<string>;
-  addClient(clientId: string, options?: { secret?: string; consent?: boolean; redirectUris?: string[]; publicClient?: boolean; mfa?: 'required' | 'optional' }): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
+  addClient(clientId: string, options?: { secret?: string; consent?: boolean; redirectUris?: string[]; postLogoutRedirectUris?: string[]; publicClient?: boolean; mfa?: 'required' | 'optional' }): Promise<{ clientId: string; clientSecret?: string; redirectUri: string }>;
   close(): Promise<void>;
 }
 
@@ -75,7 +75,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
         clientId,
         metadata: {
           redirect_uris: redirectUris,
-          post_logout_redirect_uris: [POST_LOGOUT_URI],
+          post_logout_redirect_uris: clientOptions.postLogoutRedirectUris ?? [POST_LOGOUT_URI],
           grant_types: ['authorization_code', 'refresh_token'],
           response_types: ['code'],
           token_endpoint_auth_method: secret ? 'client_secret_basic' : 'none',

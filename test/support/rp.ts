@@ -27,8 +27,15 @@ export interface LoginAttempt {
   visit: Visit;
 }
 
-/** The authorization request as openid-client builds it; `without` takes parameters out (for requests an app would not send). */
-export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri), without: string[] = []): Promise<LoginAttempt> {
+export interface AuthorizationRequest {
+  url: URL;
+  verifier: string;
+  nonce: string;
+  state: string;
+}
+
+/** An authorization request with PKCE, nonce and state, as the app would send the user. */
+export async function authorizationRequest(rp: RelyingParty, params: Record<string, string> = {}, without: string[] = []): Promise<AuthorizationRequest> {
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -42,7 +49,13 @@ export async function startLogin(rp: RelyingParty, params: Record<string, string
     ...params,
   });
   for (const name of without) url.searchParams.delete(name);
-  return { browser, verifier, nonce: params.nonce ?? nonce, state: params.state ?? state, visit: await browser.visit(url.toString()) };
+  return { url, verifier, nonce: params.nonce ?? nonce, state: params.state ?? state };
+}
+
+/** Sends the user to Keystep with the request; `without` takes parameters out (for requests an app would not send). */
+export async function startLogin(rp: RelyingParty, params: Record<string, string> = {}, browser = new Browser(rp.redirectUri), without: string[] = []): Promise<LoginAttempt> {
+  const { url, verifier, nonce, state } = await authorizationRequest(rp, params, without);
+  return { browser, verifier, nonce, state, visit: await browser.visit(url.toString()) };
 }
 
 export function pageOf(visit: Visit): Page {
@@ -64,8 +77,9 @@ export async function submitPassword(browser: Browser, page: Page, username: str
   });
 }
 
-export async function exchange(rp: RelyingParty, attempt: LoginAttempt, callback: string) {
-  return oidc.authorizationCodeGrant(rp.config, new URL(callback), {
+/** The token request for the authorization response: the callback URL, or the request (form_post) that reached the app. */
+export async function exchange(rp: RelyingParty, attempt: Omit<AuthorizationRequest, 'url'>, callback: string | Request) {
+  return oidc.authorizationCodeGrant(rp.config, typeof callback === 'string' ? new URL(callback) : callback, {
     pkceCodeVerifier: attempt.verifier,
     expectedNonce: attempt.nonce,
     expectedState: attempt.state,

@@ -27,6 +27,12 @@ describe('configuration', () => {
     expect(config.session.ttlSeconds).toBe(86400);
   });
 
+  it('listens on loopback unless told otherwise, in every mode; KEYSTEP_HOST (not HOST) says otherwise', () => {
+    const production = { NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
+    for (const env of [{}, { NODE_ENV: 'test' }, production]) expect(loadConfig({ ...env, HOST: 'build-box.example.com' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ KEYSTEP_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+
   it('reads the environment, typed, for every key', () => {
     const config = loadConfig({ PORT: '8080', DATABASE_URL: 'postgres://x@db/k', KEYSTEP_ISSUER: 'https://id.example.com/', KEYSTEP_AUTO_MIGRATE: 'true', KEYSTEP_PASSWORD_LOCK_AFTER: '5', KEYSTEP_KEYS_COOKIE_KEYS: 'a'.repeat(32) + ',' + 'b'.repeat(32) });
     expect(config).toMatchObject({ port: 8080, databaseUrl: 'postgres://x@db/k', issuer: 'https://id.example.com', autoMigrate: true });
