@@ -100,6 +100,14 @@ describe('Basic OP: prompt, max_age, hints, locales and acr_values', () => {
     expect((await exchange(c.rp, attempt, await signIn(c, attempt))).claims()!.sub).toBe(c.samId);
   });
 
+  it('OP-Req-login_hint: a login_hint with markup is shown as text, never as HTML', async () => {
+    const hint = '"><form action="https://attacker.example/"><button>x</button></form><input value="';
+    const page = pageOf((await startLogin(c.rp, { login_hint: hint })).visit);
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain('attacker.example/"><button>');
+    expect(page.html).toContain('value="&quot;&gt;&lt;form action=&quot;https://attacker.example/&quot;');
+  });
+
   it('OP-Req-ui_locales: ui_locales is accepted (no error) and the login goes on as usual', async () => {
     const { claims } = await login(c, { ui_locales: 'se en-GB' });
     expect(claims.sub).toBe(c.samId);
