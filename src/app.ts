@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { sweepTables } from './db/sweep.ts';
+import { allowedMethods } from './http/allowed-methods.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
@@ -207,10 +208,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
-  for (const router of routers) {
-    provider.use(router.routes());
-    provider.use(router.allowedMethods());
-  }
+  provider.use(allowedMethods());
+  for (const router of routers) provider.use(router.routes());
 
   let server: Server | undefined;
   let sweeper: NodeJS.Timeout | undefined;
