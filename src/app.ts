@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { sweepTables } from './db/sweep.ts';
+import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
@@ -186,7 +187,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   const routers = [
     staticRoutes(config.viewsDir),
-    healthRoutes(readiness),
+    healthRoutes(readiness, config.readinessTimeoutMs),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, random, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({
       issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey, maskDigits: config.smsOtp.maskVisibleDigits,
@@ -208,6 +209,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   provider.use(securityHeaders());
   provider.use(errorPages(views, log));
+  provider.use(addressLimit(config.loginRequestLimit, views));
   provider.use(allowedMethods());
   for (const router of routers) provider.use(router.routes());
 
