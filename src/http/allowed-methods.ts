@@ -15,7 +15,8 @@ export function allowedMethods(): Middleware {
     if (ctx.status !== 404 || ctx.body != null) return;
     const matched = (ctx as { matched?: MatchedLayer[] }).matched ?? [];
     const allowed = [...new Set(matched.flatMap((layer) => layer.methods))];
-    if (allowed.length === 0) return;
+    // No router has the path; or one takes this method and its own answer is the 404.
+    if (allowed.length === 0 || allowed.includes(ctx.method)) return;
     ctx.set('Allow', allowed.join(', '));
     if (ctx.method === 'OPTIONS') {
       ctx.status = 200;
