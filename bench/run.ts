@@ -181,9 +181,10 @@ function settingsFor(scenario: Scenario, gateway: FakeSmsGateway): Record<string
     KEYSTEP_SMS_GATEWAY_FROM: GATEWAY_FROM,
     KEYSTEP_SMS_GATEWAY_URL: gateway.messagesUrl,
     KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB',
-    // All the load comes from one address: the per-address and global SMS limits must not shape it.
+    // All the load comes from one address: the per-address request limit and the SMS limits must not shape it.
     KEYSTEP_SMS_IP_SEND_LIMIT: String(STORM_BUDGETS.ipSendLimit),
     KEYSTEP_SMS_GLOBAL_SEND_LIMIT: String(STORM_BUDGETS.globalSendLimit),
+    KEYSTEP_LOGIN_REQUEST_LIMIT_PER_ADDRESS: '10000000',
   };
   if (scenario.kind === 'resend-storm') {
     return {
@@ -234,7 +235,7 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
     // Postgres was started by the pinned Keystep and inherited its CPU: give it the other CPUs.
     const pg = postmasterPid(dataDir);
     if (plan.pinned && pg !== undefined) for (const pid of [pg, ...childrenOf(pg)]) pinRunning(pid, plan.otherCpus!);
-    db = await openDatabase({ dataDir, embeddedPostgresPort: ctx.postgresPort }, 2);
+    db = await openDatabase({ dataDir, embeddedPostgresPort: ctx.postgresPort, database: { connectTimeoutMs: 10_000, queryTimeoutMs: 60_000 } }, 2);
     const t1 = performance.now();
     ctx.clientSecret ??= await createData(keystep, db, people);
     console.log(`  Keystep ready in ${((t1 - t0) / 1000).toFixed(1)} s${performance.now() - t1 > 100 ? `, app and users created in ${((performance.now() - t1) / 1000).toFixed(1)} s` : ''}`);

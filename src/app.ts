@@ -3,6 +3,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
+import { sweepTables } from './db/sweep.ts';
+import { addressLimit } from './http/address-limit.ts';
+import { allowedMethods } from './http/allowed-methods.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
@@ -84,6 +87,10 @@ function cachedForSeconds(seconds: number, load: (clientId: string) => Promise<R
     },
   };
 }
+
+// 1,000 rows a statement, at most 500 statements per table a run (one after another, on one
+// connection): up to half a million rows per table every sweepIntervalSeconds.
+const SWEEP_BOUNDS = { batchSize: 1000, maxBatches: 500 };
 
 /** The composition root: the only place that picks concrete adapters and wires them together. */
 export async function createApp(options: AppOptions): Promise<KeystepApp> {
@@ -181,7 +188,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   const routers = [
     staticRoutes(config.viewsDir),
-    healthRoutes(readiness),
+    healthRoutes(readiness, config.readinessTimeoutMs),
     interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, csrfKey: hmacKey, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({
       issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey, maskDigits: config.smsOtp.maskVisibleDigits,
@@ -203,21 +210,31 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, log));
-  for (const router of routers) {
-    provider.use(router.routes());
-    provider.use(router.allowedMethods());
-  }
+  provider.use(addressLimit(config.loginRequestLimit, views));
+  provider.use(allowedMethods());
+  for (const router of routers) provider.use(router.routes());
 
   let server: Server | undefined;
   let sweeper: NodeJS.Timeout | undefined;
 
+  let sweeping = false;
   async function sweep() {
+    // A run that outlasts the interval is not joined by a second one on the same rows.
+    if (sweeping) return;
+    sweeping = true;
     try {
       const dayAgo = new Date(clock.now().getTime() - 86_400_000);
-      const removed = (await payloads.sweepExpired(1000)) + (await flows.sweepExpired(1000)) + (await passwordFailures.sweep(dayAgo, 1000));
+      const { removed, behind } = await sweepTables({
+        oidc_payloads: (n) => payloads.sweepExpired(n),
+        login_flows: (n) => flows.sweepExpired(n),
+        password_failures: (n) => passwordFailures.sweep(dayAgo, n),
+      }, SWEEP_BOUNDS);
       if (removed) log.debug({ removed }, 'swept expired rows');
+      if (behind.length) log.warn({ tables: behind, removed }, 'expired rows left for the next sweep');
     } catch (err) {
       log.warn({ err }, 'sweep of expired rows failed');
+    } finally {
+      sweeping = false;
     }
   }
 

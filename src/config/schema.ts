@@ -29,6 +29,20 @@ export const configSchema = z.object({
     .describe('A directory of your own pages to serve instead of the built-in `views/` (copy `views/` and edit it; WSO2: the authentication endpoint pages).'),
   demo: z.boolean().optional()
     .describe('Create a demo client and demo user on first start. Default on in development, refused in production.'),
+  database: z.object({
+    connectTimeoutMs: z.number().int().min(100).max(60_000).default(3000)
+      .describe('Longest wait for a database connection (a new one, or a free one of the pool). A request that waits longer gets a "try again shortly" page (503).'),
+    queryTimeoutMs: z.number().int().min(100).max(3_600_000).default(5000)
+      .describe('Longest one statement may run (Postgres `statement_timeout`; Keystep gives up a second later on a server that does not answer at all), and longest a transaction may sit idle. Raise it for `keystep migrate` if a migration needs longer.'),
+  }).prefault({}),
+  loginRequestLimit: z.object({
+    perAddress: z.number().int().min(1).max(10_000_000).default(300)
+      .describe('Requests from one client address per `windowSeconds` to the paths that write rows for anyone (`/auth`, `/request`, `/session/end`, the `/interaction/…` login pages); past it Keystep answers 429 with `Retry-After`. A login takes about 7. Counted in each instance\'s memory.'),
+    windowSeconds: z.number().int().min(1).max(86400).default(60)
+      .describe('The window of `loginRequestLimit.perAddress`.'),
+  }).prefault({}),
+  readinessTimeoutMs: z.number().int().min(100).max(60_000).default(2000)
+    .describe('Longest `/readyz` waits for its checks; a check that takes longer counts as failing, and `/readyz` answers 503.'),
   sweepIntervalSeconds: z.number().int().min(10).max(86400).default(300)
     .describe('How often expired provider rows and login flows are deleted.'),
   keys: z.object({

@@ -1,4 +1,4 @@
-import { createDb, type Db } from './connection.ts';
+import { createDb, type Db, type DbTimeouts } from './connection.ts';
 import { openEmbeddedPostgres } from './embedded.ts';
 
 export interface OpenDatabase {
@@ -13,15 +13,16 @@ export interface DatabaseSettings {
   databaseUrl?: string | undefined;
   dataDir: string;
   embeddedPostgresPort: number;
+  database: DbTimeouts;
 }
 
 export async function openDatabase(config: DatabaseSettings, maxConnections?: number): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    const db = createDb(config.databaseUrl, maxConnections);
+    const db = createDb(config.databaseUrl, maxConnections, config.database);
     return { db, url: config.databaseUrl, embedded: false, close: () => db.destroy() };
   }
   const server = await openEmbeddedPostgres(config.dataDir, config.embeddedPostgresPort);
-  const db = createDb(server.url, maxConnections);
+  const db = createDb(server.url, maxConnections, config.database);
   return {
     db,
     url: server.url,

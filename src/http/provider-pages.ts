@@ -1,5 +1,7 @@
 import type { ProviderPages } from '../oidc/provider.ts';
 import type { Logger } from '../shared/log.ts';
+import { isDatabaseUnavailable } from '../shared/unavailable.ts';
+import { renderUnavailable } from './error-pages.ts';
 import { sendPage, type Views } from './views.ts';
 
 /**
@@ -17,6 +19,7 @@ function logoutForm(html: string): { action: string; xsrf: string } {
 export function providerPages(views: Views, log: Logger): ProviderPages {
   return {
     async error(ctx, out, error) {
+      if (isDatabaseUnavailable(error)) return renderUnavailable(ctx, views, log, error);
       const status = ctx.status >= 400 ? ctx.status : 400;
       if (status >= 500) log.error({ err: error }, 'provider error');
       const description = out.error_description ?? 'The request could not be completed.';

@@ -1,6 +1,7 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import { ACR_MFA, acrValues } from '../shared/acr.ts';
+import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../shared/unavailable.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import { cookieSigner } from './cookie-signer.ts';
 import { requestedAcrs } from './requested-acr.ts';
@@ -177,5 +178,13 @@ export function createProvider(deps: ProviderDeps): Provider {
   // Behind one proxy, the client address is the last X-Forwarded-For entry (the one the proxy added),
   // not the first, which the client can write.
   if (config.trustProxy) provider.maxIpsCount = 1;
+  // The JSON endpoints (token, userinfo, …) answer a database outage as OAuth says: 503 and
+  // temporarily_unavailable, not server_error. (Pages get theirs from renderError.)
+  provider.on('server_error', (ctx: KoaContextWithOIDC, err: unknown) => {
+    if (!isDatabaseUnavailable(err)) return;
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (typeof ctx.body !== 'string') ctx.body = { error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable; try again shortly.' };
+  });
   return provider;
 }

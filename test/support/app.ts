@@ -25,8 +25,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-// Every test login comes from 127.0.0.1; the per-address SMS limit is tested on its own.
-const testDefaults = { sms: { ipSendLimit: 100_000 } };
+// Every test login comes from 127.0.0.1; the per-address SMS and request limits are tested on their own.
+const testDefaults = { sms: { ipSendLimit: 100_000 }, loginRequestLimit: { perAddress: 10_000_000 } };
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };

@@ -8,7 +8,7 @@ export interface RelyingParty {
 }
 
 /** openid-client, as any app would use it, pointed at the test Keystep. */
-export async function relyingParty(app: TestApp, client: { clientId: string; clientSecret?: string; redirectUri: string }): Promise<RelyingParty> {
+export async function relyingParty(app: Pick<TestApp, 'issuer'>, client: { clientId: string; clientSecret?: string; redirectUri: string }): Promise<RelyingParty> {
   const config = await oidc.discovery(
     new URL(app.issuer),
     client.clientId,
