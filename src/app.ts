@@ -36,6 +36,7 @@ import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
 import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
 import { accountRepository } from './repositories/accounts.ts';
+import { accountRevocation } from './repositories/account-revocation.ts';
 import { authEventRepository } from './repositories/auth-events.ts';
 import { clientRepository } from './repositories/clients.ts';
 import { loginFlowRepository } from './repositories/login-flows.ts';
@@ -188,9 +189,9 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
         account: (id) => accounts.findById(id),
         backupCodesLeft: (id) => backupCodes.countUnused(id),
         recentSignIns: async (id) => describeSignIns(await audit.listForAccount(id, 100)),
-        async signOutEverywhere(id) {
-          await payloads.revokeAccount(id);
-          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id });
+        async signOutEverywhere(id, cause, keepSessionUid) {
+          const revoked = await accountRevocation(db).revoke(id, { keepSessionUid });
+          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id, detail: { cause, keptThisSession: keepSessionUid !== undefined, ...revoked } });
         },
       },
     }),
