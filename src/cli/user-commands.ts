@@ -43,17 +43,30 @@ function audit(ctx: CommandContext, event: string, accountId: string, detail: Re
   return authEventRepository(ctx.database.db).record({ event, result: 'info', accountId, reason: 'cli', detail });
 }
 
+type Accounts = ReturnType<typeof accountRepository>;
+
+/** What an operator changed, for the audit trail and the terminal. */
+interface Change {
+  cause: string;
+  apply(accounts: Accounts): Promise<void>;
+  event?: string;
+  detail?: Record<string, unknown>;
+  message?: string;
+}
+
 /**
  * An operator's change to an account (or none), and the end of every session, grant, token and
  * login in progress of it, in one transaction: a new password or number, or a disable, is how an
  * operator evicts someone who got in, so nothing issued before it may outlive it.
  */
-async function changeAndSignOut(ctx: CommandContext, account: Account, cause: string, change: (accounts: ReturnType<typeof accountRepository>) => Promise<void>) {
+async function changeAndSignOut(ctx: CommandContext, account: Account, change: Change): Promise<void> {
   const revoked = await ctx.database.db.transaction().execute(async (trx) => {
-    await change(accountRepository(trx));
+    await change.apply(accountRepository(trx));
     return accountRevocation(trx).revoke(account.id);
   });
-  await audit(ctx, 'user.signed_out_everywhere', account.id, { cause, ...revoked });
+  if (change.event) await audit(ctx, change.event, account.id, change.detail);
+  if (change.message) console.log(change.message);
+  await audit(ctx, 'user.signed_out_everywhere', account.id, { cause: change.cause, ...revoked });
   console.log(`signed ${account.username} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
 }
 
@@ -104,9 +117,10 @@ export function registerUserCommands(program: Command): void {
     .action((username: string) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
       const passwordHash = await hashNewPassword(ctx);
-      await changeAndSignOut(ctx, account, 'set-password', (accounts) => accounts.setPasswordHash(account.id, passwordHash));
-      await audit(ctx, 'user.password_set', account.id);
-      console.log(`password of ${account.username} changed`);
+      await changeAndSignOut(ctx, account, {
+        cause: 'set-password', apply: (accounts) => accounts.setPasswordHash(account.id, passwordHash),
+        event: 'user.password_set', message: `password of ${account.username} changed`,
+      });
     }));
 
   user.command('set-phone <username> [e164]')
@@ -116,9 +130,11 @@ export function registerUserCommands(program: Command): void {
       const account = await findUser(ctx, username);
       if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
       const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
-      await changeAndSignOut(ctx, account, 'set-phone', (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null));
-      await audit(ctx, 'user.phone_set', account.id, { phone: maskPhone(phone) });
-      console.log(phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`);
+      await changeAndSignOut(ctx, account, {
+        cause: 'set-phone', apply: (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null),
+        event: 'user.phone_set', detail: { phone: maskPhone(phone) },
+        message: phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`,
+      });
     }));
 
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
@@ -126,18 +142,22 @@ export function registerUserCommands(program: Command): void {
       .description(disabled ? 'stop a user from signing in; ends every session and token of the user' : 'allow a disabled user to sign in again')
       .action((username: string) => withDatabase(async (ctx) => {
         const account = await findUser(ctx, username);
-        const change = (accounts: ReturnType<typeof accountRepository>) => accounts.setDisabled(account.id, disabled);
+        const change: Change = {
+          cause: name, apply: (accounts) => accounts.setDisabled(account.id, disabled),
+          event: disabled ? 'user.disabled' : 'user.enabled', message: `${account.username} ${disabled ? 'disabled' : 'enabled'}`,
+        };
+        if (disabled) return changeAndSignOut(ctx, account, change);
         // Enabling brings back no session or token: disabling ended them.
-        await (disabled ? changeAndSignOut(ctx, account, 'disable', change) : change(accountRepository(ctx.database.db)));
-        await audit(ctx, disabled ? 'user.disabled' : 'user.enabled', account.id);
-        console.log(`${account.username} ${disabled ? 'disabled' : 'enabled'}`);
+        await change.apply(accountRepository(ctx.database.db));
+        await audit(ctx, change.event!, account.id);
+        console.log(change.message);
       }));
   }
 
   user.command('revoke <username>')
     .description('sign a user out everywhere: end every session, grant, token and login in progress')
     .action((username: string) => withDatabase(async (ctx) => {
-      await changeAndSignOut(ctx, await findUser(ctx, username), 'revoke', async () => {});
+      await changeAndSignOut(ctx, await findUser(ctx, username), { cause: 'revoke', apply: async () => {} });
     }));
 
   registerSecondFactorCommands(user);
