@@ -30,10 +30,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       end loop;
       return null;
     end $$`).execute(db);
-  await sql`update oidc_payloads set account_id = keystep_backfill_account_id(model, payload)`.execute(db);
+  // Rows that cannot have an account (replay records, anonymous interactions) are left unwritten.
+  await sql`update oidc_payloads set account_id = keystep_backfill_account_id(model, payload) where payload::text like '%"accountId"%'`.execute(db);
   await sql`drop function keystep_backfill_account_id(text, json)`.execute(db);
 
-  await db.schema.createIndex('oidc_payloads_account_id').on('oidc_payloads').column('account_id').execute();
+  // Most rows have no account (replay records, anonymous interactions): they need no index entry.
+  await sql`create index oidc_payloads_account_id on oidc_payloads (account_id) where account_id is not null`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
