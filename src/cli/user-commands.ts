@@ -142,15 +142,14 @@ export function registerUserCommands(program: Command): void {
       .description(disabled ? 'stop a user from signing in; ends every session and token of the user' : 'allow a disabled user to sign in again')
       .action((username: string) => withDatabase(async (ctx) => {
         const account = await findUser(ctx, username);
-        const change: Change = {
-          cause: name, apply: (accounts) => accounts.setDisabled(account.id, disabled),
-          event: disabled ? 'user.disabled' : 'user.enabled', message: `${account.username} ${disabled ? 'disabled' : 'enabled'}`,
-        };
-        if (disabled) return changeAndSignOut(ctx, account, change);
+        const event = disabled ? 'user.disabled' : 'user.enabled';
+        const message = `${account.username} ${disabled ? 'disabled' : 'enabled'}`;
+        const apply = (accounts: Accounts) => accounts.setDisabled(account.id, disabled);
+        if (disabled) return changeAndSignOut(ctx, account, { cause: name, apply, event, message });
         // Enabling brings back no session or token: disabling ended them.
-        await change.apply(accountRepository(ctx.database.db));
-        await audit(ctx, change.event!, account.id);
-        console.log(change.message);
+        await apply(accountRepository(ctx.database.db));
+        await audit(ctx, event, account.id);
+        console.log(message);
       }));
   }
 

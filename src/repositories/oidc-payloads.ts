@@ -17,7 +17,7 @@ const field = (value: unknown, key: string) => (value && typeof value === 'objec
  * payload. An interaction carries it in the login result it is handing over, or in the session
  * it started from.
  */
-export function accountOf(model: string, payload: Record<string, unknown>): string | null {
+function accountOf(model: string, payload: Record<string, unknown>): string | null {
   if (model !== 'Interaction') return text(payload.accountId);
   return text(field(field(payload.result, 'login'), 'accountId')) ?? text(field(payload.session, 'accountId'));
 }
