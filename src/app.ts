@@ -40,6 +40,7 @@ import { resolveProviderKeys } from './oidc/keys.ts';
 import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
 import { providerPageClientUris } from './oidc/page-client.ts';
 import { accountRepository } from './repositories/accounts.ts';
+import { accountRevocation } from './repositories/account-revocation.ts';
 import { authEventRepository } from './repositories/auth-events.ts';
 import { clientRepository } from './repositories/clients.ts';
 import { loginFlowRepository } from './repositories/login-flows.ts';
@@ -196,9 +197,9 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
         account: (id) => accounts.findById(id),
         backupCodesLeft: (id) => backupCodes.countUnused(id),
         recentSignIns: async (id) => describeSignIns(await audit.listForAccount(id, 100)),
-        async signOutEverywhere(id) {
-          await payloads.revokeAccount(id);
-          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id });
+        async signOutEverywhere(id, cause, keepSessionUid) {
+          const revoked = await accountRevocation(db).revoke(id, { keepSessionUid });
+          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id, detail: { cause, keptThisSession: keepSessionUid !== undefined, ...revoked } });
         },
       },
     }),

@@ -6,6 +6,7 @@ import { passwordFailureRepository } from '../repositories/password-failures.ts'
 import { usernameKey } from '../login/steps/password.ts';
 import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
+import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
@@ -40,6 +41,33 @@ async function findUser(ctx: CommandContext, username: string): Promise<Account>
 
 function audit(ctx: CommandContext, event: string, accountId: string, detail: Record<string, unknown> = {}) {
   return authEventRepository(ctx.database.db).record({ event, result: 'info', accountId, reason: 'cli', detail });
+}
+
+type Accounts = ReturnType<typeof accountRepository>;
+
+/** What an operator changed, for the audit trail and the terminal. */
+interface Change {
+  cause: string;
+  apply(accounts: Accounts): Promise<void>;
+  event?: string;
+  detail?: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * An operator's change to an account (or none), and the end of every session, grant, token and
+ * login in progress of it, in one transaction: a new password or number, or a disable, is how an
+ * operator evicts someone who got in, so nothing issued before it may outlive it.
+ */
+async function changeAndSignOut(ctx: CommandContext, account: Account, change: Change): Promise<void> {
+  const revoked = await ctx.database.db.transaction().execute(async (trx) => {
+    await change.apply(accountRepository(trx));
+    return accountRevocation(trx).revoke(account.id);
+  });
+  if (change.event) await audit(ctx, change.event, account.id, change.detail);
+  if (change.message) console.log(change.message);
+  await audit(ctx, 'user.signed_out_everywhere', account.id, { cause: change.cause, ...revoked });
+  console.log(`signed ${account.username} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
 }
 
 export function registerUserCommands(program: Command): void {
@@ -85,36 +113,51 @@ export function registerUserCommands(program: Command): void {
     }));
 
   user.command('set-password <username>')
-    .description('set a new password (read like `user add`)')
+    .description('set a new password (read like `user add`); ends every session and token of the user')
     .action((username: string) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
-      await accountRepository(ctx.database.db).setPasswordHash(account.id, await hashNewPassword(ctx));
-      await audit(ctx, 'user.password_set', account.id);
-      console.log(`password of ${account.username} changed`);
+      const passwordHash = await hashNewPassword(ctx);
+      await changeAndSignOut(ctx, account, {
+        cause: 'set-password', apply: (accounts) => accounts.setPasswordHash(account.id, passwordHash),
+        event: 'user.password_set', message: `password of ${account.username} changed`,
+      });
     }));
 
   user.command('set-phone <username> [e164]')
-    .description('set the mobile number (an operator-set number counts as verified); --clear removes it')
+    .description('set the mobile number (an operator-set number counts as verified); --clear removes it; ends every session and token of the user')
     .option('--clear', 'remove the number')
     .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(async (ctx) => {
       const account = await findUser(ctx, username);
       if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
       const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
-      await accountRepository(ctx.database.db).setPhone(account.id, phone, phone ? new Date() : null);
-      await audit(ctx, 'user.phone_set', account.id, { phone: maskPhone(phone) });
-      console.log(phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`);
+      await changeAndSignOut(ctx, account, {
+        cause: 'set-phone', apply: (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null),
+        event: 'user.phone_set', detail: { phone: maskPhone(phone) },
+        message: phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`,
+      });
     }));
 
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     user.command(`${name} <username>`)
-      .description(disabled ? 'stop a user from signing in (tokens stop working at once)' : 'allow a disabled user to sign in again')
+      .description(disabled ? 'stop a user from signing in; ends every session and token of the user' : 'allow a disabled user to sign in again')
       .action((username: string) => withDatabase(async (ctx) => {
         const account = await findUser(ctx, username);
-        await accountRepository(ctx.database.db).setDisabled(account.id, disabled);
-        await audit(ctx, disabled ? 'user.disabled' : 'user.enabled', account.id);
-        console.log(`${account.username} ${disabled ? 'disabled' : 'enabled'}`);
+        const event = disabled ? 'user.disabled' : 'user.enabled';
+        const message = `${account.username} ${disabled ? 'disabled' : 'enabled'}`;
+        const apply = (accounts: Accounts) => accounts.setDisabled(account.id, disabled);
+        if (disabled) return changeAndSignOut(ctx, account, { cause: name, apply, event, message });
+        // Enabling brings back no session or token: disabling ended them.
+        await apply(accountRepository(ctx.database.db));
+        await audit(ctx, event, account.id);
+        console.log(message);
       }));
   }
+
+  user.command('revoke <username>')
+    .description('sign a user out everywhere: end every session, grant, token and login in progress')
+    .action((username: string) => withDatabase(async (ctx) => {
+      await changeAndSignOut(ctx, await findUser(ctx, username), { cause: 'revoke', apply: async () => {} });
+    }));
 
   registerSecondFactorCommands(user);
 

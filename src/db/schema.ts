@@ -40,6 +40,7 @@ export interface OidcPayloadsTable {
   grant_id: string | null;
   uid: string | null;
   user_code: string | null;
+  account_id: string | null;
   expires_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
 }

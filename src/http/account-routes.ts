@@ -22,7 +22,8 @@ export interface AccountOverview {
   account(id: string): Promise<Account | undefined>;
   backupCodesLeft(accountId: string): Promise<number>;
   recentSignIns(accountId: string): Promise<{ at: Date; ip: string | null; result: string; factor: string }[]>;
-  signOutEverywhere(accountId: string): Promise<void>;
+  /** Ends every session, grant, token and login in progress of the account, but the session `keepSessionUid` names. */
+  signOutEverywhere(accountId: string, cause: 'sign-out-everywhere' | 'phone-changed', keepSessionUid?: string): Promise<void>;
 }
 
 interface Deps {
@@ -166,6 +167,8 @@ export function accountRoutes(deps: Deps): Router {
     if (!current || typeof pending !== 'string') return redirect303(ctx, '/account/phone');
     const result = await actions.finishPhoneChange(current.state, who.account, pending, formOf(ctx).code ?? '');
     if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', result.message, result.params));
+    // A new number is how a user shuts out whoever had the old one: everything but this browser ends.
+    await overview.signOutEverywhere(who.account.id, 'phone-changed', who.session.uid);
     await flows.remove(current.state.uid);
     redirect303(ctx, '/account?m=PHONE_CHANGED');
   });
@@ -210,7 +213,7 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account');
     if (!who) return;
     checkCsrf(ctx, who.session);
-    await overview.signOutEverywhere(who.account.id);
+    await overview.signOutEverywhere(who.account.id, 'sign-out-everywhere');
     redirect303(ctx, '/account/signed-out?m=SIGNED_OUT_EVERYWHERE');
   });
 

@@ -7,7 +7,20 @@ export interface PayloadRecord {
   consumedAt: Date | null;
 }
 
-type Row = { model: string; id: string; payload: string; grant_id: string | null; uid: string | null; user_code: string | null };
+type Row = { model: string; id: string; payload: string; grant_id: string | null; uid: string | null; user_code: string | null; account_id: string | null };
+
+const text = (value: unknown) => (typeof value === 'string' ? value : null);
+const field = (value: unknown, key: string) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined);
+
+/**
+ * The account a row belongs to, kept in its own column so that revoking an account reads no
+ * payload. An interaction carries it in the login result it is handing over, or in the session
+ * it started from.
+ */
+function accountOf(model: string, payload: Record<string, unknown>): string | null {
+  if (model !== 'Interaction') return text(payload.accountId);
+  return text(field(field(payload.result, 'login'), 'accountId')) ?? text(field(payload.session, 'accountId'));
+}
 
 export function oidcPayloadRepository(db: Db) {
   const live = sql<boolean>`(expires_at is null or expires_at > now())`;
@@ -20,10 +33,11 @@ export function oidcPayloadRepository(db: Db) {
   const upsert = (values: Row, expiresAt: unknown) => db.insertInto('oidc_payloads')
     .values({
       model: values.model, id: values.id, payload: values.payload, grant_id: values.grant_id, uid: values.uid,
-      user_code: values.user_code, expires_at: expiresAt as never,
+      user_code: values.user_code, account_id: values.account_id, expires_at: expiresAt as never,
     })
     .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
-      payload: values.payload, grant_id: values.grant_id, uid: values.uid, user_code: values.user_code, expires_at: expiresAt as never,
+      payload: values.payload, grant_id: values.grant_id, uid: values.uid, user_code: values.user_code, account_id: values.account_id,
+      expires_at: expiresAt as never,
     }));
   const upsertExpiring = prepared((p: Row & { seconds: number }) => upsert(p, sql`now() + make_interval(secs => ${p.seconds})`));
   const upsertLasting = prepared((p: Row) => upsert(p, null));
@@ -45,6 +59,7 @@ export function oidcPayloadRepository(db: Db) {
         grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
         uid: typeof payload.uid === 'string' ? payload.uid : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
+        account_id: accountOf(model, payload),
       };
       await (expiresInSeconds ? upsertExpiring(db, { ...values, seconds: expiresInSeconds }) : upsertLasting(db, values));
     },
@@ -71,10 +86,17 @@ export function oidcPayloadRepository(db: Db) {
       return changedRows(await destroy(db, { model, id }));
     },
 
-    /** Every session, grant and token of an account: "sign out everywhere". */
-    async revokeAccount(accountId: string): Promise<number> {
-      const result = await db.deleteFrom('oidc_payloads').where(sql<boolean>`payload->>'accountId' = ${accountId}`).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    /**
+     * Every session, grant, token and interaction of an account ("sign out everywhere"), but the
+     * session `keepSessionUid` names (a session keeps its uid when its id rotates). Returns the
+     * models of the rows that went.
+     */
+    async revokeAccount(accountId: string, keepSessionUid?: string): Promise<string[]> {
+      let query = db.deleteFrom('oidc_payloads').where('account_id', '=', accountId);
+      if (keepSessionUid !== undefined) {
+        query = query.where((eb) => eb.or([eb('model', '<>', 'Session'), eb('uid', 'is distinct from', keepSessionUid)]));
+      }
+      return (await query.returning('model').execute()).map((row) => row.model);
     },
 
     async revokeGrant(grantId: string): Promise<void> {

@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { issueBackupCodes } from '../../src/login/backup-codes.ts';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
-import { startTestApp, type TestApp } from '../support/app.ts';
+import { REDIRECT_URI, startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
@@ -168,5 +168,65 @@ describe('the account page', () => {
     expect(after.status).toBe(302);
     expect(after.headers.get('location')).toContain('/auth?');
     await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+  });
+
+  it('changing the number ends every other session, grant, token and login in progress, but not this browser\'s', async () => {
+    const rp = await relyingParty(t, await t.addClient('phone-change-app'));
+    const offline = await toSecondStep(rp, 'fay', 'fays-long-password', { scope: 'openid offline_access', prompt: 'consent' });
+    const tokens = await exchange(rp, offline.attempt, callbackOf(await submitStep(offline.attempt.browser, pageOf(offline.next), 'sms-otp', { code: sms.lastCode(OLD) })));
+    const elsewhere = await signedIn();
+    // Someone who has the password and is at the code page (their code went to the old number).
+    const pending = await toSecondStep(rp, 'fay', 'fays-long-password');
+    const pendingCode = sms.lastCode(OLD);
+
+    const { browser, page } = await signedIn(new Browser('never:'), '/account/phone');
+    onTestFinished(() => accountRepository(t.database.db).setPhone(accountId, OLD, new Date()));
+    const codePage = pageOf(await post(browser, page, '/account/phone', { phone: NEW }));
+    const done = pageOf(await post(browser, codePage, '/account/phone/verify', { code: sms.lastCode(NEW) }));
+    expect(alertText(done.html)).toMatch(/Your number was changed/);
+
+    expect((await browser.request(`${t.issuer}/account`)).status).toBe(200);
+    expect((await elsewhere.browser.request(`${t.issuer}/account`)).status).toBe(302);
+    await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+    const late = await submitStep(pending.attempt.browser, pageOf(pending.next), 'sms-otp', { code: pendingCode });
+    expect(late.callback).toBeUndefined();
+    expect(late.postStatus).toBe(400);
+    const event = await t.database.db.selectFrom('auth_events').select('detail').where('event', '=', 'account.signed_out_everywhere').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    // The app's login and the other browser; the login at the code page and the change itself.
+    expect(event.detail).toMatchObject({ cause: 'phone-changed', keptThisSession: true, sessions: 2, logins: 2 });
+  });
+
+  it('signs out everywhere although anyone may have stored NUL characters and lone surrogates in provider rows', async () => {
+    // Anonymous requests that store request parameters verbatim: an authorization request and a logout.
+    const app = await t.addClient('poisoned-app', { mfa: 'optional' });
+    const auth = new URL(`${t.issuer}/auth`);
+    auth.search = new URLSearchParams({
+      client_id: app.clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: '\u0000', nonce: 'x\ud800',
+      code_challenge: await oidc.calculatePKCECodeChallenge(oidc.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    }).toString();
+    expect((pageOf(await new Browser('never:').visit(auth.toString()))).status).toBe(200);
+    expect((pageOf(await new Browser('never:').visit(`${t.issuer}/session/end?state=%00`))).status).toBeLessThan(500);
+    // And a login of someone's own account with a NUL in its nonce and a refresh token (it lasts 14 days).
+    await t.addUser('mallory', 'mallorys-long-password');
+    const rp = await relyingParty(t, app);
+    const nonce = 'a\u0000b';
+    const attempt = await startLogin(rp, { scope: 'openid offline_access', prompt: 'consent', nonce });
+    const mallory = await exchange(rp, { ...attempt, nonce }, callbackOf(await submitPassword(attempt.browser, pageOf(attempt.visit), 'mallory', 'mallorys-long-password')));
+    expect(mallory.refresh_token).toBeTruthy();
+    const poisoned = await sql<{ model: string }>`select model from oidc_payloads where payload::text like '%\\u0000%'`.execute(t.database.db);
+    expect(poisoned.rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Interaction', 'Session', 'RefreshToken']));
+
+    const fays = await relyingParty(t, await t.addClient('fays-app'));
+    const offline = await toSecondStep(fays, 'fay', 'fays-long-password', { scope: 'openid offline_access', prompt: 'consent' });
+    const tokens = await exchange(fays, offline.attempt, callbackOf(await submitStep(offline.attempt.browser, pageOf(offline.next), 'sms-otp', { code: sms.lastCode(OLD) })));
+    const { browser, page } = await signedIn();
+    const out = await post(browser, page, '/account/sign-out-everywhere');
+    expect(out.postStatus).toBe(303);
+    expect(alertText(pageOf(out).html)).toMatch(/signed out everywhere/);
+    await expect(oidc.refreshTokenGrant(fays.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(fays.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+    // Only fay's rows went.
+    expect((await oidc.refreshTokenGrant(rp.config, mallory.refresh_token!)).access_token).toBeTruthy();
   });
 });
