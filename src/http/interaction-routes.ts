@@ -92,9 +92,20 @@ export function interactionRoutes(deps: Deps): Router {
       await flows.releaseHandover(state.uid).catch(() => undefined);
       throw err;
     }
+    // Gone meanwhile: the account's sessions and logins were ended (a new password, a disabled
+    // account) while this one was being handed over. It must not finish.
+    if (!(await flows.remove(state.uid))) return redirect303(ctx, await abortEnded(ctx, state.uid));
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
-    await flows.remove(state.uid);
     redirect303(ctx, returnTo);
+  }
+
+  async function abortEnded(ctx: Context, uid: string): Promise<string> {
+    try {
+      return await interactions.abort(ctx.req, ctx.res, uid, 'access_denied', 'The sign-in was ended by a change to the account.');
+    } catch (err) {
+      if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
+      throw err;
+    }
   }
 
   const page = (info: InteractionInfo, flow: LoginFlow) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });

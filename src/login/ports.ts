@@ -172,5 +172,6 @@ export interface FlowStore {
   claimHandover(flow: LoginFlow): Promise<boolean>;
   /** Takes the mark back when the provider failed to take the login, so a reload can finish it. */
   releaseHandover(uid: string): Promise<void>;
-  remove(uid: string): Promise<void>;
+  /** False when the flow was already gone (ended by a change to its account, or expired). */
+  remove(uid: string): Promise<boolean>;
 }

@@ -92,8 +92,8 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       return changed(await saveData(db, { uid: flow.uid, version: flow.version, data: JSON.stringify(flow.data) }));
     },
 
-    async remove(uid: string): Promise<void> {
-      await remove(db, { uid });
+    async remove(uid: string): Promise<boolean> {
+      return changed(await remove(db, { uid }));
     },
 
     async sweepExpired(batchSize: number): Promise<number> {

@@ -112,6 +112,31 @@ describe('races', () => {
     expect(tokens.claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
   });
 
+  it('does not finish a login whose account was signed out everywhere while it was being handed over', async () => {
+    clock.advance(3600);
+    const { attempt, next } = await toSecondStep(rp, 'amy', 'amys-long-password');
+    const page = pageOf(next);
+    const uid = new URL(page.url).pathname.split('/')[2]!;
+    // The operator's revocation lands just as the provider records the login: it deletes the flow.
+    const db = t.database.db;
+    await sql`create function revoke_during_handover() returns trigger language plpgsql as $$
+      begin
+        if new.model = 'Interaction' and new.payload::text like '%"login":{"accountId"%' then delete from login_flows where uid = new.id; end if;
+        return new;
+      end $$`.execute(db);
+    await sql`create trigger revoke_during_handover after insert or update on oidc_payloads for each row execute function revoke_during_handover()`.execute(db);
+    let done;
+    try {
+      done = await submitStep(attempt.browser, page, 'sms-otp', { code: sms.lastCode('+447400171717') });
+    } finally {
+      await sql`drop trigger revoke_during_handover on oidc_payloads`.execute(db);
+      await sql`drop function revoke_during_handover()`.execute(db);
+    }
+    expect(new URL(callbackOf(done)).searchParams.get('error')).toBe('access_denied');
+    const completed = await db.selectFrom('auth_events').select('id').where('flow_uid', '=', uid).where('event', '=', 'login.completed').execute();
+    expect(completed).toHaveLength(0);
+  });
+
   it('sends one SMS for many simultaneous resends', async () => {
     for (let round = 0; round < 3; round++) {
       clock.advance(3600);
