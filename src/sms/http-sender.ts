@@ -23,6 +23,9 @@ function parseJson(text: string): unknown {
  */
 export const MAX_GATEWAY_BODY_BYTES = 64 * 1024;
 
+// got's timeout events that fire before a request could have left.
+const BEFORE_CONNECTED = new Set(['lookup', 'connect', 'secureConnect']);
+
 interface GatewayResponse {
   statusCode: number;
   body: string;
@@ -99,8 +102,9 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
           response = await request(req);
         }
       } catch (err) {
-        // A timeout after connecting may still have sent the SMS; a refused or unresolved connection did not.
-        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: err.event !== 'connect' });
+        // A timeout after connecting may still have sent the SMS; one before, or a refused or
+        // unresolved connection, did not.
+        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: !BEFORE_CONNECTED.has(err.event) });
         const code = err instanceof RequestError ? err.code : 'ERROR';
         throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent: !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) });
       }
