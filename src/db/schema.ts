@@ -88,7 +88,7 @@ export interface OtpChallengesTable {
   attempts: Generated<number>;
   sends: Generated<number>;
   last_sent_at: Timestamp;
-  send_failed: Generated<boolean>;
+  last_send: Generated<string>;
   consumed_at: NullableTimestamp;
   created_at: Generated<Date>;
 }

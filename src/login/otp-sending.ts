@@ -40,9 +40,18 @@ export function smsText(template: string, values: { code: string; service: strin
   return template.replace(/\{(code|service|minutes|host)\}/g, (_, name: keyof typeof values) => String(values[name]));
 }
 
-/** Seconds before another code may be sent: the cooldown doubles with each resend; none after a failed send. */
+/** What the user is told about a code not sent (or not yet), and the numbers the text needs. */
+export interface SendProblem {
+  message: MessageCode;
+  params?: Record<string, number>;
+}
+
+/**
+ * Seconds before another code may be sent: the cooldown doubles with each resend; none after a
+ * send that surely did not go out (it spent nothing, so asking again at once costs nothing either).
+ */
 export function resendWait(challenge: OtpChallenge, now: Date, cooldownSeconds: number): number {
-  if (challenge.sendFailed) return 0;
+  if (challenge.lastSend === 'failed' || challenge.lastSend === 'refused') return 0;
   const cooldown = cooldownSeconds * 2 ** Math.max(0, challenge.sends - 1);
   return Math.max(0, Math.ceil((challenge.lastSentAt.getTime() + cooldown * 1000 - now.getTime()) / 1000));
 }
@@ -51,30 +60,30 @@ export function resendWait(challenge: OtpChallenge, now: Date, cooldownSeconds: 
 export function otpSending(deps: OtpSendingDeps) {
   const { otp, policy, clock } = deps;
 
-  async function deliver(state: LoginState, accountId: string, to: string, code: string, logId: string, event: string): Promise<MessageCode | undefined> {
-    const text = smsText(policy.message, { code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
+  async function deliver(state: LoginState, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string): Promise<MessageCode | undefined> {
+    const text = smsText(policy.message, { code: code.code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
-      await deps.sender.send({ to, text, code, purpose: 'otp', accountId, flowUid: state.uid, logId });
+      await deps.sender.send({ to, text, code: code.code, purpose: 'otp', accountId, flowUid: state.uid, logId });
       await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
       return undefined;
     } catch (err) {
       const refused = err instanceof SmsDestinationError;
       // Nothing went out for a refused number: its reservation is given back.
       if (refused) await deps.smsLog.release(logId);
-      // Only a send that surely failed waives the cooldown; after a timeout the SMS may still arrive.
+      // A send that surely failed is not counted and waives the cooldown; after a timeout the SMS may
+      // still arrive, so it counts and the cooldown holds. (The send log gave the budgets back.)
       const uncertain = err instanceof SmsDeliveryError && err.mayHaveSent;
-      if (!uncertain) await otp.setSendFailed(state.uid, true);
+      await otp.recordSendOutcome(state.uid, code.hmac, refused ? 'refused' : uncertain ? 'uncertain' : 'failed');
       await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : uncertain ? 'gateway_uncertain' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
       return refused ? 'SMS_DESTINATION_REFUSED' : uncertain ? 'SMS_UNCERTAIN' : 'SMS_NOT_SENT';
     }
   }
 
-  /** One SMS from the account's budget (userSendLimit per window, across logins), or undefined. */
   const refusals = { account: ['user_send_limit', 'SEND_LIMIT'], ip: ['ip_send_limit', 'SEND_BUSY'], global: ['global_send_limit', 'SEND_BUSY'] } as const;
 
   /** One SMS from the budgets (the account's, the address's, everyone's), or the message saying why not. */
-  async function reserve(state: LoginState, accountId: string, to: string): Promise<{ id: string } | { message: MessageCode }> {
+  async function reserve(state: LoginState, accountId: string, to: string): Promise<{ id: string } | SendProblem> {
     const now = clock.now();
     const velocitySince = addSeconds(now, -deps.velocity.windowSeconds);
     const result = await deps.smsLog.reserve({
@@ -86,7 +95,9 @@ export function otpSending(deps: OtpSendingDeps) {
     if ('id' in result) return result;
     const [reason, message] = refusals[result.refused];
     await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason, accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
-    return { message };
+    const window = result.refused === 'account' ? policy.userSendWindowSeconds : deps.velocity.windowSeconds;
+    const retryAt = result.retryAt ?? addSeconds(now, window);
+    return { message, params: { minutes: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000)) } };
   }
 
   function newCode(uid: string) {
@@ -95,21 +106,21 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   /** The first code of a login that has none yet (the caller read that it has none). */
-  async function sendNew(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: MessageCode }> {
+  async function sendNew(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: SendProblem }> {
     const reservation = await reserve(state, accountId, to);
-    if ('message' in reservation) return { challenge: undefined, problem: reservation.message };
+    if ('message' in reservation) return { challenge: undefined, problem: reservation };
     const logId = reservation.id;
     const now = clock.now();
-    const { code, hmac } = newCode(state.uid);
-    const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
+    const code = newCode(state.uid);
+    const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: code.hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
     if (!created) {
       // Another request of this login created it first (and sent its code).
       await deps.smsLog.release(logId);
       return { challenge: await otp.find(state.uid) };
     }
     const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
-    // A failed send may have marked the challenge; read it back then (rare), not on every login.
-    return problem ? { challenge: await otp.find(state.uid), problem } : { challenge: created };
+    // A failed send marked the challenge; read it back then (rare), not on every login.
+    return problem ? { challenge: await otp.find(state.uid), problem: { message: problem } } : { challenge: created };
   }
 
   return {
@@ -117,7 +128,7 @@ export function otpSending(deps: OtpSendingDeps) {
      * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
      * was already sent (a reload, a second tab).
      */
-    async sendFirst(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: MessageCode }> {
+    async sendFirst(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: SendProblem }> {
       const existing = await otp.find(state.uid);
       return existing ? { challenge: existing } : sendNew(state, accountId, to);
     },
@@ -127,9 +138,9 @@ export function otpSending(deps: OtpSendingDeps) {
      * or a number changed during phone capture: the same budgets apply). The count of wrong codes on
      * the account is not reset.
      */
-    async resend(state: LoginState, accountId: string, to: string): Promise<{ message: MessageCode; params?: Record<string, number> }> {
+    async resend(state: LoginState, accountId: string, to: string): Promise<SendProblem> {
       const challenge = await otp.find(state.uid);
-      if (!challenge) return { message: (await sendNew(state, accountId, to)).problem ?? 'CODE_SENT' };
+      if (!challenge) return (await sendNew(state, accountId, to)).problem ?? { message: 'CODE_SENT' };
       const now = clock.now();
       if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
@@ -137,8 +148,8 @@ export function otpSending(deps: OtpSendingDeps) {
       const reservation = await reserve(state, accountId, to);
       if ('message' in reservation) return reservation;
       const logId = reservation.id;
-      const { code, hmac } = newCode(state.uid);
-      const replacement = { codeHmac: hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
+      const code = newCode(state.uid);
+      const replacement = { codeHmac: code.hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
       // Conditional on the send count we saw: of two racing resends, only one sends.
       if (!(await otp.replaceCode(state.uid, replacement, challenge.sends))) {
         await deps.smsLog.release(logId);

@@ -61,6 +61,13 @@ export interface PasswordFailureStore {
   clear(usernameKey: string): Promise<void>;
 }
 
+/**
+ * What became of a login's last code: sent, not sent (the gateway failed or was not reached: it
+ * does not count as a send), refused (the number cannot get SMS: not a send either), or uncertain
+ * (it may have gone out, so it counts).
+ */
+export type LastSend = 'sent' | 'failed' | 'refused' | 'uncertain';
+
 /** The code sent for one login, keyed by its interaction uid. Only an HMAC of the code is kept. */
 export interface OtpChallenge {
   flowUid: string;
@@ -69,22 +76,27 @@ export interface OtpChallenge {
   codeHmac: string;
   expiresAt: Date;
   attempts: number;
+  /** Codes of this login that went out or may have (one that surely did not is not counted). */
   sends: number;
   lastSentAt: Date;
-  sendFailed: boolean;
+  lastSend: LastSend;
   consumed: boolean;
 }
 
 export interface OtpStore {
   find(flowUid: string): Promise<OtpChallenge | undefined>;
   /** Creates the challenge unless one exists; undefined when another request created it first. */
-  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'sendFailed' | 'consumed'>): Promise<OtpChallenge | undefined>;
+  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'lastSend' | 'consumed'>): Promise<OtpChallenge | undefined>;
   /**
    * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
    * the send count is still `seenSends`, so two racing resends cannot both send; false if one did.
    */
   replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<boolean>;
-  setSendFailed(flowUid: string, failed: boolean): Promise<void>;
+  /**
+   * Records what became of the code `codeHmac` (if it is still the login's code). A code that surely
+   * did not go out (failed, refused) is taken off the send count again.
+   */
+  recordSendOutcome(flowUid: string, codeHmac: string, outcome: Exclude<LastSend, 'sent'>): Promise<void>;
   /**
    * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
    * challenge as it is after counting, or undefined when no attempt may be made.
@@ -108,14 +120,15 @@ export interface SendBudget {
 
 export interface SmsLog {
   /**
-   * Takes one SMS from the budgets: the account's (serialised per account, so parallel logins cannot
-   * overspend it), the requesting address's and everyone's. Records a reserved send and returns its
-   * id, or names the budget that is spent. The sender fills the record in once the SMS went.
+   * Takes one SMS from the budgets: the account's, the requesting address's and everyone's (all
+   * reservations are serialised, so simultaneous logins cannot overspend any of them). Records a
+   * reserved send and returns its id, or names the budget that is spent and when it frees a send at
+   * the earliest. The sender fills the record in once the SMS went.
    */
   reserve(reservation: {
     accountId: string; flowUid: string; destination: string; ip: string | null; at: Date;
     account: SendBudget; perIp: SendBudget; global: SendBudget;
-  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global' }>;
+  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global'; retryAt: Date | null }>;
   /** Gives back a reservation that was not used. */
   release(id: string): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { OtpChallengeRow } from '../db/schema.ts';
-import type { OtpChallenge, OtpStore } from '../login/ports.ts';
+import type { LastSend, OtpChallenge, OtpStore } from '../login/ports.ts';
 
 function toChallenge(row: OtpChallengeRow): OtpChallenge {
   return {
@@ -14,7 +14,7 @@ function toChallenge(row: OtpChallengeRow): OtpChallenge {
     attempts: row.attempts,
     sends: row.sends,
     lastSentAt: row.last_sent_at,
-    sendFailed: row.send_failed,
+    lastSend: row.last_send as LastSend,
     consumed: row.consumed_at !== null,
   };
 }
@@ -55,15 +55,20 @@ export function otpChallengeRepository(db: Db): OtpStore {
       const result = await db.updateTable('otp_challenges')
         .set({
           code_hmac: code.codeHmac, destination: code.destination, expires_at: code.expiresAt,
-          attempts: 0, sends: sql`sends + 1`, last_sent_at: code.sentAt, send_failed: false,
+          attempts: 0, sends: sql`sends + 1`, last_sent_at: code.sentAt, last_send: 'sent',
         })
         .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null).where('sends', '=', seenSends)
         .executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 
-    async setSendFailed(flowUid, failed) {
-      await db.updateTable('otp_challenges').set({ send_failed: failed }).where('flow_uid', '=', flowUid).execute();
+    async recordSendOutcome(flowUid, codeHmac, outcome) {
+      const counted = outcome === 'uncertain';
+      // Only while the code is still this login's: a newer one (a racing resend) keeps its own count.
+      await db.updateTable('otp_challenges')
+        .set({ last_send: outcome, ...(counted ? {} : { sends: sql`sends - 1` }) })
+        .where('flow_uid', '=', flowUid).where('code_hmac', '=', codeHmac)
+        .execute();
     },
 
     async countAttempt(flowUid, maxAttempts) {

@@ -29,16 +29,17 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
     },
 
     async reserve({ accountId, flowUid, destination, ip, at, account, perIp, global }) {
-      // keystep_reserve_sms (a migration) takes the account's lock, counts the three budgets and
+      // keystep_reserve_sms (a migration) takes the reservations' lock, counts the three budgets and
       // inserts the reservation only if none is spent, in one round trip.
-      const result = await sql<{ sent_by_account: number; sent_by_ip: number; sent_globally: number; reservation_id: string | null }>`
+      const result = await sql<{ sent_by_account: number; sent_by_ip: number; sent_globally: number; reservation_id: string | null; retry_at: Date | null }>`
         select * from keystep_reserve_sms(${accountId}, ${flowUid}, ${ip}::text, ${at}, ${destination},
           ${account.since}, ${account.limit}, ${perIp.since}, ${perIp.limit}, ${global.since}, ${global.limit})`.execute(db);
       const row = result.rows[0]!;
       if (row.reservation_id) return { id: row.reservation_id };
-      if (row.sent_by_account >= account.limit) return { refused: 'account' as const };
-      if (row.sent_by_ip >= perIp.limit) return { refused: 'ip' as const };
-      return { refused: 'global' as const };
+      const retryAt = row.retry_at;
+      if (row.sent_by_account >= account.limit) return { refused: 'account' as const, retryAt };
+      if (row.sent_by_ip >= perIp.limit) return { refused: 'ip' as const, retryAt };
+      return { refused: 'global' as const, retryAt };
     },
 
     async release(id) {

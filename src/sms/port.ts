@@ -17,6 +17,13 @@ export interface SmsReceipt {
   status?: number;
 }
 
+/**
+ * What became of one SMS, as `sms_messages.status` records it. The send budgets count `reserved`,
+ * `sent` and `uncertain`: what reached the gateway or may have. `failed` (the gateway answered
+ * that it did not send) and `unreached` (it was never reached) cost nothing.
+ */
+export type SendStatus = 'reserved' | 'sent' | 'uncertain' | 'failed' | 'unreached';
+
 /** What is recorded of each SMS for operators (the number masked, never the text). */
 export interface SendRecord {
   /** The reservation this send fills in, when the per-account budget was taken first. */
@@ -26,7 +33,7 @@ export interface SendRecord {
   flowUid: string | null;
   purpose: string;
   destination: string;
-  status: 'sent' | 'failed';
+  status: Exclude<SendStatus, 'reserved'>;
   httpStatus?: number | null;
   providerMessageId?: string | null;
   error?: string | null;
@@ -42,6 +49,12 @@ export class SmsDeliveryError extends Error {
     super(message, options);
     this.status = status;
     this.mayHaveSent = options?.mayHaveSent ?? false;
+  }
+
+  /** How the send log records this failure. */
+  get sendStatus(): Exclude<SendStatus, 'reserved' | 'sent'> {
+    if (this.mayHaveSent) return 'uncertain';
+    return this.status === undefined ? 'unreached' : 'failed';
   }
 
   /** A sign the gateway itself is unwell (no answer, 5xx, 429), not a problem with one message. */

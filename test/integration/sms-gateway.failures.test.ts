@@ -19,7 +19,7 @@ async function closedPort(): Promise<number> {
 describe('gateway failures', () => {
   let fake: FakeGateway;
   beforeAll(async () => { fake = await FakeGateway.start(); });
-  beforeEach(() => { fake.received.length = 0; fake.reply = undefined; });
+  beforeEach(() => { fake.received.length = 0; fake.reply = undefined; fake.streamed = undefined; });
   afterAll(() => fake.stop());
 
   const twilioLike = (extra: Record<string, unknown> = {}) => ({ gateway: { url: `${fake.origin}/Messages.json`, payload: 'To=$ctx.num&Body=$ctx.msg', ...extra } });
@@ -112,6 +112,65 @@ describe('gateway failures', () => {
     await expect(gatewaySender(twilioLike()).sender.send(message)).rejects.toMatchObject({ mayHaveSent: false });
     const port = await closedPort();
     await expect(gatewaySender({ gateway: { url: `http://127.0.0.1:${port}/s`, payload: 'to=$ctx.num&t=$ctx.msg' } }).sender.send(message)).rejects.toMatchObject({ mayHaveSent: false });
+  });
+
+  it('records what became of each send: unreached, failed by the gateway, or uncertain', async () => {
+    const clock = new TestClock();
+    const port = await closedPort();
+    const unreachable = gatewaySender({ gateway: { url: `http://127.0.0.1:${port}/s`, payload: 'to=$ctx.num&t=$ctx.msg' } });
+    await expect(unreachable.sender.send(message)).rejects.toThrow(/unreachable/);
+    fake.reply = () => ({ status: 503 });
+    const failing = gatewaySender({ ...twilioLike(), circuitFailures: 1 }, clock);
+    await expect(failing.sender.send(message)).rejects.toMatchObject({ status: 503 });
+    // The open circuit does not call the gateway: nothing reached it.
+    await expect(failing.sender.send(message)).rejects.toThrow(/circuit is open/);
+    fake.reply = () => ({ status: 201, body: { sid: 'late' }, delayMs: 5_000 });
+    const slow = gatewaySender(twilioLike({ timeoutMs: 150 }));
+    await expect(slow.sender.send(message)).rejects.toThrow(/timed out/);
+    expect([...unreachable.records, ...failing.records, ...slow.records].map((r) => [r.status, r.httpStatus])).toEqual([
+      ['unreached', null], ['failed', 503], ['unreached', null], ['uncertain', null],
+    ]);
+  });
+
+  it('stops reading a body past 64 KiB: after a success status the SMS may have gone, after a failure it did not', async () => {
+    const huge = 30 * 1024 * 1024;
+    fake.reply = () => ({ status: 201, bodyBytes: huge });
+    const ok = gatewaySender(twilioLike());
+    await expect(ok.sender.send(message)).rejects.toMatchObject({ status: 201, mayHaveSent: true, message: expect.stringContaining('gateway answered 201 with a body over 64 KiB') });
+    // Keystep hung up long before the gateway could write 30 MB.
+    expect(fake.streamed).toMatchObject({ finished: false });
+    expect(ok.records[0]).toMatchObject({ status: 'uncertain', httpStatus: 201 });
+    expect(ok.records[0]!.error!.length).toBeLessThanOrEqual(500);
+
+    fake.reply = () => ({ status: 500, bodyBytes: huge });
+    const failed = gatewaySender(twilioLike());
+    await expect(failed.sender.send(message)).rejects.toMatchObject({ status: 500, mayHaveSent: false });
+    expect(failed.records[0]).toMatchObject({ status: 'failed', httpStatus: 500 });
+    expect(fake.streamed).toMatchObject({ finished: false });
+
+    // A body just under the limit is read whole.
+    fake.reply = () => ({ status: 201, body: JSON.stringify({ sid: 'SM-big', pad: 'x'.repeat(60 * 1024) }) });
+    expect((await gatewaySender(twilioLike({ messageIdPath: 'sid' })).sender.send(message)).messageId).toBe('SM-big');
+  });
+
+  it('stores and logs no NUL or lone surrogate from a hostile body, and no secret split by a NUL', async () => {
+    fake.reply = () => ({ status: 500, body: 'down\u0000for +4474\u000000123456, code 4829\u000013 \ud83d\ude00' });
+    const { sender, records, logLines } = gatewaySender(twilioLike());
+    await expect(sender.send(message)).rejects.toMatchObject({ status: 500 });
+    const error = records[0]!.error!;
+    expect(error).toContain('gateway answered 500: downfor [redacted], code [redacted]');
+    const logged = logLines.join('');
+    for (const text of [error, logged]) {
+      expect(text).not.toMatch(/\u0000|\\u0000/);
+      expect(text).not.toContain('447400123456');
+      expect(text).not.toContain('482913');
+    }
+
+    // A message id with NUL and a lone surrogate (JSON can carry both) is stored without them.
+    fake.reply = () => ({ status: 201, body: '{"sid":"SM\\u0000\\ud800-7"}' });
+    const withId = gatewaySender(twilioLike({ messageIdPath: 'sid' }));
+    expect((await withId.sender.send(message)).messageId).toBe('SM-7');
+    expect(withId.records[0]).toMatchObject({ status: 'sent', providerMessageId: 'SM-7' });
   });
 
   it('refuses numbers outside the allow-list, and invalid numbers, before calling the gateway', async () => {

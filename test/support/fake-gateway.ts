@@ -12,8 +12,17 @@ export interface ReceivedRequest {
 
 export interface Reply {
   status: number;
+  /** A string goes out as it is (garbage, NUL bytes); anything else as JSON. */
   body?: unknown;
   delayMs?: number;
+  /** Instead of `body`: this many bytes of filler, written as fast as the client reads them. */
+  bodyBytes?: number;
+}
+
+/** How far the gateway got with its last streamed body (`bodyBytes`). */
+export interface Streamed {
+  written: number;
+  finished: boolean;
 }
 
 /**
@@ -24,7 +33,9 @@ export class FakeGateway {
   readonly received: ReceivedRequest[] = [];
   reply: ((req: ReceivedRequest) => Reply) | undefined;
   basicAuth: { username: string; password: string } | undefined;
+  streamed: Streamed | undefined;
   #server: Server;
+  #port = 0;
   #sockets = new Set<import('node:net').Socket>();
 
   private constructor() {
@@ -42,6 +53,7 @@ export class FakeGateway {
         const send = () => {
           if (res.destroyed) return;
           res.writeHead(reply.status, { 'content-type': 'application/json' });
+          if (reply.bodyBytes !== undefined) return this.stream(res, reply.bodyBytes);
           res.end(typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body ?? {}));
         };
         if (reply.delayMs) setTimeout(send, reply.delayMs).unref();
@@ -53,12 +65,41 @@ export class FakeGateway {
 
   static async start(): Promise<FakeGateway> {
     const gateway = new FakeGateway();
-    await new Promise<void>((resolve) => gateway.#server.listen(0, '127.0.0.1', resolve));
+    await gateway.up();
     return gateway;
   }
 
   get origin(): string {
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return `http://127.0.0.1:${this.#port}`;
+  }
+
+  /** Stops listening: connections to the gateway are refused (an outage) until `up`. */
+  async down(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Listens (again) on the same port. */
+  async up(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(this.#port, '127.0.0.1', resolve));
+    this.#port = (this.#server.address() as AddressInfo).port;
+  }
+
+  private stream(res: import('node:http').ServerResponse, total: number): void {
+    const streamed: Streamed = { written: 0, finished: false };
+    this.streamed = streamed;
+    const chunk = Buffer.alloc(64 * 1024, '{"sid":"SM'.repeat(7000));
+    const write = () => {
+      while (streamed.written < total && !res.destroyed) {
+        const part = chunk.subarray(0, Math.min(chunk.length, total - streamed.written));
+        streamed.written += part.length;
+        if (!res.write(part)) return void res.once('drain', write);
+      }
+      if (res.destroyed) return;
+      streamed.finished = true;
+      res.end();
+    };
+    write();
   }
 
   private twilio(req: ReceivedRequest): Reply {
@@ -84,7 +125,6 @@ export class FakeGateway {
   }
 
   async stop(): Promise<void> {
-    for (const s of this.#sockets) s.destroy();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    if (this.#server.listening) await this.down();
   }
 }

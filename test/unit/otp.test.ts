@@ -79,13 +79,16 @@ describe('the SMS text and the resend wait', () => {
 
   it('doubles the cooldown with each resend and waives it after a failed send', () => {
     const at = new Date('2026-01-01T00:00:00Z');
-    const challenge = (sends: number, sendFailed = false): OtpChallenge => ({
-      flowUid: 'u', accountId: 'a', destination: '+1', codeHmac: 'h', expiresAt: at, attempts: 0, sends, lastSentAt: at, sendFailed, consumed: false,
+    const challenge = (sends: number, lastSend: OtpChallenge['lastSend'] = 'sent'): OtpChallenge => ({
+      flowUid: 'u', accountId: 'a', destination: '+1', codeHmac: 'h', expiresAt: at, attempts: 0, sends, lastSentAt: at, lastSend, consumed: false,
     });
     expect(resendWait(challenge(1), at, 30)).toBe(30);
     expect(resendWait(challenge(2), at, 30)).toBe(60);
     expect(resendWait(challenge(3), new Date(at.getTime() + 100_000), 30)).toBe(20);
-    expect(resendWait(challenge(3, true), at, 30)).toBe(0);
+    expect(resendWait(challenge(3, 'failed'), at, 30)).toBe(0);
+    expect(resendWait(challenge(3, 'refused'), at, 30)).toBe(0);
+    // It may still arrive: the cooldown holds.
+    expect(resendWait(challenge(1, 'uncertain'), at, 30)).toBe(30);
   });
 });
 

@@ -57,7 +57,7 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
       return {
         view: 'sms-otp',
         model: codePageModel(elsewhere ? undefined : challenge, account.phone, policy, clock),
-        message: sendProblem ? { message: sendProblem } : elsewhere ? { message: 'CODE_DEAD' } : undefined,
+        message: sendProblem ?? (elsewhere ? { message: 'CODE_DEAD' } : undefined),
       };
     },
 
