@@ -1,0 +1,24 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+// docs/security.md names tests as `file › title`; a renamed or deleted test must not leave the
+// matrix pointing at nothing.
+const matrix = readFileSync('docs/security.md', 'utf8');
+const named = [...matrix.matchAll(/`(test\/[^`\s]+\.test\.ts) › ([^`]+)`/g)].map(([, file, title]) => ({ file: file!, title: title! }));
+
+/** Whether `title` stands in `file` as a whole string literal, as a test's title does. */
+function hasTitle(file: string, title: string): boolean {
+  if (!existsSync(file)) return false;
+  const source = readFileSync(file, 'utf8').replace(/\\'/g, "'");
+  return ["'", '"', '`'].some((quote) => source.includes(`${quote}${title}${quote}`));
+}
+
+describe('the security requirements matrix', () => {
+  it('names tests for the requirements it says are met', () => {
+    expect(named.length).toBeGreaterThan(100);
+  });
+
+  it('names only tests that exist', () => {
+    expect(named.filter(({ file, title }) => !hasTitle(file, title.replace(/\\'/g, "'")))).toEqual([]);
+  });
+});
