@@ -33,6 +33,7 @@ export const messages = {
   SEND_LIMIT: 'Too many codes were sent to this account recently. You can ask for a new code in {minutes} minutes, or use a backup code.',
   SEND_BUSY: 'Too many codes are being sent right now. You can ask for a new code in {minutes} minutes, or use a backup code.',
   SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
+  RESEND_FAILED: 'We could not send a new code. The code we sent before still works; or ask again, or use a backup code.',
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
   OTP_LOCKED_PLAIN: 'Codes for this account are locked after too many wrong ones. Try again later or ask your administrator to unlock it.',

@@ -60,7 +60,11 @@ export function resendWait(challenge: OtpChallenge, now: Date, cooldownSeconds: 
 export function otpSending(deps: OtpSendingDeps) {
   const { otp, policy, clock } = deps;
 
-  async function deliver(state: LoginState, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string): Promise<MessageCode | undefined> {
+  /**
+   * Sends `code` and records what became of it. `replaced` is the code a resend replaced: when the new
+   * one surely did not go out and the old one did, to the same number, the old one is given back.
+   */
+  async function deliver(state: LoginState, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string, replaced?: OtpChallenge): Promise<MessageCode | undefined> {
     const text = smsText(policy.message, { code: code.code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
@@ -74,9 +78,11 @@ export function otpSending(deps: OtpSendingDeps) {
       // A send that surely failed is not counted and waives the cooldown; after a timeout the SMS may
       // still arrive, so it counts and the cooldown holds. (The send log gave the budgets back.)
       const uncertain = err instanceof SmsDeliveryError && err.mayHaveSent;
-      await otp.recordSendOutcome(state.uid, code.hmac, refused ? 'refused' : uncertain ? 'uncertain' : 'failed');
+      const restore = !refused && !uncertain && replaced && replaced.destination === to && replaced.lastSend !== 'failed' && replaced.lastSend !== 'refused';
+      if (restore) await otp.restoreCode(state.uid, code.hmac, replaced);
+      else await otp.recordSendOutcome(state.uid, code.hmac, refused ? 'refused' : uncertain ? 'uncertain' : 'failed');
       await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : uncertain ? 'gateway_uncertain' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
-      return refused ? 'SMS_DESTINATION_REFUSED' : uncertain ? 'SMS_UNCERTAIN' : 'SMS_NOT_SENT';
+      return refused ? 'SMS_DESTINATION_REFUSED' : uncertain ? 'SMS_UNCERTAIN' : restore ? 'RESEND_FAILED' : 'SMS_NOT_SENT';
     }
   }
 
@@ -155,7 +161,7 @@ export function otpSending(deps: OtpSendingDeps) {
         await deps.smsLog.release(logId);
         return { message: 'CODE_RESENT' };
       }
-      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent')) ?? 'CODE_RESENT' };
+      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent', challenge)) ?? 'CODE_RESENT' };
     },
   };
 }

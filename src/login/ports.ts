@@ -98,6 +98,11 @@ export interface OtpStore {
    */
   recordSendOutcome(flowUid: string, codeHmac: string, outcome: Exclude<LastSend, 'sent'>): Promise<void>;
   /**
+   * A new code that surely did not go out gives the login back the code it replaced, as it was (if
+   * `failedHmac` is still the login's code): the code the user has keeps working.
+   */
+  restoreCode(flowUid: string, failedHmac: string, previous: OtpChallenge): Promise<void>;
+  /**
    * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
    * challenge as it is after counting, or undefined when no attempt may be made.
    */

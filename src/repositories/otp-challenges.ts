@@ -71,6 +71,16 @@ export function otpChallengeRepository(db: Db): OtpStore {
         .execute();
     },
 
+    async restoreCode(flowUid, failedHmac, previous) {
+      await db.updateTable('otp_challenges')
+        .set({
+          code_hmac: previous.codeHmac, destination: previous.destination, expires_at: previous.expiresAt, attempts: previous.attempts,
+          sends: previous.sends, last_sent_at: previous.lastSentAt, last_send: previous.lastSend,
+        })
+        .where('flow_uid', '=', flowUid).where('code_hmac', '=', failedHmac)
+        .execute();
+    },
+
     async countAttempt(flowUid, maxAttempts) {
       const row = (await countAttempt(db, { flowUid, maxAttempts })).rows[0];
       return row && toChallenge(row);

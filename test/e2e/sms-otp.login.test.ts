@@ -134,6 +134,18 @@ describe('the SMS code step', () => {
     expect(failures[0]!.destination).toBe('+44 •••• ••34 56');
   });
 
+  it('keeps the code that arrived working when a new one cannot be sent', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const arrived = sms.lastCode(PHONE);
+    clock.advance(30);
+    sms.failing = true;
+    const failed = pageOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { action: 'resend' }));
+    expect(alertText(failed.html)).toBe('We could not send a new code. The code we sent before still works; or ask again, or use a backup code.');
+    sms.failing = false;
+    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, failed, 'sms-otp', { code: arrived })));
+    expect(tokens.claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
+  });
+
   it('keeps the cooldown when a send may have gone out (a timeout), and the code that arrived works', async () => {
     sms.uncertain = true;
     const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
