@@ -11,18 +11,40 @@ export interface AddressLimitSettings {
 // The paths where a request nobody has authenticated makes Keystep write rows: the authorization
 // endpoint and its resume (an Interaction), pushed requests, logout, and the login pages (a login
 // flow, events).
-const LIMITED = /^\/(?:auth|request|session\/end|interaction)(?:\/|$)/;
+// Both routers match paths regardless of case, so this does too, on the decoded path.
+const LIMITED = /^\/(?:auth|request|session\/end|interaction)(?:\/|$)/i;
+
+function limited(path: string): boolean {
+  try {
+    return LIMITED.test(decodeURIComponent(path));
+  } catch {
+    return LIMITED.test(path);
+  }
+}
 
 /**
- * At most `perAddress` such requests per client address (`ctx.ip`, which honours `trustProxy`) per
- * window. The counts live in this process's memory: each instance has its own bound.
+ * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64 (one
+ * subscriber usually holds a whole /64, and could otherwise take a fresh allowance per address).
+ */
+export function addressKey(ip: string): string {
+  if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) return ip.replace(/^::ffff:/i, '');
+  const [head = '', tail = ''] = ip.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
+}
+
+/**
+ * At most `perAddress` such requests per client address (`ctx.ip`, which honours `trustProxy`; an
+ * IPv6 address by its /64) per window. The counts live in this process's memory: each instance has its own bound.
  */
 export function addressLimit(settings: AddressLimitSettings, views: Views): Middleware {
   const limiter = new RateLimiterMemory({ points: settings.perAddress, duration: settings.windowSeconds });
   return async (ctx, next) => {
-    if (!LIMITED.test(ctx.path)) return next();
+    if (!limited(ctx.path)) return next();
     try {
-      await limiter.consume(ctx.ip);
+      await limiter.consume(addressKey(ctx.ip));
     } catch (refused) {
       if (!(refused instanceof RateLimiterRes)) throw refused;
       const seconds = Math.max(1, Math.ceil(refused.msBeforeNext / 1000));

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
+import { addressKey } from '../../src/http/address-limit.ts';
 import { relyingParty, type RelyingParty } from '../support/rp.ts';
 
 const LIMIT = 20;
@@ -36,6 +37,24 @@ describe('the per-address limit on requests that write rows for anyone', () => {
     expect(await interactions()).toBe(before + LIMIT);
     // The login pages count against the same bound.
     expect((await from('203.0.113.7', `${t.issuer}/interaction/some-uid`)).status).toBe(429);
+  });
+
+  it('counts the same paths in any letter case or percent-encoding, which the routers also accept', async () => {
+    const address = '203.0.113.9';
+    const spelled = (path: string) => authorizationUrl().replace('/auth?', `${path}?`);
+    const answers = await Promise.all(['/AUTH', '/Auth/', '/%61uth', ...Array.from({ length: LIMIT }, () => '/auth')].map((path) => from(address, spelled(path))));
+    await Promise.all(answers.map((a) => a.arrayBuffer()));
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(answers.length - LIMIT);
+    for (const path of ['/INTERACTION/x', '/Session/End']) expect((await from(address, `${t.issuer}${path}`)).status).toBe(429);
+  });
+
+  it('counts an IPv6 client by its /64, so moving within it gives no fresh allowance', async () => {
+    const answers = await Promise.all(Array.from({ length: LIMIT + 5 }, (_, i) => from(`2001:db8:1:2::${(i + 1).toString(16)}`, authorizationUrl())));
+    await Promise.all(answers.map((a) => a.arrayBuffer()));
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(5);
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:0db8:0001:0002::ffff'));
+    expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
+    expect(addressKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
   });
 
   it('counts each address behind the proxy on its own, and leaves other paths alone', async () => {
