@@ -157,11 +157,12 @@ export function otpSending(deps: OtpSendingDeps) {
       const code = newCode(state.uid);
       const replacement = { codeHmac: code.hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
       // Conditional on the send count we saw: of two racing resends, only one sends.
-      if (!(await otp.replaceCode(state.uid, replacement, challenge.sends))) {
+      const replaced = await otp.replaceCode(state.uid, replacement, challenge.sends);
+      if (!replaced) {
         await deps.smsLog.release(logId);
         return { message: 'CODE_RESENT' };
       }
-      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent', challenge)) ?? 'CODE_RESENT' };
+      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent', replaced)) ?? 'CODE_RESENT' };
     },
   };
 }

@@ -90,17 +90,18 @@ export interface OtpStore {
   create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'lastSend' | 'consumed'>): Promise<OtpChallenge | undefined>;
   /**
    * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
-   * the send count is still `seenSends`, so two racing resends cannot both send; false if one did.
+   * the send count is still `seenSends`, so two racing resends cannot both send. Returns the replaced
+   * code as it was at that moment, or undefined when another resend won.
    */
-  replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<boolean>;
+  replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<OtpChallenge | undefined>;
   /**
    * Records what became of the code `codeHmac` (if it is still the login's code). A code that surely
    * did not go out (failed, refused) is taken off the send count again.
    */
   recordSendOutcome(flowUid: string, codeHmac: string, outcome: Exclude<LastSend, 'sent'>): Promise<void>;
   /**
-   * A new code that surely did not go out gives the login back the code it replaced, as it was (if
-   * `failedHmac` is still the login's code): the code the user has keeps working.
+   * A new code that surely did not go out gives the login back the code it replaced (if `failedHmac`
+   * is still the login's code), with the attempts made on both: the code the user has keeps working.
    */
   restoreCode(flowUid: string, failedHmac: string, previous: OtpChallenge): Promise<void>;
   /**

@@ -52,14 +52,21 @@ export function otpChallengeRepository(db: Db): OtpStore {
     },
 
     async replaceCode(flowUid, code, seenSends) {
-      const result = await db.updateTable('otp_challenges')
-        .set({
-          code_hmac: code.codeHmac, destination: code.destination, expires_at: code.expiresAt,
-          attempts: 0, sends: sql`sends + 1`, last_sent_at: code.sentAt, last_send: 'sent',
-        })
-        .where('flow_uid', '=', flowUid).where('consumed_at', 'is', null).where('sends', '=', seenSends)
-        .executeTakeFirst();
-      return result.numUpdatedRows > 0n;
+      // The replaced code's row as it was, read under the row lock in the same statement: should the
+      // new code not go out, the old one comes back with every attempt counted on it until now.
+      const result = await sql<OtpChallengeRow>`
+        with old as (
+          select * from otp_challenges
+          where flow_uid = ${flowUid} and consumed_at is null and sends = ${seenSends}
+          for update
+        )
+        update otp_challenges c set
+          code_hmac = ${code.codeHmac}, destination = ${code.destination}, expires_at = ${code.expiresAt},
+          attempts = 0, sends = c.sends + 1, last_sent_at = ${code.sentAt}, last_send = 'sent'
+        from old where c.flow_uid = old.flow_uid
+        returning old.*`.execute(db);
+      const row = result.rows[0];
+      return row && toChallenge(row);
     },
 
     async recordSendOutcome(flowUid, codeHmac, outcome) {
@@ -74,7 +81,8 @@ export function otpChallengeRepository(db: Db): OtpStore {
     async restoreCode(flowUid, failedHmac, previous) {
       await db.updateTable('otp_challenges')
         .set({
-          code_hmac: previous.codeHmac, destination: previous.destination, expires_at: previous.expiresAt, attempts: previous.attempts,
+          // Guesses at the code that never went out count too.
+          code_hmac: previous.codeHmac, destination: previous.destination, expires_at: previous.expiresAt, attempts: sql`attempts + ${previous.attempts}`,
           sends: previous.sends, last_sent_at: previous.lastSentAt, last_send: previous.lastSend,
         })
         .where('flow_uid', '=', flowUid).where('code_hmac', '=', failedHmac)

@@ -146,6 +146,25 @@ describe('the SMS code step', () => {
     expect(tokens.claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
   });
 
+  it('counts the guesses made while a new code failed to go out on the code that comes back', async () => {
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const page = pageOf(next);
+    const arrived = sms.lastCode(PHONE);
+    await submitStep(attempt.browser, page, 'sms-otp', { code: wrongCode(arrived) });
+    clock.advance(30);
+    sms.failing = true;
+    const held = sms.holdNext();
+    const resend = submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' });
+    await held.reached;
+    // Two guesses while the new code is on its way (and fails): they count on the code that comes back.
+    for (let i = 0; i < 2; i++) await submitStep(attempt.browser, page, 'sms-otp', { code: wrongCode(arrived) });
+    held.release();
+    await resend;
+    sms.failing = false;
+    const fourth = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrongCode(arrived) }));
+    expect(alertText(fourth.html)).toBe('That code is not right. 1 tries left for this code.');
+  });
+
   it('keeps the cooldown when a send may have gone out (a timeout), and the code that arrived works', async () => {
     sms.uncertain = true;
     const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
