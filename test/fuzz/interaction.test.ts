@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe } from 'vitest';
+import { mostlyGet, percentEncode, plainForm, ref, request, text, value, type Fields } from './arbitraries.ts';
+import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { fuzzIt } from './harness.ts';
+import { atCodePage, atConsentPage, atNoticePage, atPasswordPage, atPhoneCapture, PASSWORD } from './logins.ts';
+
+const steps = ['password', 'phone-capture', 'sms-otp', 'backup-code'];
+const actions = ['verify', 'resend', 'backup', 'sms', 'number', 'change'];
+/** Every field of every login form, each mostly with a value that form could really carry. */
+const loginForm = (own: Fields): Fields => ({
+  _csrf: value(ref('csrf'), ref('csrf'), ''),
+  step: value(...steps),
+  action: value(...actions),
+  ...own,
+});
+/** The routes under one interaction: the step form, and the buttons of the notice and consent pages. */
+const target = fc.constantFrom('', '', '/continue', '/consent', '/cancel');
+/** One to three requests in a row, so that one can open a state (a backup-code page) the next fuzzes. */
+const sequence = (fields: Fields) => fc.array(fc.tuple(target, request({ form: loginForm(fields) })), { minLength: 1, maxLength: 3 });
+
+describe('fuzzing the login pages', () => {
+  let f: FuzzApp;
+  const app = () => f.t;
+  beforeAll(async () => {
+    f = await startFuzzApp();
+  });
+  afterAll(() => f.t.close());
+
+  fuzzIt('the password page answers any form, method, type and encoding below 500', { runs: 40, msPerRun: 60 }, app,
+    sequence({ step: value('password', ...steps), username: value(ref('username'), 'fuzz-user-1'), password: value(PASSWORD) }),
+    async (requests) => {
+      const login = await atPasswordPage(f.t, f.rp);
+      for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
+    });
+
+  fuzzIt('the password form takes any username and password: a page or a redirect, never a 500', { runs: 40, msPerRun: 40 }, app,
+    fc.record({ username: text, password: text }),
+    async ({ username, password }) => {
+      const login = await atPasswordPage(f.t, f.rp);
+      await login.send(plainForm({ _csrf: ref('csrf'), step: 'password', username, password }), login.path);
+    },
+    [{ username: `${'a'.repeat(255)}\u{1F600}`, password: PASSWORD }]);
+
+  fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 40, msPerRun: 100 }, app,
+    sequence({ step: value('sms-otp', 'backup-code', ...steps), code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
+    async (requests) => {
+      const login = await atCodePage(f.t, f.rp, f.sms);
+      for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
+    });
+
+  fuzzIt('the phone-capture page answers any number, code and button below 500', { runs: 30, msPerRun: 100 }, app,
+    sequence({
+      step: value('phone-capture', ...steps),
+      phone: value(ref('phone'), '+447400123456', '07400 123456', '+442071838750', '+15005550006', '+44 7400 12345678901234'),
+      code: value(ref('backupCode'), '000000'),
+    }),
+    async (requests) => {
+      const login = await atPhoneCapture(f.t, f.rp);
+      for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
+    });
+
+  fuzzIt('the consent page and the notice page answer any form below 500', { runs: 30, msPerRun: 150 }, app,
+    fc.tuple(fc.constantFrom(atConsentPage, atNoticePage), sequence({})),
+    async ([at, requests]) => {
+      const login = await at(f.t, f.consentRp, f.sms);
+      for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
+    });
+
+  fuzzIt('any uid, any suffix, any method and query under /interaction answers below 500', { runs: 40, msPerRun: 40 }, app,
+    fc.tuple(
+      fc.oneof(fc.constant(undefined), text.map((s) => percentEncode(s.slice(0, 300))), fc.constantFrom('%00', '..', '%2F', 'a'.repeat(65), '%E0%A4%A')),
+      fc.constantFrom('', '/', '/continue', '/consent', '/cancel', '/x', '//', '/continue/'),
+      request({ method: mostlyGet, query: { uid: value(ref('uid')), ui_locales: value('de') }, form: loginForm({}) }),
+    ),
+    async ([uid, suffix, req]) => {
+      const login = await atPasswordPage(f.t, f.rp);
+      await login.send(req, `/interaction/${uid ?? login.refs.uid}${suffix}`);
+    });
+});

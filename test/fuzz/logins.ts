@@ -1,0 +1,107 @@
+import { issueBackupCodes } from '../../src/login/backup-codes.ts';
+import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
+import { cryptoRandom } from '../../src/shared/random.ts';
+import type { TestApp } from '../support/app.ts';
+import { Browser, hiddenValue, type Page } from '../support/browser.ts';
+import { pageOf, startLogin, submitPassword, submitStep, type RelyingParty } from '../support/rp.ts';
+import type { RecordingSender } from '../support/sms.ts';
+import type { RawResponse } from '../support/raw-http.ts';
+import { toRaw, type FuzzRequest } from './arbitraries.ts';
+import { sendChecked } from './harness.ts';
+
+export const PASSWORD = 'a-long-enough-fuzz-password';
+
+/** A login stopped on one page: what a property needs to post forms of that state. */
+export interface Partway {
+  browser: Browser;
+  page: Page;
+  /** `/interaction/<uid>` */
+  path: string;
+  refs: Record<string, string>;
+  /**
+   * Sends a fuzzed request at `path` with this login's cookies and references, keeps the cookies it
+   * sets, and follows redirects within Keystep as a browser would: no answer on the way may be a 5xx.
+   */
+  send(req: FuzzRequest, path: string): Promise<RawResponse>;
+}
+
+let users = 0;
+
+/** A new account for each run, so no run's lock, throttle or SMS budget reaches the next. */
+export async function freshUser(t: TestApp, options: { phone?: boolean; backupCodes?: boolean } = {}) {
+  const n = ++users;
+  const username = `fuzz-user-${n}`;
+  const phone = options.phone ? `+4474${String(n).padStart(8, '0')}` : null;
+  const id = await t.addUser(username, PASSWORD, phone);
+  const codes = options.backupCodes ? await issueBackupCodes(backupCodeRepository(t.database.db), t.hasher, cryptoRandom, id) : [];
+  return { id, username, phone, codes };
+}
+
+/** Sends with the jar's cookies, keeps the ones set, follows redirects within Keystep. */
+export async function sendWithJar(t: TestApp, jar: Browser['jar'], req: FuzzRequest, path: string, refs: Record<string, string>): Promise<RawResponse> {
+  let raw = toRaw(req, path, refs, { cookie: await jar.getCookieString(`${t.issuer}${path}`) });
+  for (let hop = 0; ; hop++) {
+    const url = `${t.issuer}${raw.path}`;
+    const response = await sendChecked(t, raw);
+    for (const cookie of [response.headers['set-cookie'] ?? []].flat()) await jar.setCookie(cookie, url, { ignoreError: true });
+    const location = response.headers.location;
+    if (hop >= 4 || response.status < 300 || response.status >= 400 || typeof location !== 'string') return response;
+    const next = new URL(location, url);
+    if (next.origin !== t.issuer) return response;
+    const target = `${next.pathname}${next.search}`;
+    raw = { method: 'GET', path: target, headers: { accept: 'text/html', cookie: await jar.getCookieString(next.toString()) } };
+  }
+}
+
+function partway(t: TestApp, browser: Browser, page: Page, extra: Record<string, string>): Partway {
+  const path = new URL(page.url).pathname;
+  const refs = { csrf: hiddenValue(page.html, '_csrf'), uid: path.split('/')[2] ?? '', ...extra };
+  return { browser, page, path, refs, send: (req, at) => sendWithJar(t, browser.jar, req, at, refs) };
+}
+
+/** A fresh authorization request, on the password page. */
+export async function atPasswordPage(t: TestApp, rp: RelyingParty, params: Record<string, string> = {}): Promise<Partway> {
+  const attempt = await startLogin(rp, params);
+  return partway(t, attempt.browser, pageOf(attempt.visit), {});
+}
+
+/** After the password of an account with a number (and backup codes): on the SMS code page. */
+export async function atCodePage(t: TestApp, rp: RelyingParty, sender: RecordingSender): Promise<Partway> {
+  const user = await freshUser(t, { phone: true, backupCodes: true });
+  const start = await atPasswordPage(t, rp);
+  const page = pageOf(await submitPassword(start.browser, start.page, user.username, PASSWORD));
+  return partway(t, start.browser, page, { username: user.username, code: sender.lastCode(user.phone!), backupCode: user.codes[0]! });
+}
+
+/** After the password of an account with no number: on the phone-capture page. */
+export async function atPhoneCapture(t: TestApp, rp: RelyingParty): Promise<Partway> {
+  const user = await freshUser(t, { backupCodes: true });
+  const start = await atPasswordPage(t, rp);
+  const page = pageOf(await submitPassword(start.browser, start.page, user.username, PASSWORD));
+  return partway(t, start.browser, page, { username: user.username, backupCode: user.codes[0]!, phone: `+4475${String(users).padStart(8, '0')}` });
+}
+
+/** Signed in at Keystep through the account page's own login (password and SMS code), on /account. */
+export async function atAccountPage(t: TestApp, sender: RecordingSender): Promise<Partway & { phone: string }> {
+  const user = await freshUser(t, { phone: true });
+  const browser = new Browser('never:');
+  const login = pageOf(await browser.visit(`${t.issuer}/account`));
+  const codePage = pageOf(await submitPassword(browser, login, user.username, PASSWORD));
+  const page = pageOf(await submitStep(browser, codePage, 'sms-otp', { code: sender.lastCode(user.phone!) }));
+  return { ...partway(t, browser, page, { newPhone: `+4477${String(users).padStart(8, '0')}` }), phone: user.phone! };
+}
+
+/** After the password and the SMS code, for a client that asks: on the consent page. */
+export async function atConsentPage(t: TestApp, rp: RelyingParty, sender: RecordingSender): Promise<Partway> {
+  const login = await atCodePage(t, rp, sender);
+  const page = pageOf(await submitStep(login.browser, login.page, 'sms-otp', { code: login.refs.code! }));
+  return partway(t, login.browser, page, {});
+}
+
+/** After the password and a backup code: on the notice page (codes left) with its Continue button. */
+export async function atNoticePage(t: TestApp, rp: RelyingParty, sender: RecordingSender): Promise<Partway> {
+  const login = await atCodePage(t, rp, sender);
+  const backup = pageOf(await submitStep(login.browser, login.page, 'sms-otp', { action: 'backup' }));
+  const page = pageOf(await submitStep(login.browser, backup, 'backup-code', { code: login.refs.backupCode! }));
+  return partway(t, login.browser, page, {});
+}
