@@ -155,11 +155,25 @@ export const extraHeaders: fc.Arbitrary<Record<string, string>> = fc.record({
 // A request line longer than Node's header limit (16 KiB) is cut off before Keystep sees it.
 const shortened = (list: Pair[]): Pair[] => list.map(([k, v]) => [k.slice(0, 1000), typeof v === 'string' ? v.slice(0, 1000) : v]);
 
-export function request(options: { method?: fc.Arbitrary<string>; query?: Fields; form?: Fields; headers?: Fields }): fc.Arbitrary<FuzzRequest> {
+/**
+ * A request that is right but for one or two of its fields: `valid` with up to two of `fields`
+ * replaced or added (pairs(fields) gets nearly every field wrong at once, so it rarely gets far).
+ */
+export function nearlyValid(valid: Record<string, string>, fields: Fields): fc.Arbitrary<Pair[]> {
+  const names = Object.keys(fields);
+  const change = fc.constantFrom(...names).chain((name) => fields[name]!.map((v) => [name, v] as Pair));
+  return fc.array(change, { maxLength: 2 }).map((changes) => {
+    const changed = new Set(changes.map(([k]) => k));
+    return [...Object.entries(valid).filter(([k]) => !changed.has(k)), ...changes];
+  });
+}
+
+export function request(options: { method?: fc.Arbitrary<string>; query?: Fields | fc.Arbitrary<Pair[]>; form?: Fields; headers?: Fields }): fc.Arbitrary<FuzzRequest> {
+  const query = options.query instanceof fc.Arbitrary ? options.query : options.query ? pairs(options.query) : undefined;
   return fc.record({
     method: options.method ?? mostlyPost,
     headers: fc.record(options.headers ?? {}, { requiredKeys: [] }),
-    query: (options.query ? pairs(options.query) : fc.oneof({ weight: 4, arbitrary: fc.constant<Pair[]>([]) }, { weight: 1, arbitrary: pairs({}) })).map(shortened),
+    query: (query ?? fc.oneof({ weight: 4, arbitrary: fc.constant<Pair[]>([]) }, { weight: 1, arbitrary: pairs({}) })).map(shortened),
     form: pairs(options.form ?? {}),
     framing,
     accept,
@@ -167,10 +181,10 @@ export function request(options: { method?: fc.Arbitrary<string>; query?: Fields
   });
 }
 
-/** A well-formed form post of exactly these fields. */
-export function plainForm(form: Record<string, Value>): FuzzRequest {
+/** A well-formed form post of exactly these fields (and headers). */
+export function plainForm(form: Record<string, Value>, headers: Record<string, string> = {}): FuzzRequest {
   const framing: Framing = { contentType: FORM, contentEncoding: undefined, gzip: false, replace: 'no', randomBytes: new Uint8Array() };
-  return { method: 'POST', headers: {}, query: [], form: Object.entries(form), framing, accept: 'text/html', extraHeaders: {} };
+  return { method: 'POST', headers, query: [], form: Object.entries(form), framing, accept: 'text/html', extraHeaders: {} };
 }
 
 /** As a header can carry it: bytes as Latin-1, no line breaks or NUL (Node refuses to send those). */
@@ -200,4 +214,33 @@ export function toRaw(req: FuzzRequest, path: string, refs: Refs = {}, headers: 
     if (f.contentEncoding !== undefined) out['content-encoding'] = f.contentEncoding;
   }
   return { method: req.method, path: `${path}${query}`, headers: out, body };
+}
+
+/**
+ * Every parameter of an authorization request, each mostly with a value that makes the request
+ * go through (so that the ones after it are reached), sometimes with any other.
+ */
+export function authorizationFields(valid: { clientId: string; redirectUri: string; codeChallenge: string }): Fields {
+  return {
+    client_id: value(valid.clientId, valid.clientId, valid.clientId, 'keystep-account', 'no-such-client'),
+    redirect_uri: value(valid.redirectUri, valid.redirectUri, valid.redirectUri, 'http://127.0.0.1:9/elsewhere', 'javascript:alert(1)'),
+    response_type: value('code', 'code', 'code', 'token', 'id_token', 'code id_token', 'none'),
+    scope: value('openid', 'openid profile', 'openid offline_access', 'openid phone profile', 'profile', 'openid openid', 'openid unknown'),
+    state: value('a-state', ''),
+    nonce: value('a-nonce'),
+    prompt: value('login', 'consent', 'none', 'select_account', 'login consent', 'create', 'none login'),
+    max_age: value('0', '1', '-1', '99999999999999999999', '1.5', '3600'),
+    login_hint: value('fuzz-user-1'),
+    id_token_hint: value(ref('idToken'), 'eyJhbGciOiJub25lIn0.e30.', 'a.b.c'),
+    claims: value('{"id_token":{"acr":{"essential":true,"values":["urn:keystep:acr:mfa"]}}}', '{"userinfo":{"phone_number":null}}', '{', '[]', 'null', '{"id_token":{"amr":{"value":"x"}}}'),
+    acr_values: value('urn:keystep:acr:mfa', 'urn:keystep:acr:pwd', 'urn:keystep:acr:mfa urn:keystep:acr:pwd'),
+    ui_locales: value('en', 'de fr', '*'),
+    request: value('eyJhbGciOiJub25lIn0.eyJjbGllbnRfaWQiOiJ3ZWItYXBwIn0.', 'not-a-jwt'),
+    request_uri: value('urn:ietf:params:oauth:request_uri:abc', 'http://127.0.0.1:9/request-object'),
+    code_challenge: value(valid.codeChallenge, valid.codeChallenge, valid.codeChallenge, 'short', 'x'.repeat(129)),
+    code_challenge_method: value('S256', 'S256', 'S256', 'plain', 's256'),
+    response_mode: value('query', 'fragment', 'form_post', 'jwt', 'web_message'),
+    resource: value('http://127.0.0.1:9/api', 'urn:x'),
+    display: value('page', 'popup', 'wap'),
+  };
 }

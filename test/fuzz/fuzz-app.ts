@@ -24,6 +24,8 @@ export interface FuzzApp {
   /** One whose users see the consent page. */
   consentRp: RelyingParty;
   sms: RecordingSender;
+  /** The Authorization header of the first-party client at the token endpoint. */
+  basicAuth: string;
 }
 
 /**
@@ -38,7 +40,9 @@ export async function startFuzzApp(options: { devInbox?: boolean } = {}): Promis
     smsSender: options.devInbox ? undefined : sms,
     overrides: { smsOtp: { resendCooldownSeconds: 0 }, sms: { globalSendLimit: 10_000_000 } },
   });
-  const rp = await relyingParty(t, await t.addClient('web-app'));
+  const client = await t.addClient('web-app');
+  const rp = await relyingParty(t, client);
   const consentRp = await relyingParty(t, await t.addClient('partner-app', { consent: true }));
-  return { t, rp, consentRp, sms };
+  const basicAuth = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+  return { t, rp, consentRp, sms, basicAuth };
 }

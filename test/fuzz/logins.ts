@@ -6,7 +6,7 @@ import { Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { pageOf, startLogin, submitPassword, submitStep, type RelyingParty } from '../support/rp.ts';
 import type { RecordingSender } from '../support/sms.ts';
 import type { RawResponse } from '../support/raw-http.ts';
-import { toRaw, type FuzzRequest } from './arbitraries.ts';
+import { plainForm, toRaw, type FuzzRequest } from './arbitraries.ts';
 import { sendChecked } from './harness.ts';
 
 export const PASSWORD = 'a-long-enough-fuzz-password';
@@ -22,7 +22,7 @@ export interface Partway {
    * Sends a fuzzed request at `path` with this login's cookies and references, keeps the cookies it
    * sets, and follows redirects within Keystep as a browser would: no answer on the way may be a 5xx.
    */
-  send(req: FuzzRequest, path: string): Promise<RawResponse>;
+  send(req: FuzzRequest, path: string): Promise<Landing>;
 }
 
 let users = 0;
@@ -37,19 +37,26 @@ export async function freshUser(t: TestApp, options: { phone?: boolean; backupCo
   return { id, username, phone, codes };
 }
 
+/** Where a request and the redirects it was followed through ended. */
+export interface Landing extends RawResponse {
+  /** Path and query of the last request. */
+  path: string;
+  /** A redirect out of Keystep (to the app) that was not followed. */
+  leftTo?: URL;
+}
+
 /** Sends with the jar's cookies, keeps the ones set, follows redirects within Keystep. */
-export async function sendWithJar(t: TestApp, jar: Browser['jar'], req: FuzzRequest, path: string, refs: Record<string, string>): Promise<RawResponse> {
+export async function sendWithJar(t: TestApp, jar: Browser['jar'], req: FuzzRequest, path: string, refs: Record<string, string>): Promise<Landing> {
   let raw = toRaw(req, path, refs, { cookie: await jar.getCookieString(`${t.issuer}${path}`) });
   for (let hop = 0; ; hop++) {
     const url = `${t.issuer}${raw.path}`;
     const response = await sendChecked(t, raw);
     for (const cookie of [response.headers['set-cookie'] ?? []].flat()) await jar.setCookie(cookie, url, { ignoreError: true });
     const location = response.headers.location;
-    if (hop >= 4 || response.status < 300 || response.status >= 400 || typeof location !== 'string') return response;
+    if (hop >= 4 || response.status < 300 || response.status >= 400 || typeof location !== 'string') return { ...response, path: raw.path };
     const next = new URL(location, url);
-    if (next.origin !== t.issuer) return response;
-    const target = `${next.pathname}${next.search}`;
-    raw = { method: 'GET', path: target, headers: { accept: 'text/html', cookie: await jar.getCookieString(next.toString()) } };
+    if (next.origin !== t.issuer) return { ...response, path: raw.path, leftTo: next };
+    raw = { method: 'GET', path: `${next.pathname}${next.search}`, headers: { accept: 'text/html', cookie: await jar.getCookieString(next.toString()) } };
   }
 }
 
@@ -104,4 +111,21 @@ export async function atNoticePage(t: TestApp, rp: RelyingParty, sender: Recordi
   const backup = pageOf(await submitStep(login.browser, login.page, 'sms-otp', { action: 'backup' }));
   const page = pageOf(await submitStep(login.browser, backup, 'backup-code', { code: login.refs.backupCode! }));
   return partway(t, login.browser, page, {});
+}
+
+/**
+ * From wherever an authorization request landed: if on the password page, signs a new account
+ * (with a number) in with its password and SMS code, each request checked. Returns the redirect
+ * to the app, if the login got that far.
+ */
+export async function signInFrom(t: TestApp, jar: Browser['jar'], landing: Landing, sender: RecordingSender): Promise<URL | undefined> {
+  let at = landing;
+  const html = () => at.body.toString('utf8');
+  if (!html().includes('name="step" value="password"')) return at.leftTo;
+  const user = await freshUser(t, { phone: true });
+  const post = (fields: Record<string, string>) => sendWithJar(t, jar, plainForm({ _csrf: hiddenValue(html(), '_csrf'), ...fields }), at.path.split('?')[0]!, {});
+  at = await post({ step: 'password', username: user.username, password: PASSWORD });
+  if (!html().includes('name="step" value="sms-otp"')) return at.leftTo;
+  at = await post({ step: 'sms-otp', code: sender.lastCode(user.phone!) });
+  return at.leftTo;
 }
