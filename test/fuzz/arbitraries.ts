@@ -187,6 +187,11 @@ export function plainForm(form: Record<string, Value>, headers: Record<string, s
   return { method: 'POST', headers, query: [], form: Object.entries(form), framing, accept: 'text/html', extraHeaders: {} };
 }
 
+/** A plain GET with these headers. */
+export function plainGet(headers: Record<string, string> = {}): FuzzRequest {
+  return { ...plainForm({}, headers), method: 'GET' };
+}
+
 /** As a header can carry it: bytes as Latin-1, no line breaks or NUL (Node refuses to send those). */
 function headerValue(value: Value, refs: Refs): string {
   const text = typeof value === 'string' ? Buffer.from(value).toString('latin1') : 'ref' in value ? refs[value.ref] ?? '' : Buffer.from(value.bytes).toString('latin1');

@@ -3,7 +3,7 @@ import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import type { TestApp } from '../support/app.ts';
 import { Browser, hiddenValue, type Page } from '../support/browser.ts';
-import { pageOf, startLogin, submitPassword, submitStep, type RelyingParty } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, startLogin, submitPassword, submitStep, type RelyingParty } from '../support/rp.ts';
 import type { RecordingSender } from '../support/sms.ts';
 import type { RawResponse } from '../support/raw-http.ts';
 import { plainForm, toRaw, type FuzzRequest } from './arbitraries.ts';
@@ -128,4 +128,24 @@ export async function signInFrom(t: TestApp, jar: Browser['jar'], landing: Landi
   if (!html().includes('name="step" value="sms-otp"')) return at.leftTo;
   at = await post({ step: 'sms-otp', code: sender.lastCode(user.phone!) });
   return at.leftTo;
+}
+
+/**
+ * A full login of a new account (password and SMS code, refresh token included): the browser keeps
+ * its session, and `refs` hold its tokens, an authorization code not yet exchanged (from a second
+ * request the session answered at once) with its verifier, and the client's credentials.
+ */
+export async function withTokens(t: TestApp, rp: RelyingParty, sender: RecordingSender, basicAuth: string) {
+  const user = await freshUser(t, { phone: true });
+  const params = { scope: 'openid profile phone offline_access', prompt: 'consent' };
+  const first = await startLogin(rp, params);
+  const codePage = pageOf(await submitPassword(first.browser, pageOf(first.visit), user.username, PASSWORD));
+  const tokens = await exchange(rp, first, callbackOf(await submitStep(first.browser, codePage, 'sms-otp', { code: sender.lastCode(user.phone!) })));
+  const second = await startLogin(rp, params, first.browser);
+  const code = new URL(callbackOf(second.visit)).searchParams.get('code')!;
+  const refs: Record<string, string> = {
+    accessToken: tokens.access_token, refreshToken: tokens.refresh_token!, idToken: tokens.id_token!, code, verifier: second.verifier,
+    bearer: `Bearer ${tokens.access_token}`, basic: basicAuth,
+  };
+  return { browser: first.browser, refs, send: (req: FuzzRequest, path: string) => sendWithJar(t, first.browser.jar, req, path, refs) };
 }
