@@ -30,15 +30,19 @@ export interface FuzzApp {
 
 /**
  * Keystep as the fuzz properties drive it: SMS to a recording sender (or the development inbox at
- * /dev/sms with `devInbox`), no resend cooldown and no global SMS limit (every run, and every step
- * of shrinking a failure, sends a code to a new account), so deep states are reached quickly.
+ * /dev/sms with `devInbox`, or the HTTP gateway `gateway` describes), no resend cooldown and no
+ * global SMS limit (every run, and every step of shrinking a failure, sends a code to a new
+ * account), so deep states are reached quickly.
  */
-export async function startFuzzApp(options: { devInbox?: boolean } = {}): Promise<FuzzApp> {
+export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Record<string, unknown> } = {}): Promise<FuzzApp> {
   const sms = new RecordingSender();
   const t = await startTestApp({
     hasher: cheapHasher,
-    smsSender: options.devInbox ? undefined : sms,
-    overrides: { smsOtp: { resendCooldownSeconds: 0 }, sms: { globalSendLimit: 10_000_000 } },
+    smsSender: options.devInbox || options.gateway ? undefined : sms,
+    overrides: {
+      smsOtp: { resendCooldownSeconds: 0 },
+      sms: { globalSendLimit: 10_000_000, ...(options.gateway ? { sender: 'http', gateway: options.gateway } : {}) },
+    },
   });
   const client = await t.addClient('web-app');
   const rp = await relyingParty(t, client);

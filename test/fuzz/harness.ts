@@ -32,18 +32,15 @@ const errorLevel = (line: string) => {
     return 0;
   }
 };
+/** The error lines Keystep logged since line `from`, shortened. */
+const errorsSince = (t: TestApp, from: number) => t.logLines.slice(from).filter((l) => errorLevel(l) >= 50).map((l) => `log: ${l.slice(0, 1500)}`);
 
 /** Sends the request and fails on any 5xx, with the request, the answer and the error log lines. */
 export async function sendChecked(t: TestApp, raw: RawRequest): Promise<RawResponse> {
   const logged = t.logLines.length;
   const response = await sendRaw(t.issuer, raw);
   if (response.status >= 500) {
-    const errors = t.logLines.slice(logged).filter((l) => errorLevel(l) >= 50).map((l) => l.slice(0, 1500));
-    throw new Error([
-      `${response.status} for ${describeRequest(raw)}`,
-      `answer: ${response.body.subarray(0, 300).toString('utf8')}`,
-      ...errors.map((l) => `log: ${l}`),
-    ].join('\n'));
+    throw new Error([`${response.status} for ${describeRequest(raw)}`, `answer: ${response.body.subarray(0, 300).toString('utf8')}`, ...errorsSince(t, logged)].join('\n'));
   }
   return response;
 }
@@ -51,19 +48,21 @@ export async function sendChecked(t: TestApp, raw: RawRequest): Promise<RawRespo
 /**
  * A property as a test: runs it (first on `examples`, inputs that once broke Keystep) against the
  * app `app()` gives. After each run, whatever its requests did, the tables must be whole: a
- * violation not already there when the property started fails it (one an earlier property left is
- * that property's failure).
+ * violation that was not there before the run fails that run (one an earlier run or property left
+ * stays that one's failure, so shrinking keeps to the input that made it).
  */
 export function fuzzIt<T>(
-  name: string, budget: Budget, app: () => TestApp, arbitrary: fc.Arbitrary<T>, body: (input: T) => Promise<void>, examples: T[] = [],
+  name: string, budget: Budget, app: () => TestApp, arbitrary: fc.Arbitrary<T>, body: (input: T) => Promise<unknown>, examples: T[] = [],
 ): void {
   it(name, async () => {
-    const db = app().database.db;
-    const before = new Set(await tableViolations(db));
+    const t = app();
+    const seen = new Set(await tableViolations(t.database.db));
     await fc.assert(fc.asyncProperty(arbitrary, async (input) => {
+      const logged = t.logLines.length;
       await body(input);
-      const found = (await tableViolations(db)).filter((v) => !before.has(v));
-      if (found.length) throw new Error(`table invariants violated:\n${found.join('\n')}`);
+      const found = (await tableViolations(t.database.db)).filter((v) => !seen.has(v));
+      for (const v of found) seen.add(v);
+      if (found.length) throw new Error(['table invariants violated:', ...found, ...errorsSince(t, logged)].join('\n'));
     }), { seed, numRuns: runsOf(budget.runs), interruptAfterTimeLimit: budgetMs(budget), examples: examples.map((e) => [e] as [T]) });
   }, budgetMs(budget) + 30_000);
 }
