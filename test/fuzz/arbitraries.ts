@@ -38,18 +38,19 @@ export function value(...known: Value[]): fc.Arbitrary<Value> {
     { weight: 6, arbitrary: text },
     { weight: 1, arbitrary: invalidUtf8.chain((bytes) => fc.boolean().map((raw) => ({ bytes, raw }))) },
   );
-  return known.length ? fc.oneof({ weight: 2, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: anything }) : anything;
+  return known.length ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: anything }) : anything;
 }
 
 export type Fields = Record<string, fc.Arbitrary<Value>>;
 
 /**
- * Form or query pairs: each named field at most once with its own values (so real forms happen),
- * then noise: repeated fields, `a[]`, `a[b]`, `a[0]`, prototype names, random names.
+ * Form or query pairs: each named field at most once with its own values (so real forms happen;
+ * the fields in `always` are always there), then noise: repeated fields, `a[]`, `a[b]`, `a[0]`,
+ * prototype names, random names.
  */
-export function pairs(fields: Fields): fc.Arbitrary<Pair[]> {
+export function pairs(fields: Fields, always: readonly string[] = []): fc.Arbitrary<Pair[]> {
   const names = Object.keys(fields);
-  const own = fc.record(Object.fromEntries(names.map((n) => [n, fields[n]!])), { requiredKeys: [] })
+  const own = fc.record(Object.fromEntries(names.map((n) => [n, fields[n]!])), { requiredKeys: always.filter((n) => names.includes(n)) })
     .map((record) => Object.entries(record).map(([k, v]) => [k, v] as Pair));
   const name = names.length ? fc.constantFrom(...names) : fc.constant('x');
   const noisyKey = fc.oneof(
@@ -59,7 +60,11 @@ export function pairs(fields: Fields): fc.Arbitrary<Pair[]> {
     fc.constantFrom('__proto__', 'constructor', 'prototype', '__proto__[x]', 'hasOwnProperty', '', '[]', '=', '&'),
     text,
   );
-  const noise = fc.array(fc.tuple(noisyKey, value()).map(([k, v]) => [k, v] as Pair), { maxLength: 4 });
+  // Mostly none: one bad pair is enough to refuse a form, and the fields' own values need reaching too.
+  const noise = fc.oneof(
+    { weight: 2, arbitrary: fc.constant<Pair[]>([]) },
+    { weight: 1, arbitrary: fc.array(fc.tuple(noisyKey, value()).map(([k, v]) => [k, v] as Pair), { minLength: 1, maxLength: 4 }) },
+  );
   return fc.tuple(own, noise, fc.boolean()).map(([mine, extra, noiseFirst]) => (noiseFirst ? [...extra, ...mine] : [...mine, ...extra]));
 }
 
@@ -104,10 +109,11 @@ export interface Framing {
 }
 
 const FORM = 'application/x-www-form-urlencoded';
+const plainFraming: Framing = { contentType: FORM, contentEncoding: undefined, gzip: false, replace: 'no', randomBytes: new Uint8Array() };
 
 export const framing: fc.Arbitrary<Framing> = fc.record({
   contentType: fc.oneof(
-    { weight: 8, arbitrary: fc.constant(FORM) },
+    { weight: 16, arbitrary: fc.constant(FORM) },
     { weight: 4, arbitrary: fc.constantFrom(
       undefined, `${FORM}; charset=utf-8`, `${FORM}; charset=latin1`, `${FORM}; charset=utf-16`, `${FORM}; charset=bogus`, `${FORM};;;`,
       'APPLICATION/X-WWW-FORM-URLENCODED', 'application/json', 'multipart/form-data; boundary=x', 'text/plain', '', '*/*', 'application/x-www-form-urlencoded, text/plain',
@@ -115,9 +121,9 @@ export const framing: fc.Arbitrary<Framing> = fc.record({
     ) },
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
   ),
-  contentEncoding: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: fc.constantFrom('identity', 'gzip', 'deflate', 'br', 'gzip, gzip', 'x-unknown', 'GZIP', 'zstd', '') }),
+  contentEncoding: fc.oneof({ weight: 16, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: fc.constantFrom('identity', 'gzip', 'deflate', 'br', 'gzip, gzip', 'x-unknown', 'GZIP', 'zstd', '') }),
   gzip: fc.boolean(),
-  replace: fc.oneof({ weight: 8, arbitrary: fc.constant('no' as const) }, { weight: 1, arbitrary: fc.constantFrom('random' as const, 'json' as const) }),
+  replace: fc.oneof({ weight: 16, arbitrary: fc.constant('no' as const) }, { weight: 1, arbitrary: fc.constantFrom('random' as const, 'json' as const) }),
   randomBytes: fc.uint8Array({ maxLength: 64 }),
 }).map((f) => ({ ...f, gzip: f.gzip && f.contentEncoding !== undefined }));
 
@@ -128,7 +134,7 @@ const commonMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS
  */
 export const anyMethod = fc.constantFrom(...commonMethods, 'TRACE', 'PROPFIND', 'MKCOL', 'LINK', 'UNLINK', 'PURGE', 'SEARCH', 'LOCK', 'COPY', 'REPORT');
 /** Mostly the method a form uses, sometimes another common one. */
-export const mostlyPost = fc.oneof({ weight: 6, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom(...commonMethods) });
+export const mostlyPost = fc.oneof({ weight: 10, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom(...commonMethods) });
 export const mostlyGet = fc.oneof({ weight: 6, arbitrary: fc.constant('GET') }, { weight: 1, arbitrary: fc.constantFrom(...commonMethods) });
 
 export const accept = fc.constantFrom(undefined, 'text/html', 'application/json', '*/*', 'application/json, text/html;q=0.1', 'image/png', '', 'text/html;q=0');
@@ -156,26 +162,32 @@ export const extraHeaders: fc.Arbitrary<Record<string, string>> = fc.record({
 const shortened = (list: Pair[]): Pair[] => list.map(([k, v]) => [k.slice(0, 1000), typeof v === 'string' ? v.slice(0, 1000) : v]);
 
 /**
- * A request that is right but for one or two of its fields: `valid` with up to two of `fields`
- * replaced or added (pairs(fields) gets nearly every field wrong at once, so it rarely gets far).
+ * A form or query that is right but for one or two of its fields: one of the `valid` ones with up
+ * to two of `fields` replaced or added (pairs(fields) gets several fields wrong at once, so it
+ * rarely gets past the first check: these reach the states behind it).
  */
-export function nearlyValid(valid: Record<string, string>, fields: Fields): fc.Arbitrary<Pair[]> {
+export function nearlyValid(valid: Record<string, Value> | Record<string, Value>[], fields: Fields): fc.Arbitrary<Pair[]> {
   const names = Object.keys(fields);
   const change = fc.constantFrom(...names).chain((name) => fields[name]!.map((v) => [name, v] as Pair));
-  return fc.array(change, { maxLength: 2 }).map((changes) => {
+  return fc.tuple(fc.constantFrom(...[valid].flat()), fc.array(change, { maxLength: 2 })).map(([base, changes]) => {
     const changed = new Set(changes.map(([k]) => k));
-    return [...Object.entries(valid).filter(([k]) => !changed.has(k)), ...changes];
+    return [...Object.entries(base).filter(([k]) => !changed.has(k)), ...changes];
   });
 }
 
-export function request(options: { method?: fc.Arbitrary<string>; query?: Fields | fc.Arbitrary<Pair[]>; form?: Fields; headers?: Fields }): fc.Arbitrary<FuzzRequest> {
+/**
+ * A request: `form` and `query` as fields (any of them, each mostly right) or as pairs already made
+ * (nearlyValid); the framing is mostly a plain form, or anything.
+ */
+export function request(options: { method?: fc.Arbitrary<string>; query?: Fields | fc.Arbitrary<Pair[]>; form?: Fields | fc.Arbitrary<Pair[]>; always?: string[]; headers?: Fields }): fc.Arbitrary<FuzzRequest> {
   const query = options.query instanceof fc.Arbitrary ? options.query : options.query ? pairs(options.query) : undefined;
+  const form = options.form instanceof fc.Arbitrary ? options.form : pairs(options.form ?? {}, options.always);
   return fc.record({
     method: options.method ?? mostlyPost,
     headers: fc.record(options.headers ?? {}, { requiredKeys: [] }),
     query: (query ?? fc.oneof({ weight: 4, arbitrary: fc.constant<Pair[]>([]) }, { weight: 1, arbitrary: pairs({}) })).map(shortened),
-    form: pairs(options.form ?? {}),
-    framing,
+    form,
+    framing: fc.oneof({ weight: 2, arbitrary: fc.constant(plainFraming) }, { weight: 1, arbitrary: framing }),
     accept,
     extraHeaders: fc.oneof({ weight: 4, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extraHeaders }),
   });
@@ -183,8 +195,7 @@ export function request(options: { method?: fc.Arbitrary<string>; query?: Fields
 
 /** A well-formed form post of exactly these fields (and headers). */
 export function plainForm(form: Record<string, Value>, headers: Record<string, string> = {}): FuzzRequest {
-  const framing: Framing = { contentType: FORM, contentEncoding: undefined, gzip: false, replace: 'no', randomBytes: new Uint8Array() };
-  return { method: 'POST', headers, query: [], form: Object.entries(form), framing, accept: 'text/html', extraHeaders: {} };
+  return { method: 'POST', headers, query: [], form: Object.entries(form), framing: plainFraming, accept: 'text/html', extraHeaders: {} };
 }
 
 /** A plain GET with these headers. */
@@ -235,7 +246,7 @@ export function authorizationFields(valid: { clientId: string; redirectUri: stri
     nonce: value('a-nonce'),
     prompt: value('login', 'consent', 'none', 'select_account', 'login consent', 'create', 'none login'),
     max_age: value('0', '1', '-1', '99999999999999999999', '1.5', '3600'),
-    login_hint: value('fuzz-user-1'),
+    login_hint: value('someone', 'someone@example.com'),
     id_token_hint: value(ref('idToken'), 'eyJhbGciOiJub25lIn0.e30.', 'a.b.c'),
     claims: value('{"id_token":{"acr":{"essential":true,"values":["urn:keystep:acr:mfa"]}}}', '{"userinfo":{"phone_number":null}}', '{', '[]', 'null', '{"id_token":{"amr":{"value":"x"}}}'),
     acr_values: value('urn:keystep:acr:mfa', 'urn:keystep:acr:pwd', 'urn:keystep:acr:mfa urn:keystep:acr:pwd'),

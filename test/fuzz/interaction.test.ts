@@ -1,23 +1,30 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe } from 'vitest';
-import { mostlyGet, percentEncode, plainForm, ref, request, text, value, type Fields } from './arbitraries.ts';
+import { mostlyGet, nearlyValid, pairs, percentEncode, plainForm, ref, request, text, value, type Fields, type Value } from './arbitraries.ts';
 import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
-import { atCodePage, atConsentPage, atNoticePage, atPasswordPage, atPhoneCapture, PASSWORD } from './logins.ts';
+import { atCodePage, atConsentPage, atNoticePage, atPasswordPage, atPhoneCapture, freshUser, PASSWORD } from './logins.ts';
 
 const steps = ['password', 'phone-capture', 'sms-otp', 'backup-code'];
 const actions = ['verify', 'resend', 'backup', 'sms', 'number', 'change'];
 /** Every field of every login form, each mostly with a value that form could really carry. */
 const loginForm = (own: Fields): Fields => ({
-  _csrf: value(ref('csrf'), ref('csrf'), ''),
+  _csrf: value(ref('csrf'), ref('csrf'), ref('csrf'), ''),
   step: value(...steps),
   action: value(...actions),
   ...own,
 });
 /** The routes under one interaction: the step form, and the buttons of the notice and consent pages. */
-const target = fc.constantFrom('', '', '/continue', '/consent', '/cancel');
-/** One to three requests in a row, so that one can open a state (a backup-code page) the next fuzzes. */
-const sequence = (fields: Fields) => fc.array(fc.tuple(target, request({ form: loginForm(fields) })), { minLength: 1, maxLength: 3 });
+const target = fc.constantFrom('', '', '', '', '/continue', '/consent', '/cancel');
+/**
+ * One to four requests in a row, so that one can open a state (a backup-code page) the next
+ * fuzzes: each the page's own forms with a field or two changed, or its fields in any state.
+ */
+const sequence = (valid: Record<string, Value>[], fields: Fields) => {
+  const form = fc.oneof({ weight: 3, arbitrary: nearlyValid(valid, loginForm(fields)) }, { weight: 1, arbitrary: pairs(loginForm(fields), ['_csrf', 'step']) });
+  return fc.array(fc.tuple(target, request({ form })), { minLength: 1, maxLength: 4 });
+};
+const csrf = ref('csrf');
 
 describe('fuzzing the login pages', () => {
   let f: FuzzApp;
@@ -28,9 +35,12 @@ describe('fuzzing the login pages', () => {
   afterAll(() => f.t.close());
 
   fuzzIt('the password page answers any form, method, type and encoding below 500', { runs: 40, msPerRun: 60 }, app,
-    sequence({ step: value('password', ...steps), username: value(ref('username'), 'fuzz-user-1'), password: value(PASSWORD) }),
+    sequence([{ _csrf: csrf, step: 'password', username: ref('username'), password: PASSWORD }], { username: value(ref('username')), password: value(PASSWORD) }),
     async (requests) => {
+      // An account of its own: what this run's wrong passwords throttle is no other run's concern.
+      const { username } = await freshUser(f.t);
       const login = await atPasswordPage(f.t, f.rp);
+      login.refs.username = username;
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
@@ -43,25 +53,32 @@ describe('fuzzing the login pages', () => {
     [{ username: `${'a'.repeat(255)}\u{1F600}`, password: PASSWORD }]);
 
   fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 40, msPerRun: 100 }, app,
-    sequence({ step: value('sms-otp', 'backup-code', ...steps), code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
+    sequence([
+      { _csrf: csrf, step: 'sms-otp', code: ref('code') }, { _csrf: csrf, step: 'sms-otp', action: 'resend' }, { _csrf: csrf, step: 'sms-otp', action: 'backup' },
+      { _csrf: csrf, step: 'backup-code', code: ref('backupCode') }, { _csrf: csrf, step: 'backup-code', action: 'sms' },
+    ], { code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
     async (requests) => {
       const login = await atCodePage(f.t, f.rp, f.sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
   fuzzIt('the phone-capture page answers any number, code and button below 500', { runs: 30, msPerRun: 100 }, app,
-    sequence({
-      step: value('phone-capture', ...steps),
-      phone: value(ref('phone'), '+447400123456', '07400 123456', '+442071838750', '+15005550006', '+44 7400 12345678901234'),
-      code: value(ref('backupCode'), '000000'),
+    sequence([
+      { _csrf: csrf, step: 'phone-capture', action: 'number', phone: ref('phone') }, { _csrf: csrf, step: 'phone-capture', action: 'number', phone: ref('phone') },
+      { _csrf: csrf, step: 'phone-capture', code: ref('code') }, { _csrf: csrf, step: 'phone-capture', code: ref('code') },
+      { _csrf: csrf, step: 'phone-capture', action: 'resend' }, { _csrf: csrf, step: 'phone-capture', action: 'change' },
+      { _csrf: csrf, step: 'phone-capture', action: 'backup' }, { _csrf: csrf, step: 'backup-code', code: ref('backupCode') },
+    ], {
+      phone: value(ref('phone'), '07400 123456', '+442071838750', '+15005550006', '+44 7400 12345678901234'),
+      code: value(ref('code'), ref('backupCode'), '000000'),
     }),
     async (requests) => {
-      const login = await atPhoneCapture(f.t, f.rp);
+      const login = await atPhoneCapture(f.t, f.rp, f.sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
   fuzzIt('the consent page and the notice page answer any form below 500', { runs: 30, msPerRun: 150 }, app,
-    fc.tuple(fc.constantFrom(atConsentPage, atNoticePage), sequence({})),
+    fc.tuple(fc.constantFrom(atConsentPage, atNoticePage), sequence([{ _csrf: csrf }], {})),
     async ([at, requests]) => {
       const login = await at(f.t, f.consentRp, f.sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);

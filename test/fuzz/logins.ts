@@ -80,12 +80,24 @@ export async function atCodePage(t: TestApp, rp: RelyingParty, sender: Recording
   return partway(t, start.browser, page, { username: user.username, code: sender.lastCode(user.phone!), backupCode: user.codes[0]! });
 }
 
-/** After the password of an account with no number: on the phone-capture page. */
-export async function atPhoneCapture(t: TestApp, rp: RelyingParty): Promise<Partway> {
+/**
+ * After the password of an account with no number: on the phone-capture page. Once a code went to
+ * the number it offers, `refs.code` holds it.
+ */
+export async function atPhoneCapture(t: TestApp, rp: RelyingParty, sender: RecordingSender): Promise<Partway> {
   const user = await freshUser(t, { backupCodes: true });
   const start = await atPasswordPage(t, rp);
   const page = pageOf(await submitPassword(start.browser, start.page, user.username, PASSWORD));
-  return partway(t, start.browser, page, { username: user.username, backupCode: user.codes[0]!, phone: `+4475${String(users).padStart(8, '0')}` });
+  const phone = `+4475${String(users).padStart(8, '0')}`;
+  const login = partway(t, start.browser, page, { username: user.username, backupCode: user.codes[0]!, phone, code: '' });
+  return {
+    ...login,
+    async send(req, path) {
+      const landing = await login.send(req, path);
+      if (sender.to(phone).length) login.refs.code = sender.lastCode(phone);
+      return landing;
+    },
+  };
 }
 
 /** Signed in at Keystep through the account page's own login (password and SMS code), on /account. */
