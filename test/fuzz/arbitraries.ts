@@ -248,7 +248,7 @@ export function authorizationFields(valid: { clientId: string; redirectUri: stri
     max_age: value('0', '1', '-1', '99999999999999999999', '1.5', '3600'),
     login_hint: value('someone', 'someone@example.com'),
     id_token_hint: value(ref('idToken'), 'eyJhbGciOiJub25lIn0.e30.', 'a.b.c'),
-    claims: value('{"id_token":{"acr":{"essential":true,"values":["urn:keystep:acr:mfa"]}}}', '{"userinfo":{"phone_number":null}}', '{', '[]', 'null', '{"id_token":{"amr":{"value":"x"}}}'),
+    claims: value('{"id_token":{"acr":{"essential":true,"values":["urn:keystep:acr:mfa"]}}}', '{"userinfo":{"phone_number":null}}', '{', '[]', 'null', '{"id_token":{"amr":{"value":"x"}}}', '{"userinfo":{"x\\ud800":{"value":"\\u0000"}}}'),
     acr_values: value('urn:keystep:acr:mfa', 'urn:keystep:acr:pwd', 'urn:keystep:acr:mfa urn:keystep:acr:pwd'),
     ui_locales: value('en', 'de fr', '*'),
     request: value('eyJhbGciOiJub25lIn0.eyJjbGllbnRfaWQiOiJ3ZWItYXBwIn0.', 'not-a-jwt'),
