@@ -19,7 +19,10 @@ const runsOf = (defaultRuns: number) => runsOverride ?? defaultRuns;
  */
 const budgetMs = ({ runs, msPerRun }: Budget) => 20_000 + runsOf(runs) * msPerRun * 3;
 
-/** Runs of a property by default, and about what one costs (it sets the property's time limit). */
+/**
+ * Runs of a property by default, and about what one costs (it sets the property's time limit);
+ * `shrink: false` reports the first failing case as it is (for inputs too costly to shrink).
+ */
 export interface Budget {
   runs: number;
   msPerRun: number;
@@ -52,7 +55,7 @@ export async function sendChecked(t: TestApp, raw: RawRequest): Promise<RawRespo
  * stays that one's failure, so shrinking keeps to the input that made it).
  */
 export function fuzzIt<T>(
-  name: string, budget: Budget, app: () => TestApp, arbitrary: fc.Arbitrary<T>, body: (input: T) => Promise<unknown>, examples: T[] = [],
+  name: string, budget: Budget & { shrink?: boolean }, app: () => TestApp, arbitrary: fc.Arbitrary<T>, body: (input: T) => Promise<unknown>, examples: T[] = [],
 ): void {
   it(name, async () => {
     const t = app();
@@ -63,6 +66,9 @@ export function fuzzIt<T>(
       const found = (await tableViolations(t.database.db)).filter((v) => !seen.has(v));
       for (const v of found) seen.add(v);
       if (found.length) throw new Error(['table invariants violated:', ...found, ...errorsSince(t, logged)].join('\n'));
-    }), { seed, numRuns: runsOf(budget.runs), interruptAfterTimeLimit: budgetMs(budget), examples: examples.map((e) => [e] as [T]) });
+    }), {
+      seed, numRuns: runsOf(budget.runs), interruptAfterTimeLimit: budgetMs(budget), examples: examples.map((e) => [e] as [T]),
+      endOnFailure: budget.shrink === false,
+    });
   }, budgetMs(budget) + 30_000);
 }

@@ -25,6 +25,10 @@ const sequence = (valid: Record<string, Value>[], fields: Fields) => {
   return fc.array(fc.tuple(target, request({ form })), { minLength: 1, maxLength: 4 });
 };
 const csrf = ref('csrf');
+const codePageForms: Record<string, Value>[] = [
+  { _csrf: csrf, step: 'sms-otp', code: ref('code') }, { _csrf: csrf, step: 'sms-otp', action: 'resend' }, { _csrf: csrf, step: 'sms-otp', action: 'backup' },
+  { _csrf: csrf, step: 'backup-code', code: ref('backupCode') }, { _csrf: csrf, step: 'backup-code', action: 'sms' },
+];
 
 describe('fuzzing the login pages', () => {
   let f: FuzzApp;
@@ -53,10 +57,7 @@ describe('fuzzing the login pages', () => {
     [{ username: `${'a'.repeat(255)}\u{1F600}`, password: PASSWORD }]);
 
   fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 40, msPerRun: 100 }, app,
-    sequence([
-      { _csrf: csrf, step: 'sms-otp', code: ref('code') }, { _csrf: csrf, step: 'sms-otp', action: 'resend' }, { _csrf: csrf, step: 'sms-otp', action: 'backup' },
-      { _csrf: csrf, step: 'backup-code', code: ref('backupCode') }, { _csrf: csrf, step: 'backup-code', action: 'sms' },
-    ], { code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
+    sequence(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
     async (requests) => {
       const login = await atCodePage(f.t, f.rp, f.sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
@@ -82,6 +83,13 @@ describe('fuzzing the login pages', () => {
     async ([at, requests]) => {
       const login = await at(f.t, f.consentRp, f.sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
+    });
+
+  fuzzIt('a burst of 50 simultaneous forms on one code page answers below 500 and leaves the tables whole', { runs: 10, msPerRun: 500, shrink: false }, app,
+    fc.array(fc.tuple(target, request({ form: nearlyValid(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000') }) })), { minLength: 50, maxLength: 50 }),
+    async (requests) => {
+      const login = await atCodePage(f.t, f.rp, f.sms);
+      await Promise.all(requests.map(([suffix, req]) => login.send(req, `${login.path}${suffix}`)));
     });
 
   fuzzIt('any uid, any suffix, any method and query under /interaction answers below 500', { runs: 40, msPerRun: 40 }, app,
