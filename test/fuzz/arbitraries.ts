@@ -24,6 +24,8 @@ const invalidUtf8 = fc.constantFrom([0xff], [0xfe, 0xff], [0xc0, 0x80], [0x80], 
 /** Any text a request may carry: notorious strings, any code point, lone surrogates, long runs. */
 export const text: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: notorious },
+  // NUL, which Postgres text cannot hold, anywhere in a value.
+  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 })).map(([a, b]) => `${a}\u0000${b}`) },
   { weight: 3, arbitrary: fc.string({ unit: 'binary', maxLength: 24 }) },
   { weight: 2, arbitrary: fc.string({ maxLength: 24 }) },
   { weight: 1, arbitrary: fc.array(fc.oneof(fc.string({ unit: 'binary', maxLength: 4 }), fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c))), { maxLength: 8 }).map((p) => p.join('')) },
