@@ -1,0 +1,52 @@
+import { hash, verify } from '@node-rs/argon2';
+import type { PasswordHasher } from '../../src/login/passwords.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { relyingParty, type RelyingParty } from '../support/rp.ts';
+import { RecordingSender } from '../support/sms.ts';
+
+/**
+ * Real argon2id with the smallest parameters: every run signs a new account in (and checks backup
+ * codes, ten hashes each), which at Keystep's parameters would cost most of the time budget.
+ */
+const cheap = { algorithm: 2, memoryCost: 64, timeCost: 1, parallelism: 1 } as const;
+export const cheapHasher: PasswordHasher = {
+  hash: (password) => hash(password, cheap),
+  verify: (passwordHash, password) => verify(passwordHash, password).catch(() => false),
+  async verifyDummy(password) {
+    await verify(await hash('dummy-password', cheap), password).catch(() => false);
+  },
+};
+
+export interface FuzzApp {
+  t: TestApp;
+  /** A relying party of a first-party client (no consent page). */
+  rp: RelyingParty;
+  /** One whose users see the consent page. */
+  consentRp: RelyingParty;
+  sms: RecordingSender;
+  /** The Authorization header of the first-party client at the token endpoint. */
+  basicAuth: string;
+}
+
+/**
+ * Keystep as the fuzz properties drive it: SMS to a recording sender (or the development inbox at
+ * /dev/sms with `devInbox`, or the HTTP gateway `gateway` describes), no resend cooldown and no
+ * global SMS limit (every run, and every step of shrinking a failure, sends a code to a new
+ * account), so deep states are reached quickly.
+ */
+export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Record<string, unknown> } = {}): Promise<FuzzApp> {
+  const sms = new RecordingSender();
+  const t = await startTestApp({
+    hasher: cheapHasher,
+    smsSender: options.devInbox || options.gateway ? undefined : sms,
+    overrides: {
+      smsOtp: { resendCooldownSeconds: 0 },
+      sms: { globalSendLimit: 10_000_000, ...(options.gateway ? { sender: 'http', gateway: options.gateway } : {}) },
+    },
+  });
+  const client = await t.addClient('web-app');
+  const rp = await relyingParty(t, client);
+  const consentRp = await relyingParty(t, await t.addClient('partner-app', { consent: true }));
+  const basicAuth = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
+  return { t, rp, consentRp, sms, basicAuth };
+}
