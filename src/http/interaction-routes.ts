@@ -45,18 +45,24 @@ export function interactionRoutes(deps: Deps): Router {
   const { interactions, flows, chain, views } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
 
-  async function load(ctx: Context) {
-    const uid = ctx.params.uid ?? '';
-    if (!UID.test(uid)) throw new AppError(400, 'LOGIN_EXPIRED');
+  // The interaction can end under any request (finished or cancelled by another, expired): whichever
+  // call finds it gone, the user gets the start-again page.
+  router.use(async (_ctx, next) => {
     try {
-      const info = await interactions.details(ctx.req, ctx.res, uid);
-      // This login's forms lead, through the provider's redirects, to the client.
-      allowFormTargets(ctx, info.redirectUris);
-      return info;
+      await next();
     } catch (err) {
       if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
       throw err;
     }
+  });
+
+  async function load(ctx: Context) {
+    const uid = ctx.params.uid ?? '';
+    if (!UID.test(uid)) throw new AppError(400, 'LOGIN_EXPIRED');
+    const info = await interactions.details(ctx.req, ctx.res, uid);
+    // This login's forms lead, through the provider's redirects, to the client.
+    allowFormTargets(ctx, info.redirectUris);
+    return info;
   }
 
   const csrfFor = (uid: string) => createHmac('sha256', deps.csrfKey).update(`login:${uid}`).digest('base64url');
@@ -94,18 +100,11 @@ export function interactionRoutes(deps: Deps): Router {
     }
     // Gone meanwhile: the account's sessions and logins were ended (a new password, a disabled
     // account) while this one was being handed over. It must not finish.
-    if (!(await flows.remove(state.uid))) return redirect303(ctx, await abortEnded(ctx, state.uid));
+    if (!(await flows.remove(state.uid))) {
+      return redirect303(ctx, await interactions.abort(ctx.req, ctx.res, state.uid, 'access_denied', 'The sign-in was ended by a change to the account.'));
+    }
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
     redirect303(ctx, returnTo);
-  }
-
-  async function abortEnded(ctx: Context, uid: string): Promise<string> {
-    try {
-      return await interactions.abort(ctx.req, ctx.res, uid, 'access_denied', 'The sign-in was ended by a change to the account.');
-    } catch (err) {
-      if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
-      throw err;
-    }
   }
 
   const page = (info: InteractionInfo, flow: LoginFlow) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });

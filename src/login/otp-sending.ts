@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { addSeconds, type Clock } from '../shared/clock.ts';
+import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
 import type { Random } from '../shared/random.ts';
 import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../sms/port.ts';
@@ -120,9 +121,11 @@ export function otpSending(deps: OtpSendingDeps) {
     const code = newCode(state.uid);
     const created = await otp.create({ flowUid: state.uid, accountId, destination: to, codeHmac: code.hmac, expiresAt: addSeconds(now, policy.tokenExpirySeconds), lastSentAt: now });
     if (!created) {
-      // Another request of this login created it first (and sent its code).
+      // Another request of this login created it first (and sent its code), or ended the login.
       await deps.smsLog.release(logId);
-      return { challenge: await otp.find(state.uid) };
+      const existing = await otp.find(state.uid);
+      if (!existing) throw new AppError(400, 'LOGIN_EXPIRED');
+      return { challenge: existing };
     }
     const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
     // A failed send marked the challenge; read it back then (rare), not on every login.

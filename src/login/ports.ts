@@ -86,7 +86,7 @@ export interface OtpChallenge {
 
 export interface OtpStore {
   find(flowUid: string): Promise<OtpChallenge | undefined>;
-  /** Creates the challenge unless one exists; undefined when another request created it first. */
+  /** Creates the challenge unless one exists; undefined when another request created it first, or the login's flow is gone. */
   create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'lastSend' | 'consumed'>): Promise<OtpChallenge | undefined>;
   /**
    * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if

@@ -19,6 +19,8 @@ function toChallenge(row: OtpChallengeRow): OtpChallenge {
   };
 }
 
+const FOREIGN_KEY_VIOLATION = '23503';
+
 export function otpChallengeRepository(db: Db): OtpStore {
   // Every login with an SMS step runs these, so they are prepared once.
   const find = prepared((p: { flowUid: string }) => db.selectFrom('otp_challenges').selectAll().where('flow_uid', '=', p.flowUid));
@@ -47,8 +49,14 @@ export function otpChallengeRepository(db: Db): OtpStore {
     },
 
     async create(c) {
-      const row = (await create(db, c)).rows[0];
-      return row && toChallenge(row);
+      try {
+        const row = (await create(db, c)).rows[0];
+        return row && toChallenge(row);
+      } catch (err) {
+        // The login's flow went meanwhile (finished or cancelled by a racing request): no challenge.
+        if ((err as { code?: unknown }).code === FOREIGN_KEY_VIOLATION) return undefined;
+        throw err;
+      }
     },
 
     async replaceCode(flowUid, code, seenSends) {

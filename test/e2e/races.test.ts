@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loginFlowRepository } from '../../src/repositories/login-flows.ts';
+import { otpChallengeRepository } from '../../src/repositories/otp-challenges.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
 import { RecordingSender, TestClock } from '../support/sms.ts';
@@ -65,6 +66,14 @@ describe('races', () => {
     await t.database.db.updateTable('login_flows').set({ handover_at: sql`now() - interval '31 seconds'` as never }).where('uid', '=', 'handover-uid').execute();
     expect((await flows.find('handover-uid'))!.handingOver).toBe(false);
     expect(await flows.claimHandover(stale)).toBe(true);
+  });
+
+  it('creates no code for a login whose flow a racing request has just ended', async () => {
+    const otp = otpChallengeRepository(t.database.db);
+    const accountId = owners.get('+447400141414')!;
+    const challenge = { flowUid: 'ended-uid', accountId, destination: '+447400141414', codeHmac: 'x', expiresAt: new Date(Date.now() + 60_000), lastSentAt: new Date() };
+    expect(await otp.create(challenge)).toBeUndefined();
+    expect(await otp.find('ended-uid')).toBeUndefined();
   });
 
   it('two passwords raced in one login never mix one account with another\'s code', async () => {
