@@ -14,6 +14,7 @@ export interface AccountsTable {
   disabled_at: NullableTimestamp;
   failed_otp_count: Generated<number>;
   otp_locked_until: NullableTimestamp;
+  signed_out_at: NullableTimestamp;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -42,6 +43,7 @@ export interface OidcPayloadsTable {
   user_code: string | null;
   account_id: string | null;
   expires_at: NullableTimestamp;
+  issued_at: NullableTimestamp;
   consumed_at: NullableTimestamp;
 }
 

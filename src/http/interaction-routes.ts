@@ -89,7 +89,9 @@ export function interactionRoutes(deps: Deps): Router {
    */
   async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
     const finished = { ...flow, accountId: state.accountId, passed: state.passed, amr: state.amr, data: state.data };
-    if (!(await flows.claimHandover(finished))) return redirect303(ctx, `/interaction/${state.uid}`);
+    // Busy: another request is handing it over. Ended: its account was signed out meanwhile, and the
+    // login starts again from the password.
+    if ((await flows.claimHandover(finished)) !== 'claimed') return redirect303(ctx, `/interaction/${state.uid}`);
     const amr = state.amr;
     let returnTo: string;
     try {

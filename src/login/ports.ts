@@ -186,10 +186,11 @@ export interface FlowStore {
   saveData(flow: Pick<LoginFlow, 'uid' | 'data' | 'version'>): Promise<boolean>;
   /**
    * Saves the finished login and marks it as being handed over, in one compare-and-set: true for
-   * exactly one of any number of racing requests. A mark older than a short lease (its request died)
-   * may be taken again.
+   * exactly one of any number of racing requests ('claimed'; the others 'busy'). A mark older than a
+   * short lease (its request died) may be taken again. A login of an account disabled or signed out
+   * everywhere since the login began is removed instead ('ended'): it starts again.
    */
-  claimHandover(flow: LoginFlow): Promise<boolean>;
+  claimHandover(flow: LoginFlow): Promise<'claimed' | 'busy' | 'ended'>;
   /** Takes the mark back when the provider failed to take the login, so a reload can finish it. */
   releaseHandover(uid: string): Promise<void>;
   /** False when the flow was already gone (ended by a change to its account, or expired). */

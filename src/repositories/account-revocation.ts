@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { oidcPayloadRepository } from './oidc-payloads.ts';
 
@@ -18,6 +19,14 @@ export interface Revoked {
  */
 export function accountRevocation(db: Db) {
   async function revoke(runner: Db, accountId: string, keepSessionUid: string | undefined): Promise<Revoked> {
+    // The cut-off first: a row a request read before this and writes back after it is not served
+    // again (oidc-payloads.ts), and a login in progress from before it cannot be handed over
+    // (login-flows.ts). A kept session counts as issued just after it.
+    await runner.updateTable('accounts').set({ signed_out_at: sql`now()` as never }).where('id', '=', accountId).execute();
+    if (keepSessionUid !== undefined) {
+      await runner.updateTable('oidc_payloads').set({ issued_at: sql`now() + interval '1 microsecond'` as never })
+        .where('model', '=', 'Session').where('uid', '=', keepSessionUid).where('account_id', '=', accountId).execute();
+    }
     const models = await oidcPayloadRepository(runner).revokeAccount(accountId, keepSessionUid);
     const flows = await runner.deleteFrom('login_flows').where('account_id', '=', accountId).executeTakeFirst();
     const count = (match: (model: string) => boolean) => models.filter(match).length;

@@ -4,6 +4,9 @@ import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
+const accountEnded = (accountId: unknown) => sql`select 1 from accounts a where a.id = ${accountId}::uuid
+  and (a.disabled_at is not null or a.signed_out_at >= login_flows.created_at)`;
+
 /** How long a request that is handing a login over holds it before another may try again. */
 export const HANDOVER_LEASE_SECONDS = 30;
 
@@ -52,7 +55,12 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     db.updateTable('login_flows')
       .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, handover_at: sql`now()` as never, updated_at: sql`now()` as never })
       .where('uid', '=', p.uid).where('version', '=', p.version)
-      .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)])));
+      .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)]))
+      .where(sql<boolean>`not exists (${accountEnded(p.accountId)})`));
+  // The account was disabled, or signed out after this login began (its first form was posted): what
+  // the login proved may predate a new password or number, so it must not be handed over.
+  const ended = prepared((p: { uid: string; accountId: string }) => db.deleteFrom('login_flows')
+    .where('uid', '=', p.uid).where(sql<boolean>`exists (${accountEnded(p.accountId)})`));
   const release = prepared((p: { uid: string }) => db.updateTable('login_flows').set({ handover_at: null }).where('uid', '=', p.uid));
   const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
 
@@ -77,11 +85,13 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       }));
     },
 
-    async claimHandover(flow: LoginFlow): Promise<boolean> {
-      return changed(await claim(db, {
+    async claimHandover(flow: LoginFlow): Promise<'claimed' | 'busy' | 'ended'> {
+      if (changed(await claim(db, {
         uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
         amr: flow.amr, data: JSON.stringify(flow.data),
-      }));
+      }))) return 'claimed';
+      // Lost to a racing request, or refused because the account ended it (then it starts again).
+      return flow.accountId && changed(await ended(db, { uid: flow.uid, accountId: flow.accountId })) ? 'ended' : 'busy';
     },
 
     async releaseHandover(uid: string): Promise<void> {

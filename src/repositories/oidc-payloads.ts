@@ -7,7 +7,10 @@ export interface PayloadRecord {
   consumedAt: Date | null;
 }
 
-type Row = { model: string; id: string; payload: string; grant_id: string | null; uid: string | null; user_code: string | null; account_id: string | null };
+type Row = {
+  model: string; id: string; payload: string; grant_id: string | null; uid: string | null; user_code: string | null; account_id: string | null;
+  issued_at: Date | null;
+};
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 const field = (value: unknown, key: string) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined);
@@ -22,8 +25,29 @@ function accountOf(model: string, payload: Record<string, unknown>): string | nu
   return text(field(field(payload.result, 'login'), 'accountId')) ?? text(field(payload.session, 'accountId'));
 }
 
+/**
+ * When what a row stands for was proven: a session's sign-in, a code's or refresh token's
+ * authentication, else the row's first issue (the provider keeps `iat` across saves).
+ */
+function issuedAt(payload: Record<string, unknown>): Date | null {
+  const seconds = [payload.loginTs, payload.authTime, payload.iat].find((v) => typeof v === 'number' && Number.isFinite(v));
+  return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
+}
+
+// Account ids are uuids; anything else in the column names no account (and is never cast).
+const ACCOUNT_UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 export function oidcPayloadRepository(db: Db) {
-  const live = sql<boolean>`(expires_at is null or expires_at > now())`;
+  // A row of an account signed out after it was issued is gone, even if a request that read it
+  // before wrote it back (see the sign-out-cutoff migration). The provider counts in whole seconds,
+  // so a row of the very second of the sign-out is kept: a user who signs out everywhere and at once
+  // signs in again is not turned away.
+  const notSignedOut = sql<boolean>`not exists (
+    select 1 from accounts a
+    where a.id = (case when oidc_payloads.account_id ~ ${ACCOUNT_UUID} then oidc_payloads.account_id::uuid end)
+      and a.signed_out_at is not null
+      and (oidc_payloads.issued_at is null or oidc_payloads.issued_at < date_trunc('second', a.signed_out_at)))`;
+  const live = sql<boolean>`(expires_at is null or expires_at > now()) and ${notSignedOut}`;
   const select = (model: string) =>
     db.selectFrom('oidc_payloads').select(['payload', 'consumed_at']).where('model', '=', model).where(live);
   const toRecord = (row: { payload: Record<string, unknown>; consumed_at: Date | null } | undefined) =>
@@ -33,10 +57,12 @@ export function oidcPayloadRepository(db: Db) {
   const upsert = (values: Row, expiresAt: unknown) => db.insertInto('oidc_payloads')
     .values({
       model: values.model, id: values.id, payload: values.payload, grant_id: values.grant_id, uid: values.uid,
-      user_code: values.user_code, account_id: values.account_id, expires_at: expiresAt as never,
+      user_code: values.user_code, account_id: values.account_id, issued_at: values.issued_at, expires_at: expiresAt as never,
     })
     .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
       payload: values.payload, grant_id: values.grant_id, uid: values.uid, user_code: values.user_code, account_id: values.account_id,
+      // Never earlier than it was: a session kept through a sign-out was marked as issued after it.
+      issued_at: sql`greatest(oidc_payloads.issued_at, excluded.issued_at)`,
       expires_at: expiresAt as never,
     }));
   const upsertExpiring = prepared((p: Row & { seconds: number }) => upsert(p, sql`now() + make_interval(secs => ${p.seconds})`));
@@ -60,6 +86,7 @@ export function oidcPayloadRepository(db: Db) {
         uid: typeof payload.uid === 'string' ? payload.uid : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
         account_id: accountOf(model, payload),
+        issued_at: issuedAt(payload),
       };
       await (expiresInSeconds ? upsertExpiring(db, { ...values, seconds: expiresInSeconds }) : upsertLasting(db, values));
     },

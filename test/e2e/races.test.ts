@@ -51,21 +51,21 @@ describe('races', () => {
     const flows = loginFlowRepository(t.database.db);
     const flow = await flows.findOrCreate('handover-uid', 'csrf', new Date(Date.now() + 60_000));
     const wins = await Promise.all(Array.from({ length: 50 }, () => flows.claimHandover({ ...flow, passed: ['password'] })));
-    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(wins.filter((w) => w === 'claimed')).toHaveLength(1);
     // A page loaded after the winner saved sees the newest version, and the mark on it.
     const reread = (await flows.find('handover-uid'))!;
     expect(reread.handingOver).toBe(true);
-    expect(await flows.claimHandover(reread)).toBe(false);
+    expect(await flows.claimHandover(reread)).toBe('busy');
     // The provider failed: the winner takes the mark back, and a reload may finish the login.
     await flows.releaseHandover('handover-uid');
     const retry = (await flows.find('handover-uid'))!;
     expect(retry.handingOver).toBe(false);
-    expect(await flows.claimHandover(retry)).toBe(true);
+    expect(await flows.claimHandover(retry)).toBe('claimed');
     // A winner that died holds the login only for the lease.
     const stale = (await flows.find('handover-uid'))!;
     await t.database.db.updateTable('login_flows').set({ handover_at: sql`now() - interval '31 seconds'` as never }).where('uid', '=', 'handover-uid').execute();
     expect((await flows.find('handover-uid'))!.handingOver).toBe(false);
-    expect(await flows.claimHandover(stale)).toBe(true);
+    expect(await flows.claimHandover(stale)).toBe('claimed');
   });
 
   it('creates no code for a login whose flow a racing request has just ended', async () => {

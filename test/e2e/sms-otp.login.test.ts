@@ -153,7 +153,7 @@ describe('the SMS code step', () => {
     await submitStep(attempt.browser, page, 'sms-otp', { code: wrongCode(arrived) });
     clock.advance(30);
     sms.failing = true;
-    const held = sms.holdNext();
+    const held = sms.gate.holdNext();
     const resend = submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' });
     await held.reached;
     // Two guesses while the new code is on its way (and fails): they count on the code that comes back.

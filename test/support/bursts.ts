@@ -1,5 +1,6 @@
 import type { Db } from '../../src/db/connection.ts';
 import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
+import { Gate } from './gate.ts';
 
 /** Starts `count` requests before awaiting any, so they reach Keystep together. */
 export function burst<T>(count: number, request: (index: number) => Promise<T>): Promise<T[]> {
@@ -12,15 +13,18 @@ export async function burstWinners<T>(count: number, request: (index: number) =>
   return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
 }
 
-/** The real argon2id hasher, counting the hashes it checks (real and dummy). */
-export function countingHasher(): PasswordHasher & { checked: number } {
+/** The real argon2id hasher, counting the hashes it checks (real and dummy); `gate` can hold a check after it ran. */
+export function countingHasher(): PasswordHasher & { checked: number; gate: Gate } {
   const real = createArgon2Hasher();
   const counting = {
     checked: 0,
+    gate: new Gate(),
     hash: real.hash,
     async verify(passwordHash: string, password: string) {
       counting.checked++;
-      return real.verify(passwordHash, password);
+      const ok = await real.verify(passwordHash, password);
+      await counting.gate.pass();
+      return ok;
     },
     async verifyDummy(password: string) {
       counting.checked++;

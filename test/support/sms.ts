@@ -1,4 +1,5 @@
 import type { SmsMessage, SmsSender } from '../../src/sms/port.ts';
+import { Gate } from './gate.ts';
 import { SmsDeliveryError } from '../../src/sms/port.ts';
 import { cryptoRandom, type Random } from '../../src/shared/random.ts';
 
@@ -9,24 +10,11 @@ export class RecordingSender implements SmsSender {
   /** Fail as a timeout does: the SMS may still arrive. */
   uncertain = false;
 
-  #gate: { reached(): void; released: Promise<void> } | undefined;
-
-  /** Holds the next send until `release`: a test can act while it is in flight (`reached` says it is). */
-  holdNext(): { reached: Promise<void>; release(): void } {
-    let reached!: () => void;
-    let release!: () => void;
-    const reachedP = new Promise<void>((resolve) => { reached = resolve; });
-    this.#gate = { reached, released: new Promise<void>((resolve) => { release = resolve; }) };
-    return { reached: reachedP, release };
-  }
+  /** Holds the next send (`gate.holdNext()`), so a test can act while it is in flight. */
+  readonly gate = new Gate();
 
   async send(message: SmsMessage) {
-    const gate = this.#gate;
-    this.#gate = undefined;
-    if (gate) {
-      gate.reached();
-      await gate.released;
-    }
+    await this.gate.pass();
     if (this.failing) throw new SmsDeliveryError('gateway answered 503', 503);
     if (this.uncertain) {
       this.sent.push(message);
