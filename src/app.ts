@@ -1,4 +1,4 @@
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, hkdfSync } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
 import type { Config } from './config/schema.ts';
@@ -119,6 +119,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const hmacKey = createSecretKey(config.keys.otpHmacKey
     ? Buffer.from(config.keys.otpHmacKey, 'utf8')
     : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
+  // The forms' anti-forgery tokens get a key of their own, derived from that secret: one key, one job.
+  const formKey = createSecretKey(Buffer.from(hkdfSync('sha256', hmacKey, Buffer.alloc(0), 'keystep/form-tokens', 32)));
   const provider = createProvider({
     config,
     keys,
@@ -190,9 +192,9 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const routers = [
     staticRoutes(config.viewsDir),
     healthRoutes(readiness, config.readinessTimeoutMs),
-    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, csrfKey: hmacKey, interactionTtlSeconds: config.session.interactionTtlSeconds }),
+    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, csrfKey: formKey, interactionTtlSeconds: config.session.interactionTtlSeconds }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: hmacKey, maskDigits: config.smsOtp.maskVisibleDigits,
+      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: formKey, maskDigits: config.smsOtp.maskVisibleDigits,
       overview: {
         account: (id) => accounts.findById(id),
         backupCodesLeft: (id) => backupCodes.countUnused(id),
