@@ -231,6 +231,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
         oidc_payloads: (n) => payloads.sweepExpired(n),
         login_flows: (n) => flows.sweepExpired(n),
         password_failures: (n) => passwordFailures.sweep(dayAgo, n),
+        // Not deleted but settled: a reservation no send finished within the longest a code lives.
+        sms_messages: (n) => smsLog.settleAbandoned(new Date(clock.now().getTime() - 600_000), n),
       }, SWEEP_BOUNDS);
       if (removed) log.debug({ removed }, 'swept expired rows');
       if (behind.length) log.warn({ tables: behind, removed }, 'expired rows left for the next sweep');

@@ -6,7 +6,7 @@ import type { SendRecord } from '../sms/port.ts';
 
 
 /** One row per SMS Keystep tried to send; the number is stored masked. */
-export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void> } {
+export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number> } {
   // One reservation and one outcome per SMS login: prepared once.
   const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; error: string | null; duration_ms: number }) =>
     db.updateTable('sms_messages')
@@ -44,6 +44,18 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
 
     async release(id) {
       await db.deleteFrom('sms_messages').where('id', '=', id).where('status', '=', 'reserved').execute();
+    },
+
+    /**
+     * Settles up to `limit` reservations older than `before` that nothing ever recorded an outcome for
+     * (the process ended while sending): the SMS may have gone, so they stay counted, as `uncertain`.
+     */
+    async settleAbandoned(before: Date, limit: number): Promise<number> {
+      const result = await db.updateTable('sms_messages')
+        .set({ status: 'uncertain', error: 'no outcome was recorded: Keystep stopped while sending' })
+        .where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('status', '=', 'reserved').where('at', '<', before).limit(limit))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
   };
 }

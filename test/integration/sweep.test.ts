@@ -37,6 +37,19 @@ describe('the sweep of expired rows', () => {
     expect(t.logLines.join('')).not.toMatch(/sweep of expired rows failed|left for the next sweep/);
   });
 
+  it('settles SMS reservations that no send finished (the process ended while sending) as uncertain, and only those', async () => {
+    const db = t.database.db;
+    const at = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000);
+    await db.insertInto('sms_messages').values([
+      { at: at(11), purpose: 'otp', destination: '+44 •••• ••00 01', status: 'reserved' },
+      { at: at(1), purpose: 'otp', destination: '+44 •••• ••00 02', status: 'reserved' },
+      { at: at(11), purpose: 'otp', destination: '+44 •••• ••00 03', status: 'sent' },
+    ]).execute();
+    await t.app.sweep();
+    const rows = await db.selectFrom('sms_messages').select(['destination', 'status']).orderBy('destination').execute();
+    expect(rows.map((r) => r.status)).toEqual(['uncertain', 'reserved', 'sent']);
+  });
+
   it('stops a run at its bound and says the table has not caught up', async () => {
     let left = 10_500;
     const batch = async (limit: number) => { const n = Math.min(limit, left); left -= n; return n; };
