@@ -145,6 +145,12 @@ describe('login flows with unusual text present', () => {
     const saved = (await flows.find('plain'))!;
     expect(await flows.saveData({ ...saved, data: odd })).toBe(true);
     expect((await flows.findOrCreate('plain', 'other', expires())).data).toEqual(odd);
+    // The hand-over, beside the odd row.
+    const finished = (await flows.find('plain'))!;
+    expect(await flows.claimHandover({ ...finished, passed: ['password'] })).toBe('claimed');
+    expect((await flows.find('plain'))!.handingOver).toBe(true);
+    await flows.releaseHandover('plain');
+    expect((await flows.find('strange'))!.handingOver).toBe(false);
     await flows.remove('strange');
     expect(await flows.find('strange')).toBeUndefined();
     await t.db.updateTable('login_flows').set({ expires_at: new Date(Date.now() - 1000) }).execute();
