@@ -174,7 +174,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   });
   const account = accountActions({
     accounts, backupCodes, hasher, sending, sender, audit, clock, random,
-    verify: otpVerifier({ otp, accounts, clock, hmacKey, policy: config.smsOtp, support: secondFactorSupport('sms-otp', { accounts, audit, clock, policy: config.smsOtp }), event: 'account.phone_verify' }),
+    verify: otpVerifier({ otp, clock, hmacKey, policy: config.smsOtp, support: secondFactorSupport('sms-otp', { accounts, audit, clock, policy: config.smsOtp }), event: 'account.phone_verify' }),
     serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, maskDigits: config.smsOtp.maskVisibleDigits, defaultCountry: config.sms.defaultCountry,
     destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
   });

@@ -52,7 +52,6 @@ export interface LoginFlowsTable {
   account_id: string | null;
   passed: Generated<string[]>;
   amr: Generated<string[]>;
-  csrf_token: string;
   version: Generated<number>;
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   expires_at: Timestamp;

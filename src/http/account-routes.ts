@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { AccountActions } from '../login/account-actions.ts';
@@ -10,7 +10,7 @@ import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
-import { checkCsrf as checkFormCsrf, formBody, formOf } from './forms.ts';
+import { checkCsrf as checkFormCsrf, formBody, formOf, formToken } from './forms.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
 export const ACCOUNT_CLIENT_ID = 'keystep-account';
@@ -50,7 +50,7 @@ export function accountRoutes(deps: Deps): Router {
   const router = new Router({ prefix: '/account' });
 
   // Per session, derived rather than stored: the same token for every account form of one sign-in.
-  const csrfFor = (session: SignedInSession) => createHmac('sha256', deps.csrfKey).update(`account:${session.uid}`).digest('base64url');
+  const csrfFor = (session: SignedInSession) => formToken(deps.csrfKey, 'account', session.uid);
   const checkCsrf = (ctx: Context, session: SignedInSession) => checkFormCsrf(formOf(ctx), csrfFor(session));
 
   /** Off to a sign-in with the second factor (fresh when `reauth`), then back to `next`. */
@@ -98,7 +98,7 @@ export function accountRoutes(deps: Deps): Router {
     if (create || !uid) {
       uid = `acct_${randomBytes(18).toString('base64url')}`;
       ctx.cookies.set(ACTION_COOKIE, uid, { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 600_000 });
-      await flows.findOrCreate(uid, csrfFor(session), addSeconds(deps.clock.now(), 600));
+      await flows.findOrCreate(uid, addSeconds(deps.clock.now(), 600));
     }
     const flow = await flows.find(uid);
     if (!flow) return undefined;

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
 import type { Form } from '../login/types.ts';
@@ -35,6 +35,11 @@ export function formBody(): Middleware {
 
 export function formOf(ctx: Context): Form {
   return (ctx.state.form ?? {}) as Form;
+}
+
+/** An anti-forgery token derived from what it protects (a login's id, a sign-in session's uid), so none is stored. */
+export function formToken(key: KeyObject, purpose: 'login' | 'account', id: string): string {
+  return createHmac('sha256', key).update(`${purpose}:${id}`).digest('base64url');
 }
 
 /** The per-login anti-forgery token, compared in constant time. */

@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
@@ -9,7 +9,7 @@ import { InteractionGone, type InteractionFacade, type InteractionInfo } from '.
 import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
-import { checkCsrf, formBody, formOf } from './forms.ts';
+import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
@@ -65,20 +65,20 @@ export function interactionRoutes(deps: Deps): Router {
     return info;
   }
 
-  const csrfFor = (uid: string) => createHmac('sha256', deps.csrfKey).update(`login:${uid}`).digest('base64url');
+  const csrfFor = (uid: string) => formToken(deps.csrfKey, 'login', uid);
 
   /**
    * The login as stored, or a blank one: pages are shown without writing anything, so an anonymous
    * visitor who only opens pages creates no row. The first form posted with the page's token does.
    */
   async function shownFlow(uid: string): Promise<LoginFlow> {
-    return (await flows.find(uid)) ?? { uid, accountId: null, passed: [], amr: [], csrfToken: csrfFor(uid), data: {}, version: 0, handingOver: false };
+    return (await flows.find(uid)) ?? { uid, accountId: null, passed: [], amr: [], data: {}, version: 0, handingOver: false };
   }
 
   /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
   async function postedFlow(ctx: Context, uid: string): Promise<LoginFlow> {
     checkCsrf(formOf(ctx), csrfFor(uid));
-    return flows.findOrCreate(uid, csrfFor(uid), addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
+    return flows.findOrCreate(uid, addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
   }
 
   /**
@@ -109,7 +109,7 @@ export function interactionRoutes(deps: Deps): Router {
     redirect303(ctx, returnTo);
   }
 
-  const page = (info: InteractionInfo, flow: LoginFlow) => ({ uid: info.uid, csrfToken: flow.csrfToken, clientName: info.clientName });
+  const page = (info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: info.clientName });
   const shown = (notice: Notice | undefined) => notice
     ? { message: messageText(notice.message, notice.params), messageKind: infoMessages.has(notice.message) ? 'info' : 'error' }
     : {};
@@ -121,15 +121,15 @@ export function interactionRoutes(deps: Deps): Router {
     const flow = await shownFlow(info.uid);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await interactions.finishConsent(ctx.req, ctx.res, info.uid));
-      return sendPage(ctx, views, 'consent', { ...page(info, flow), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
+      return sendPage(ctx, views, 'consent', { ...page(info), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
-    if (flow.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info, flow), ...shown({ message: 'LOGIN_FINISHING' }) });
+    if (flow.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
     const state = toState(flow, info, ctx.ip);
     const step = await chain.next(state);
     if (!step) {
       const notice = flow.data.notice as Notice | undefined;
       if (!notice) return complete(ctx, state, flow);
-      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info, flow), ...shown(notice) });
+      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(notice) });
     }
     const flash = flow.data.flash as Notice | undefined;
     if (flash) {
@@ -141,7 +141,7 @@ export function interactionRoutes(deps: Deps): Router {
     sendPage(ctx, views, view.view, {
       title: 'Sign in',
       ...view.model,
-      ...page(info, flow),
+      ...page(info),
       step: step.id,
       ...shown(flash ?? view.message),
     });

@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../shared/clock.ts';
 import { codeMatches, normalizeCode } from './otp-codes.ts';
-import type { Account, AccountStore, OtpChallenge, OtpStore } from './ports.ts';
+import type { Account, OtpChallenge, OtpStore } from './ports.ts';
 import type { LoginState, StepOutcome } from './types.ts';
 import type { secondFactorSupport } from './steps/step-support.ts';
 
@@ -13,7 +13,6 @@ export interface OtpVerifyPolicy {
 
 interface Deps {
   otp: OtpStore;
-  accounts: AccountStore;
   clock: Clock;
   hmacKey: KeyObject;
   policy: OtpVerifyPolicy;
@@ -25,7 +24,7 @@ interface Deps {
 export type Verification = { ok: true; challenge: OtpChallenge } | { ok: false; outcome: StepOutcome };
 
 /** Checks a code typed for this login's challenge: every rule of the SMS code, in one place. */
-export function otpVerifier({ otp, accounts, clock, hmacKey, policy, support, event }: Deps) {
+export function otpVerifier({ otp, clock, hmacKey, policy, support, event }: Deps) {
   async function wrongCode(state: LoginState, failures: number, expired: boolean, attemptsLeft: number): Promise<StepOutcome> {
     const locked = await support.wrongCode(state, failures, event, 'CODE_INCORRECT_PLAIN', expired ? 'expired' : 'wrong_code');
     if (locked) return locked;

@@ -163,7 +163,6 @@ export interface LoginFlow {
   accountId: string | null;
   passed: string[];
   amr: string[];
-  csrfToken: string;
   data: Record<string, unknown>;
   version: number;
   /** Another request is handing this finished login to the provider (see claimHandover). */
@@ -173,7 +172,7 @@ export interface LoginFlow {
 export interface FlowStore {
   find(uid: string): Promise<LoginFlow | undefined>;
   /** Creates the flow, or returns the one a concurrent request created first. */
-  findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow>;
+  findOrCreate(uid: string, expiresAt: Date): Promise<LoginFlow>;
   /**
    * Saves only if nobody saved since the flow was read (compare-and-set on version): of two requests
    * racing in one login, the later cannot move it on. False when the caller's copy was stale.

@@ -27,10 +27,11 @@ export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
   const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().where(sql<boolean>`lower(username) = lower(${p.username})`));
   const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
+  // A lock that ran out counts afresh from zero, as the password lock does.
   const reserveOtp = prepared((p: { id: string; now: Date; lockAfter: number; lockUntil: Date }) => db.updateTable('accounts')
     .set({
-      failed_otp_count: sql`failed_otp_count + 1`,
-      otp_locked_until: sql`case when failed_otp_count + 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz else null end`,
+      failed_otp_count: sql`(case when otp_locked_until is null then failed_otp_count else 0 end) + 1`,
+      otp_locked_until: sql`case when (case when otp_locked_until is null then failed_otp_count else 0 end) + 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz else null end`,
     })
     .where('id', '=', p.id)
     .where((eb) => eb.or([eb('otp_locked_until', 'is', null), eb('otp_locked_until', '<=', p.now)]))

@@ -8,7 +8,7 @@ const accountEnded = (accountId: unknown) => sql`select 1 from accounts a where 
   and (a.disabled_at is not null or a.signed_out_at >= login_flows.created_at)`;
 
 /** How long a request that is handing a login over holds it before another may try again. */
-export const HANDOVER_LEASE_SECONDS = 30;
+const HANDOVER_LEASE_SECONDS = 30;
 
 // Judged on the database's clock, the one that set the mark.
 const handingOver = sql<boolean>`coalesce(handover_at > now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS}), false)`.as('handing_over');
@@ -19,7 +19,6 @@ function toFlow(row: LoginFlowRow & { handing_over: boolean }): LoginFlow {
     accountId: row.account_id,
     passed: row.passed,
     amr: row.amr,
-    csrfToken: row.csrf_token,
     data: row.data,
     version: row.version,
     handingOver: row.handing_over,
@@ -33,9 +32,9 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
   // The flow as it is, created if it was not there: one statement on every page of a login, and no
   // write when it exists. A flow a racing request has just created is not in this statement's
   // snapshot; findOrCreate then asks again.
-  const open = prepared((p: { uid: string; csrfToken: string; expiresAt: Date }) => db
+  const open = prepared((p: { uid: string; expiresAt: Date }) => db
     .with('created', (qb) => qb.insertInto('login_flows')
-      .values({ uid: p.uid, csrf_token: p.csrfToken, expires_at: p.expiresAt })
+      .values({ uid: p.uid, expires_at: p.expiresAt })
       .onConflict((oc) => oc.column('uid').doNothing())
       .returningAll())
     .selectFrom('created').selectAll().select(handingOver)
@@ -70,9 +69,9 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       return row && toFlow(row);
     },
 
-    async findOrCreate(uid: string, csrfToken: string, expiresAt: Date): Promise<LoginFlow> {
+    async findOrCreate(uid: string, expiresAt: Date): Promise<LoginFlow> {
       for (let round = 0; round < 2; round++) {
-        const row = (await open(db, { uid, csrfToken, expiresAt })).rows[0];
+        const row = (await open(db, { uid, expiresAt })).rows[0];
         if (row) return toFlow(row);
       }
       throw new Error('the login flow could not be opened');

@@ -15,14 +15,20 @@ type Row = {
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 const field = (value: unknown, key: string) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined);
 
+// Account ids are uuids: anything else names no account, is not stored as one (and, should an older
+// row hold it, is never cast).
+const ACCOUNT_UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+
 /**
  * The account a row belongs to, kept in its own column so that revoking an account reads no
  * payload. An interaction carries it in the login result it is handing over, or in the session
  * it started from.
  */
 function accountOf(model: string, payload: Record<string, unknown>): string | null {
-  if (model !== 'Interaction') return text(payload.accountId);
-  return text(field(field(payload.result, 'login'), 'accountId')) ?? text(field(payload.session, 'accountId'));
+  const id = model !== 'Interaction'
+    ? text(payload.accountId)
+    : text(field(field(payload.result, 'login'), 'accountId')) ?? text(field(payload.session, 'accountId'));
+  return id !== null && new RegExp(ACCOUNT_UUID).test(id) ? id : null;
 }
 
 /**
@@ -33,9 +39,6 @@ function issuedAt(payload: Record<string, unknown>): Date | null {
   const seconds = [payload.loginTs, payload.authTime, payload.iat].find((v) => typeof v === 'number' && Number.isFinite(v));
   return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
 }
-
-// Account ids are uuids; anything else in the column names no account (and is never cast).
-const ACCOUNT_UUID = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 export function oidcPayloadRepository(db: Db) {
   // A row of an account signed out after it was issued is gone, even if a request that read it

@@ -14,3 +14,8 @@ export function storableText(text: string, max = Number.MAX_SAFE_INTEGER): strin
 export function withoutNul(text: string): string {
   return text.replaceAll('\u0000', '');
 }
+
+/** Cut to at most `max` characters, counted as code points: never half of a surrogate pair. */
+export function cutCodePoints(text: string, max: number): string {
+  return text.length <= max ? text : Array.from(text).slice(0, max).join('');
+}

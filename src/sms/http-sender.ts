@@ -21,7 +21,7 @@ function parseJson(text: string): unknown {
  * The most of a response body Keystep reads: a message id or an error fits in far less, and a
  * gateway (or whatever the URL points at) sending more is not believed.
  */
-export const MAX_GATEWAY_BODY_BYTES = 64 * 1024;
+const MAX_GATEWAY_BODY_BYTES = 64 * 1024;
 
 // got's timeout events that fire before a request could have left.
 const BEFORE_CONNECTED = new Set(['lookup', 'connect', 'secureConnect']);

@@ -5,7 +5,7 @@ import { cryptoRandom } from '../../src/shared/random.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText } from '../support/browser.ts';
 import { burst, countEvents, countingHasher } from '../support/bursts.ts';
-import { exchange, pageOf, relyingParty, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, relyingParty, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock, wrongCode } from '../support/sms.ts';
 
 /** Bursts of simultaneous codes: each cap on guesses holds exactly, and one right code finishes one login. */
@@ -71,6 +71,15 @@ describe('code limits under a burst', () => {
     const after = await submitStep(fresh.attempt.browser, fresh.page, 'sms-otp', { code: fresh.code });
     expect(after.callback).toBeUndefined();
     expect(alertText(pageOf(after).html)).toMatch(/locked/);
+  });
+
+  it('counts afresh once the lock has run out: one wrong code then does not lock again', async () => {
+    clock.advance(901);
+    const login = await atCodePage('dee');
+    const wrong = pageOf(await submitStep(login.attempt.browser, login.page, 'sms-otp', { code: wrongCode(login.code) }));
+    expect(alertText(wrong.html)).toBe('That code is not right. 4 tries left for this code.');
+    expect((await failedOtps('dee')).failed_otp_count).toBe(1);
+    await exchange(rp, login.attempt, callbackOf(await submitStep(login.attempt.browser, wrong, 'sms-otp', { code: login.code })));
   });
 
   it('lets one backup code finish exactly one of 50 simultaneous logins, and wrong ones meet the same lock', async () => {

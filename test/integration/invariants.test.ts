@@ -25,7 +25,7 @@ describe('the table invariants the fuzz tests check', () => {
     await event({ event: 'login.password', account: ok, flow: 'f-ok' });
     await event({ event: 'login.sms_otp', account: ok, flow: 'f-ok' });
     await event({ event: 'login.completed', account: ok, flow: 'f-ok', amr: ['pwd', 'sms', 'mfa'] });
-    await t.db.insertInto('login_flows').values({ uid: 'f-open', account_id: ok, passed: ['password'], csrf_token: 'x', expires_at: new Date(Date.now() + 60_000) }).execute();
+    await t.db.insertInto('login_flows').values({ uid: 'f-open', account_id: ok, passed: ['password'], expires_at: new Date(Date.now() + 60_000) }).execute();
     expect(await tableViolations(t.db)).toEqual([]);
 
     await account('no-hash', { hash: '' });
@@ -37,7 +37,7 @@ describe('the table invariants the fuzz tests check', () => {
     await event({ event: 'login.completed', account: ok, flow: 'f-lost', amr: ['pwd', 'sms'] });
     await event({ event: 'login.completed', account: ok, flow: 'f-nopwd', amr: ['pwd', 'sms'] });
     await t.db.insertInto('sms_messages').values({ at: new Date(), account_id: ok, flow_uid: 'f-open', purpose: 'otp', destination: '+44 •••• ••00 01', status: 'reserved' }).execute();
-    await t.db.insertInto('login_flows').values({ uid: 'f-bad', account_id: null, passed: ['password', 'magic-link'], csrf_token: 'x', expires_at: new Date(Date.now() + 60_000) }).execute();
+    await t.db.insertInto('login_flows').values({ uid: 'f-bad', account_id: null, passed: ['password', 'magic-link'], expires_at: new Date(Date.now() + 60_000) }).execute();
     // Only a broken schema (or this test, past the foreign key) can leave a code without its login.
     await t.db.connection().execute(async (c) => {
       await sql`set session_replication_role = replica`.execute(c);

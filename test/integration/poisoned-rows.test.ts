@@ -112,7 +112,7 @@ describe('queries with poisoned rows present', () => {
     const flows = loginFlowRepository(t.db);
     const expires = new Date(Date.now() + 600_000);
     for (const [uid, accountId] of [['victim-flow', victim], ['other-flow', other], ['anonymous-flow', null]] as const) {
-      const flow = await flows.findOrCreate(uid, 'csrf', expires);
+      const flow = await flows.findOrCreate(uid, expires);
       expect(await flows.save({ ...flow, accountId, passed: accountId ? ['password'] : [] })).toBe(true);
     }
     await t.db.insertInto('otp_challenges').values({ flow_uid: 'victim-flow', account_id: victim, destination: '+447400123456', code_hmac: 'h', expires_at: expires, last_sent_at: new Date() }).execute();
@@ -137,14 +137,14 @@ describe('login flows with unusual text present', () => {
 
   it('opens, saves, finds and removes flows beside rows holding odd data', async () => {
     const flows = loginFlowRepository(t.db);
-    const strange = await flows.findOrCreate('strange', 'csrf-1', expires());
+    const strange = await flows.findOrCreate('strange', expires());
     expect(await flows.save({ ...strange, data: odd })).toBe(true);
-    const plain = await flows.findOrCreate('plain', 'csrf-2', expires());
+    const plain = await flows.findOrCreate('plain', expires());
     expect(await flows.save({ ...plain, data: { n: 1 } })).toBe(true);
     expect((await flows.find('strange'))!.data).toEqual(odd);
     const saved = (await flows.find('plain'))!;
     expect(await flows.saveData({ ...saved, data: odd })).toBe(true);
-    expect((await flows.findOrCreate('plain', 'other', expires())).data).toEqual(odd);
+    expect((await flows.findOrCreate('plain', expires())).data).toEqual(odd);
     // The hand-over, beside the odd row.
     const finished = (await flows.find('plain'))!;
     expect(await flows.claimHandover({ ...finished, passed: ['password'] })).toBe('claimed');
@@ -161,7 +161,7 @@ describe('login flows with unusual text present', () => {
     const flows = loginFlowRepository(t.db);
     for (const [i, bad] of [POISONS.nul, POISONS.high, POISONS.low].entries()) {
       for (const write of ['save', 'saveData'] as const) {
-        const flow = await flows.findOrCreate(`poisoned-${write}-${i}`, 'csrf', expires());
+        const flow = await flows.findOrCreate(`poisoned-${write}-${i}`, expires());
         const saved = await flows[write]({ ...flow, data: { username: bad } }).catch(() => undefined);
         const after = await flows.find(flow.uid);
         if (saved) expect(after!.data).toEqual({ username: bad });

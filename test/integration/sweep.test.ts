@@ -21,12 +21,12 @@ describe('the sweep of expired rows', () => {
     const db = t.database.db;
     await sql`insert into oidc_payloads (model, id, payload, expires_at)
       select 'Interaction', 'gone-' || i, '{}', now() - interval '1 minute' from generate_series(1, ${EXPIRED}) i`.execute(db);
-    await sql`insert into login_flows (uid, csrf_token, expires_at)
-      select 'gone-' || i, 'csrf', now() - interval '1 minute' from generate_series(1, ${EXPIRED}) i`.execute(db);
+    await sql`insert into login_flows (uid, expires_at)
+      select 'gone-' || i, now() - interval '1 minute' from generate_series(1, ${EXPIRED}) i`.execute(db);
     await sql`insert into password_failures (username_key, failures, last_failure_at)
       select 'gone-' || i, 1, now() - interval '2 days' from generate_series(1, ${EXPIRED}) i`.execute(db);
     await sql`insert into oidc_payloads (model, id, payload, expires_at) values ('Interaction', 'live-1', '{}', now() + interval '1 hour')`.execute(db);
-    await sql`insert into login_flows (uid, csrf_token, expires_at) values ('live-1', 'csrf', now() + interval '1 hour')`.execute(db);
+    await sql`insert into login_flows (uid, expires_at) values ('live-1', now() + interval '1 hour')`.execute(db);
     await sql`insert into password_failures (username_key, failures, last_failure_at) values ('live-1', 1, now())`.execute(db);
 
     await t.app.sweep();

@@ -1,4 +1,5 @@
 import { addSeconds, type Clock } from '../../shared/clock.ts';
+import { cutCodePoints } from '../../shared/text.ts';
 import type { PasswordHasher } from '../passwords.ts';
 import type { AccountStore, AuditLog, PasswordFailures, PasswordFailureStore } from '../ports.ts';
 import type { LoginState, LoginStep, StepOutcome } from '../types.ts';
@@ -18,11 +19,6 @@ interface Deps {
   audit: AuditLog;
   clock: Clock;
   policy: PasswordStepPolicy;
-}
-
-/** Cut to at most `max` characters, counted as code points: never half of a surrogate pair. */
-export function cutCodePoints(text: string, max: number): string {
-  return text.length <= max ? text : Array.from(text).slice(0, max).join('');
 }
 
 /** The username wrong passwords are counted under, as the login form matches it (the store lowers it as the account lookup does). */

@@ -28,7 +28,7 @@ interface Deps extends CodeStepDeps<PhoneCapturePolicy> {
 export function createPhoneCaptureStep(deps: Deps): LoginStep {
   const { accounts, otp, sending, clock, policy } = deps;
   const support = secondFactorSupport('phone-capture', { accounts, audit: deps.audit, clock, policy });
-  const verifyCode = otpVerifier({ otp, accounts, clock, hmacKey: deps.hmacKey, policy, support, event: 'phone.verify' });
+  const verifyCode = otpVerifier({ otp, clock, hmacKey: deps.hmacKey, policy, support, event: 'phone.verify' });
   const pendingOf = (state: LoginState) => (typeof state.data.pendingPhone === 'string' ? state.data.pendingPhone : undefined);
 
   async function takenElsewhere(accountId: string, phone: string): Promise<boolean> {

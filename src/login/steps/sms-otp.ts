@@ -24,7 +24,7 @@ export interface SmsOtpPolicy extends SecondFactorSettings {
 export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy }: CodeStepDeps<SmsOtpPolicy>): LoginStep {
   const support = secondFactorSupport('sms-otp', { accounts, audit, clock, policy });
 
-  const verifyCode = otpVerifier({ otp, accounts, clock, hmacKey, policy, support, event: 'login.sms_otp' });
+  const verifyCode = otpVerifier({ otp, clock, hmacKey, policy, support, event: 'login.sms_otp' });
 
   async function verify(state: LoginState, account: Account & { phone: string }, input: string): Promise<StepOutcome> {
     const result = await verifyCode(state, account, input);
