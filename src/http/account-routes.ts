@@ -165,11 +165,11 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const pending = current?.flow.data.pendingPhone;
     if (!current || typeof pending !== 'string') return redirect303(ctx, '/account/phone');
-    const result = await actions.finishPhoneChange(current.state, who.account, pending, formOf(ctx).code ?? '');
+    // A new number is how a user shuts out whoever had the old one: everything but this browser ends
+    // (this change's own record too), before the number is saved.
+    const signOutOthers = () => overview.signOutEverywhere(who.account.id, 'phone-changed', who.session.uid);
+    const result = await actions.finishPhoneChange(current.state, who.account, pending, formOf(ctx).code ?? '', signOutOthers);
     if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', result.message, result.params));
-    // A new number is how a user shuts out whoever had the old one: everything but this browser ends.
-    await overview.signOutEverywhere(who.account.id, 'phone-changed', who.session.uid);
-    await flows.remove(current.state.uid);
     redirect303(ctx, '/account?m=PHONE_CHANGED');
   });
 

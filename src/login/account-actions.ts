@@ -65,8 +65,12 @@ export function accountActions(deps: Deps) {
       return { ok: true, phone: parsed.e164 };
     },
 
-    /** The code sent to the new number: saves it, and tells the old number in a separate SMS. */
-    async finishPhoneChange(state: LoginState, account: Account, pending: string, code: string): Promise<{ ok: true } | { ok: false; message: MessageCode; params?: Record<string, string | number> }> {
+    /**
+     * The code sent to the new number: saves it, and tells the old number in a separate SMS.
+     * `beforeSave` runs once the code is right and before the number is saved (the sign-out of every
+     * other session): should it fail, the number stays as it was.
+     */
+    async finishPhoneChange(state: LoginState, account: Account, pending: string, code: string, beforeSave: () => Promise<void> = async () => {}): Promise<{ ok: true } | { ok: false; message: MessageCode; params?: Record<string, string | number> }> {
       if (lockedUntil(account, clock.now())) return { ok: false, message: 'OTP_LOCKED_PLAIN' };
       const result = await deps.verify(state, account, code);
       if (!result.ok) {
@@ -78,6 +82,7 @@ export function accountActions(deps: Deps) {
         return { ok: false, message: 'PHONE_UNAVAILABLE' };
       }
       const old = account.phone;
+      await beforeSave();
       await accounts.setPhone(account.id, pending, clock.now());
       await event(state, 'account.phone_changed', 'success', { from: mask(old), to: mask(pending) });
       if (old) {

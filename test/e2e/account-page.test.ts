@@ -198,6 +198,27 @@ describe('the account page', () => {
     expect(event.detail).toMatchObject({ cause: 'phone-changed', keptThisSession: true, sessions: 2, logins: 2 });
   });
 
+  it('keeps the old number when the sign-out of the other sessions fails', async () => {
+    const elsewhere = await signedIn();
+    const { browser, page } = await signedIn(new Browser('never:'), '/account/phone');
+    onTestFinished(() => accountRepository(t.database.db).setPhone(accountId, OLD, new Date()));
+    const codePage = pageOf(await post(browser, page, '/account/phone', { phone: NEW }));
+    // A real database fault in the sign-out, once.
+    const db = t.database.db;
+    await sql`create function refuse_sign_out() returns trigger language plpgsql as $$
+      begin if new.signed_out_at is distinct from old.signed_out_at then raise exception 'disk full'; end if; return new; end $$`.execute(db);
+    await sql`create trigger refuse_sign_out before update on accounts for each row execute function refuse_sign_out()`.execute(db);
+    try {
+      const failed = await post(browser, codePage, '/account/phone/verify', { code: sms.lastCode(NEW) });
+      expect(failed.page?.status).toBe(500);
+    } finally {
+      await sql`drop trigger refuse_sign_out on accounts`.execute(db);
+      await sql`drop function refuse_sign_out()`.execute(db);
+    }
+    expect((await accountRepository(db).findById(accountId))!.phone).toBe(OLD);
+    expect((await elsewhere.browser.request(`${t.issuer}/account`)).status).toBe(200);
+  });
+
   it('signs out everywhere although anyone may have stored NUL characters and lone surrogates in provider rows', async () => {
     // Anonymous requests that store request parameters verbatim: an authorization request and a logout.
     const app = await t.addClient('poisoned-app', { mfa: 'optional' });

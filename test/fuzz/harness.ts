@@ -67,7 +67,8 @@ export function fuzzIt<T>(
       for (const v of found) seen.add(v);
       if (found.length) throw new Error(['table invariants violated:', ...found, ...errorsSince(t, logged)].join('\n'));
     }), {
-      seed, numRuns: runsOf(budget.runs), interruptAfterTimeLimit: budgetMs(budget), examples: examples.map((e) => [e] as [T]),
+      // Out of time is a failure, not a quiet pass on fewer runs (the budget is three times the expected time).
+      seed, numRuns: runsOf(budget.runs), interruptAfterTimeLimit: budgetMs(budget), markInterruptAsFailure: true, examples: examples.map((e) => [e] as [T]),
       endOnFailure: budget.shrink === false,
     });
   }, budgetMs(budget) + 30_000);

@@ -7,10 +7,13 @@ export function burst<T>(count: number, request: (index: number) => Promise<T>):
   return Promise.all(Array.from({ length: count }, (_, index) => request(index)));
 }
 
-/** As `burst`, for requests some of which are meant to fail: the values of those that succeeded. */
-export async function burstWinners<T>(count: number, request: (index: number) => Promise<T>): Promise<T[]> {
+/** As `burst`, for requests some of which are meant to fail: the values of those that won, and why the others lost. */
+export async function burstWinners<T>(count: number, request: (index: number) => Promise<T>): Promise<{ won: T[]; lost: unknown[] }> {
   const results = await Promise.allSettled(Array.from({ length: count }, (_, index) => request(index)));
-  return results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  return {
+    won: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])),
+    lost: results.flatMap((r) => (r.status === 'rejected' ? [r.reason] : [])),
+  };
 }
 
 /** The real argon2id hasher, counting the hashes it checks (real and dummy); `gate` can hold a check after it ran. */
