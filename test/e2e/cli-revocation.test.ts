@@ -2,7 +2,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { runCli } from '../support/cli.ts';
-import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
+import { pageOf, relyingParty, submitStep, toSecondStep, type RelyingParty, offlineSignIn, silentSignIn as silentSignInAt } from '../support/rp.ts';
 import { RecordingSender } from '../support/sms.ts';
 import type { Browser } from '../support/browser.ts';
 
@@ -20,17 +20,8 @@ describe('the keystep command evicts whoever is signed in', () => {
   });
   afterAll(() => t.close());
 
-  async function signIn(username: string, phone: string) {
-    const { attempt, next } = await toSecondStep(rp, username, PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
-    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode(phone) })));
-    return { browser: attempt.browser, tokens };
-  }
-
-  /** The error of a `prompt=none` request in this browser (undefined: it was signed in silently). */
-  async function silentSignIn(browser: Browser): Promise<string | undefined> {
-    const attempt = await startLogin(rp, { prompt: 'none' }, browser);
-    return new URL(callbackOf(attempt.visit)).searchParams.get('error') ?? undefined;
-  }
+  const signIn = (username: string, phone: string) => offlineSignIn(rp, sms, username, PASSWORD, phone);
+  const silentSignIn = (browser: Browser) => silentSignInAt(rp, browser);
 
   const commands: [string, (username: string) => [string[], string?][]][] = [
     ['user set-password', (u) => [[['user', 'set-password', u], 'a-brand-new-long-password\n']]],

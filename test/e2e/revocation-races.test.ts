@@ -6,7 +6,7 @@ import { oidcPayloadRepository } from '../../src/repositories/oidc-payloads.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import type { Browser } from '../support/browser.ts';
 import { countingHasher } from '../support/bursts.ts';
-import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep, type RelyingParty } from '../support/rp.ts';
+import { pageOf, relyingParty, startLogin, submitPassword, submitStep, type RelyingParty, offlineSignIn, silentSignIn as silentSignInAt } from '../support/rp.ts';
 import { RecordingSender } from '../support/sms.ts';
 
 const PASSWORD = 'the-old-long-password';
@@ -24,16 +24,8 @@ describe('signing an account out everywhere, while its requests are in flight', 
   });
   afterAll(() => t.close());
 
-  async function signIn(username: string, phone: string) {
-    const { attempt, next } = await toSecondStep(rp, username, PASSWORD, { scope: 'openid offline_access', prompt: 'consent' });
-    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode(phone) })));
-    return { browser: attempt.browser, tokens };
-  }
-
-  async function silentSignIn(browser: Browser): Promise<string | undefined> {
-    const attempt = await startLogin(rp, { prompt: 'none' }, browser);
-    return new URL(callbackOf(attempt.visit)).searchParams.get('error') ?? undefined;
-  }
+  const signIn = (username: string, phone: string) => offlineSignIn(rp, sms, username, PASSWORD, phone);
+  const silentSignIn = (browser: Browser) => silentSignInAt(rp, browser);
 
   /** What `keystep user set-password` does: the new password and the sign-out, in one transaction. */
   async function setPasswordAndSignOut(accountId: string) {

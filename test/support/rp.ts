@@ -110,3 +110,16 @@ export async function toSecondStep(rp: RelyingParty, username: string, password:
   const next = await submitPassword(attempt.browser, pageOf(attempt.visit), username, password);
   return { attempt, next };
 }
+
+/** A whole two-factor login with offline access (a refresh token), the code read from `sms`. */
+export async function offlineSignIn(rp: RelyingParty, sms: { lastCode(number: string): string }, username: string, password: string, phone: string) {
+  const { attempt, next } = await toSecondStep(rp, username, password, { scope: 'openid offline_access', prompt: 'consent' });
+  const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: sms.lastCode(phone) })));
+  return { browser: attempt.browser, tokens };
+}
+
+/** The error of a `prompt=none` request in this browser (undefined: it was signed in silently). */
+export async function silentSignIn(rp: RelyingParty, browser: Browser): Promise<string | undefined> {
+  const attempt = await startLogin(rp, { prompt: 'none' }, browser);
+  return new URL(callbackOf(attempt.visit)).searchParams.get('error') ?? undefined;
+}
