@@ -15,6 +15,7 @@ export interface AccountsTable {
   failed_otp_count: Generated<number>;
   otp_locked_until: NullableTimestamp;
   signed_out_at: NullableTimestamp;
+  sign_outs: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -56,6 +57,7 @@ export interface LoginFlowsTable {
   data: ColumnType<Record<string, unknown>, string | undefined, string>;
   expires_at: Timestamp;
   handover_at: NullableTimestamp;
+  account_sign_outs: number | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }

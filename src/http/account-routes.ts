@@ -104,7 +104,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!flow) return undefined;
     if (flow.accountId && flow.accountId !== account.id) return undefined;
     const state: LoginState = {
-      uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, accountId: account.id, passed: ['password'], amr: [], data: flow.data,
+      uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, accountId: account.id, accountSignOuts: account.signOuts, passed: ['password'], amr: [], data: flow.data,
       policy: { mfaRequested: true, clientMfa: 'required' },
     };
     return { flow, state };

@@ -33,12 +33,23 @@ function toState(flow: LoginFlow, info: InteractionInfo, ip: string): LoginState
     clientId: info.clientId,
     ip,
     accountId: flow.accountId,
+    accountSignOuts: flow.accountSignOuts,
     passed: flow.passed as StepId[],
     amr: flow.amr,
     data: flow.data,
     policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
     loginHint: info.loginHint,
   };
+}
+
+/**
+ * The second the session's sign-in is dated (the provider counts whole seconds). A sign-in in the
+ * very second of a sign-out everywhere is dated the next one: rows dated in or before that second
+ * are never served again, and this sign-in came after it.
+ */
+export function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
+  const second = Math.floor(now / 1000);
+  return signedOutAt ? Math.max(second, Math.floor(signedOutAt.getTime() / 1000) + 1) : second;
 }
 
 export function interactionRoutes(deps: Deps): Router {
@@ -72,7 +83,7 @@ export function interactionRoutes(deps: Deps): Router {
    * visitor who only opens pages creates no row. The first form posted with the page's token does.
    */
   async function shownFlow(uid: string): Promise<LoginFlow> {
-    return (await flows.find(uid)) ?? { uid, accountId: null, passed: [], amr: [], data: {}, version: 0, handingOver: false };
+    return (await flows.find(uid)) ?? { uid, accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, version: 0, handingOver: false };
   }
 
   /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
@@ -88,14 +99,15 @@ export function interactionRoutes(deps: Deps): Router {
    * a reload finishes from the saved progress (a spent backup code is not lost).
    */
   async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
-    const finished = { ...flow, accountId: state.accountId, passed: state.passed, amr: state.amr, data: state.data };
-    // Busy: another request is handing it over. Ended: its account was signed out meanwhile, and the
-    // login starts again from the password.
-    if ((await flows.claimHandover(finished)) !== 'claimed') return redirect303(ctx, `/interaction/${state.uid}`);
+    const finished = { ...flow, accountId: state.accountId, accountSignOuts: state.accountSignOuts, passed: state.passed, amr: state.amr, data: state.data };
+    // Not claimed: another request is handing it over, or its account was signed out since its first
+    // factor passed (then the login starts again from the password).
+    const claim = await flows.claimHandover(finished);
+    if (!claim.claimed) return redirect303(ctx, `/interaction/${state.uid}`);
     const amr = state.amr;
     let returnTo: string;
     try {
-      returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr });
+      returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr, ts: signInSecond(claim.signedOutAt) });
     } catch (err) {
       await flows.releaseHandover(state.uid).catch(() => undefined);
       throw err;
@@ -165,7 +177,7 @@ export function interactionRoutes(deps: Deps): Router {
         if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next, flow);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).
-        await flows.save({ ...flow, accountId: next.accountId, passed: next.passed, amr: next.amr, data: next.data });
+        await flows.save({ ...flow, accountId: next.accountId, accountSignOuts: next.accountSignOuts, passed: next.passed, amr: next.amr, data: next.data });
         return redirect303(ctx, `/interaction/${info.uid}`);
       }
       case 'retry':

@@ -45,6 +45,7 @@ export function markPassed(state: LoginState, id: StepId, outcome: PassedOutcome
   const next = {
     ...state,
     accountId: outcome.accountId,
+    accountSignOuts: state.accountSignOuts ?? outcome.account?.signOuts ?? null,
     passed: [...state.passed, id],
     amr: amrFor([...state.amr, ...outcome.amr]),
     data: { ...data, ...outcome.data, notice: outcome.notice },

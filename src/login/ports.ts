@@ -10,6 +10,8 @@ export interface Account {
   disabled: boolean;
   failedOtpCount: number;
   otpLockedUntil: Date | null;
+  /** How many times the account was signed out everywhere (a new password, number, a disable, `user revoke`). */
+  signOuts: number;
   createdAt: Date;
 }
 
@@ -165,6 +167,8 @@ export interface LoginFlow {
   amr: string[];
   data: Record<string, unknown>;
   version: number;
+  /** The account's sign-out count when its first factor passed: the login is handed over only while it holds. */
+  accountSignOuts: number | null;
   /** Another request is handing this finished login to the provider (see claimHandover). */
   handingOver: boolean;
 }
@@ -187,9 +191,10 @@ export interface FlowStore {
    * Saves the finished login and marks it as being handed over, in one compare-and-set: true for
    * exactly one of any number of racing requests ('claimed'; the others 'busy'). A mark older than a
    * short lease (its request died) may be taken again. A login of an account disabled or signed out
-   * everywhere since the login began is removed instead ('ended'): it starts again.
+   * everywhere since its first factor passed is removed instead ('ended'): it starts again. Claimed,
+   * it says when the account was last signed out (to date the new session after it).
    */
-  claimHandover(flow: LoginFlow): Promise<'claimed' | 'busy' | 'ended'>;
+  claimHandover(flow: LoginFlow): Promise<{ claimed: true; signedOutAt: Date | null } | { claimed: false; ended: boolean }>;
   /** Takes the mark back when the provider failed to take the login, so a reload can finish it. */
   releaseHandover(uid: string): Promise<void>;
   /** False when the flow was already gone (ended by a change to its account, or expired). */

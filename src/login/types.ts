@@ -15,6 +15,8 @@ export interface LoginState {
   data: Record<string, unknown>;
   /** What the request and the client ask of this login (acr_values, the client's MFA policy). */
   policy: LoginPolicy;
+  /** The account's sign-out count as the first factor read it with its credential (see LoginFlow). */
+  accountSignOuts: number | null;
   /** The app's guess at who is signing in (OIDC `login_hint`), to fill in the username; never trusted. */
   loginHint?: string | undefined;
 }
@@ -36,6 +38,7 @@ export interface StepView {
 }
 
 export type StepOutcome =
+  // A first factor hands on the account it checked the credential against (its sign-out count goes with the login).
   | { kind: 'passed'; accountId: string; amr: readonly string[]; data?: Record<string, unknown>; notice?: Notice; account?: Account }
   | { kind: 'retry'; message: MessageCode; params?: Record<string, string | number>; data?: Record<string, unknown> }
   | { kind: 'switch'; to: StepId; data?: Record<string, unknown> }

@@ -28,6 +28,8 @@ export interface LoginResult {
   accountId: string;
   acr: string;
   amr: string[];
+  /** Epoch seconds the session's sign-in is dated (auth_time). */
+  ts: number;
 }
 
 /** The interaction cookie is missing, tampered with, expired, or names another interaction. */
@@ -98,7 +100,7 @@ export function interactionFacade(provider: Provider) {
     /** Ends the login chain; only ever called once every step has passed. */
     async finishLogin(req: Req, res: Res, uid: string, login: LoginResult): Promise<string> {
       await load(req, res, uid);
-      return finish(req, res, { login: { accountId: login.accountId, acr: login.acr, amr: login.amr, remember: true } });
+      return finish(req, res, { login: { accountId: login.accountId, acr: login.acr, amr: login.amr, ts: login.ts, remember: true } });
     },
 
     /** Grants what the client asked for (first-party clients, or after the user allowed it). */

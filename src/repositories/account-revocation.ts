@@ -17,16 +17,29 @@ export interface Revoked {
  * progress goes too: one that passed the password before a password change, a disable or a new
  * number must not finish with what it proved then. Its SMS codes go with it (they cascade).
  */
+/**
+ * The browser that made the change stays signed in: its session is dated the second after the
+ * cut-off (it has just proven both factors to make the change), and so is what it issues from now on.
+ */
+async function keepSession(runner: Db, accountId: string, uid: string, signedOutAt: Date): Promise<void> {
+  const loginTs = Math.floor(signedOutAt.getTime() / 1000) + 1;
+  const rows = await runner.selectFrom('oidc_payloads').select(['id', 'payload'])
+    .where('model', '=', 'Session').where('uid', '=', uid).where('account_id', '=', accountId).execute();
+  for (const row of rows) {
+    await runner.updateTable('oidc_payloads')
+      .set({ payload: JSON.stringify({ ...row.payload, loginTs }), issued_at: new Date(loginTs * 1000) })
+      .where('model', '=', 'Session').where('id', '=', row.id).execute();
+  }
+}
+
 export function accountRevocation(db: Db) {
   async function revoke(runner: Db, accountId: string, keepSessionUid: string | undefined): Promise<Revoked> {
-    // The cut-off first: a row a request read before this and writes back after it is not served
-    // again (oidc-payloads.ts), and a login in progress from before it cannot be handed over
-    // (login-flows.ts). A kept session counts as issued just after it.
-    await runner.updateTable('accounts').set({ signed_out_at: sql`now()` as never }).where('id', '=', accountId).execute();
-    if (keepSessionUid !== undefined) {
-      await runner.updateTable('oidc_payloads').set({ issued_at: sql`now() + interval '1 microsecond'` as never })
-        .where('model', '=', 'Session').where('uid', '=', keepSessionUid).where('account_id', '=', accountId).execute();
-    }
+    // The cut-off first: a row dated in or before this second is not served again, even when a
+    // request that read it writes it back (oidc-payloads.ts), and a login whose first factor read
+    // the account before this count cannot be handed over (login-flows.ts).
+    const cut = await runner.updateTable('accounts').set({ signed_out_at: sql`now()` as never, sign_outs: sql`sign_outs + 1` })
+      .where('id', '=', accountId).returning('signed_out_at').executeTakeFirst();
+    if (keepSessionUid !== undefined && cut?.signed_out_at) await keepSession(runner, accountId, keepSessionUid, cut.signed_out_at);
     const models = await oidcPayloadRepository(runner).revokeAccount(accountId, keepSessionUid);
     const flows = await runner.deleteFrom('login_flows').where('account_id', '=', accountId).executeTakeFirst();
     const count = (match: (model: string) => boolean) => models.filter(match).length;

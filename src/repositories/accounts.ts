@@ -17,6 +17,7 @@ function toAccount(row: AccountRow): Account {
     disabled: row.disabled_at !== null,
     failedOtpCount: row.failed_otp_count,
     otpLockedUntil: row.otp_locked_until,
+    signOuts: row.sign_outs,
     createdAt: row.created_at,
   };
 }

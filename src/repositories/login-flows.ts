@@ -4,8 +4,11 @@ import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
-const accountEnded = (accountId: unknown) => sql`select 1 from accounts a where a.id = ${accountId}::uuid
-  and (a.disabled_at is not null or a.signed_out_at >= login_flows.created_at)`;
+// The account was disabled, or signed out everywhere since the login's first factor read it (its
+// count moved on, or the factor never gave one): what the login proved may predate a new password
+// or number. The count, unlike a time, cannot be read before a sign-out commits and pass after it.
+const accountEnded = (accountId: unknown, signOuts: unknown) => sql`select 1 from accounts a where a.id = ${accountId}::uuid
+  and (a.disabled_at is not null or a.sign_outs is distinct from ${signOuts}::integer)`;
 
 /** How long a request that is handing a login over holds it before another may try again. */
 const HANDOVER_LEASE_SECONDS = 30;
@@ -21,6 +24,7 @@ function toFlow(row: LoginFlowRow & { handing_over: boolean }): LoginFlow {
     amr: row.amr,
     data: row.data,
     version: row.version,
+    accountSignOuts: row.account_sign_outs,
     handingOver: row.handing_over,
   };
 }
@@ -40,9 +44,9 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     .selectFrom('created').selectAll().select(handingOver)
     .unionAll((eb) => eb.selectFrom('login_flows').selectAll().select(handingOver).where('uid', '=', p.uid)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('created').select('uid'))))));
-  const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
+  const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; accountSignOuts: number | null; passed: string[]; amr: string[]; data: string }) =>
     db.updateTable('login_flows')
-      .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql`now()` as never })
+      .set({ account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql`now()` as never })
       .where('uid', '=', p.uid).where('version', '=', p.version));
   const saveData = prepared((p: { uid: string; version: number; data: string }) => db.updateTable('login_flows')
     .set({ data: p.data, updated_at: sql`now()` as never })
@@ -50,16 +54,18 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
   // Saves the finished login and marks it as being handed over, in one conditional statement: of any
   // number of requests racing to finish it, exactly one changes the row. A mark older than the lease
   // (its request died before the provider took the login) may be taken again.
-  const claim = prepared((p: { uid: string; version: number; next: number; accountId: string | null; passed: string[]; amr: string[]; data: string }) =>
+  const claim = prepared((p: { uid: string; version: number; next: number; accountId: string | null; accountSignOuts: number | null; passed: string[]; amr: string[]; data: string }) =>
     db.updateTable('login_flows')
-      .set({ account_id: p.accountId, passed: p.passed, amr: p.amr, data: p.data, version: p.next, handover_at: sql`now()` as never, updated_at: sql`now()` as never })
+      .set({
+        account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next,
+        handover_at: sql`now()` as never, updated_at: sql`now()` as never,
+      })
       .where('uid', '=', p.uid).where('version', '=', p.version)
       .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)]))
-      .where(sql<boolean>`not exists (${accountEnded(p.accountId)})`));
-  // The account was disabled, or signed out after this login began (its first form was posted): what
-  // the login proved may predate a new password or number, so it must not be handed over.
-  const ended = prepared((p: { uid: string; accountId: string }) => db.deleteFrom('login_flows')
-    .where('uid', '=', p.uid).where(sql<boolean>`exists (${accountEnded(p.accountId)})`));
+      .where(sql<boolean>`not exists (${accountEnded(p.accountId, p.accountSignOuts)})`)
+      .returning(sql<Date | null>`(select a.signed_out_at from accounts a where a.id = ${p.accountId}::uuid)`.as('signed_out_at')));
+  const ended = prepared((p: { uid: string; accountId: string; accountSignOuts: number | null }) => db.deleteFrom('login_flows')
+    .where('uid', '=', p.uid).where(sql<boolean>`exists (${accountEnded(p.accountId, p.accountSignOuts)})`));
   const release = prepared((p: { uid: string }) => db.updateTable('login_flows').set({ handover_at: null }).where('uid', '=', p.uid));
   const remove = prepared((p: { uid: string }) => db.deleteFrom('login_flows').where('uid', '=', p.uid));
 
@@ -79,18 +85,20 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
 
     async save(flow: LoginFlow): Promise<boolean> {
       return changed(await save(db, {
-        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
-        amr: flow.amr, data: JSON.stringify(flow.data),
+        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, accountSignOuts: flow.accountSignOuts,
+        passed: flow.passed, amr: flow.amr, data: JSON.stringify(flow.data),
       }));
     },
 
-    async claimHandover(flow: LoginFlow): Promise<'claimed' | 'busy' | 'ended'> {
-      if (changed(await claim(db, {
-        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, passed: flow.passed,
-        amr: flow.amr, data: JSON.stringify(flow.data),
-      }))) return 'claimed';
+    async claimHandover(flow: LoginFlow) {
+      const row = (await claim(db, {
+        uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, accountSignOuts: flow.accountSignOuts,
+        passed: flow.passed, amr: flow.amr, data: JSON.stringify(flow.data),
+      })).rows[0];
+      if (row) return { claimed: true as const, signedOutAt: row.signed_out_at };
       // Lost to a racing request, or refused because the account ended it (then it starts again).
-      return flow.accountId && changed(await ended(db, { uid: flow.uid, accountId: flow.accountId })) ? 'ended' : 'busy';
+      const gone = flow.accountId !== null && changed(await ended(db, { uid: flow.uid, accountId: flow.accountId, accountSignOuts: flow.accountSignOuts }));
+      return { claimed: false as const, ended: gone };
     },
 
     async releaseHandover(uid: string): Promise<void> {

@@ -35,21 +35,29 @@ function accountOf(model: string, payload: Record<string, unknown>): string | nu
  * When what a row stands for was proven: a session's sign-in, a code's or refresh token's
  * authentication, else the row's first issue (the provider keeps `iat` across saves).
  */
-function issuedAt(payload: Record<string, unknown>): Date | null {
-  const seconds = [payload.loginTs, payload.authTime, payload.iat].find((v) => typeof v === 'number' && Number.isFinite(v));
+function issuedAt(model: string, payload: Record<string, unknown>): Date | null {
+  // An interaction handing a login over, or asking for consent after one, is dated by that login
+  // (Keystep sets its time).
+  const login = model === 'Interaction'
+    ? field(field(payload.result, 'login'), 'ts') ?? field(field(payload.lastSubmission, 'login'), 'ts')
+    : undefined;
+  const seconds = [login, payload.loginTs, payload.authTime, payload.iat].find((v) => typeof v === 'number' && Number.isFinite(v));
   return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
 }
 
 export function oidcPayloadRepository(db: Db) {
   // A row of an account signed out after it was issued is gone, even if a request that read it
-  // before wrote it back (see the sign-out-cutoff migration). The provider counts in whole seconds,
-  // so a row of the very second of the sign-out is kept: a user who signs out everywhere and at once
-  // signs in again is not turned away.
+  // before wrote it back (see the sign-out-cutoff migration). The provider dates rows in whole
+  // seconds, so a row dated in the sign-out's own second goes too; a sign-in completed after the
+  // sign-out is dated the next second (interaction-routes.ts, signInSecond). A grant is dated by its
+  // creation, which Keystep cannot move: one created in that second is kept (what it issues is dated
+  // by its sign-in, and checked by that).
   const notSignedOut = sql<boolean>`not exists (
     select 1 from accounts a
     where a.id = (case when oidc_payloads.account_id ~ ${ACCOUNT_UUID} then oidc_payloads.account_id::uuid end)
       and a.signed_out_at is not null
-      and (oidc_payloads.issued_at is null or oidc_payloads.issued_at < date_trunc('second', a.signed_out_at)))`;
+      and (oidc_payloads.issued_at is null or oidc_payloads.issued_at < date_trunc('second', a.signed_out_at)
+        + case when oidc_payloads.model = 'Grant' then interval '0 seconds' else interval '1 second' end))`;
   const live = sql<boolean>`(expires_at is null or expires_at > now()) and ${notSignedOut}`;
   const select = (model: string) =>
     db.selectFrom('oidc_payloads').select(['payload', 'consumed_at']).where('model', '=', model).where(live);
@@ -89,7 +97,7 @@ export function oidcPayloadRepository(db: Db) {
         uid: typeof payload.uid === 'string' ? payload.uid : null,
         user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
         account_id: accountOf(model, payload),
-        issued_at: issuedAt(payload),
+        issued_at: issuedAt(model, payload),
       };
       await (expiresInSeconds ? upsertExpiring(db, { ...values, seconds: expiresInSeconds }) : upsertLasting(db, values));
     },

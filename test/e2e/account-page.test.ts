@@ -179,13 +179,16 @@ describe('the account page', () => {
     const pending = await toSecondStep(rp, 'fay', 'fays-long-password');
     const pendingCode = sms.lastCode(OLD);
 
-    const { browser, page } = await signedIn(new Browser('never:'), '/account/phone');
+    const { browser, page } = await signedIn(new Browser(REDIRECT_URI), '/account/phone');
     onTestFinished(() => accountRepository(t.database.db).setPhone(accountId, OLD, new Date()));
     const codePage = pageOf(await post(browser, page, '/account/phone', { phone: NEW }));
     const done = pageOf(await post(browser, codePage, '/account/phone/verify', { code: sms.lastCode(NEW) }));
     expect(alertText(done.html)).toMatch(/Your number was changed/);
 
     expect((await browser.request(`${t.issuer}/account`)).status).toBe(200);
+    // This browser still signs in to apps: what its session issues now is dated after the sign-out.
+    const silent = await startLogin(rp, { prompt: 'none' }, browser);
+    expect((await exchange(rp, silent, callbackOf(silent.visit))).access_token).toBeTruthy();
     expect((await elsewhere.browser.request(`${t.issuer}/account`)).status).toBe(302);
     await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();

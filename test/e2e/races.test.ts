@@ -52,21 +52,21 @@ describe('races', () => {
     const flows = loginFlowRepository(t.database.db);
     const flow = await flows.findOrCreate('handover-uid', new Date(Date.now() + 60_000));
     const wins = await Promise.all(Array.from({ length: 50 }, () => flows.claimHandover({ ...flow, passed: ['password'] })));
-    expect(wins.filter((w) => w === 'claimed')).toHaveLength(1);
+    expect(wins.filter((w) => w.claimed)).toHaveLength(1);
     // A page loaded after the winner saved sees the newest version, and the mark on it.
     const reread = (await flows.find('handover-uid'))!;
     expect(reread.handingOver).toBe(true);
-    expect(await flows.claimHandover(reread)).toBe('busy');
+    expect(await flows.claimHandover(reread)).toEqual({ claimed: false, ended: false });
     // The provider failed: the winner takes the mark back, and a reload may finish the login.
     await flows.releaseHandover('handover-uid');
     const retry = (await flows.find('handover-uid'))!;
     expect(retry.handingOver).toBe(false);
-    expect(await flows.claimHandover(retry)).toBe('claimed');
+    expect((await flows.claimHandover(retry)).claimed).toBe(true);
     // A winner that died holds the login only for the lease.
     const stale = (await flows.find('handover-uid'))!;
     await t.database.db.updateTable('login_flows').set({ handover_at: sql`now() - interval '31 seconds'` as never }).where('uid', '=', 'handover-uid').execute();
     expect((await flows.find('handover-uid'))!.handingOver).toBe(false);
-    expect(await flows.claimHandover(stale)).toBe('claimed');
+    expect((await flows.claimHandover(stale)).claimed).toBe(true);
   });
 
   it('creates no code for a login whose flow a racing request has just ended', async () => {

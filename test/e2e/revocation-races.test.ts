@@ -36,23 +36,46 @@ describe('signing an account out everywhere, while its requests are in flight', 
     });
   }
 
-  it('serves no session, grant or token that a request read before the sign-out and saved again after it', async () => {
-    const id = await t.addUser('ada', PASSWORD, '+447400313131');
-    const { browser, tokens } = await signIn('ada', '+447400313131');
+  // A sign-in some seconds before the sign-out, and one in the very second of it (the provider
+  // dates rows in whole seconds).
+  it.each([['seconds before it', 10], ['in its very second', 0]])('serves no session, grant or token of a sign-in %s that a request read before the sign-out and saved again after it', async (_when, secondsBefore) => {
+    const phone = secondsBefore ? '+447400313131' : '+447400313130';
+    const id = await t.addUser(`ada${secondsBefore}`, PASSWORD, phone);
+    const { browser, tokens } = await signIn(`ada${secondsBefore}`, phone);
     const rows = await t.database.db.selectFrom('oidc_payloads').select(['model', 'id', 'payload']).where('account_id', '=', id).execute();
     expect(rows.map((r) => r.model)).toEqual(expect.arrayContaining(['Session', 'Grant', 'RefreshToken']));
-    // The sign-in happened a while before the sign-out (the provider counts whole seconds, and a row
-    // of the very second of a sign-out is kept).
-    const earlier = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload)
-      .map(([key, value]) => [key, ['loginTs', 'authTime', 'iat'].includes(key) && typeof value === 'number' ? value - 10 : value]));
     await setPasswordAndSignOut(id);
+    const { signed_out_at: signedOutAt } = await t.database.db.selectFrom('accounts').select('signed_out_at').where('id', '=', id).executeTakeFirstOrThrow();
+    const dated = Math.floor(signedOutAt!.getTime() / 1000) - secondsBefore;
+    const redated = (payload: Record<string, unknown>) => Object.fromEntries(Object.entries(payload)
+      .map(([key, value]) => [key, ['loginTs', 'authTime', 'iat'].includes(key) && typeof value === 'number' ? Math.min(value, dated) : value]));
     // Requests that read these before the sign-out save them again as they end, as the provider does.
     const store = oidcPayloadRepository(t.database.db);
-    for (const row of rows) await store.upsert(row.model, row.id, earlier(row.payload), 3600);
+    for (const row of rows) await store.upsert(row.model, row.id, redated(row.payload), 3600);
 
     expect(await silentSignIn(browser)).toBe('login_required');
     await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
     await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('does not hand over a login whose old password was checked while the sign-out was being committed', async () => {
+    const id = await t.addUser('dot', PASSWORD, '+447400343434');
+    const newHash = await hasher.hash('a-brand-new-long-password');
+    const attempt = await startLogin(rp);
+    let posted!: ReturnType<typeof submitPassword>;
+    const held = hasher.gate.holdNext();
+    await t.database.db.transaction().execute(async (trx) => {
+      await accountRepository(trx).setPasswordHash(id, newHash);
+      await accountRevocation(trx).revoke(id);
+      // Before the commit, the login reads the old hash, and it matches.
+      posted = submitPassword(attempt.browser, pageOf(attempt.visit), 'dot', PASSWORD);
+      await held.reached;
+    });
+    held.release();
+    const codePage = pageOf(await posted);
+    const done = await submitStep(attempt.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400343434') });
+    expect(done.callback).toBeUndefined();
+    expect(pageOf(done).html).toContain('name="password"');
   });
 
   it('lets the user sign in again at once after signing out everywhere', async () => {

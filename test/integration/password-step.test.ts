@@ -18,7 +18,7 @@ async function setup() {
   let now = new Date('2026-01-01T00:00:00Z');
   const account: Account = {
     id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
-    smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, createdAt: now,
+    smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: now,
   };
   const accounts: AccountStore = {
     findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
@@ -38,7 +38,7 @@ async function setup() {
   };
   const events: AuditEvent[] = [];
   const step = createPasswordStep({ accounts, failures, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
-  const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
+  const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
   return { step, state, account, failures, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
 }
 

@@ -7,7 +7,7 @@ import type { LoginState, LoginStep } from '../../src/login/types.ts';
 const step = (id: LoginStep['id'], applies = true): LoginStep => ({
   id, appliesTo: () => applies, show: async () => ({ view: id, model: {} }), submit: async () => ({ kind: 'failed', message: 'SERVER_ERROR' }),
 });
-const state: LoginState = { uid: 'u', clientId: 'c', ip: null, accountId: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
+const state: LoginState = { uid: 'u', clientId: 'c', ip: null, accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
 
 describe('the login chain', () => {
   it('picks the first step that applies and has not passed', async () => {

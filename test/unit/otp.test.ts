@@ -95,7 +95,7 @@ describe('the SMS text and the resend wait', () => {
 describe('who needs the second factor', () => {
   const account = (phone: boolean, exempt = false): Account => ({
     id: 'a', username: 'u', passwordHash: '', phone: phone ? '+447400123456' : null, phoneVerifiedAt: phone ? new Date() : null,
-    smsOtpExempt: exempt, disabled: false, failedOtpCount: 0, otpLockedUntil: null, createdAt: new Date(),
+    smsOtpExempt: exempt, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: new Date(),
   });
   const settings = { mandatory: true, enableByUserClaim: true };
   const none = { mfaRequested: false, clientMfa: null };
