@@ -26,7 +26,8 @@ function limited(path: string): boolean {
  * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64 (one
  * subscriber usually holds a whole /64, and could otherwise take a fresh allowance per address).
  */
-export function addressKey(ip: string): string {
+export function addressKey(address: string): string {
+  const ip = address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
   if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) return ip.replace(/^::ffff:/i, '');
   const [head = '', tail = ''] = ip.split('::');
   const left = head ? head.split(':') : [];

@@ -55,6 +55,9 @@ describe('the per-address limit on requests that write rows for anyone', () => {
     expect(addressKey('2001:db8:1:2:aaaa::1')).toBe(addressKey('2001:0db8:0001:0002::ffff'));
     expect(addressKey('2001:db8:1:3::1')).not.toBe(addressKey('2001:db8:1:2::1'));
     expect(addressKey('::ffff:203.0.113.9')).toBe('203.0.113.9');
+    // As a proxy may write it: in brackets, or with a zone.
+    expect(addressKey('[2001:db8:1:2::9]')).toBe(addressKey('2001:db8:1:2::1'));
+    expect(addressKey('fe80::1%eth0')).toBe(addressKey('fe80::2'));
   });
 
   it('counts each address behind the proxy on its own, and leaves other paths alone', async () => {
