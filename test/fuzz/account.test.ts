@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { REDIRECT_URI } from '../support/app.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationFields, mostlyGet, nearlyValid, plainForm, plainGet, ref, request, value } from './arbitraries.ts';
-import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
 import { atAccountPage, sendWithJar, signInFrom } from './logins.ts';
 
@@ -17,22 +17,18 @@ const CHALLENGE = createHash('sha256').update('v'.repeat(43)).digest('base64url'
 const valid = { client_id: 'web-app', redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's', nonce: 'n', code_challenge: CHALLENGE, code_challenge_method: 'S256' };
 
 describe('fuzzing the account page', () => {
-  let f: FuzzApp;
-  const app = () => f.t;
-  beforeAll(async () => {
-    f = await startFuzzApp();
-  });
-  afterAll(() => f.t.close());
+  const fuzz = useFuzzApp();
+  const app = () => fuzz().t;
 
   fuzzIt('signed in, the account pages and forms answer any request below 500', { runs: 30, msPerRun: 120 }, app,
     fc.array(fc.oneof(fc.tuple(forms, request({ form, query })), fc.tuple(pages, request({ method: mostlyGet, query }))), { minLength: 1, maxLength: 3 }),
     async (requests) => {
-      const account = await atAccountPage(f.t, f.sms);
+      const account = await atAccountPage(fuzz().t, fuzz().sms);
       for (const [path, req] of requests) {
         await account.send(req, path);
         // The code sent to a new number, once there is one: the next form may carry it.
-        const sent = f.sms.to(account.refs.newPhone!).at(-1);
-        account.refs.newCode = sent ? f.sms.lastCode(account.refs.newPhone!) : '';
+        const sent = fuzz().sms.to(account.refs.newPhone!).at(-1);
+        account.refs.newCode = sent ? fuzz().sms.lastCode(account.refs.newPhone!) : '';
       }
     });
 
@@ -40,8 +36,8 @@ describe('fuzzing the account page', () => {
     request({ method: fc.constant('GET'), query: nearlyValid(valid, authorizationFields({ clientId: valid.client_id, redirectUri: REDIRECT_URI, codeChallenge: CHALLENGE })) }),
     async (req) => {
       const other = new Browser('never:');
-      await signInFrom(f.t, other.jar, await sendWithJar(f.t, other.jar, req, '/auth', {}), f.sms);
-      const account = await atAccountPage(f.t, f.sms);
+      await signInFrom(fuzz().t, other.jar, await sendWithJar(fuzz().t, other.jar, req, '/auth', {}), fuzz().sms);
+      const account = await atAccountPage(fuzz().t, fuzz().sms);
       await account.send(plainForm({ _csrf: ref('csrf') }), '/account/sign-out-everywhere');
     },
     // A nonce of NUL is kept in the authorization code's row.

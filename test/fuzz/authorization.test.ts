@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { REDIRECT_URI } from '../support/app.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationFields, nearlyValid, plainForm, request, type Fields } from './arbitraries.ts';
-import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt, sendChecked } from './harness.ts';
 import { sendWithJar, signInFrom } from './logins.ts';
 
@@ -17,29 +17,25 @@ const valid = {
 const fields: Fields = authorizationFields({ clientId: valid.client_id, redirectUri: valid.redirect_uri, codeChallenge: CHALLENGE });
 
 describe('fuzzing authorization requests', () => {
-  let f: FuzzApp;
-  const app = () => f.t;
-  beforeAll(async () => {
-    f = await startFuzzApp();
-  });
-  afterAll(() => f.t.close());
+  const fuzz = useFuzzApp();
+  const app = () => fuzz().t;
 
   fuzzIt('any authorization request, by GET or POST, and the pages it leads to answer below 500', { runs: 60, msPerRun: 30 }, app,
     request({ method: fc.constantFrom('GET', 'GET', 'POST', 'HEAD'), query: fields, form: fields }),
     async (req) => {
-      await sendWithJar(f.t, new Browser('never:').jar, req, '/auth', {});
+      await sendWithJar(fuzz().t, new Browser('never:').jar, req, '/auth', {});
     });
 
   fuzzIt('a login started by any authorization request signs in, and its code exchanges, below 500', { runs: 40, msPerRun: 80 }, app,
     request({ method: fc.constant('GET'), query: nearlyValid(valid, fields) }),
     async (req) => {
       const browser = new Browser('never:');
-      const back = await signInFrom(f.t, browser.jar, await sendWithJar(f.t, browser.jar, req, '/auth', {}), f.sms);
+      const back = await signInFrom(fuzz().t, browser.jar, await sendWithJar(fuzz().t, browser.jar, req, '/auth', {}), fuzz().sms);
       const code = back?.searchParams.get('code');
       if (!code) return;
-      const exchange = plainForm({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }, { authorization: f.basicAuth });
-      const tokens = await sendWithJar(f.t, browser.jar, exchange, '/token', {});
+      const exchange = plainForm({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: VERIFIER }, { authorization: fuzz().basicAuth });
+      const tokens = await sendWithJar(fuzz().t, browser.jar, exchange, '/token', {});
       const accessToken = (JSON.parse(tokens.body.toString()) as { access_token?: string }).access_token;
-      if (accessToken) await sendChecked(f.t, { method: 'GET', path: '/me', headers: { authorization: `Bearer ${accessToken}` } });
+      if (accessToken) await sendChecked(fuzz().t, { method: 'GET', path: '/me', headers: { authorization: `Bearer ${accessToken}` } });
     });
 });

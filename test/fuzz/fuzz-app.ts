@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { hash, verify } from '@node-rs/argon2';
 import type { PasswordHasher } from '../../src/login/passwords.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -49,4 +50,15 @@ export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Reco
   const consentRp = await relyingParty(t, await t.addClient('partner-app', { consent: true }));
   const basicAuth = `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`;
   return { t, rp, consentRp, sms, basicAuth };
+}
+
+/** A fuzz app for the enclosing describe: started before its tests, closed after them. */
+export function useFuzzApp(options: Parameters<typeof startFuzzApp>[0] = {}): () => FuzzApp {
+  let app: FuzzApp | undefined;
+  beforeAll(async () => { app = await startFuzzApp(options); });
+  afterAll(() => app?.t.close());
+  return () => {
+    if (!app) throw new Error('the fuzz app is not started yet');
+    return app;
+  };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { mostlyGet, nearlyValid, pairs, percentEncode, plainForm, ref, request, text, value, type Fields, type Value } from './arbitraries.ts';
-import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
 import { atCodePage, atConsentPage, atNoticePage, atPasswordPage, atPhoneCapture, freshUser, PASSWORD } from './logins.ts';
 
@@ -31,19 +31,15 @@ const codePageForms: Record<string, Value>[] = [
 ];
 
 describe('fuzzing the login pages', () => {
-  let f: FuzzApp;
-  const app = () => f.t;
-  beforeAll(async () => {
-    f = await startFuzzApp();
-  });
-  afterAll(() => f.t.close());
+  const fuzz = useFuzzApp();
+  const app = () => fuzz().t;
 
   fuzzIt('the password page answers any form, method, type and encoding below 500', { runs: 40, msPerRun: 60 }, app,
     sequence([{ _csrf: csrf, step: 'password', username: ref('username'), password: PASSWORD }], { username: value(ref('username')), password: value(PASSWORD) }),
     async (requests) => {
       // An account of its own: what this run's wrong passwords throttle is no other run's concern.
-      const { username } = await freshUser(f.t);
-      const login = await atPasswordPage(f.t, f.rp);
+      const { username } = await freshUser(fuzz().t);
+      const login = await atPasswordPage(fuzz().t, fuzz().rp);
       login.refs.username = username;
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
@@ -51,7 +47,7 @@ describe('fuzzing the login pages', () => {
   fuzzIt('the password form takes any username and password: a page or a redirect, never a 500', { runs: 40, msPerRun: 40 }, app,
     fc.record({ username: text, password: text }),
     async ({ username, password }) => {
-      const login = await atPasswordPage(f.t, f.rp);
+      const login = await atPasswordPage(fuzz().t, fuzz().rp);
       await login.send(plainForm({ _csrf: ref('csrf'), step: 'password', username, password }), login.path);
     },
     [{ username: `${'a'.repeat(255)}\u{1F600}`, password: PASSWORD }]);
@@ -59,7 +55,7 @@ describe('fuzzing the login pages', () => {
   fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 40, msPerRun: 100 }, app,
     sequence(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
     async (requests) => {
-      const login = await atCodePage(f.t, f.rp, f.sms);
+      const login = await atCodePage(fuzz().t, fuzz().rp, fuzz().sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
@@ -74,21 +70,21 @@ describe('fuzzing the login pages', () => {
       code: value(ref('code'), ref('backupCode'), '000000'),
     }),
     async (requests) => {
-      const login = await atPhoneCapture(f.t, f.rp, f.sms);
+      const login = await atPhoneCapture(fuzz().t, fuzz().rp, fuzz().sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
   fuzzIt('the consent page and the notice page answer any form below 500', { runs: 30, msPerRun: 150 }, app,
     fc.tuple(fc.constantFrom(atConsentPage, atNoticePage), sequence([{ _csrf: csrf }], {})),
     async ([at, requests]) => {
-      const login = await at(f.t, f.consentRp, f.sms);
+      const login = await at(fuzz().t, fuzz().consentRp, fuzz().sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
   fuzzIt('a burst of 50 simultaneous forms on one code page answers below 500 and leaves the tables whole', { runs: 10, msPerRun: 500, shrink: false }, app,
     fc.array(fc.tuple(target, request({ form: nearlyValid(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000') }) })), { minLength: 50, maxLength: 50 }),
     async (requests) => {
-      const login = await atCodePage(f.t, f.rp, f.sms);
+      const login = await atCodePage(fuzz().t, fuzz().rp, fuzz().sms);
       await Promise.all(requests.map(([suffix, req]) => login.send(req, `${login.path}${suffix}`)));
     });
 
@@ -99,7 +95,7 @@ describe('fuzzing the login pages', () => {
       request({ method: mostlyGet, query: { uid: value(ref('uid')), ui_locales: value('de') }, form: loginForm({}) }),
     ),
     async ([uid, suffix, req]) => {
-      const login = await atPasswordPage(f.t, f.rp);
+      const login = await atPasswordPage(fuzz().t, fuzz().rp);
       await login.send(req, `/interaction/${uid ?? login.refs.uid}${suffix}`);
     });
 });

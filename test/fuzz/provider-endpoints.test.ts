@@ -1,9 +1,9 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { POST_LOGOUT_URI, REDIRECT_URI } from '../support/app.ts';
 import { Browser } from '../support/browser.ts';
 import { anyMethod, authorizationFields, mostlyGet, mostlyPost, plainForm, plainGet, ref, request, value, type Fields } from './arbitraries.ts';
-import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
 import { sendWithJar, withTokens } from './logins.ts';
 
@@ -12,13 +12,9 @@ const clientAuth: Fields = { client_id: value('web-app', 'partner-app', 'keystep
 const authorization: Fields = { authorization: value(ref('basic'), ref('bearer'), 'Basic', 'Basic Og==', `Basic ${Buffer.from('web-app:wrong').toString('base64')}`) };
 
 describe('fuzzing the provider endpoints', () => {
-  let f: FuzzApp;
-  const app = () => f.t;
-  beforeAll(async () => {
-    f = await startFuzzApp();
-  });
-  afterAll(() => f.t.close());
-  const signedIn = () => withTokens(f.t, f.rp, f.sms, f.basicAuth);
+  const fuzz = useFuzzApp();
+  const app = () => fuzz().t;
+  const signedIn = () => withTokens(fuzz().t, fuzz().rp, fuzz().sms, fuzz().basicAuth);
 
   fuzzIt('the token endpoint answers any grant, parameters and client authentication below 500', { runs: 40, msPerRun: 80 }, app,
     request({
@@ -52,7 +48,7 @@ describe('fuzzing the provider endpoints', () => {
       await login.send(req, '/token/revocation');
       // Whatever was revoked, the rest of the login still answers below 500.
       await login.send(plainGet({ authorization: login.refs.bearer! }), '/me');
-      await login.send(plainForm({ grant_type: 'refresh_token', refresh_token: ref('refreshToken') }, { authorization: f.basicAuth }), '/token');
+      await login.send(plainForm({ grant_type: 'refresh_token', refresh_token: ref('refreshToken') }, { authorization: fuzz().basicAuth }), '/token');
     });
 
   const logout: Fields = {
@@ -81,6 +77,6 @@ describe('fuzzing the provider endpoints', () => {
       ),
     ),
     async ([path, req]) => {
-      await sendWithJar(f.t, new Browser('never:').jar, req, path, { basic: f.basicAuth, bearer: 'Bearer not-a-token' });
+      await sendWithJar(fuzz().t, new Browser('never:').jar, req, path, { basic: fuzz().basicAuth, bearer: 'Bearer not-a-token' });
     });
 });

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { describe } from 'vitest';
 import { Browser } from '../support/browser.ts';
 import { anyMethod, mostlyGet, percentEncode, request, text } from './arbitraries.ts';
-import { startFuzzApp, type FuzzApp } from './fuzz-app.ts';
+import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
 import { sendWithJar } from './logins.ts';
 
@@ -17,13 +17,9 @@ const routes = [
 ];
 
 describe('fuzzing every route', () => {
-  let f: FuzzApp;
-  const app = () => f.t;
-  beforeAll(async () => {
-    f = await startFuzzApp({ devInbox: true });
-  });
-  afterAll(() => f.t.close());
-  const send = (req: Parameters<typeof sendWithJar>[2], path: string) => sendWithJar(f.t, new Browser('never:').jar, req, path, {});
+  const fuzz = useFuzzApp({ devInbox: true });
+  const app = () => fuzz().t;
+  const send = (req: Parameters<typeof sendWithJar>[2], path: string) => sendWithJar(fuzz().t, new Browser('never:').jar, req, path, {});
 
   fuzzIt('every route answers every method below 500', { runs: 60, msPerRun: 15 }, app,
     fc.tuple(fc.constantFrom(...routes), request({ method: anyMethod })),
