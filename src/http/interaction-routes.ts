@@ -47,7 +47,7 @@ function toState(flow: LoginFlow, info: InteractionInfo, ip: string): LoginState
  * very second of a sign-out everywhere is dated the next one: rows dated in or before that second
  * are never served again, and this sign-in came after it.
  */
-export function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
+function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
   const second = Math.floor(now / 1000);
   return signedOutAt ? Math.max(second, Math.floor(signedOutAt.getTime() / 1000) + 1) : second;
 }

@@ -81,7 +81,7 @@ export function securityHeaders(options: SecurityHeaderOptions = {}): Middleware
     if (!ctx.path.startsWith('/static/')) ctx.set('Cache-Control', 'no-store');
     await next();
     if (options.providerFormTargets && ctx.response.is('html')) allowFormTargets(ctx, await options.providerFormTargets(ctx));
-    // Written again in our form: the provider may have put its hash next to 'none'.
-    update(ctx, () => {});
+    // Written again in our form only when the provider amended it (its hash next to 'none').
+    if (ctx.response.get(CSP) !== basePolicy) update(ctx, () => {});
   };
 }
