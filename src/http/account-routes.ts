@@ -133,7 +133,7 @@ export function accountRoutes(deps: Deps): Router {
   router.get('/phone', async (ctx) => {
     const who = await signedIn(ctx, '/account/phone', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'account-phone', { title: 'Change your number', csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/sms-otp/account-number', { title: 'Change your number', csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/phone', formBody(), async (ctx) => {
@@ -155,7 +155,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const pending = current?.flow.data.pendingPhone;
     if (typeof pending !== 'string') return redirect303(ctx, '/account/phone');
-    sendPage(ctx, views, 'account-code', { title: 'Check your new number', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/sms-otp/account-code', { title: 'Check your new number', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/phone/verify', formBody(), async (ctx) => {
@@ -176,7 +176,7 @@ export function accountRoutes(deps: Deps): Router {
   router.get('/backup-codes/new', async (ctx) => {
     const who = await signedIn(ctx, '/account/backup-codes/new', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'account-backup-confirm', { title: 'New backup codes', csrfToken: csrfFor(who.session) });
+    sendPage(ctx, views, 'factors/backup-code/account-confirm', { title: 'New backup codes', csrfToken: csrfFor(who.session) });
   });
 
   router.post('/backup-codes', formBody(), async (ctx) => {
@@ -197,7 +197,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const codes = current?.flow.data.codes;
     if (!Array.isArray(codes)) return redirect303(ctx, '/account');
-    sendPage(ctx, views, 'account-backup-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
+    sendPage(ctx, views, 'factors/backup-code/account-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
   });
 
   router.post('/backup-codes/saved', formBody(), async (ctx) => {

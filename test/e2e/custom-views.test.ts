@@ -9,7 +9,7 @@ describe('custom pages (viewsDir)', () => {
   it('serves the pages and the stylesheet from the operator\'s copy of views/', async () => {
     const dir = path.join(mkdtempSync(path.join(tmpdir(), 'keystep-views-')), 'views');
     cpSync('views', dir, { recursive: true });
-    const password = path.join(dir, 'password.pug');
+    const password = path.join(dir, 'factors', 'password', 'password.pug');
     writeFileSync(password, readFileSync(password, 'utf8').replace('block content', 'block content\n  p.brand Welcome to Acme'));
     writeFileSync(path.join(dir, 'static', 'keystep.css'), 'body { color: rebeccapurple; }');
     const t = await startTestApp({ overrides: { viewsDir: dir } });

@@ -44,7 +44,7 @@ export function createBackupCodeStep({ accounts, backupCodes, hasher, audit, clo
 
     async show(state) {
       const account = await support.accountOf(state);
-      return { view: 'backup-code', model: { smsAvailable: hasVerifiedPhone(account) } };
+      return { view: 'factors/backup-code/code', model: { smsAvailable: hasVerifiedPhone(account) } };
     },
 
     async submit(state, form): Promise<StepOutcome> {

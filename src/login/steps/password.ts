@@ -59,7 +59,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
     async show(state) {
       // The username typed last, else the app's hint (OIDC login_hint), cut like a typed one.
       const username = typeof state.data.username === 'string' ? state.data.username : cutCodePoints(state.loginHint?.trim() ?? '', 256);
-      return { view: 'password', model: { username } };
+      return { view: 'factors/password/password', model: { username } };
     },
 
     async submit(state, form): Promise<StepOutcome> {

@@ -65,8 +65,8 @@ export function createPhoneCaptureStep(deps: Deps): LoginStep {
       const locked = lockedUntil(account, clock.now());
       if (locked) return support.lockedView(locked, policy.backupCode);
       const pending = pendingOf(state);
-      if (!pending) return { view: 'phone-capture', model: { backupAvailable: policy.backupCode, countryHint: deps.defaultCountry } };
-      return { view: 'sms-otp', model: { ...codePageModel(await otp.find(state.uid), pending, policy, clock), canChangeNumber: true } };
+      if (!pending) return { view: 'factors/phone-capture/number', model: { backupAvailable: policy.backupCode, countryHint: deps.defaultCountry } };
+      return { view: 'factors/sms-otp/code', model: { ...codePageModel(await otp.find(state.uid), pending, policy, clock), canChangeNumber: true } };
     },
 
     async submit(state, form): Promise<StepOutcome> {

@@ -55,7 +55,7 @@ export function createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey
       // A code that went to another number (see verify) is no use here: a new one goes to this number.
       const elsewhere = challenge && challenge.destination !== account.phone;
       return {
-        view: 'sms-otp',
+        view: 'factors/sms-otp/code',
         model: codePageModel(elsewhere ? undefined : challenge, account.phone, policy, clock),
         message: sendProblem ?? (elsewhere ? { message: 'CODE_DEAD' } : undefined),
       };
