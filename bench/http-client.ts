@@ -1,6 +1,11 @@
 // A light "browser" for the load generator: a path-aware cookie jar, manual redirects and urlencoded
 // forms. Lighter than test/support/browser.ts (tough-cookie), so the load generator stays cheap.
-import { messages, type MessageCode } from '../src/login/messages.ts';
+import { messages } from '../src/login/messages.ts';
+import { factorModules } from '../src/login/registry.ts';
+
+/** Every message code a page can show: the chain's and each factor's. */
+export type MessageCode = string;
+const allMessages: Record<string, string> = Object.assign({}, messages, ...factorModules.map((m) => m.messages));
 import { alertText, formAction, hiddenValue, RedirectingBrowser, type Page, type RequestInit, type Visit } from '../test/support/browser.ts';
 
 export { alertText, formAction, hiddenValue, type Page, type Visit };
@@ -77,7 +82,7 @@ export function actionOf(page: Page, index = 0): string {
   return new URL(formAction(page.html, index), page.url).toString();
 }
 
-const matchers = (Object.entries(messages) as [MessageCode, string][]).map(([code, text]) => {
+const matchers = Object.entries(allMessages).map(([code, text]) => {
   const pattern = text.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?');
   return { code, re: new RegExp(`^${pattern}$`) };
 });

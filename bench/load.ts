@@ -4,8 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as oidc from 'openid-client';
-import type { MessageCode } from '../src/login/messages.ts';
-import { actionOf, alertText, BenchBrowser, callbackOf, hiddenValue, messageOf, pageOf, type Page } from './http-client.ts';
+import { actionOf, alertText, BenchBrowser, callbackOf, hiddenValue, messageOf, pageOf, type MessageCode, type Page } from './http-client.ts';
 import { STEPS, type BenchUser, type LoadConfig, type LoadResult, type Step } from './protocol.ts';
 import { summarize, type Summary } from './stats.ts';
 

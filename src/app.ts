@@ -1,55 +1,58 @@
-import { createSecretKey, hkdfSync } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
+import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
-import { sweepTables } from './db/sweep.ts';
+import { DEMO_CLIENT_ID } from './demo-data.ts';
+import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
 import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
+import { demoRoutes } from './http/demo-routes.ts';
+import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
 import { providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
+import { serverLifecycle } from './http/server.ts';
 import { staticRoutes } from './http/static-routes.ts';
-import { createViews } from './http/views.ts';
-import { demoRoutes } from './http/demo-routes.ts';
-import { DEMO_CLIENT_ID } from './demo-data.ts';
-import { LoginChain } from './login/chain.ts';
+import { createViews, type Views } from './http/views.ts';
+import { loginChain, type LoginChain } from './login/chain.ts';
+import { accountClaims } from './login/claims.ts';
+import type { FactorModule } from './login/factor.ts';
+import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
+import { phoneChange } from './login/factors/sms-otp/account.ts';
+import { messageCatalogue, type MessageCatalogue } from './login/messages.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
-import { createBackupCodeStep } from './login/steps/backup-code.ts';
-import { createPasswordStep } from './login/steps/password.ts';
-import { createSmsOtpStep } from './login/steps/sms-otp.ts';
-import { createPhoneCaptureStep } from './login/steps/phone-capture.ts';
-import { destinationAllowed } from './sms/destination-policy.ts';
-import { otpSending } from './login/otp-sending.ts';
-import { secondFactorNeeded } from './login/second-factor.ts';
-import { backupCodeRepository } from './repositories/backup-codes.ts';
-import { otpChallengeRepository } from './repositories/otp-challenges.ts';
-import { smsMessageRepository } from './repositories/sms-messages.ts';
-import type { SmsSender } from './sms/port.ts';
-import { wireSmsSender } from './sms-wiring.ts';
-import { devSmsRoutes } from './http/dev-sms-routes.ts';
-import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
-import { accountActions, describeSignIns } from './login/account-actions.ts';
-import { otpVerifier } from './login/otp-verification.ts';
-import { secondFactorSupport } from './login/steps/step-support.ts';
-import { sessionReader } from './oidc/sessions.ts';
+import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
+import { describeSignIns, REAUTH_WINDOW_SECONDS } from './login/sign-ins.ts';
+import { otpSending } from './login/sms-codes/sending.ts';
+import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
 import { resolveProviderKeys } from './oidc/keys.ts';
-import { createProvider, CONSENT_PROPERTY, MFA_PROPERTY } from './oidc/provider.ts';
 import { providerPageClientUris } from './oidc/page-client.ts';
+import { createProvider } from './oidc/provider.ts';
+import { sessionReader } from './oidc/sessions.ts';
+import { signOutEverywhere } from './repositories/account-revocation.ts';
 import { accountRepository } from './repositories/accounts.ts';
-import { accountRevocation } from './repositories/account-revocation.ts';
 import { authEventRepository } from './repositories/auth-events.ts';
+import { backupCodeRepository } from './repositories/backup-codes.ts';
 import { clientRepository } from './repositories/clients.ts';
 import { loginFlowRepository } from './repositories/login-flows.ts';
 import { oidcPayloadRepository } from './repositories/oidc-payloads.ts';
+import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
+import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
+import { purposeKey } from './shared/keys.ts';
 import type { Logger } from './shared/log.ts';
 import { cryptoRandom, type Random } from './shared/random.ts';
+import { destinationAllowed } from './sms/destination-policy.ts';
+import type { SmsSender } from './sms/port.ts';
+import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
 
 export interface AppOptions {
   config: Config;
@@ -60,6 +63,8 @@ export interface AppOptions {
   hasher?: PasswordHasher;
   /** The SMS sender; default from `sms.sender`. Tests pass a recording fake. */
   smsSender?: SmsSender;
+  /** The factors to sign in with; default the registry's. Tests add factors of their own. */
+  factorModules?: readonly FactorModule<FactorDeps>[];
 }
 
 export interface KeystepApp {
@@ -70,139 +75,113 @@ export interface KeystepApp {
   close(): Promise<void>;
 }
 
-/**
- * Client metadata, kept a few seconds: a login reads it about eight times. The price is that
- * `keystep client add/remove` takes up to that long to reach a running server.
- */
-function cachedForSeconds(seconds: number, load: (clientId: string) => Promise<Record<string, unknown> | undefined>) {
-  const cache = new Map<string, { at: number; value: Promise<Record<string, unknown> | undefined> }>();
+interface Runtime {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+}
+
+type Stores = ReturnType<typeof buildStores>;
+
+function buildStores(db: Db) {
   return {
-    findMetadata(clientId: string) {
-      const hit = cache.get(clientId);
-      if (hit && performance.now() - hit.at < seconds * 1000) return hit.value;
-      if (cache.size > 1000) cache.clear();
-      const value = load(clientId);
-      cache.set(clientId, { at: performance.now(), value });
-      value.catch(() => cache.delete(clientId));
-      return value;
-    },
+    accounts: accountRepository(db),
+    clients: clientRepository(db),
+    payloads: oidcPayloadRepository(db),
+    flows: loginFlowRepository(db),
+    audit: authEventRepository(db),
+    otp: otpChallengeRepository(db),
+    backupCodes: backupCodeRepository(db),
+    smsLog: smsMessageRepository(db),
+    secrets: serverSecretRepository(db),
+    passwordFailures: passwordFailureRepository(db),
+    signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
   };
 }
 
-// 1,000 rows a statement, at most 500 statements per table a run (one after another, on one
-// connection): up to half a million rows per table every sweepIntervalSeconds.
-const SWEEP_BOUNDS = { batchSize: 1000, maxBatches: 500 };
-
-/** The composition root: the only place that picks concrete adapters and wires them together. */
-export async function createApp(options: AppOptions): Promise<KeystepApp> {
-  const { config, db, log } = options;
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? cryptoRandom;
-  const hasher = options.hasher ?? createArgon2Hasher();
-
-  const accounts = accountRepository(db);
-  const clients = clientRepository(db);
-  const payloads = oidcPayloadRepository(db);
-  const flows = loginFlowRepository(db);
-  const audit = authEventRepository(db);
-  const views = createViews(config.serviceName, config.viewsDir);
-  const otp = otpChallengeRepository(db);
-  const backupCodes = backupCodeRepository(db);
-  const smsLog = smsMessageRepository(db);
-  const secrets = serverSecretRepository(db);
-  const passwordFailures = passwordFailureRepository(db);
-
-  const sms = wireSmsSender(config, log, clock, (r) => smsLog.record(r), options.smsSender);
-  const sender = sms.sender;
-
-  const keys = await resolveProviderKeys(config.keys, secrets);
-  const hmacKey = createSecretKey(config.keys.otpHmacKey
+/** One key per purpose, each derived from the server's one secret (configured, or made once and kept in the database). */
+async function buildKeys(config: Config, stores: Stores, random: Random) {
+  const secret: KeyObject = createSecretKey(config.keys.otpHmacKey
     ? Buffer.from(config.keys.otpHmacKey, 'utf8')
-    : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
-  // The forms' anti-forgery tokens get a key of their own, derived from that secret: one key, one job.
-  const formKey = createSecretKey(Buffer.from(hkdfSync('sha256', hmacKey, Buffer.alloc(0), 'keystep/form-tokens', 32)));
-  const provider = createProvider({
-    config,
-    keys,
-    payloads,
-    clients: cachedForSeconds(5, async (clientId: string) => {
-      const client = await clients.find(clientId);
-      if (!client) return undefined;
-      return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}) };
-    }),
-    accounts: {
-      async claimsFor(accountId) {
-        const account = await accounts.findById(accountId);
-        if (!account || account.disabled) return undefined;
-        return {
-          preferred_username: account.username,
-          ...(account.phone && account.phoneVerifiedAt ? { phone_number: account.phone, phone_number_verified: true } : {}),
-        };
-      },
-    },
-    pages: providerPages(views, log),
-    async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
-      const account = await accounts.findById(accountId);
-      return account ? secondFactorNeeded(account, config.smsOtp, { clientMfa, mfaRequested }) : false;
-    },
-  });
+    : Buffer.from(await stores.secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
+  return {
+    provider: await resolveProviderKeys(config.keys, stores.secrets),
+    otpCodes: purposeKey(secret, 'otp-codes'),
+    forms: purposeKey(secret, 'form-tokens'),
+    shownOnce: purposeKey(secret, 'shown-once'),
+  };
+}
 
+type Keys = Awaited<ReturnType<typeof buildKeys>>;
+
+/** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
+function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[]) {
+  const { config, clock, random } = rt;
+  const settings = {
+    password: config.password,
+    smsOtp: config.smsOtp,
+    sms: { defaultCountry: config.sms.defaultCountry, destinationAllowed: (e164: string) => destinationAllowed(e164, config.sms.allowedCountries) },
+  };
   const sending = otpSending({
-    otp, smsLog, sender, audit, clock, random, hmacKey, policy: config.smsOtp,
+    otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
     velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
-  const chain = new LoginChain([
-    createPasswordStep({ accounts, failures: passwordFailures, hasher, audit, clock, policy: config.password }),
-    createBackupCodeStep({ accounts, backupCodes, hasher, audit, clock, policy: config.smsOtp }),
-    createPhoneCaptureStep({
-      accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp,
-      defaultCountry: config.sms.defaultCountry, destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
-    }),
-    createSmsOtpStep({ accounts, otp, sending, audit, clock, hmacKey, policy: config.smsOtp }),
-  ]);
+  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, settings };
+  const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
+  return {
+    chain,
+    messages: messageCatalogue(modules),
+    phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
+    backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
+  };
+}
 
-  // The account page signs people in through Keystep like any app, as this first-party client.
-  await clients.ensure({
-    clientId: ACCOUNT_CLIENT_ID,
-    metadata: {
-      client_name: 'Your account', redirect_uris: [`${config.issuer}/account/callback`], post_logout_redirect_uris: [`${config.issuer}/account/signed-out`],
-      grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
+type Login = ReturnType<typeof buildLogin>;
+
+function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChain, views: Views): Provider {
+  return createProvider({
+    config: rt.config,
+    keys: keys.provider,
+    payloads: stores.payloads,
+    clients: clientMetadataSource((id) => stores.clients.find(id)),
+    accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
+    pages: providerPages(views, rt.log),
+    async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
+      const account = await stores.accounts.findById(accountId);
+      return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
     },
-    consentRequired: false,
-    mfa: 'required',
   });
-  const account = accountActions({
-    accounts, backupCodes, hasher, sending, sender, audit, clock, random,
-    verify: otpVerifier({ otp, clock, hmacKey, policy: config.smsOtp, support: secondFactorSupport('sms-otp', { accounts, audit, clock, policy: config.smsOtp }), event: 'account.phone_verify' }),
-    serviceName: config.serviceName, phoneUnique: config.smsOtp.phoneUnique, maskDigits: config.smsOtp.maskVisibleDigits, defaultCountry: config.sms.defaultCountry,
-    destinationAllowed: (e164) => destinationAllowed(e164, config.sms.allowedCountries),
-  });
+}
 
-  const readiness: ReadinessCheck[] = [
-    { name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } },
-  ];
-  // An open circuit is reported, but does not take the instance out of service: every instance
-  // shares the gateway, and logins can still finish with backup codes.
-  if (sms.circuit) {
-    const circuit = sms.circuit;
-    readiness.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
-  }
+/** Readiness: the database; the SMS circuit is reported but an open one does not take the instance out. */
+function readinessChecks(db: Db, sms: SmsWiring): ReadinessCheck[] {
+  const checks: ReadinessCheck[] = [{ name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } }];
+  // Every instance shares the gateway, and logins can still finish with backup codes.
+  const circuit = sms.circuit;
+  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
+  return checks;
+}
 
+function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, keys: Keys, login: Login & { messages: MessageCatalogue }, sms: SmsWiring, views: Views) {
+  const { config } = rt;
   const routers = [
     staticRoutes(config.viewsDir),
-    healthRoutes(readiness, config.readinessTimeoutMs),
-    interactionRoutes({ interactions: interactionFacade(provider), flows, chain, views, audit, clock, csrfKey: formKey, interactionTtlSeconds: config.session.interactionTtlSeconds }),
+    healthRoutes(readinessChecks(db, sms), config.readinessTimeoutMs),
+    interactionRoutes({
+      interactions: interactionFacade(provider), flows: stores.flows, accounts: stores.accounts, chain: login.chain, views, messages: login.messages,
+      audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
+    }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), actions: account, flows, views, clock, csrfKey: formKey, maskDigits: config.smsOtp.maskVisibleDigits,
+      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, messages: login.messages, flows: stores.flows,
+      views, clock: rt.clock, csrfKey: keys.forms, maskDigits: config.smsOtp.maskVisibleDigits, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
       overview: {
-        account: (id) => accounts.findById(id),
-        backupCodesLeft: (id) => backupCodes.countUnused(id),
-        recentSignIns: async (id) => describeSignIns(await audit.listForAccount(id, 100)),
-        async signOutEverywhere(id, cause, keepSessionUid) {
-          const revoked = await accountRevocation(db).revoke(id, { keepSessionUid });
-          await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId: id, detail: { cause, keptThisSession: keepSessionUid !== undefined, ...revoked } });
-        },
+        account: (id) => stores.accounts.findById(id),
+        backupCodesLeft: (id) => stores.backupCodes.countUnused(id),
+        recentSignIns: async (id) => describeSignIns(await stores.audit.listForAccount(id, 100)),
+        signOutEverywhere: stores.signOutEverywhere,
       },
     }),
   ];
@@ -212,54 +191,40 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
-  provider.use(errorPages(views, log));
+  provider.use(errorPages(views, rt.log));
   provider.use(addressLimit(config.loginRequestLimit, views));
   provider.use(allowedMethods());
   for (const router of routers) provider.use(router.routes());
+}
 
-  let server: Server | undefined;
-  let sweeper: NodeJS.Timeout | undefined;
-
-  let sweeping = false;
-  async function sweep() {
-    // A run that outlasts the interval is not joined by a second one on the same rows.
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      const dayAgo = new Date(clock.now().getTime() - 86_400_000);
-      const { removed, behind } = await sweepTables({
-        oidc_payloads: (n) => payloads.sweepExpired(n),
-        login_flows: (n) => flows.sweepExpired(n),
-        password_failures: (n) => passwordFailures.sweep(dayAgo, n),
-        // Not deleted but settled: a reservation no send finished within the longest a code lives.
-        sms_messages: (n) => smsLog.settleAbandoned(new Date(clock.now().getTime() - 600_000), n),
-      }, SWEEP_BOUNDS);
-      if (removed) log.debug({ removed }, 'swept expired rows');
-      if (behind.length) log.warn({ tables: behind, removed }, 'expired rows left for the next sweep');
-    } catch (err) {
-      log.warn({ err }, 'sweep of expired rows failed');
-    } finally {
-      sweeping = false;
-    }
-  }
-
-  return {
-    callback: () => provider.callback(),
-    sweep,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server = provider.listen(port, host, () => resolve(server!));
-        server.once('error', reject);
-        sweeper = setInterval(() => void sweep(), config.sweepIntervalSeconds * 1000);
-        sweeper.unref();
-      });
+/** The account page signs people in through Keystep like any app, as this first-party client. */
+function ensureAccountClient(stores: Stores, issuer: string) {
+  return stores.clients.ensure({
+    clientId: ACCOUNT_CLIENT_ID,
+    metadata: {
+      client_name: 'Your account', redirect_uris: [`${issuer}/account/callback`], post_logout_redirect_uris: [`${issuer}/account/signed-out`],
+      grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'none',
     },
-    async close() {
-      if (sweeper) clearInterval(sweeper);
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
-    },
-  };
+    consentRequired: false,
+    mfa: 'required',
+  });
+}
+
+/** The composition root: the only place that picks concrete adapters and wires them together. */
+export async function createApp(options: AppOptions): Promise<KeystepApp> {
+  const { config, db, log } = options;
+  const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
+  const stores = buildStores(db);
+  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
+  const keys = await buildKeys(config, stores, rt.random);
+  const views = createViews(config.serviceName, config.viewsDir);
+  const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);
+  const provider = buildProvider(rt, stores, keys, login.chain, views);
+  await ensureAccountClient(stores, config.issuer);
+  mountRoutes(provider, rt, db, stores, keys, login, sms, views);
+
+  const sweep = expiredRowSweeper(stores, rt.clock, log);
+  const handler = provider.callback();
+  const server = serverLifecycle(handler, sweep, config.sweepIntervalSeconds);
+  return { callback: () => handler, sweep, listen: server.listen, close: server.close };
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/backup-codes.ts';
+import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/factors/backup-code/codes.ts';
 import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
 import { passwordFailureRepository } from '../repositories/password-failures.ts';
-import { usernameKey } from '../login/steps/password.ts';
+import { usernameKey } from '../login/factors/password/factor.ts';
 import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { accountRevocation } from '../repositories/account-revocation.ts';

@@ -1,10 +1,12 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AccountActions } from '../login/account-actions.ts';
-import { infoMessages, messageText, messages, type MessageCode } from '../login/messages.ts';
-import type { Account, FlowStore, LoginFlow } from '../login/ports.ts';
-import type { LoginState } from '../login/types.ts';
+import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
+import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
+import { readSlot, withSlot, type LoginFlow } from '../login/flow.ts';
+import type { MessageCatalogue } from '../login/messages.ts';
+import type { Account, FlowStore } from '../login/ports.ts';
+import { recentlyAuthenticated } from '../login/sign-ins.ts';
 import type { SessionReader, SignedInSession } from '../oidc/sessions.ts';
 import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
@@ -29,8 +31,13 @@ export interface AccountOverview {
 interface Deps {
   issuer: string;
   sessions: SessionReader;
-  actions: AccountActions;
+  /** The account-page halves of the factors: a new number, new backup codes. */
+  phone: PhoneChange;
+  backupCodes: BackupCodeRenewal;
   overview: AccountOverview;
+  messages: MessageCatalogue;
+  /** How recent the last full sign-in must be for a change. */
+  reauthWindowSeconds: number;
   flows: FlowStore;
   views: Views;
   clock: Clock;
@@ -46,7 +53,7 @@ interface Deps {
  * Changes need a sign-in with the second factor in the last 5 minutes.
  */
 export function accountRoutes(deps: Deps): Router {
-  const { views, flows, actions, overview } = deps;
+  const { views, flows, overview, messages } = deps;
   const router = new Router({ prefix: '/account' });
 
   // Per session, derived rather than stored: the same token for every account form of one sign-in.
@@ -71,7 +78,7 @@ export function accountRoutes(deps: Deps): Router {
   async function signedIn(ctx: Context, next: string, options: { fresh?: boolean } = {}) {
     const session = await deps.sessions.current(ctx);
     if (!session || session.acr !== ACR_MFA) return void signIn(ctx, next, false);
-    if (options.fresh && !actions.recentlyAuthenticated(session.loginTs)) {
+    if (options.fresh && !recentlyAuthenticated(session.loginTs, deps.reauthWindowSeconds)) {
       // A form posted too late goes back to its page, which asks for the fresh sign-in.
       if (ctx.method !== 'GET') return void redirect303(ctx, next);
       return void signIn(ctx, next, true);
@@ -83,17 +90,17 @@ export function accountRoutes(deps: Deps): Router {
 
   // Only a message code and one number travel in the URL; the text is looked up here.
   const note = (ctx: Context) => {
-    const code = typeof ctx.query.m === 'string' && Object.hasOwn(messages, ctx.query.m) ? (ctx.query.m as MessageCode) : undefined;
+    const code = typeof ctx.query.m === 'string' && messages.has(ctx.query.m) ? ctx.query.m : undefined;
     const n = typeof ctx.query.n === 'string' && /^\d{1,4}$/.test(ctx.query.n) ? Number(ctx.query.n) : undefined;
-    return code ? { message: messageText(code, n === undefined ? {} : { attempts: n, minutes: n, seconds: n }), messageKind: infoMessages.has(code) ? 'info' : 'error' } : {};
+    return code ? { message: messages.text(code, n === undefined ? {} : { attempts: n, minutes: n, seconds: n }), messageKind: messages.kind(code) } : {};
   };
-  const withNote = (path: string, message: MessageCode, params?: Record<string, string | number>) => {
+  const withNote = (path: string, { message, params }: { message: string; params?: Record<string, string | number> | undefined }) => {
     const n = params && Object.values(params).find((v) => typeof v === 'number');
     return `${path}?m=${message}${n === undefined ? '' : `&n=${n}`}`;
   };
 
   /** Keystep's own record of a change in progress (a pending number, codes to show once). */
-  async function action(ctx: Context, session: SignedInSession, account: Account, create = false): Promise<{ flow: LoginFlow; state: LoginState } | undefined> {
+  async function action(ctx: Context, session: SignedInSession, account: Account, create = false): Promise<{ flow: LoginFlow; change: { uid: string; clientId: string; ip: string; flow: LoginFlow } } | undefined> {
     let uid = ctx.cookies.get(ACTION_COOKIE, { signed: true });
     if (create || !uid) {
       uid = `acct_${randomBytes(18).toString('base64url')}`;
@@ -103,11 +110,7 @@ export function accountRoutes(deps: Deps): Router {
     const flow = await flows.find(uid);
     if (!flow) return undefined;
     if (flow.accountId && flow.accountId !== account.id) return undefined;
-    const state: LoginState = {
-      uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, accountId: account.id, accountSignOuts: account.signOuts, passed: ['password'], amr: [], data: flow.data,
-      policy: { mfaRequested: true, clientMfa: 'required' },
-    };
-    return { flow, state };
+    return { flow, change: { uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, flow: { ...flow, accountId: account.id } } };
   }
 
   router.get('/callback', (ctx) => {
@@ -143,9 +146,9 @@ export function accountRoutes(deps: Deps): Router {
     // One change in progress at a time: a second number goes through the same resend rules.
     const current = (await action(ctx, who.session, who.account)) ?? (await action(ctx, who.session, who.account, true));
     if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
-    const result = await actions.startPhoneChange(current.state, who.account, formOf(ctx).phone ?? '');
-    if (!result.ok) return redirect303(ctx, withNote('/account/phone', result.message, result.params));
-    await flows.save({ ...current.flow, accountId: who.account.id, data: { pendingPhone: result.phone } });
+    const result = await deps.phone.start(current.change, who.account, formOf(ctx).phone ?? '');
+    if (!result.ok) return redirect303(ctx, withNote('/account/phone', deps.phone.notice(result)));
+    await flows.save({ ...current.flow, accountId: who.account.id, data: withSlot(current.flow.data, 'sms-otp', { pendingPhone: result.phone }) });
     redirect303(ctx, '/account/phone/verify');
   });
 
@@ -153,8 +156,8 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account/phone', { fresh: true });
     if (!who) return;
     const current = await action(ctx, who.session, who.account);
-    const pending = current?.flow.data.pendingPhone;
-    if (typeof pending !== 'string') return redirect303(ctx, '/account/phone');
+    const pending = current && readSlot(current.flow.data, 'sms-otp', pendingNumberSlot)?.pendingPhone;
+    if (!pending) return redirect303(ctx, '/account/phone');
     sendPage(ctx, views, 'factors/sms-otp/account-code', { title: 'Check your new number', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
@@ -163,14 +166,14 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     checkCsrf(ctx, who.session);
     const current = await action(ctx, who.session, who.account);
-    const pending = current?.flow.data.pendingPhone;
-    if (!current || typeof pending !== 'string') return redirect303(ctx, '/account/phone');
+    const pending = current && readSlot(current.flow.data, 'sms-otp', pendingNumberSlot)?.pendingPhone;
+    if (!current || !pending) return redirect303(ctx, '/account/phone');
     // A new number is how a user shuts out whoever had the old one: everything but this browser ends
     // (this change's own record too), before the number is saved.
     const signOutOthers = () => overview.signOutEverywhere(who.account.id, 'phone-changed', who.session.uid);
-    const result = await actions.finishPhoneChange(current.state, who.account, pending, formOf(ctx).code ?? '', signOutOthers);
-    if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', result.message, result.params));
-    redirect303(ctx, '/account?m=PHONE_CHANGED');
+    const result = await deps.phone.finish(current.change, who.account, pending, formOf(ctx).code ?? '', signOutOthers);
+    if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', deps.phone.notice(result)));
+    redirect303(ctx, withNote('/account', { message: 'PHONE_CHANGED' }));
   });
 
   router.get('/backup-codes/new', async (ctx) => {
@@ -185,9 +188,10 @@ export function accountRoutes(deps: Deps): Router {
     checkCsrf(ctx, who.session);
     const current = await action(ctx, who.session, who.account, true);
     if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
-    const codes = await actions.regenerateBackupCodes(current.state, who.account);
-    // Kept (for at most 10 minutes, until "I have saved them") only so the page after the 303 can show them once.
-    await flows.save({ ...current.flow, accountId: who.account.id, data: { codes } });
+    const shown = await deps.backupCodes.renew(current.change, who.account.id);
+    // Kept only so the page after the 303 can show them once: sealed with a key of its own, bound
+    // to this change, and taken out when that page is shown.
+    await flows.save({ ...current.flow, accountId: who.account.id, data: withSlot(current.flow.data, 'backup-code', shown) });
     redirect303(ctx, '/account/backup-codes');
   });
 
@@ -195,8 +199,11 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account');
     if (!who) return;
     const current = await action(ctx, who.session, who.account);
-    const codes = current?.flow.data.codes;
-    if (!Array.isArray(codes)) return redirect303(ctx, '/account');
+    const shown = current && readSlot(current.flow.data, 'backup-code', shownOnceSlot);
+    // Once only: taken out before the page is sent (a reload, or a return later, shows nothing).
+    if (!current || !shown || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'backup-code', null) }))) return redirect303(ctx, '/account');
+    const codes = deps.backupCodes.open(current.change.uid, shown);
+    if (!codes) return redirect303(ctx, '/account');
     sendPage(ctx, views, 'factors/backup-code/account-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
   });
 
@@ -205,7 +212,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     checkCsrf(ctx, who.session);
     const current = await action(ctx, who.session, who.account);
-    if (current) await flows.remove(current.state.uid);
+    if (current) await flows.remove(current.change.uid);
     redirect303(ctx, '/account?m=BACKUP_CODES_SAVED');
   });
 

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
-import type { Form } from '../login/types.ts';
+import type { Form } from '../login/factor.ts';
 import { AppError } from '../shared/errors.ts';
 
 const parse = bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' });

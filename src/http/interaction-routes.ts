@@ -1,11 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { acrFor, markPassed, type LoginChain } from '../login/chain.ts';
-import { infoMessages, messageText } from '../login/messages.ts';
-import type { AuditLog, FlowStore, LoginFlow } from '../login/ports.ts';
-import type { LoginState, Notice, StepId } from '../login/types.ts';
-import { InteractionGone, type InteractionFacade, type InteractionInfo } from '../oidc/interaction.ts';
+import { acrFor, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
+import { AccountGone, loginContext, type RequestFacts } from '../login/context.ts';
+import type { Notice, StepView } from '../login/factor.ts';
+import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
+import type { MessageCatalogue } from '../login/messages.ts';
+import type { Account, AccountStore, AuditLog, FlowStore } from '../login/ports.ts';
+import { InteractionGone, type InteractionFacade, type InteractionInfo, type OpenInteraction } from '../oidc/interaction.ts';
 import { ACR_MFA } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
@@ -16,31 +18,28 @@ import { redirect303, sendPage, type Views } from './views.ts';
 interface Deps {
   interactions: InteractionFacade;
   flows: FlowStore;
+  accounts: Pick<AccountStore, 'findById'>;
   chain: LoginChain;
   views: Views;
+  messages: MessageCatalogue;
   audit: AuditLog;
   clock: Clock;
   /** Keys each login's anti-forgery token, so showing a page needs no stored row. */
   csrfKey: KeyObject;
   interactionTtlSeconds: number;
+  /** How recent a session's sign-in must be for a step-up to ask only for the second factor. */
+  reauthWindowSeconds: number;
 }
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function toState(flow: LoginFlow, info: InteractionInfo, ip: string): LoginState {
-  return {
-    uid: flow.uid,
-    clientId: info.clientId,
-    ip,
-    accountId: flow.accountId,
-    accountSignOuts: flow.accountSignOuts,
-    passed: flow.passed as StepId[],
-    amr: flow.amr,
-    data: flow.data,
-    policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
-    loginHint: info.loginHint,
-  };
-}
+const factsOf = (info: InteractionInfo, ip: string): RequestFacts => ({
+  uid: info.uid,
+  clientId: info.clientId,
+  ip,
+  policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
+  loginHint: info.loginHint,
+});
 
 /**
  * The second the session's sign-in is dated (the provider counts whole seconds). A sign-in in the
@@ -52,39 +51,33 @@ function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
   return signedOutAt ? Math.max(second, Math.floor(signedOutAt.getTime() / 1000) + 1) : second;
 }
 
+const UNAVAILABLE_VIEW: StepView = { view: 'second-factor-unavailable', model: {}, message: { message: 'NO_SECOND_FACTOR' } };
+
 export function interactionRoutes(deps: Deps): Router {
-  const { interactions, flows, chain, views } = deps;
+  const { interactions, flows, chain, views, accounts } = deps;
   const router = new Router({ prefix: '/interaction/:uid' });
 
-  // The interaction can end under any request (finished or cancelled by another, expired): whichever
-  // call finds it gone, the user gets the start-again page.
+  // The interaction can end under any request (finished or cancelled by another, expired, its
+  // account deleted): whichever call finds it gone, the user gets the start-again page.
   router.use(async (_ctx, next) => {
     try {
       await next();
     } catch (err) {
-      if (err instanceof InteractionGone) throw new AppError(400, 'LOGIN_EXPIRED');
+      if (err instanceof InteractionGone || err instanceof AccountGone) throw new AppError(400, 'LOGIN_EXPIRED');
       throw err;
     }
   });
 
-  async function load(ctx: Context) {
+  async function load(ctx: Context): Promise<OpenInteraction> {
     const uid = ctx.params.uid ?? '';
     if (!UID.test(uid)) throw new AppError(400, 'LOGIN_EXPIRED');
-    const info = await interactions.details(ctx.req, ctx.res, uid);
+    const open = await interactions.open(ctx.req, ctx.res, uid);
     // This login's forms lead, through the provider's redirects, to the client.
-    allowFormTargets(ctx, info.redirectUris);
-    return info;
+    allowFormTargets(ctx, open.info.redirectUris);
+    return open;
   }
 
   const csrfFor = (uid: string) => formToken(deps.csrfKey, 'login', uid);
-
-  /**
-   * The login as stored, or a blank one: pages are shown without writing anything, so an anonymous
-   * visitor who only opens pages creates no row. The first form posted with the page's token does.
-   */
-  async function shownFlow(uid: string): Promise<LoginFlow> {
-    return (await flows.find(uid)) ?? { uid, accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, version: 0, handingOver: false };
-  }
 
   /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
   async function postedFlow(ctx: Context, uid: string): Promise<LoginFlow> {
@@ -93,101 +86,139 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   /**
+   * A login asked for only because the session's sign-in is not strong enough starts with its
+   * first stage passed, while that sign-in is within the re-auth window: the user is asked for
+   * the second factor, not the password again.
+   */
+  async function steppingUp(flow: LoginFlow, info: InteractionInfo): Promise<{ flow: LoginFlow; account?: Account }> {
+    const earlier = info.earlierSignIn;
+    if (flow.passed.length || !earlier || Date.now() / 1000 - earlier.loginTs > deps.reauthWindowSeconds) return { flow };
+    const account = await accounts.findById(earlier.accountId);
+    if (!account || account.disabled) return { flow };
+    return { flow: chain.steppingUp(flow, account, earlier.amr), account };
+  }
+
+  async function contextOf(flow: LoginFlow, info: InteractionInfo, ip: string) {
+    const stepped = await steppingUp(flow, info);
+    return loginContext(factsOf(info, ip), stepped.flow, accounts, stepped.account);
+  }
+
+  /**
    * Hands the login to the provider, once. The progress is saved first, on the version this request
    * read, and marked as being handed over in the same statement: of any number of requests racing to
    * finish one login, exactly one goes on. Should the provider then fail, the mark is taken back and
    * a reload finishes from the saved progress (a spent backup code is not lost).
    */
-  async function complete(ctx: Context, state: LoginState, flow: LoginFlow): Promise<void> {
-    const finished = { ...flow, accountId: state.accountId, accountSignOuts: state.accountSignOuts, passed: state.passed, amr: state.amr, data: state.data };
+  async function complete(ctx: Context, open: OpenInteraction, flow: LoginFlow): Promise<void> {
+    const { uid, clientId } = open.info;
     // Not claimed: another request is handing it over, or its account was signed out since its first
-    // factor passed (then the login starts again from the password).
-    const claim = await flows.claimHandover(finished);
-    if (!claim.claimed) return redirect303(ctx, `/interaction/${state.uid}`);
-    const amr = state.amr;
+    // factor passed (then the login starts again from the first stage).
+    const claim = await flows.claimHandover(flow);
+    if (!claim.claimed) return redirect303(ctx, `/interaction/${uid}`);
+    const amr = flow.amr;
     let returnTo: string;
     try {
-      returnTo = await interactions.finishLogin(ctx.req, ctx.res, state.uid, { accountId: state.accountId!, acr: acrFor(amr), amr, ts: signInSecond(claim.signedOutAt) });
+      returnTo = await open.finishLogin({ accountId: flow.accountId!, acr: acrFor(amr), amr, ts: signInSecond(claim.signedOutAt) });
     } catch (err) {
-      await flows.releaseHandover(state.uid).catch(() => undefined);
+      await flows.releaseHandover(uid).catch(() => undefined);
       throw err;
     }
     // Gone meanwhile: the account's sessions and logins were ended (a new password, a disabled
     // account) while this one was being handed over. It must not finish.
-    if (!(await flows.remove(state.uid))) {
-      return redirect303(ctx, await interactions.abort(ctx.req, ctx.res, state.uid, 'access_denied', 'The sign-in was ended by a change to the account.'));
+    if (!(await flows.remove(uid))) {
+      return redirect303(ctx, await open.abort('access_denied', 'The sign-in was ended by a change to the account.'));
     }
-    await deps.audit.record({ event: 'login.completed', result: 'success', accountId: state.accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail: { amr } });
+    await deps.audit.record({ event: 'login.completed', result: 'success', accountId: flow.accountId, clientId, flowUid: uid, ip: ctx.ip, detail: { amr } });
     redirect303(ctx, returnTo);
   }
 
   const page = (info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: info.clientName });
   const shown = (notice: Notice | undefined) => notice
-    ? { message: messageText(notice.message, notice.params), messageKind: infoMessages.has(notice.message) ? 'info' : 'error' }
+    ? { message: deps.messages.text(notice.message, notice.params), messageKind: deps.messages.kind(notice.message) }
     : {};
+  const stepOf = (next: Next) => (next.kind === 'step' ? next.factor.id : next.kind === 'unavailable' ? UNAVAILABLE_STEP : undefined);
 
   router.get('/', async (ctx) => {
-    const info = await load(ctx);
+    const open = await load(ctx);
+    const { info } = open;
     // Handed over already (a reload, another tab): on to the provider, which finishes it once.
     if (info.finishedReturnTo) return redirect303(ctx, info.finishedReturnTo);
-    const flow = await shownFlow(info.uid);
+    // Pages are shown without writing anything, so an anonymous visitor who only opens pages
+    // creates no row. The first form posted with the page's token does; or, for a signed-in
+    // session stepping up, this page (its first step sends a code, which belongs to a stored login).
+    const stored = (await flows.find(info.uid))
+      ?? (info.earlierSignIn ? await flows.findOrCreate(info.uid, addSeconds(deps.clock.now(), deps.interactionTtlSeconds)) : blankFlow(info.uid));
     if (info.prompt === 'consent') {
-      if (!info.consentRequired) return redirect303(ctx, await interactions.finishConsent(ctx.req, ctx.res, info.uid));
+      if (!info.consentRequired) return redirect303(ctx, await open.finishConsent());
       return sendPage(ctx, views, 'consent', { ...page(info), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
-    if (flow.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
-    const state = toState(flow, info, ctx.ip);
-    const step = await chain.next(state);
-    if (!step) {
-      const notice = flow.data.notice as Notice | undefined;
-      if (!notice) return complete(ctx, state, flow);
-      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(notice) });
+    if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
+    const login = await contextOf(stored, info, ctx.ip);
+    const next = await chain.next(login);
+    const { flow } = login;
+    if (next.kind === 'done') {
+      if (!flow.data.notice) return complete(ctx, open, flow);
+      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(flow.data.notice) });
     }
-    const flash = flow.data.flash as Notice | undefined;
-    if (flash) {
-      // A message is shown once: a reload shows the plain form.
-      const { flash: _, ...data } = flow.data;
-      await flows.saveData({ ...flow, data });
-    }
-    const view = await step.show(state);
+    const flash = flow.data.flash;
+    // A message is shown once: a reload shows the plain form.
+    if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
+    const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : UNAVAILABLE_VIEW;
     sendPage(ctx, views, view.view, {
       title: 'Sign in',
       ...view.model,
       ...page(info),
-      step: step.id,
+      step: stepOf(next),
+      alternatives: next.alternatives,
       ...shown(flash ?? view.message),
     });
   });
 
   router.post('/', formBody(), async (ctx) => {
-    const info = await load(ctx);
-    const flow = await postedFlow(ctx, info.uid);
+    const open = await load(ctx);
+    const { info } = open;
+    const stored = await postedFlow(ctx, info.uid);
     if (info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
-    const state = toState(flow, info, ctx.ip);
-    const step = await chain.next(state);
+    const login = await contextOf(stored, info, ctx.ip);
+    const { flow } = login;
+    const next = await chain.next(login);
     const form = formOf(ctx);
+    const back = () => redirect303(ctx, `/interaction/${info.uid}`);
     // A form from an earlier step (back button, second tab) must not act on the current one.
-    if (!step || form.step !== step.id) return redirect303(ctx, `/interaction/${info.uid}`);
+    if (next.kind === 'done' || form.step !== stepOf(next)) return back();
+    const retry = async (notice: Notice, data = stored.data) => {
+      await flows.saveData({ ...stored, data: { ...data, flash: notice } });
+      back();
+    };
 
-    const outcome = await step.submit(state, form);
+    // "Use another method": the page offered that factor; the choice holds until a stage passes.
+    const target = chain.switchTarget(next, form.action);
+    if (target) {
+      await flows.saveData({ ...stored, data: { ...stored.data, choice: target } });
+      return back();
+    }
+    if (next.kind === 'unavailable') return back();
+    const { factor } = next;
+    if (form.action && !factor.actions.includes(form.action)) return retry({ message: 'STALE_FORM' });
+
+    const outcome = await factor.submit(chain.contextFor(factor, login), form);
     switch (outcome.kind) {
       case 'passed': {
-        const next = markPassed(state, step.id, outcome);
+        const passed = chain.passed(flow, factor, outcome);
         // The last step: finishing saves with the same check.
-        if (!outcome.notice && !(await chain.next(next))) return complete(ctx, next, flow);
+        const after = await chain.next(loginContext(factsOf(info, ctx.ip), passed, accounts, outcome.account));
+        if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).
-        await flows.save({ ...flow, accountId: next.accountId, accountSignOuts: next.accountSignOuts, passed: next.passed, amr: next.amr, data: next.data });
-        return redirect303(ctx, `/interaction/${info.uid}`);
+        await flows.save(passed);
+        return back();
       }
-      case 'retry':
-        await flows.saveData({ ...flow, data: { ...flow.data, ...outcome.data, flash: { message: outcome.message, params: outcome.params } satisfies Notice } });
-        return redirect303(ctx, `/interaction/${info.uid}`);
-      case 'switch':
-        await flows.saveData({ ...flow, data: { ...flow.data, ...outcome.data, choice: outcome.to } });
-        return redirect303(ctx, `/interaction/${info.uid}`);
+      case 'retry': {
+        const data = outcome.slot === undefined ? stored.data : withSlot(stored.data, factor.id, outcome.slot);
+        return retry({ message: outcome.message, params: outcome.params }, data);
+      }
       case 'failed': {
-        const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', messageText(outcome.message));
+        const returnTo = await open.abort('access_denied', deps.messages.text(outcome.message));
         await flows.remove(info.uid);
         return redirect303(ctx, returnTo);
       }
@@ -196,30 +227,33 @@ export function interactionRoutes(deps: Deps): Router {
 
   // After a notice (e.g. backup codes left), the user goes on to the app.
   router.post('/continue', formBody(), async (ctx) => {
-    const info = await load(ctx);
+    const open = await load(ctx);
+    const { info } = open;
     checkCsrf(formOf(ctx), csrfFor(info.uid));
-    const flow = await flows.find(info.uid);
-    if (!flow) return redirect303(ctx, `/interaction/${info.uid}`);
-    const state = toState(flow, info, ctx.ip);
-    if (info.prompt !== 'login' || (await chain.next(state))) return redirect303(ctx, `/interaction/${info.uid}`);
-    return complete(ctx, state, flow);
+    const stored = await flows.find(info.uid);
+    if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
+    const login = await contextOf(stored, info, ctx.ip);
+    if ((await chain.next(login)).kind !== 'done') return redirect303(ctx, `/interaction/${info.uid}`);
+    return complete(ctx, open, login.flow);
   });
 
   router.post('/consent', formBody(), async (ctx) => {
-    const info = await load(ctx);
+    const open = await load(ctx);
+    const { info } = open;
     checkCsrf(formOf(ctx), csrfFor(info.uid));
     if (info.prompt !== 'consent') return redirect303(ctx, `/interaction/${info.uid}`);
-    const returnTo = await interactions.finishConsent(ctx.req, ctx.res, info.uid);
+    const returnTo = await open.finishConsent();
     await deps.audit.record({ event: 'consent.granted', result: 'success', accountId: info.sessionAccountId, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
     await flows.remove(info.uid);
     redirect303(ctx, returnTo);
   });
 
   router.post('/cancel', formBody(), async (ctx) => {
-    const info = await load(ctx);
+    const open = await load(ctx);
+    const { info } = open;
     checkCsrf(formOf(ctx), csrfFor(info.uid));
     const flow = await flows.find(info.uid);
-    const returnTo = await interactions.abort(ctx.req, ctx.res, info.uid, 'access_denied', 'The user cancelled the sign-in.');
+    const returnTo = await open.abort('access_denied', 'The user cancelled the sign-in.');
     await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow?.accountId ?? null, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
     await flows.remove(info.uid);
     redirect303(ctx, returnTo);

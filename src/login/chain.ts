@@ -1,31 +1,29 @@
 import { ACR_MFA, ACR_PASSWORD } from '../shared/acr.ts';
-import { handOnAccount } from './request-account.ts';
-import type { LoginState, LoginStep, StepId, StepOutcome } from './types.ts';
+import { readSlot, withSlot, type LoginFlow } from './flow.ts';
+import type { Factor, FactorContext, LoginContext, LoginPolicy, Offer, Stage, StepOutcome } from './factor.ts';
+import type { Account } from './ports.ts';
 
-type PassedOutcome = StepOutcome & { kind: 'passed' };
-
-/**
- * An ordered list of steps, like the provider's prompts and checks: the next step is the first one
- * that applies and has not passed. Adding a step is one file and one line in the list given here.
- */
-export class LoginChain {
-  readonly steps: readonly LoginStep[];
-
-  constructor(steps: readonly LoginStep[]) {
-    this.steps = steps;
-  }
-
-  async next(state: LoginState): Promise<LoginStep | undefined> {
-    for (const step of this.steps) {
-      if (state.passed.includes(step.id)) continue;
-      if (await step.appliesTo(state)) return step;
-    }
-    return undefined;
-  }
+/** When a second factor is asked for (the global `smsOtp.mandatory` and `smsOtp.enableByUserClaim`). */
+export interface SecondFactorSettings {
+  mandatory: boolean;
+  enableByUserClaim: boolean;
 }
 
+/** The id recorded for a first stage passed in an earlier sign-in of the same session (step-up). */
+export const EARLIER_SIGN_IN = 'session';
+
+/** What the login needs next. */
+export type Next =
+  | { kind: 'step'; factor: Factor; alternatives: Offer[] }
+  // A second factor is needed but the account has none it can use here: only the alternatives (and cancel).
+  | { kind: 'unavailable'; alternatives: Offer[] }
+  | { kind: 'done' };
+
+/** The form id of the page shown when no factor can be used. */
+export const UNAVAILABLE_STEP = 'none';
+
 /**
- * RFC 8176 values for what was proven, with `mfa` once two distinct factors passed or a step
+ * RFC 8176 values for what was proven, with `mfa` once two distinct factors passed or a factor
  * vouched for it (a backup code has no RFC 8176 value of its own, but is a second factor).
  */
 export function amrFor(amr: readonly string[]): string[] {
@@ -39,17 +37,93 @@ export function acrFor(amr: readonly string[]): string {
   return amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD;
 }
 
-/** The state after a step passed: its factor added, its data kept, the last message dropped. */
-export function markPassed(state: LoginState, id: StepId, outcome: PassedOutcome): LoginState {
-  const { flash: _, ...data } = state.data;
-  const next = {
-    ...state,
-    accountId: outcome.accountId,
-    accountSignOuts: state.accountSignOuts ?? outcome.account?.signOuts ?? null,
-    passed: [...state.passed, id],
-    amr: amrFor([...state.amr, ...outcome.amr]),
-    data: { ...data, ...outcome.data, notice: outcome.notice },
+/**
+ * The login's policy as data: an ordered list of factors, each of a stage. The first stage runs
+ * the chosen (or first) first-stage factor; the second runs when `secondFactorNeeded` says so,
+ * with the account's enrolled factors (the chosen one, else the first listed), an enrolling factor
+ * when it has none, and the rest of the stage offered as alternatives on the page. No factor
+ * names another: adding one is one entry in the list.
+ */
+export function loginChain(factors: readonly Factor[], settings: SecondFactorSettings) {
+  const byId = new Map(factors.map((f) => [f.id, f]));
+  const of = (stage: Stage) => factors.filter((f) => f.stage === stage);
+  const stagePassed = (flow: LoginFlow, stage: Stage) =>
+    flow.passed.some((id) => (id === EARLIER_SIGN_IN ? stage === 'first' : byId.get(id)?.stage === stage));
+  const offers = (candidates: readonly Factor[], current: Factor | undefined) =>
+    candidates.filter((f) => f !== current && f.offer).map((f) => f.offer!);
+
+  /** The second-stage factors this account can use here, in the order they are offered. */
+  function secondOptions(account: Account): Factor[] {
+    const second = of('second');
+    const enrolled = second.filter((f) => f.role !== 'enrol' && f.enrolled(account));
+    const primary = enrolled.filter((f) => f.role !== 'fallback');
+    const fallbacks = enrolled.filter((f) => f.role === 'fallback');
+    return primary.length ? [...primary, ...fallbacks] : [...second.filter((f) => f.role === 'enrol'), ...fallbacks];
+  }
+
+  /**
+   * Whether this login needs a second factor. A request for the MFA level (acr_values) or a client
+   * that requires it beats everything, the per-account exemption included. Otherwise an exempt
+   * account skips it, an account with a second factor does it, and one without does it only when
+   * it is mandatory (and then enrols one, or meets a page that says why it cannot go on).
+   */
+  function secondFactorNeeded(account: Account, policy: LoginPolicy): boolean {
+    if (policy.mfaRequested || policy.clientMfa === 'required') return true;
+    if (settings.enableByUserClaim && account.smsOtpExempt) return false;
+    if (of('second').some((f) => !f.role && f.enrolled(account))) return true;
+    return policy.clientMfa === 'optional' ? false : settings.mandatory;
+  }
+
+  function pick(candidates: readonly Factor[], choice: string | undefined): Next {
+    const chosen = candidates.find((f) => f.id === choice) ?? candidates.find((f) => f.role !== 'fallback');
+    if (!chosen) return { kind: 'unavailable', alternatives: offers(candidates, undefined) };
+    return { kind: 'step', factor: chosen, alternatives: offers(candidates, chosen) };
+  }
+
+  return {
+    factors,
+    secondFactorNeeded,
+
+    async next(ctx: LoginContext): Promise<Next> {
+      const { flow } = ctx;
+      if (!stagePassed(flow, 'first')) return pick(of('first'), flow.data.choice);
+      if (stagePassed(flow, 'second')) return { kind: 'done' };
+      const account = await ctx.account();
+      if (!secondFactorNeeded(account, ctx.policy)) return { kind: 'done' };
+      return pick(secondOptions(account), flow.data.choice);
+    },
+
+    /** The factor's view of the context, with its slot. */
+    contextFor<Slot>(factor: Factor<Slot>, ctx: LoginContext): FactorContext<Slot> {
+      return { ...ctx, slot: factor.slot ? readSlot(ctx.flow.data, factor.id, factor.slot) : undefined };
+    },
+
+    /** The factor an offer's action switches to, if the page offered it. */
+    switchTarget(next: Next, action: string | undefined): string | undefined {
+      if (next.kind === 'done' || action === undefined) return undefined;
+      const offer = next.alternatives.find((o) => o.action === action);
+      return offer && factors.find((f) => f.offer === offer)?.id;
+    },
+
+    /** The flow after a factor passed: its id and amr added, its slot kept, the last message dropped. */
+    passed(flow: LoginFlow, factor: Factor, outcome: StepOutcome & { kind: 'passed' }): LoginFlow {
+      const { flash: _, ...data } = withSlot(flow.data, factor.id, outcome.slot === undefined ? flow.data.slots[factor.id] : outcome.slot);
+      return {
+        ...flow,
+        accountId: outcome.account.id,
+        // The first stage's read of the account: the login is handed over only while its sign-out count holds.
+        accountSignOuts: factor.stage === 'first' ? outcome.account.signOuts : flow.accountSignOuts,
+        passed: [...flow.passed, factor.id],
+        amr: amrFor([...flow.amr, ...(outcome.amr ?? factor.amr)]),
+        data: { ...data, choice: undefined, notice: outcome.notice },
+      };
+    },
+
+    /** A session that signed in with its first stage already (within the re-auth window) is asked only for the second. */
+    steppingUp(flow: LoginFlow, account: Account, sessionAmr: readonly string[]): LoginFlow {
+      return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => v !== 'mfa') };
+    },
   };
-  if (outcome.account) handOnAccount(next, outcome.account);
-  return next;
 }
+
+export type LoginChain = ReturnType<typeof loginChain>;

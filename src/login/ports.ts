@@ -1,4 +1,8 @@
-// What the login chain needs from the outside world. repositories/ and sms/ implement these.
+// What the login chain and every factor need from the outside world. repositories/ implement these;
+// a factor's own stores are ports in its folder.
+import type { LoginFlow } from './flow.ts';
+
+export type { LoginFlow } from './flow.ts';
 
 export interface Account {
   id: string;
@@ -32,116 +36,6 @@ export interface AccountStore {
 
 export type OtpAttempt = { taken: true; failures: number } | { taken: false; lockedUntil: Date };
 
-/** Wrong passwords per username (known or not), so throttling and locking reveal no account. */
-export interface PasswordFailures {
-  failures: number;
-  lastFailureAt: Date;
-  lockedUntil: Date | null;
-}
-
-/** What the password step's throttle and lock allow, for one attempt made at `now`. */
-export interface PasswordAttemptPolicy {
-  throttleAfter: number;
-  maxDelaySeconds: number;
-  lockAfter: number;
-  /** The lock set by the attempt that reaches lockAfter. */
-  lockUntil: Date;
-}
-
-export type PasswordAttempt =
-  | { taken: true; failures: number; lockedUntil: Date | null }
-  | { taken: false; record: PasswordFailures };
-
-/** Counts of wrong passwords per username, keyed in the store as its account lookup matches names (case folded). */
-export interface PasswordFailureStore {
-  find(usernameKey: string): Promise<PasswordFailures | undefined>;
-  /**
-   * Takes one attempt before the password is checked, atomically: it counts as a wrong password
-   * until `clear` says it was right. Refused (nothing counted) while the username is locked or
-   * throttled; the attempt that reaches lockAfter sets the lock for every attempt after it.
-   */
-  reserve(usernameKey: string, now: Date, policy: PasswordAttemptPolicy): Promise<PasswordAttempt>;
-  clear(usernameKey: string): Promise<void>;
-}
-
-/**
- * What became of a login's last code: sent, not sent (the gateway failed or was not reached: it
- * does not count as a send), refused (the number cannot get SMS: not a send either), or uncertain
- * (it may have gone out, so it counts).
- */
-export type LastSend = 'sent' | 'failed' | 'refused' | 'uncertain';
-
-/** The code sent for one login, keyed by its interaction uid. Only an HMAC of the code is kept. */
-export interface OtpChallenge {
-  flowUid: string;
-  accountId: string;
-  destination: string;
-  codeHmac: string;
-  expiresAt: Date;
-  attempts: number;
-  /** Codes of this login that went out or may have (one that surely did not is not counted). */
-  sends: number;
-  lastSentAt: Date;
-  lastSend: LastSend;
-  consumed: boolean;
-}
-
-export interface OtpStore {
-  find(flowUid: string): Promise<OtpChallenge | undefined>;
-  /** Creates the challenge unless one exists; undefined when another request created it first, or the login's flow is gone. */
-  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'lastSend' | 'consumed'>): Promise<OtpChallenge | undefined>;
-  /**
-   * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
-   * the send count is still `seenSends`, so two racing resends cannot both send. Returns the replaced
-   * code as it was at that moment, or undefined when another resend won.
-   */
-  replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<OtpChallenge | undefined>;
-  /**
-   * Records what became of the code `codeHmac` (if it is still the login's code). A code that surely
-   * did not go out (failed, refused) is taken off the send count again.
-   */
-  recordSendOutcome(flowUid: string, codeHmac: string, outcome: Exclude<LastSend, 'sent'>): Promise<void>;
-  /**
-   * A new code that surely did not go out gives the login back the code it replaced (if `failedHmac`
-   * is still the login's code), with the attempts made on both: the code the user has keeps working.
-   */
-  restoreCode(flowUid: string, failedHmac: string, previous: OtpChallenge): Promise<void>;
-  /**
-   * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
-   * challenge as it is after counting, or undefined when no attempt may be made.
-   */
-  countAttempt(flowUid: string, maxAttempts: number): Promise<OtpChallenge | undefined>;
-  /** Marks the code used; false when another request used it first. */
-  consume(flowUid: string): Promise<boolean>;
-}
-
-export interface BackupCodeStore {
-  listUnused(accountId: string): Promise<{ id: string; hash: string }[]>;
-  /** Marks one code used; false when it was already used. */
-  consume(id: string): Promise<boolean>;
-  countUnused(accountId: string): Promise<number>;
-}
-
-export interface SendBudget {
-  since: Date;
-  limit: number;
-}
-
-export interface SmsLog {
-  /**
-   * Takes one SMS from the budgets: the account's, the requesting address's and everyone's (all
-   * reservations are serialised, so simultaneous logins cannot overspend any of them). Records a
-   * reserved send and returns its id, or names the budget that is spent and when it frees a send at
-   * the earliest. The sender fills the record in once the SMS went.
-   */
-  reserve(reservation: {
-    accountId: string; flowUid: string; destination: string; ip: string | null; at: Date;
-    account: SendBudget; perIp: SendBudget; global: SendBudget;
-  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global'; retryAt: Date | null }>;
-  /** Gives back a reservation that was not used. */
-  release(id: string): Promise<void>;
-}
-
 /** One audit record. Never put a secret here: no password, code, token or full phone number. */
 export interface AuditEvent {
   event: string;
@@ -157,20 +51,6 @@ export interface AuditEvent {
 
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
-}
-
-/** Keystep's own record of one login in progress, keyed by the provider's interaction uid. */
-export interface LoginFlow {
-  uid: string;
-  accountId: string | null;
-  passed: string[];
-  amr: string[];
-  data: Record<string, unknown>;
-  version: number;
-  /** The account's sign-out count when its first factor passed: the login is handed over only while it holds. */
-  accountSignOuts: number | null;
-  /** Another request is handing this finished login to the provider (see claimHandover). */
-  handingOver: boolean;
 }
 
 export interface FlowStore {

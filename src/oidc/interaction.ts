@@ -22,7 +22,16 @@ export interface InteractionInfo {
   loginHint: string | undefined;
   /** Where the provider resumes once a result was given (the login was handed over), else undefined. */
   finishedReturnTo: string | undefined;
+  /**
+   * The session's earlier sign-in, when this login is asked only because the request needs more than
+   * it proved (acr_values, the client's MFA policy): not when the user or the app asked to sign in
+   * again (prompt=login, max_age) or there is no session.
+   */
+  earlierSignIn: { accountId: string; amr: string[]; loginTs: number } | undefined;
 }
+
+// The reasons for a login prompt that mean "the session is fine, only not strong enough".
+const STEP_UP_REASONS = new Set(['step_up', 'essential_acr', 'essential_acrs']);
 
 export interface LoginResult {
   accountId: string;
@@ -42,86 +51,90 @@ const list = (value: unknown): string[] => (Array.isArray(value) ? value.map(Str
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
-export function interactionFacade(provider: Provider) {
-  // A login request reads its interaction first and may finish it later: one read per request.
-  const loaded = new WeakMap<Req, Promise<Interaction>>();
+/** One interaction, read once per request: what the pages need to know, and the ways to end it. */
+export interface OpenInteraction {
+  info: InteractionInfo;
+  /** Ends the login chain; only ever called once every stage has passed. */
+  finishLogin(login: LoginResult): Promise<string>;
+  /** Grants what the client asked for (first-party clients, or after the user allowed it). */
+  finishConsent(): Promise<string>;
+  abort(error: string, description: string): Promise<string>;
+}
 
-  async function load(req: Req, res: Res, uid: string) {
-    try {
-      let pending = loaded.get(req);
-      if (!pending) {
-        pending = provider.interactionDetails(req, res);
-        loaded.set(req, pending);
-      }
-      const interaction = await pending;
-      // The cookie is path-scoped, but a page for one login must never act on another.
-      if (interaction.uid !== uid) throw new InteractionGone('interaction mismatch');
-      return interaction;
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound || err instanceof InteractionGone) throw new InteractionGone('interaction not found', { cause: err });
-      throw err;
-    }
+export function interactionFacade(provider: Provider) {
+  async function earlierSignIn(interaction: Interaction): Promise<InteractionInfo['earlierSignIn']> {
+    const { prompt, session } = interaction;
+    if (prompt.name !== 'login' || !session?.uid || !session.amr?.length) return undefined;
+    if (!prompt.reasons.length || !prompt.reasons.every((r) => STEP_UP_REASONS.has(r))) return undefined;
+    const stored = await provider.Session.findByUid(session.uid);
+    if (!stored?.loginTs || stored.accountId !== session.accountId) return undefined;
+    return { accountId: session.accountId, amr: list(session.amr), loginTs: stored.loginTs };
   }
 
-  async function finish(req: Req, res: Res, result: Parameters<Provider['interactionResult']>[2]): Promise<string> {
-    try {
-      return await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
-    } catch (err) {
-      if (err instanceof errors.SessionNotFound) throw new InteractionGone('interaction not found', { cause: err });
-      throw err;
-    }
+  async function describe(interaction: Interaction): Promise<InteractionInfo> {
+    const params = interaction.params;
+    const client = await provider.Client.find(String(params.client_id));
+    if (!client) throw new InteractionGone('client gone');
+    const settings = clientSettings(client);
+    const details = interaction.prompt.details;
+    return {
+      uid: interaction.uid,
+      prompt: interaction.prompt.name,
+      clientId: client.clientId,
+      clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
+      redirectUris: [...(client.redirectUris ?? [])],
+      consentRequired: settings.consentRequired,
+      clientMfa: settings.mfa,
+      acrValues: requestedAcrs(params),
+      missingScopes: list(details.missingOIDCScope),
+      missingClaims: list(details.missingOIDCClaims),
+      sessionAccountId: interaction.session?.accountId,
+      loginHint: typeof params.login_hint === 'string' ? params.login_hint : undefined,
+      finishedReturnTo: interaction.result ? interaction.returnTo : undefined,
+      earlierSignIn: await earlierSignIn(interaction),
+    };
   }
 
   return {
-    async details(req: Req, res: Res, uid: string): Promise<InteractionInfo> {
-      const interaction = await load(req, res, uid);
-      const params = interaction.params;
-      const client = await provider.Client.find(String(params.client_id));
-      if (!client) throw new InteractionGone('client gone');
-      const settings = clientSettings(client);
-      const details = interaction.prompt.details;
+    /** The interaction this request's cookie names, which must be the one in the page's address. */
+    async open(req: Req, res: Res, uid: string): Promise<OpenInteraction> {
+      let interaction: Interaction;
+      try {
+        interaction = await provider.interactionDetails(req, res);
+      } catch (err) {
+        if (err instanceof errors.SessionNotFound) throw new InteractionGone('interaction not found', { cause: err });
+        throw err;
+      }
+      // The cookie is path-scoped, but a page for one login must never act on another.
+      if (interaction.uid !== uid) throw new InteractionGone('interaction mismatch');
+
+      async function finish(result: Parameters<Provider['interactionResult']>[2]): Promise<string> {
+        try {
+          return await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+        } catch (err) {
+          if (err instanceof errors.SessionNotFound) throw new InteractionGone('interaction not found', { cause: err });
+          throw err;
+        }
+      }
+
       return {
-        uid: interaction.uid,
-        prompt: interaction.prompt.name,
-        clientId: client.clientId,
-        clientName: typeof client.clientName === 'string' ? client.clientName : client.clientId,
-        redirectUris: [...(client.redirectUris ?? [])],
-        consentRequired: settings.consentRequired,
-        clientMfa: settings.mfa,
-        acrValues: requestedAcrs(params),
-        missingScopes: list(details.missingOIDCScope),
-        missingClaims: list(details.missingOIDCClaims),
-        sessionAccountId: interaction.session?.accountId,
-        loginHint: typeof params.login_hint === 'string' ? params.login_hint : undefined,
-        finishedReturnTo: interaction.result ? interaction.returnTo : undefined,
+        info: await describe(interaction),
+        finishLogin: (login) => finish({ login: { accountId: login.accountId, acr: login.acr, amr: login.amr, ts: login.ts, remember: true } }),
+        async finishConsent() {
+          const { prompt, params, session, grantId } = interaction;
+          if (!session) throw new InteractionGone('no session');
+          const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
+            ?? new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
+          const details = prompt.details;
+          if (details.missingOIDCScope) grant.addOIDCScope(list(details.missingOIDCScope).join(' '));
+          if (details.missingOIDCClaims) grant.addOIDCClaims(list(details.missingOIDCClaims));
+          const resourceScopes = (details.missingResourceScopes ?? {}) as Record<string, string[]>;
+          for (const [indicator, scopes] of Object.entries(resourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
+          const savedId = await grant.save();
+          return finish({ consent: { grantId: savedId } });
+        },
+        abort: (error, description) => finish({ error, error_description: description }),
       };
-    },
-
-    /** Ends the login chain; only ever called once every step has passed. */
-    async finishLogin(req: Req, res: Res, uid: string, login: LoginResult): Promise<string> {
-      await load(req, res, uid);
-      return finish(req, res, { login: { accountId: login.accountId, acr: login.acr, amr: login.amr, ts: login.ts, remember: true } });
-    },
-
-    /** Grants what the client asked for (first-party clients, or after the user allowed it). */
-    async finishConsent(req: Req, res: Res, uid: string): Promise<string> {
-      const interaction = await load(req, res, uid);
-      const { prompt, params, session, grantId } = interaction;
-      if (!session) throw new InteractionGone('no session');
-      const grant = (grantId ? await provider.Grant.find(grantId) : undefined)
-        ?? new provider.Grant({ accountId: session.accountId, clientId: String(params.client_id) });
-      const details = prompt.details;
-      if (details.missingOIDCScope) grant.addOIDCScope(list(details.missingOIDCScope).join(' '));
-      if (details.missingOIDCClaims) grant.addOIDCClaims(list(details.missingOIDCClaims));
-      const resourceScopes = (details.missingResourceScopes ?? {}) as Record<string, string[]>;
-      for (const [indicator, scopes] of Object.entries(resourceScopes)) grant.addResourceScope(indicator, scopes.join(' '));
-      const savedId = await grant.save();
-      return finish(req, res, { consent: { grantId: savedId } });
-    },
-
-    async abort(req: Req, res: Res, uid: string, error: string, description: string): Promise<string> {
-      await load(req, res, uid);
-      return finish(req, res, { error, error_description: description });
     },
   };
 }

@@ -1,3 +1,4 @@
+import type { AuditLog } from '../login/ports.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { oidcPayloadRepository } from './oidc-payloads.ts';
@@ -57,5 +58,14 @@ export function accountRevocation(db: Db) {
       if (db.isTransaction) return revoke(db, accountId, options.keepSessionUid);
       return db.transaction().execute((trx) => revoke(trx, accountId, options.keepSessionUid));
     },
+  };
+}
+
+/** Sign-out everywhere as the account page asks for it: the revocation, then its audit record. */
+export function signOutEverywhere(db: Db, audit: AuditLog) {
+  const revocation = accountRevocation(db);
+  return async (accountId: string, cause: 'sign-out-everywhere' | 'phone-changed', keepSessionUid?: string): Promise<void> => {
+    const revoked = await revocation.revoke(accountId, { keepSessionUid });
+    await audit.record({ event: 'account.signed_out_everywhere', result: 'success', accountId, detail: { cause, keptThisSession: keepSessionUid !== undefined, ...revoked } });
   };
 }

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import type { BackupCodeStore } from '../login/ports.ts';
+import type { BackupCodeStore } from '../login/factors/backup-code/ports.ts';
 
 export function backupCodeRepository(db: Db): BackupCodeStore & { replaceAll(accountId: string, hashes: string[]): Promise<void> } {
   return {

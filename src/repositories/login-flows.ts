@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { LoginFlowRow } from '../db/schema.ts';
+import { parseFlowData } from '../login/flow.ts';
 import type { FlowStore, LoginFlow } from '../login/ports.ts';
 
 // The account was disabled, or signed out everywhere since the login's first factor read it (its
@@ -22,7 +23,7 @@ function toFlow(row: LoginFlowRow & { handing_over: boolean }): LoginFlow {
     accountId: row.account_id,
     passed: row.passed,
     amr: row.amr,
-    data: row.data,
+    data: parseFlowData(row.data),
     version: row.version,
     accountSignOuts: row.account_sign_outs,
     handingOver: row.handing_over,

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { changedRows as changed, prepared } from '../db/prepared.ts';
 import type { OtpChallengeRow } from '../db/schema.ts';
-import type { LastSend, OtpChallenge, OtpStore } from '../login/ports.ts';
+import type { LastSend, OtpChallenge, OtpStore } from '../login/sms-codes/ports.ts';
 
 function toChallenge(row: OtpChallengeRow): OtpChallenge {
   return {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
-import type { PasswordAttemptPolicy, PasswordFailureStore } from '../login/ports.ts';
+import type { PasswordAttemptPolicy, PasswordFailureStore } from '../login/factors/password/ports.ts';
 
 type ReserveParams = { key: string; now: Date; throttleAfter: number; maxDelaySeconds: number; lockAfter: number; lockUntil: Date };
 

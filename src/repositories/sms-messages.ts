@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
-import type { SmsLog } from '../login/ports.ts';
+import type { SmsLog } from '../login/sms-codes/ports.ts';
 import type { SendRecord } from '../sms/port.ts';
 
 

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { issueBackupCodes } from '../../src/login/backup-codes.ts';
+import { issueBackupCodes } from '../../src/login/factors/backup-code/codes.ts';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';

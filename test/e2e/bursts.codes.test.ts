@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalBackupCode, generateBackupCodes } from '../../src/login/backup-codes.ts';
+import { canonicalBackupCode, generateBackupCodes } from '../../src/login/factors/backup-code/codes.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueBackupCodes } from '../../src/login/backup-codes.ts';
+import { issueBackupCodes } from '../../src/login/factors/backup-code/codes.ts';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';

@@ -28,14 +28,14 @@ describe('races', () => {
   it('a stale copy of a login cannot be saved over a newer one', async () => {
     const flows = loginFlowRepository(t.database.db);
     const flow = await flows.findOrCreate('race-uid', new Date(Date.now() + 60_000));
-    expect(await flows.save({ ...flow, accountId: null, data: { a: 1 } })).toBe(true);
-    expect(await flows.save({ ...flow, accountId: null, data: { b: 2 } })).toBe(false);
-    expect((await flows.find('race-uid'))!.data).toEqual({ a: 1 });
+    expect(await flows.save({ ...flow, accountId: null, data: { slots: { a: 1 } } })).toBe(true);
+    expect(await flows.save({ ...flow, accountId: null, data: { slots: { b: 2 } } })).toBe(false);
+    expect((await flows.find('race-uid'))!.data).toEqual({ slots: { a: 1 } });
     // A message saved for a losing request does not make the winner's save fail.
     const current = (await flows.find('race-uid'))!;
-    expect(await flows.saveData({ ...current, data: { flash: 'x' } })).toBe(true);
-    expect(await flows.save({ ...current, accountId: null, data: { progressed: true } })).toBe(true);
-    expect(await flows.saveData({ ...current, data: { flash: 'late' } })).toBe(false);
+    expect(await flows.saveData({ ...current, data: { slots: {}, flash: { message: 'x' } } })).toBe(true);
+    expect(await flows.save({ ...current, accountId: null, data: { slots: { progressed: true } } })).toBe(true);
+    expect(await flows.saveData({ ...current, data: { slots: {}, flash: { message: 'late' } } })).toBe(false);
   });
 
   it('a login opened twice, at once or by a reload, keeps its first flow', async () => {
@@ -43,9 +43,9 @@ describe('races', () => {
     const expires = new Date(Date.now() + 60_000);
     const [a, b] = await Promise.all([flows.findOrCreate('open-uid', expires), flows.findOrCreate('open-uid', expires)]);
     expect(a).toEqual(b);
-    const saved = await flows.save({ ...a, data: { kept: true } });
+    const saved = await flows.save({ ...a, data: { slots: { kept: true } } });
     expect(saved).toBe(true);
-    expect((await flows.findOrCreate('open-uid', expires)).data).toEqual({ kept: true });
+    expect((await flows.findOrCreate('open-uid', expires)).data).toEqual({ slots: { kept: true } });
   });
 
   it('hands a finished login over once: 50 racing claims, and a request that read it after the winner', async () => {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
@@ -18,6 +19,7 @@ describe('when the second factor is mandatory (the default)', () => {
   beforeAll(async () => {
     t = await startTestApp({ smsSender: sms, overrides: { smsOtp: { userSendLimit: 100, captureAndUpdateMobileNumber: false } } });
     await t.addUser('rae', 'raes-long-password');
+    await t.addUser('ray', 'rays-long-password');
     await t.addUser('sam', 'sams-long-password', '+447400777777');
     await t.addClient('default-app');
     await t.addClient('relaxed-app', { mfa: 'optional' });
@@ -41,13 +43,27 @@ describe('when the second factor is mandatory (the default)', () => {
     expect(pageOf(withPhone.next).html).toContain('autocomplete="one-time-code"');
   });
 
-  it('steps up a password-only session when a client that needs the factor asks', async () => {
+  it('steps up a password-only session when a client that needs the factor asks: the second factor only', async () => {
     const relaxed = await claimsAfterPassword(t, 'relaxed-app', 'rae');
     await exchange(relaxed.rp, relaxed.attempt, callbackOf(relaxed.next));
-    // Same browser, a client that follows the mandatory default: the session is not enough.
+    // Same browser, a client that follows the mandatory default: the session is not enough, but
+    // its password is recent, so only the code is asked for.
     const strict = await relyingParty(t, { clientId: 'default-app', clientSecret: 'default-app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
     const again = await startLogin(strict, {}, relaxed.attempt.browser);
     expect(again.visit.callback).toBeUndefined();
+    // This account has no number (and capture is off): the page says so, with no password field.
+    expect(pageOf(again.visit).html).not.toContain('name="password"');
+    expect(alertText(pageOf(again.visit).html)).toMatch(/no mobile number/);
+  });
+
+  it('asks for the password again on a step-up once the session\'s sign-in is older than the re-auth window', async () => {
+    const relaxed = await claimsAfterPassword(t, 'relaxed-app', 'ray');
+    await exchange(relaxed.rp, relaxed.attempt, callbackOf(relaxed.next));
+    // The session's sign-in, moved six minutes into the past.
+    await sql`update oidc_payloads set payload = jsonb_set(payload::jsonb, '{loginTs}', to_jsonb((payload->>'loginTs')::int - 360))::json
+      where model = 'Session' and account_id = (select id::text from accounts where username = 'ray')`.execute(t.database.db);
+    const strict = await relyingParty(t, { clientId: 'default-app', clientSecret: 'default-app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
+    const again = await startLogin(strict, {}, relaxed.attempt.browser);
     expect(pageOf(again.visit).html).toContain('name="password"');
   });
 });
@@ -120,8 +136,10 @@ describe('when the second factor is optional', () => {
     const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'vic');
     expect((await exchange(rp, attempt, callbackOf(next))).claims()!.acr).toBe('urn:keystep:acr:pwd');
 
+    // The session's password is recent: the step-up asks only for the code.
     const stepUp = await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser);
-    const codePage = pageOf(await submitPassword(stepUp.browser, pageOf(stepUp.visit), 'vic', 'vics-long-password'));
+    const codePage = pageOf(stepUp.visit);
+    expect(codePage.html).not.toContain('name="password"');
     const done = await submitStep(stepUp.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400999999') });
     const claims = (await exchange(rp, stepUp, callbackOf(done))).claims()!;
     expect(claims.acr).toBe('urn:keystep:acr:mfa');

@@ -1,4 +1,4 @@
-import { issueBackupCodes } from '../../src/login/backup-codes.ts';
+import { issueBackupCodes } from '../../src/login/factors/backup-code/codes.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import type { TestApp } from '../support/app.ts';

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PasswordHasher } from '../../src/login/passwords.ts';
 import type { Account, AccountStore, AuditEvent } from '../../src/login/ports.ts';
-import { createPasswordStep, throttleWait, usernameKey } from '../../src/login/steps/password.ts';
-import type { LoginState } from '../../src/login/types.ts';
+import { passwordFactor, throttleWait, usernameKey } from '../../src/login/factors/password/factor.ts';
 import { passwordFailureRepository } from '../../src/repositories/password-failures.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { factorContext } from '../support/login-fakes.ts';
 
 const policy = { throttleAfter: 3, maxDelaySeconds: 60, lockAfter: 6, lockSeconds: 900, maxLength: 64 };
 
@@ -37,8 +37,8 @@ async function setup() {
     verifyDummy: async () => { calls.dummy++; },
   };
   const events: AuditEvent[] = [];
-  const step = createPasswordStep({ accounts, failures, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, policy });
-  const state: LoginState = { uid: 'uid-1', clientId: 'app', ip: '127.0.0.1', accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
+  const step = passwordFactor({ accounts, passwordFailures: failures, hasher, audit: { record: async (e) => { events.push(e); } }, clock: { now: () => now }, settings: { password: policy } });
+  const state = factorContext<{ username: string }>({ uid: 'uid-1', clientId: 'app', ip: '127.0.0.1' });
   return { step, state, account, failures, calls, events, advance: (seconds: number) => { now = new Date(now.getTime() + seconds * 1000); } };
 }
 
@@ -47,7 +47,7 @@ describe('the password step', () => {
     const { step, state, account, events } = await setup();
     const outcome = await step.submit(state, { username: 'Dana', password: 'right-password' });
     // The account it read goes with the pass, so the next step does not read it again.
-    expect(outcome).toEqual({ kind: 'passed', accountId: account.id, amr: ['pwd'], account });
+    expect(outcome).toEqual({ kind: 'passed', account, slot: null });
     expect(events.at(-1)).toMatchObject({ event: 'login.password', result: 'success', accountId: account.id });
   });
 
@@ -83,7 +83,7 @@ describe('the password step', () => {
         advance(0.5);
       }
       advance(3600);
-      return out.map((o) => JSON.stringify({ ...(o as object), data: undefined }));
+      return out.map((o) => JSON.stringify({ ...(o as object), slot: undefined }));
     };
     expect(await answers('nobody')).toEqual(await answers('dana'));
   });

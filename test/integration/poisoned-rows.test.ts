@@ -130,7 +130,7 @@ describe('login flows with unusual text present', () => {
   let t: TestDatabase;
   const expires = () => new Date(Date.now() + 600_000);
   // What a login may keep from a request (the typed username, say): everything jsonb can hold.
-  const odd = { username: '\ufffd\ud83d\ude00"\\u0000\'; drop table login_flows; --', list: [POISONS.pair, POISONS.escapedText, POISONS.quote] };
+  const odd = { slots: { password: { username: '\ufffd\ud83d\ude00"\\u0000\'; drop table login_flows; --' }, list: [POISONS.pair, POISONS.escapedText, POISONS.quote] } };
 
   beforeAll(async () => { t = await createTestDatabase(); });
   afterAll(() => t.drop());
@@ -140,7 +140,7 @@ describe('login flows with unusual text present', () => {
     const strange = await flows.findOrCreate('strange', expires());
     expect(await flows.save({ ...strange, data: odd })).toBe(true);
     const plain = await flows.findOrCreate('plain', expires());
-    expect(await flows.save({ ...plain, data: { n: 1 } })).toBe(true);
+    expect(await flows.save({ ...plain, data: { slots: { n: 1 } } })).toBe(true);
     expect((await flows.find('strange'))!.data).toEqual(odd);
     const saved = (await flows.find('plain'))!;
     expect(await flows.saveData({ ...saved, data: odd })).toBe(true);
@@ -162,9 +162,9 @@ describe('login flows with unusual text present', () => {
     for (const [i, bad] of [POISONS.nul, POISONS.high, POISONS.low].entries()) {
       for (const write of ['save', 'saveData'] as const) {
         const flow = await flows.findOrCreate(`poisoned-${write}-${i}`, expires());
-        const saved = await flows[write]({ ...flow, data: { username: bad } }).catch(() => undefined);
+        const saved = await flows[write]({ ...flow, data: { slots: { password: { username: bad } } } }).catch(() => undefined);
         const after = await flows.find(flow.uid);
-        if (saved) expect(after!.data).toEqual({ username: bad });
+        if (saved) expect(after!.data).toEqual({ slots: { password: { username: bad } } });
         else expect(after).toEqual(flow);
       }
     }

@@ -1,42 +1,118 @@
 import { describe, expect, it } from 'vitest';
-import { acrFor, amrFor, LoginChain, markPassed } from '../../src/login/chain.ts';
-import type { Account, AccountStore } from '../../src/login/ports.ts';
-import { requestAccount } from '../../src/login/request-account.ts';
-import type { LoginState, LoginStep } from '../../src/login/types.ts';
+import { acrFor, amrFor, EARLIER_SIGN_IN, loginChain } from '../../src/login/chain.ts';
+import { loginContext } from '../../src/login/context.ts';
+import type { Factor, LoginPolicy } from '../../src/login/factor.ts';
+import { blankFlow, type LoginFlow } from '../../src/login/flow.ts';
+import type { Account } from '../../src/login/ports.ts';
+import { anAccount } from '../support/login-fakes.ts';
 
-const step = (id: LoginStep['id'], applies = true): LoginStep => ({
-  id, appliesTo: () => applies, show: async () => ({ view: id, model: {} }), submit: async () => ({ kind: 'failed', message: 'SERVER_ERROR' }),
-});
-const state: LoginState = { uid: 'u', clientId: 'c', ip: null, accountId: null, accountSignOuts: null, passed: [], amr: [], data: {}, policy: { mfaRequested: false, clientMfa: null } };
+// Factors that only say who they are: the chain's decisions depend on nothing else.
+function factor(id: string, stage: Factor['stage'], options: Partial<Pick<Factor, 'role' | 'offer' | 'enrolled'>> = {}): Factor {
+  return {
+    id, stage, amr: [id], actions: [], enrolled: () => true,
+    show: async () => ({ view: id, model: {} }), submit: async () => ({ kind: 'failed', message: 'SERVER_ERROR' }),
+    ...options,
+  };
+}
+
+const password = factor('password', 'first');
+const sms = factor('sms', 'second', { offer: { action: 'sms', label: 'By SMS' }, enrolled: (a) => a.phone !== null });
+const app = factor('app', 'second', { offer: { action: 'app', label: 'With the app' }, enrolled: (a) => a.username === 'has-app' });
+const capture = factor('capture', 'second', { role: 'enrol' });
+const backup = factor('backup', 'second', { role: 'fallback', offer: { action: 'backup', label: 'A backup code' } });
+
+const settings = { mandatory: false, enableByUserClaim: true };
+const noPolicy: LoginPolicy = { mfaRequested: false, clientMfa: null };
+
+function contextOf(flow: LoginFlow, account: Account, policy = noPolicy) {
+  const accounts = { findById: async (id: string) => (id === account.id ? account : undefined) };
+  return loginContext({ uid: flow.uid, clientId: 'app', ip: null, policy }, flow, accounts);
+}
+
+const afterPassword = (account: Account, extra: Partial<LoginFlow> = {}): LoginFlow =>
+  ({ ...blankFlow('u'), accountId: account.id, accountSignOuts: account.signOuts, passed: ['password'], amr: ['pwd'], ...extra });
+
+async function nextOf(factors: Factor[], flow: LoginFlow, account: Account, policy = noPolicy) {
+  const next = await loginChain(factors, settings).next(contextOf(flow, account, policy));
+  return next.kind === 'step' ? { id: next.factor.id, offers: next.alternatives.map((o) => o.action) } : { kind: next.kind, offers: 'alternatives' in next ? next.alternatives.map((o) => o.action) : [] };
+}
 
 describe('the login chain', () => {
-  it('picks the first step that applies and has not passed', async () => {
-    const chain = new LoginChain([step('password'), step('phone-capture', false), step('sms-otp')]);
-    expect((await chain.next(state))?.id).toBe('password');
-    const afterPassword = markPassed(state, 'password', { kind: 'passed', accountId: 'acc', amr: ['pwd'] });
-    expect((await chain.next(afterPassword))?.id).toBe('sms-otp');
-    expect(await chain.next(markPassed(afterPassword, 'sms-otp', { kind: 'passed', accountId: 'acc', amr: ['sms'] }))).toBeUndefined();
+  const withPhone = anAccount();
+  const noPhone = anAccount({ phone: null, phoneVerifiedAt: null });
+
+  it('starts with the first stage, then the first enrolled second factor, offering the others of the stage', async () => {
+    const factors = [password, sms, app, backup];
+    expect(await nextOf(factors, blankFlow('u'), withPhone)).toEqual({ id: 'password', offers: [] });
+    expect(await nextOf(factors, afterPassword(withPhone), withPhone)).toEqual({ id: 'sms', offers: ['backup'] });
+    expect(await nextOf(factors, afterPassword(anAccount({ username: 'has-app' })), anAccount({ username: 'has-app' }))).toEqual({ id: 'sms', offers: ['app', 'backup'] });
   });
 
-  it('keeps the step data, drops the last message and adds what the pass brings', () => {
-    const before = { ...state, data: { username: 'ada', flash: { message: 'CODE_INCORRECT' } } };
-    const next = markPassed(before, 'password', { kind: 'passed', accountId: 'acc', amr: ['pwd'], data: { choice: 'x' } });
-    expect(next).toMatchObject({ accountId: 'acc', passed: ['password'], amr: ['pwd'], data: { username: 'ada', choice: 'x' } });
-    expect(next.data).not.toHaveProperty('flash');
+  it('runs the chosen factor of the stage, and offers the one it replaced', async () => {
+    const flow = afterPassword(withPhone, { data: { slots: {}, choice: 'backup' } });
+    expect(await nextOf([password, sms, backup], flow, withPhone)).toEqual({ id: 'backup', offers: ['sms'] });
+    // A choice the account cannot use is not followed.
+    expect(await nextOf([password, sms, backup], afterPassword(noPhone, { data: { slots: {}, choice: 'sms' } }), noPhone, { ...noPolicy, clientMfa: 'required' }))
+      .toEqual({ kind: 'unavailable', offers: ['backup'] });
   });
 
-  it('hands the account a step read on to the next state, so this request reads it once', async () => {
-    const account = { id: 'acc', username: 'ada' } as Account;
-    const reads: string[] = [];
-    const store = { findById: async (id: string) => { reads.push(id); return account; } } as AccountStore;
-    const next = markPassed(state, 'password', { kind: 'passed', accountId: 'acc', amr: ['pwd'], account });
-    expect(await requestAccount(next, store)).toBe(account);
-    expect(reads).toEqual([]);
-    // Without one handed on, it is read once per state.
-    const other = markPassed(state, 'password', { kind: 'passed', accountId: 'acc', amr: ['pwd'] });
-    await requestAccount(other, store);
-    await requestAccount(other, store);
-    expect(reads).toEqual(['acc']);
+  it('enrols an account with no second factor when one is needed, with the fallbacks offered', async () => {
+    const required = { ...noPolicy, clientMfa: 'required' as const };
+    expect(await nextOf([password, sms, capture, backup], afterPassword(noPhone), noPhone, required)).toEqual({ id: 'capture', offers: ['backup'] });
+    expect(await nextOf([password, sms, backup], afterPassword(noPhone), noPhone, required)).toEqual({ kind: 'unavailable', offers: ['backup'] });
+  });
+
+  it('asks for a second factor by the policy: the request, the client, the account, the exemption, the default', async () => {
+    const chain = loginChain([password, sms, backup], settings);
+    expect(chain.secondFactorNeeded(withPhone, noPolicy)).toBe(true);
+    // Backup codes alone do not make a second factor needed.
+    expect(chain.secondFactorNeeded(noPhone, noPolicy)).toBe(false);
+    expect(chain.secondFactorNeeded(noPhone, { mfaRequested: true, clientMfa: null })).toBe(true);
+    expect(chain.secondFactorNeeded(withPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(true);
+    expect(chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), noPolicy)).toBe(false);
+    expect(chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), { mfaRequested: false, clientMfa: 'required' })).toBe(true);
+    expect(loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, noPolicy)).toBe(true);
+    expect(loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(false);
+    expect(await nextOf([password, sms, backup], afterPassword(noPhone), noPhone)).toEqual({ kind: 'done', offers: [] });
+  });
+
+  it('is done once a second-stage factor passed, and switches only to what the page offered', async () => {
+    const chain = loginChain([password, sms, backup], settings);
+    const ctx = contextOf(afterPassword(withPhone), withPhone);
+    const next = await chain.next(ctx);
+    expect(chain.switchTarget(next, 'backup')).toBe('backup');
+    expect(chain.switchTarget(next, 'sms')).toBeUndefined();
+    expect(chain.switchTarget(next, undefined)).toBeUndefined();
+    expect((await chain.next(contextOf(afterPassword(withPhone, { passed: ['password', 'backup'] }), withPhone))).kind).toBe('done');
+  });
+
+  it('records a pass: the factor, its amr with mfa, the first stage\'s sign-out count; drops the message and the choice', () => {
+    const chain = loginChain([password, sms, backup], settings);
+    const flow = { ...blankFlow('u'), data: { slots: { password: { username: 'ada' } }, flash: { message: 'CREDENTIALS_INCORRECT' }, choice: 'x' } };
+    const first = chain.passed(flow, password, { kind: 'passed', account: anAccount({ signOuts: 4 }), slot: null });
+    expect(first).toMatchObject({ accountId: withPhone.id, accountSignOuts: 4, passed: ['password'], amr: ['password'], data: { slots: {} } });
+    expect(first.data.flash).toBeUndefined();
+    expect(first.data.choice).toBeUndefined();
+    const second = chain.passed(first, sms, { kind: 'passed', account: anAccount({ signOuts: 5 }), notice: { message: 'BACKUP_CODES_LEFT' } });
+    expect(second).toMatchObject({ accountSignOuts: 4, passed: ['password', 'sms'], amr: ['password', 'sms', 'mfa'], data: { notice: { message: 'BACKUP_CODES_LEFT' } } });
+  });
+
+  it('starts a step-up with the first stage passed by the session\'s earlier sign-in', async () => {
+    const chain = loginChain([password, sms, backup], settings);
+    const stepped = chain.steppingUp(blankFlow('u'), withPhone, ['pwd', 'mfa']);
+    expect(stepped).toMatchObject({ passed: [EARLIER_SIGN_IN], amr: ['pwd'], accountId: withPhone.id, accountSignOuts: withPhone.signOuts });
+    expect(await nextOf([password, sms, backup], stepped, withPhone, { ...noPolicy, mfaRequested: true })).toEqual({ id: 'sms', offers: ['backup'] });
+  });
+
+  it('reads the account once per request, and not at all when the factor that passed handed it on', async () => {
+    let reads = 0;
+    const accounts = { findById: async () => { reads++; return withPhone; } };
+    const ctx = loginContext({ uid: 'u', clientId: 'app', ip: null, policy: noPolicy }, afterPassword(withPhone), accounts);
+    await ctx.account();
+    await ctx.account();
+    expect(reads).toBe(1);
+    await loginContext({ uid: 'u', clientId: 'app', ip: null, policy: noPolicy }, afterPassword(withPhone), accounts, withPhone).account();
+    expect(reads).toBe(1);
   });
 
   it('adds mfa once two distinct factors passed and names the acr', () => {

@@ -1,10 +1,9 @@
 import { createHmac, createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalBackupCode, generateBackupCodes } from '../../src/login/backup-codes.ts';
-import { ALPHANUMERIC_SYMBOLS, codeHmac, codeMatches, generateCode, normalizeCode } from '../../src/login/otp-codes.ts';
-import { resendWait, smsText } from '../../src/login/otp-sending.ts';
-import type { Account, OtpChallenge } from '../../src/login/ports.ts';
-import { secondFactorNeeded } from '../../src/login/second-factor.ts';
+import { canonicalBackupCode, generateBackupCodes } from '../../src/login/factors/backup-code/codes.ts';
+import { ALPHANUMERIC_SYMBOLS, codeHmac, codeMatches, generateCode, normalizeCode } from '../../src/login/one-time-codes.ts';
+import type { OtpChallenge } from '../../src/login/sms-codes/ports.ts';
+import { resendWait, smsText } from '../../src/login/sms-codes/sending.ts';
 import { cryptoRandom, type Random } from '../../src/shared/random.ts';
 
 /** Randomness that replays a list of integers (and counts what was asked). */
@@ -89,32 +88,5 @@ describe('the SMS text and the resend wait', () => {
     expect(resendWait(challenge(3, 'refused'), at, 30)).toBe(0);
     // It may still arrive: the cooldown holds.
     expect(resendWait(challenge(1, 'uncertain'), at, 30)).toBe(30);
-  });
-});
-
-describe('who needs the second factor', () => {
-  const account = (phone: boolean, exempt = false): Account => ({
-    id: 'a', username: 'u', passwordHash: '', phone: phone ? '+447400123456' : null, phoneVerifiedAt: phone ? new Date() : null,
-    smsOtpExempt: exempt, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: new Date(),
-  });
-  const settings = { mandatory: true, enableByUserClaim: true };
-  const none = { mfaRequested: false, clientMfa: null };
-
-  it('follows mandatory for users without a number, and always asks users with one', () => {
-    expect(secondFactorNeeded(account(false), settings, none)).toBe(true);
-    expect(secondFactorNeeded(account(false), { ...settings, mandatory: false }, none)).toBe(false);
-    expect(secondFactorNeeded(account(true), { ...settings, mandatory: false }, none)).toBe(true);
-  });
-
-  it('lets a client override mandatory either way', () => {
-    expect(secondFactorNeeded(account(false), settings, { mfaRequested: false, clientMfa: 'optional' })).toBe(false);
-    expect(secondFactorNeeded(account(false), { ...settings, mandatory: false }, { mfaRequested: false, clientMfa: 'required' })).toBe(true);
-  });
-
-  it('honours the exemption only when enabled, and never against a demand for MFA', () => {
-    expect(secondFactorNeeded(account(true, true), settings, none)).toBe(false);
-    expect(secondFactorNeeded(account(true, true), { ...settings, enableByUserClaim: false }, none)).toBe(true);
-    expect(secondFactorNeeded(account(true, true), settings, { mfaRequested: true, clientMfa: null })).toBe(true);
-    expect(secondFactorNeeded(account(true, true), settings, { mfaRequested: false, clientMfa: 'required' })).toBe(true);
   });
 });

@@ -1,13 +1,13 @@
 import type { KeyObject } from 'node:crypto';
-import { addSeconds, type Clock } from '../shared/clock.ts';
-import { AppError } from '../shared/errors.ts';
-import { maskPhone } from '../shared/phone.ts';
-import type { Random } from '../shared/random.ts';
-import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../sms/port.ts';
-import type { MessageCode } from './messages.ts';
-import { codeHmac, generateCode } from './otp-codes.ts';
-import type { AuditLog, OtpChallenge, OtpStore, SmsLog } from './ports.ts';
-import type { LoginState } from './types.ts';
+import { addSeconds, type Clock } from '../../shared/clock.ts';
+import { AppError } from '../../shared/errors.ts';
+import { maskPhone } from '../../shared/phone.ts';
+import type { Random } from '../../shared/random.ts';
+import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../../sms/port.ts';
+import type { AuditLog } from '../ports.ts';
+import { codeHmac, generateCode } from '../one-time-codes.ts';
+import type { SmsCodeMessage } from './messages.ts';
+import type { OtpChallenge, OtpStore, SmsLog } from './ports.ts';
 
 export interface OtpSendPolicy {
   tokenLength: number;
@@ -41,10 +41,40 @@ export function smsText(template: string, values: { code: string; service: strin
   return template.replace(/\{(code|service|minutes|host)\}/g, (_, name: keyof typeof values) => String(values[name]));
 }
 
-/** What the user is told about a code not sent (or not yet), and the numbers the text needs. */
-export interface SendProblem {
-  message: MessageCode;
-  params?: Record<string, number>;
+/**
+ * What became of asking for a code. `refused`: nothing was sent (a cooldown, the resend cap, or a
+ * budget; `waitSeconds` until one frees at the earliest). `failed`: the gateway failed; `uncertain`
+ * when the SMS may still arrive, `destinationRefused` when the number cannot get SMS, and
+ * `previousCodeWorks` when a resend failed and the code sent before was given back.
+ */
+export type SendResult =
+  | { kind: 'sent'; resent: boolean }
+  | { kind: 'refused'; reason: 'too-soon' | 'resend-limit' | 'account-budget' | 'shared-budget'; waitSeconds?: number }
+  | { kind: 'failed'; uncertain: boolean; destinationRefused: boolean; previousCodeWorks: boolean };
+
+/** Who asked for the code: the login (or account-page change) it is for. */
+export interface SendContext {
+  uid: string;
+  clientId: string;
+  ip: string | null;
+}
+
+/** The message a page shows for a send's result (at the factors' edge). */
+export function sendNotice(result: SendResult): { message: SmsCodeMessage; params?: Record<string, number> } {
+  switch (result.kind) {
+    case 'sent':
+      return { message: result.resent ? 'CODE_RESENT' : 'CODE_SENT' };
+    case 'refused': {
+      const minutes = Math.max(1, Math.ceil((result.waitSeconds ?? 60) / 60));
+      if (result.reason === 'too-soon') return { message: 'RESEND_TOO_SOON', params: { seconds: result.waitSeconds ?? 0 } };
+      if (result.reason === 'resend-limit') return { message: 'RESEND_LIMIT' };
+      return { message: result.reason === 'account-budget' ? 'SEND_LIMIT' : 'SEND_BUSY', params: { minutes } };
+    }
+    case 'failed':
+      if (result.destinationRefused) return { message: 'SMS_DESTINATION_REFUSED' };
+      if (result.uncertain) return { message: 'SMS_UNCERTAIN' };
+      return { message: result.previousCodeWorks ? 'RESEND_FAILED' : 'SMS_NOT_SENT' };
+  }
 }
 
 /**
@@ -65,13 +95,13 @@ export function otpSending(deps: OtpSendingDeps) {
    * Sends `code` and records what became of it. `replaced` is the code a resend replaced: when the new
    * one surely did not go out and the old one did, to the same number, the old one is given back.
    */
-  async function deliver(state: LoginState, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string, replaced?: OtpChallenge): Promise<MessageCode | undefined> {
+  async function deliver(state: SendContext, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string, replaced?: OtpChallenge): Promise<SendResult> {
     const text = smsText(policy.message, { code: code.code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
       await deps.sender.send({ to, text, code: code.code, purpose: 'otp', accountId, flowUid: state.uid, logId });
       await deps.audit.record({ event, result: 'success', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
-      return undefined;
+      return { kind: 'sent', resent: replaced !== undefined };
     } catch (err) {
       const refused = err instanceof SmsDestinationError;
       // Nothing went out for a refused number: its reservation is given back.
@@ -83,14 +113,14 @@ export function otpSending(deps: OtpSendingDeps) {
       if (restore) await otp.restoreCode(state.uid, code.hmac, replaced);
       else await otp.recordSendOutcome(state.uid, code.hmac, refused ? 'refused' : uncertain ? 'uncertain' : 'failed');
       await deps.audit.record({ event: 'sms.failed', result: 'failure', step: 'sms-otp', reason: refused ? 'destination_refused' : uncertain ? 'gateway_uncertain' : 'gateway', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip, detail });
-      return refused ? 'SMS_DESTINATION_REFUSED' : uncertain ? 'SMS_UNCERTAIN' : restore ? 'RESEND_FAILED' : 'SMS_NOT_SENT';
+      return { kind: 'failed', uncertain, destinationRefused: refused, previousCodeWorks: Boolean(restore) };
     }
   }
 
-  const refusals = { account: ['user_send_limit', 'SEND_LIMIT'], ip: ['ip_send_limit', 'SEND_BUSY'], global: ['global_send_limit', 'SEND_BUSY'] } as const;
+  const refusals = { account: 'user_send_limit', ip: 'ip_send_limit', global: 'global_send_limit' } as const;
 
   /** One SMS from the budgets (the account's, the address's, everyone's), or the message saying why not. */
-  async function reserve(state: LoginState, accountId: string, to: string): Promise<{ id: string } | SendProblem> {
+  async function reserve(state: SendContext, accountId: string, to: string): Promise<{ id: string } | (SendResult & { kind: 'refused' })> {
     const now = clock.now();
     const velocitySince = addSeconds(now, -deps.velocity.windowSeconds);
     const result = await deps.smsLog.reserve({
@@ -100,11 +130,12 @@ export function otpSending(deps: OtpSendingDeps) {
       global: { since: velocitySince, limit: deps.velocity.globalSendLimit },
     });
     if ('id' in result) return result;
-    const [reason, message] = refusals[result.refused];
+    const reason = refusals[result.refused];
     await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason, accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
     const window = result.refused === 'account' ? policy.userSendWindowSeconds : deps.velocity.windowSeconds;
     const retryAt = result.retryAt ?? addSeconds(now, window);
-    return { message, params: { minutes: Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 60_000)) } };
+    const waitSeconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
+    return { kind: 'refused', reason: result.refused === 'account' ? 'account-budget' : 'shared-budget', waitSeconds };
   }
 
   function newCode(uid: string) {
@@ -113,9 +144,9 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   /** The first code of a login that has none yet (the caller read that it has none). */
-  async function sendNew(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: SendProblem }> {
+  async function sendNew(state: SendContext, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; result?: SendResult }> {
     const reservation = await reserve(state, accountId, to);
-    if ('message' in reservation) return { challenge: undefined, problem: reservation };
+    if ('kind' in reservation) return { challenge: undefined, result: reservation };
     const logId = reservation.id;
     const now = clock.now();
     const code = newCode(state.uid);
@@ -127,9 +158,9 @@ export function otpSending(deps: OtpSendingDeps) {
       if (!existing) throw new AppError(400, 'LOGIN_EXPIRED');
       return { challenge: existing };
     }
-    const problem = await deliver(state, accountId, to, code, logId, 'sms.sent');
+    const result = await deliver(state, accountId, to, code, logId, 'sms.sent');
     // A failed send marked the challenge; read it back then (rare), not on every login.
-    return problem ? { challenge: await otp.find(state.uid), problem: { message: problem } } : { challenge: created };
+    return result.kind === 'failed' ? { challenge: await otp.find(state.uid), result } : { challenge: created, result };
   }
 
   return {
@@ -137,7 +168,7 @@ export function otpSending(deps: OtpSendingDeps) {
      * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
      * was already sent (a reload, a second tab).
      */
-    async sendFirst(state: LoginState, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; problem?: SendProblem }> {
+    async sendFirst(state: SendContext, accountId: string, to: string): Promise<{ challenge: OtpChallenge | undefined; result?: SendResult }> {
       const existing = await otp.find(state.uid);
       return existing ? { challenge: existing } : sendNew(state, accountId, to);
     },
@@ -147,15 +178,15 @@ export function otpSending(deps: OtpSendingDeps) {
      * or a number changed during phone capture: the same budgets apply). The count of wrong codes on
      * the account is not reset.
      */
-    async resend(state: LoginState, accountId: string, to: string): Promise<SendProblem> {
+    async resend(state: SendContext, accountId: string, to: string): Promise<SendResult> {
       const challenge = await otp.find(state.uid);
-      if (!challenge) return (await sendNew(state, accountId, to)).problem ?? { message: 'CODE_SENT' };
+      if (!challenge) return (await sendNew(state, accountId, to)).result ?? { kind: 'sent', resent: false };
       const now = clock.now();
-      if (challenge.sends - 1 >= policy.maxResends) return { message: 'RESEND_LIMIT' };
+      if (challenge.sends - 1 >= policy.maxResends) return { kind: 'refused', reason: 'resend-limit' };
       const wait = resendWait(challenge, now, policy.resendCooldownSeconds);
-      if (wait > 0) return { message: 'RESEND_TOO_SOON', params: { seconds: wait } };
+      if (wait > 0) return { kind: 'refused', reason: 'too-soon', waitSeconds: wait };
       const reservation = await reserve(state, accountId, to);
-      if ('message' in reservation) return reservation;
+      if ('kind' in reservation) return reservation;
       const logId = reservation.id;
       const code = newCode(state.uid);
       const replacement = { codeHmac: code.hmac, destination: to, expiresAt: addSeconds(now, policy.tokenExpirySeconds), sentAt: now };
@@ -163,9 +194,9 @@ export function otpSending(deps: OtpSendingDeps) {
       const replaced = await otp.replaceCode(state.uid, replacement, challenge.sends);
       if (!replaced) {
         await deps.smsLog.release(logId);
-        return { message: 'CODE_RESENT' };
+        return { kind: 'sent', resent: true };
       }
-      return { message: (await deliver(state, accountId, to, code, logId, 'sms.resent', replaced)) ?? 'CODE_RESENT' };
+      return deliver(state, accountId, to, code, logId, 'sms.resent', replaced);
     },
   };
 }

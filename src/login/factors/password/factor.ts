@@ -1,8 +1,11 @@
-import { addSeconds, type Clock } from '../../shared/clock.ts';
-import { cutCodePoints } from '../../shared/text.ts';
-import type { PasswordHasher } from '../passwords.ts';
-import type { AccountStore, AuditLog, PasswordFailures, PasswordFailureStore } from '../ports.ts';
-import type { LoginState, LoginStep, StepOutcome } from '../types.ts';
+import { z } from 'zod';
+import { addSeconds, type Clock } from '../../../shared/clock.ts';
+import { cutCodePoints } from '../../../shared/text.ts';
+import type { Factor, FactorContext, FactorModule, StepOutcome } from '../../factor.ts';
+import type { PasswordHasher } from '../../passwords.ts';
+import type { AccountStore, AuditLog } from '../../ports.ts';
+import { passwordMessages, type PasswordMessage } from './messages.ts';
+import type { PasswordFailures, PasswordFailureStore } from './ports.ts';
 
 export interface PasswordStepPolicy {
   throttleAfter: number;
@@ -12,14 +15,20 @@ export interface PasswordStepPolicy {
   maxLength: number;
 }
 
-interface Deps {
+export interface PasswordDeps {
   accounts: AccountStore;
-  failures: PasswordFailureStore;
+  passwordFailures: PasswordFailureStore;
   hasher: PasswordHasher;
   audit: AuditLog;
   clock: Clock;
-  policy: PasswordStepPolicy;
+  settings: { password: PasswordStepPolicy };
 }
+
+// The username typed last, shown again with the message about it.
+const slot = z.object({ username: z.string().max(1024) });
+type Slot = z.infer<typeof slot>;
+type Outcome = StepOutcome<Slot>;
+type Retry = Outcome & { kind: 'retry'; message: PasswordMessage };
 
 /** The username wrong passwords are counted under, as the login form matches it (the store lowers it as the account lookup does). */
 export function usernameKey(username: string): string {
@@ -33,19 +42,21 @@ export function throttleWait(failures: number, lastFailure: Date | null, now: Da
   return Math.max(0, Math.ceil((lastFailure.getTime() + delay * 1000 - now.getTime()) / 1000));
 }
 
-export function createPasswordStep({ accounts, failures, hasher, audit, clock, policy }: Deps): LoginStep {
-  const event = (state: LoginState, result: 'success' | 'failure', accountId: string | null, reason?: string) =>
+/** Username and password: the first stage. Wrong passwords are throttled, then locked, per username (known or not). */
+export function passwordFactor({ accounts, passwordFailures: failures, hasher, audit, clock, settings }: PasswordDeps): Factor<Slot> {
+  const policy = settings.password;
+  const event = (state: FactorContext<Slot>, result: 'success' | 'failure', accountId: string | null, reason?: string) =>
     audit.record({
       event: 'login.password', step: 'password', result, accountId, reason,
       clientId: state.clientId, flowUid: state.uid, ip: state.ip,
     });
 
-  const lockedFor = (until: Date, now: Date): StepOutcome & { kind: 'retry' } => ({
+  const lockedFor = (until: Date, now: Date): Retry => ({
     kind: 'retry', message: 'ACCOUNT_LOCKED', params: { minutes: Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000)) },
   });
 
   /** Why an attempt was refused before any hashing: it depends only on the username's count, so a real and an unknown user look the same. */
-  function refusal(record: PasswordFailures, now: Date): { outcome: StepOutcome & { kind: 'retry' }; reason: string } {
+  function refusal(record: PasswordFailures, now: Date): { outcome: Retry; reason: string } {
     if (record.lockedUntil && record.lockedUntil > now) return { outcome: lockedFor(record.lockedUntil, now), reason: 'locked' };
     // A refusal whose row changed since (a right password cleared it) still asks for a second's wait.
     const seconds = Math.max(1, throttleWait(record.failures, record.lastFailureAt, now, policy));
@@ -54,19 +65,23 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
 
   return {
     id: 'password',
-    appliesTo: () => true,
+    stage: 'first',
+    amr: ['pwd'],
+    slot,
+    actions: [],
+    enrolled: () => true,
 
     async show(state) {
       // The username typed last, else the app's hint (OIDC login_hint), cut like a typed one.
-      const username = typeof state.data.username === 'string' ? state.data.username : cutCodePoints(state.loginHint?.trim() ?? '', 256);
+      const username = state.slot?.username ?? cutCodePoints(state.loginHint?.trim() ?? '', 256);
       return { view: 'factors/password/password', model: { username } };
     },
 
-    async submit(state, form): Promise<StepOutcome> {
+    async submit(state, form): Promise<Outcome> {
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
-      const keep = { username: cutCodePoints(username, 256) };
-      if (!username || !password) return { kind: 'retry', message: 'CREDENTIALS_MISSING', data: keep };
+      const keep: Slot = { username: cutCodePoints(username, 256) };
+      if (!username || !password) return { kind: 'retry', message: 'CREDENTIALS_MISSING', slot: keep };
 
       const now = clock.now();
       const key = usernameKey(username);
@@ -77,7 +92,7 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
       if (!attempt.taken) {
         const refused = refusal(attempt.record, now);
         await event(state, 'failure', account?.id ?? null, refused.reason);
-        return { ...refused.outcome, data: keep };
+        return { ...refused.outcome, slot: keep };
       }
 
       // An unknown user costs the same hash as a wrong password, so time does not tell them apart.
@@ -90,17 +105,19 @@ export function createPasswordStep({ accounts, failures, hasher, audit, clock, p
         await event(state, 'failure', account?.id ?? null, account ? 'wrong_password' : 'unknown_user');
         if (attempt.failures >= policy.lockAfter) {
           await audit.record({ event: 'login.locked', step: 'password', result: 'info', accountId: account?.id ?? null, reason: 'password_failures', flowUid: state.uid, ip: state.ip });
-          return { ...lockedFor(attempt.lockedUntil ?? addSeconds(now, policy.lockSeconds), now), data: keep };
+          return { ...lockedFor(attempt.lockedUntil ?? addSeconds(now, policy.lockSeconds), now), slot: keep };
         }
-        return { kind: 'retry', message: 'CREDENTIALS_INCORRECT', data: keep };
+        return { kind: 'retry', message: 'CREDENTIALS_INCORRECT', slot: keep };
       }
       if (account.disabled) {
         await event(state, 'failure', account.id, 'disabled');
-        return { kind: 'retry', message: 'ACCOUNT_DISABLED', data: keep };
+        return { kind: 'retry', message: 'ACCOUNT_DISABLED', slot: keep };
       }
       await failures.clear(key);
       await event(state, 'success', account.id);
-      return { kind: 'passed', accountId: account.id, amr: ['pwd'], account };
+      return { kind: 'passed', account, slot: null };
     },
   };
 }
+
+export const passwordModule: FactorModule<PasswordDeps> = { id: 'password', messages: passwordMessages, build: passwordFactor };

@@ -1,6 +1,6 @@
-import type { Clock } from '../shared/clock.ts';
-import { maskPhone } from '../shared/phone.ts';
-import { resendWait } from './otp-sending.ts';
+import type { Clock } from '../../shared/clock.ts';
+import { maskPhone } from '../../shared/phone.ts';
+import { resendWait } from './sending.ts';
 import type { OtpChallenge } from './ports.ts';
 
 export interface CodePagePolicy {
@@ -9,7 +9,6 @@ export interface CodePagePolicy {
   resendEnable: boolean;
   maxResends: number;
   resendCooldownSeconds: number;
-  backupCode: boolean;
   maskVisibleDigits: number;
 }
 
@@ -29,6 +28,5 @@ export function codePageModel(challenge: OtpChallenge | undefined, destination: 
     // A number the gateway refuses gets nothing from asking again.
     canResend: policy.resendEnable && resends < policy.maxResends && sent !== 'refused',
     resendWait: challenge ? resendWait(challenge, clock.now(), policy.resendCooldownSeconds) : 0,
-    backupAvailable: policy.backupCode,
   };
 }

@@ -1,5 +1,5 @@
-import { ALPHANUMERIC_SYMBOLS, generateCode, normalizeCode } from './otp-codes.ts';
-import type { Random } from '../shared/random.ts';
+import { ALPHANUMERIC_SYMBOLS, generateCode, normalizeCode } from '../../one-time-codes.ts';
+import type { Random } from '../../../shared/random.ts';
 
 export const BACKUP_CODE_COUNT = 10;
 // 10 symbols of 32 = 50 bits each (NIST look-up secrets: at least 20 bits; Keystep's bar: 50).

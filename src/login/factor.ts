@@ -1,0 +1,101 @@
+import type { z } from 'zod';
+import type { LoginFlow, Notice } from './flow.ts';
+import type { Account } from './ports.ts';
+
+export type { Notice } from './flow.ts';
+
+/** The stages of a login, in order: who you are, then a second factor when the policy asks for one. */
+export type Stage = 'first' | 'second';
+
+/** What the request and the client ask of this login. */
+export interface LoginPolicy {
+  /** The request named the MFA acr in acr_values (step-up). */
+  mfaRequested: boolean;
+  /** The client's own setting; null follows the global `smsOtp.mandatory`. */
+  clientMfa: 'required' | 'optional' | null;
+}
+
+/** One request of one login, passed explicitly to every factor (nothing about a login is kept per module). */
+export interface LoginContext {
+  uid: string;
+  clientId: string;
+  ip: string | null;
+  policy: LoginPolicy;
+  /** The app's guess at who is signing in (OIDC `login_hint`), to fill in the username; never trusted. */
+  loginHint?: string | undefined;
+  flow: LoginFlow;
+  /** The account the first stage found, read at most once per request. Only for second-stage factors. */
+  account(): Promise<Account>;
+}
+
+/** A factor's view of the context: its own slot of the flow, read through its schema. */
+export interface FactorContext<Slot> extends LoginContext {
+  slot: Slot | undefined;
+}
+
+export type Form = Record<string, string | undefined>;
+
+export interface StepView {
+  view: string;
+  model: Record<string, unknown>;
+  /** A message the step itself wants shown (a message from the last submit takes precedence). */
+  message?: Notice | undefined;
+}
+
+/** The same step again, with a message. */
+export interface Retry {
+  kind: 'retry';
+  message: string;
+  params?: Record<string, string | number> | undefined;
+}
+
+/** The login ends with access_denied (a rule of the factor says no second try). */
+export interface Failed {
+  kind: 'failed';
+  message: string;
+}
+
+/** `slot`: the factor's new slot (null empties it; absent keeps it). */
+export type StepOutcome<Slot = unknown> =
+  // The account the factor proved; a first factor's read goes with the login (its sign-out count).
+  | { kind: 'passed'; account: Account; amr?: readonly string[]; notice?: Notice; slot?: Slot | null }
+  | (Retry & { slot?: Slot | null | undefined })
+  | Failed;
+
+/** How a page of one factor offers another of its stage (a button posting `action`). */
+export interface Offer {
+  action: string;
+  label: string;
+}
+
+/**
+ * A way to sign in. The chain decides when a factor runs and which others its page offers; a
+ * factor knows only itself. `role` places a second-stage factor: `enrol` runs when the account has
+ * none of its stage's factors (and passes the stage by enrolling one), `fallback` is never picked
+ * first and does not by itself make a second factor needed (backup codes).
+ */
+export interface Factor<Slot = unknown> {
+  readonly id: string;
+  readonly stage: Stage;
+  readonly role?: 'enrol' | 'fallback';
+  /** RFC 8176 values a pass proves (`mfa` is added by the chain once two stages passed). */
+  readonly amr: readonly string[];
+  readonly slot?: z.ZodType<Slot>;
+  /** The `action` values its own forms post; any other (but an offer) is a stale form. */
+  readonly actions: readonly string[];
+  readonly offer?: Offer;
+  /** Whether the account has this factor (a first-stage factor is not asked). */
+  enrolled(account: Account): boolean;
+  show(ctx: FactorContext<Slot>): Promise<StepView>;
+  submit(ctx: FactorContext<Slot>, form: Form): Promise<StepOutcome<Slot>>;
+}
+
+/** A factor together with what the rest of Keystep needs to know about it: its texts. */
+export interface FactorModule<Deps> {
+  readonly id: string;
+  readonly messages: Readonly<Record<string, string>>;
+  /** Its messages that report progress rather than a problem. */
+  readonly info?: readonly string[];
+  /** The factor, or undefined when the settings switch it off. */
+  build(deps: Deps): Factor | undefined;
+}

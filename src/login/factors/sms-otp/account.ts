@@ -1,0 +1,108 @@
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import type { Clock } from '../../../shared/clock.ts';
+import { maskPhone } from '../../../shared/phone.ts';
+import type { SmsSender } from '../../../sms/port.ts';
+import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
+import type { LoginContext } from '../../factor.ts';
+import type { Account, AccountStore, AuditLog } from '../../ports.ts';
+import { numberChecks, numberNotice, type NumberCheck, type NumberRules } from '../../sms-codes/number.ts';
+import type { OtpStore } from '../../sms-codes/ports.ts';
+import { sendNotice, type OtpSending, type SendResult } from '../../sms-codes/sending.ts';
+import { otpVerifier, type CodeCheck, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
+
+type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow'>;
+
+export type PhoneChangeStart =
+  | { ok: true; phone: string }
+  | { ok: false; reason: 'locked' | 'same' }
+  | { ok: false; reason: 'number'; problem: (NumberCheck & { ok: false })['problem'] }
+  | { ok: false; reason: 'send'; result: SendResult };
+
+export type PhoneChangeFinish =
+  | { ok: true }
+  | { ok: false; reason: 'locked' | 'other-number' | 'taken' }
+  | { ok: false; reason: 'code'; check: CodeCheck & { ok: false } };
+
+export interface PhoneChangeDeps {
+  accounts: AccountStore;
+  otp: OtpStore;
+  sending: OtpSending;
+  sender: SmsSender;
+  audit: AuditLog;
+  clock: Clock;
+  otpHmacKey: KeyObject;
+  serviceName: string;
+  settings: { smsOtp: CodeLockPolicy & OtpVerifyPolicy & { phoneUnique: boolean; maskVisibleDigits: number }; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> };
+}
+
+/** The SMS factor's account-page half: a signed-in user changes the number their codes go to. */
+export function phoneChange(deps: PhoneChangeDeps) {
+  const { accounts, clock, settings } = deps;
+  const policy = settings.smsOtp;
+  const lock = codeLock('account', { accounts, audit: deps.audit, clock, policy });
+  const codes = otpVerifier({ otp: deps.otp, clock, hmacKey: deps.otpHmacKey, policy, lock });
+  const numbers = numberChecks(accounts, { ...settings.sms, phoneUnique: policy.phoneUnique });
+  const mask = (phone: string | null) => maskPhone(phone, policy.maskVisibleDigits);
+
+  return {
+    /** Checks a new number and sends a code to it; it replaces the old one only once that code is entered. */
+    async start(ctx: Ctx, account: Account, input: string): Promise<PhoneChangeStart> {
+      // No SMS while the account's codes are locked.
+      if (lock.lockedUntil(account)) return { ok: false, reason: 'locked' };
+      const checked = await numbers.check(account.id, input);
+      if (!checked.ok) return { ok: false, reason: 'number', problem: checked.problem };
+      if (checked.e164 === account.phone) return { ok: false, reason: 'same' };
+      // A resend when a code is already out for this change: the cooldown and caps hold across numbers.
+      const result = await deps.sending.resend(ctx, account.id, checked.e164);
+      if (result.kind !== 'sent') return { ok: false, reason: 'send', result };
+      await lock.event(ctx, 'account.phone_change_started', 'info', undefined, { destination: mask(checked.e164) });
+      return { ok: true, phone: checked.e164 };
+    },
+
+    /**
+     * The code sent to the new number: saves it, and tells the old number in a separate SMS.
+     * `beforeSave` runs once the code is right and before the number is saved (the sign-out of every
+     * other session): should it fail, the number stays as it was.
+     */
+    async finish(ctx: Ctx, account: Account, pending: string, code: string, beforeSave: () => Promise<void>): Promise<PhoneChangeFinish> {
+      if (lock.lockedUntil(account)) return { ok: false, reason: 'locked' };
+      const check = await codes.verify(ctx, account, code, 'account.phone_verify');
+      if (!check.ok) return { ok: false, reason: 'code', check };
+      if (check.challenge.destination !== pending) return { ok: false, reason: 'other-number' };
+      if (await numbers.takenElsewhere(account.id, pending)) return { ok: false, reason: 'taken' };
+      const old = account.phone;
+      await beforeSave();
+      await accounts.setPhone(account.id, pending, clock.now());
+      await lock.event(ctx, 'account.phone_changed', 'success', undefined, { from: mask(old), to: mask(pending) });
+      if (old) {
+        // An independent notice to the old number: if this was not its owner, they learn of it there.
+        const text = `Your ${deps.serviceName} sign-in number was changed to ${mask(pending)}. If you did not do this, contact your administrator now.`;
+        await deps.sender.send({ to: old, text, purpose: 'notice', accountId: account.id, flowUid: ctx.uid })
+          .catch(() => lock.event(ctx, 'account.phone_change_notice', 'failure', undefined, { destination: mask(old) }));
+      }
+      return { ok: true };
+    },
+
+    /** What the page says about a change that did not go through (the edge of this factor). */
+    notice(result: (PhoneChangeStart | PhoneChangeFinish) & { ok: false }): { message: string; params?: Record<string, string | number> } {
+      switch (result.reason) {
+        case 'locked': return { message: 'OTP_LOCKED_PLAIN' };
+        case 'same': return { message: 'PHONE_SAME' };
+        case 'number': return { message: numberNotice(result.problem) };
+        case 'taken': return { message: 'PHONE_UNAVAILABLE' };
+        case 'other-number': return { message: 'CODE_DEAD' };
+        case 'send': return sendNotice(result.result);
+        case 'code': {
+          const outcome = codes.outcome(result.check);
+          return { message: outcome.message, params: outcome.kind === 'retry' ? outcome.params : undefined };
+        }
+      }
+    },
+  };
+}
+
+export type PhoneChange = ReturnType<typeof phoneChange>;
+
+/** The number a change is waiting to verify, in the change's flow. */
+export const pendingNumberSlot = z.object({ pendingPhone: z.string().max(32) });

@@ -1,0 +1,24 @@
+import type { Factor, FactorModule } from './factor.ts';
+import { backupCodeModule, type BackupCodeDeps } from './factors/backup-code/factor.ts';
+import { passwordModule, type PasswordDeps } from './factors/password/factor.ts';
+import { phoneCaptureModule, type PhoneCaptureDeps } from './factors/phone-capture/factor.ts';
+import { smsOtpModule, type SmsOtpDeps } from './factors/sms-otp/factor.ts';
+
+/** Everything any factor is built from: the composition root makes one of these. */
+export type FactorDeps = PasswordDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCodeDeps;
+
+/**
+ * The factors Keystep signs in with, in the order the chain considers them within a stage (the
+ * first enrolled one is offered first). Adding a factor is its folder and one line here.
+ */
+export const factorModules: readonly FactorModule<FactorDeps>[] = [
+  passwordModule,
+  smsOtpModule,
+  phoneCaptureModule,
+  backupCodeModule,
+];
+
+/** The factors the settings switch on. */
+export function buildFactors(modules: readonly FactorModule<FactorDeps>[], deps: FactorDeps): Factor[] {
+  return modules.flatMap((m) => m.build(deps) ?? []);
+}

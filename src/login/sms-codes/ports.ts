@@ -1,0 +1,72 @@
+// What sending and checking SMS codes needs: the login's code and the send log with its budgets.
+
+/**
+ * What became of a login's last code: sent, not sent (the gateway failed or was not reached: it
+ * does not count as a send), refused (the number cannot get SMS: not a send either), or uncertain
+ * (it may have gone out, so it counts).
+ */
+export type LastSend = 'sent' | 'failed' | 'refused' | 'uncertain';
+
+/** The code sent for one login, keyed by its interaction uid. Only an HMAC of the code is kept. */
+export interface OtpChallenge {
+  flowUid: string;
+  accountId: string;
+  destination: string;
+  codeHmac: string;
+  expiresAt: Date;
+  attempts: number;
+  /** Codes of this login that went out or may have (one that surely did not is not counted). */
+  sends: number;
+  lastSentAt: Date;
+  lastSend: LastSend;
+  consumed: boolean;
+}
+
+export interface OtpStore {
+  find(flowUid: string): Promise<OtpChallenge | undefined>;
+  /** Creates the challenge unless one exists; undefined when another request created it first, or the login's flow is gone. */
+  create(challenge: Omit<OtpChallenge, 'attempts' | 'sends' | 'lastSend' | 'consumed'>): Promise<OtpChallenge | undefined>;
+  /**
+   * A new code replaces the old one: its attempts start at zero and the send count goes up. Only if
+   * the send count is still `seenSends`, so two racing resends cannot both send. Returns the replaced
+   * code as it was at that moment, or undefined when another resend won.
+   */
+  replaceCode(flowUid: string, code: { codeHmac: string; destination: string; expiresAt: Date; sentAt: Date }, seenSends: number): Promise<OtpChallenge | undefined>;
+  /**
+   * Records what became of the code `codeHmac` (if it is still the login's code). A code that surely
+   * did not go out (failed, refused) is taken off the send count again.
+   */
+  recordSendOutcome(flowUid: string, codeHmac: string, outcome: Exclude<LastSend, 'sent'>): Promise<void>;
+  /**
+   * A new code that surely did not go out gives the login back the code it replaced (if `failedHmac`
+   * is still the login's code), with the attempts made on both: the code the user has keeps working.
+   */
+  restoreCode(flowUid: string, failedHmac: string, previous: OtpChallenge): Promise<void>;
+  /**
+   * Counts one attempt, atomically, if the code is unconsumed and has attempts left. Returns the
+   * challenge as it is after counting, or undefined when no attempt may be made.
+   */
+  countAttempt(flowUid: string, maxAttempts: number): Promise<OtpChallenge | undefined>;
+  /** Marks the code used; false when another request used it first. */
+  consume(flowUid: string): Promise<boolean>;
+}
+
+export interface SendBudget {
+  since: Date;
+  limit: number;
+}
+
+export interface SmsLog {
+  /**
+   * Takes one SMS from the budgets: the account's, the requesting address's and everyone's (all
+   * reservations are serialised, so simultaneous logins cannot overspend any of them). Records a
+   * reserved send and returns its id, or names the budget that is spent and when it frees a send at
+   * the earliest. The sender fills the record in once the SMS went.
+   */
+  reserve(reservation: {
+    accountId: string; flowUid: string; destination: string; ip: string | null; at: Date;
+    account: SendBudget; perIp: SendBudget; global: SendBudget;
+  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global'; retryAt: Date | null }>;
+  /** Gives back a reservation that was not used. */
+  release(id: string): Promise<void>;
+}
