@@ -1,4 +1,4 @@
-import { createHash, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
@@ -13,6 +13,7 @@ import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
 import { checkCsrf as checkFormCsrf, formBody, formOf, formToken } from './forms.ts';
+import { authorizationResponseValid, ownConfiguration, signInRequest } from './own-client.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
 export const ACCOUNT_CLIENT_ID = 'keystep-account';
@@ -62,15 +63,13 @@ export function accountRoutes(deps: Deps): Router {
 
   /** Off to a sign-in with the second factor (fresh when `reauth`), then back to `next`. */
   function signIn(ctx: Context, next: string, reauth: boolean) {
-    const state = randomBytes(16).toString('base64url');
+    // The code is not redeemed: this page needs the sign-in session at Keystep, which it reads itself,
+    // and redeeming would mean calling Keystep's own public address. So no ID token, no nonce, and the
+    // verifier is not kept: the code expires unused, bound to a verifier no one has.
+    const { url, state } = signInRequest(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), `${deps.issuer}/account/callback`, {
+      scope: 'openid', acr_values: ACR_MFA, ...(reauth ? { prompt: 'login' } : {}),
+    });
     ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, next }), { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 600_000 });
-    const url = new URL(`${deps.issuer}/auth`);
-    url.search = new URLSearchParams({
-      client_id: ACCOUNT_CLIENT_ID, response_type: 'code', scope: 'openid', redirect_uri: `${deps.issuer}/account/callback`, state,
-      // The code is never exchanged: the sign-in session at Keystep is what this page needs.
-      code_challenge: createHash('sha256').update(randomBytes(32)).digest('base64url'), code_challenge_method: 'S256',
-      acr_values: ACR_MFA, ...(reauth ? { prompt: 'login' } : {}),
-    }).toString();
     ctx.redirect(url.toString());
     if (ctx.method !== 'GET') ctx.status = 303;
   }
@@ -113,11 +112,15 @@ export function accountRoutes(deps: Deps): Router {
     return { flow, change: { uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, flow: { ...flow, accountId: account.id } } };
   }
 
-  router.get('/callback', (ctx) => {
+  router.get('/callback', async (ctx) => {
     const saved = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
     const parsed = saved ? (JSON.parse(saved) as { state: string; next: string }) : undefined;
+    // One answer per sign-in: a forged or wrong one uses the state up as well.
     ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
-    if (!parsed || ctx.query.state !== parsed.state || typeof ctx.query.error === 'string') return redirect303(ctx, '/account/signed-out');
+    const response = new URL(`${deps.issuer}/account/callback?${ctx.querystring}`);
+    if (!parsed || !(await authorizationResponseValid(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), response, parsed.state))) {
+      return redirect303(ctx, '/account/signed-out');
+    }
     redirect303(ctx, NEXT_PAGES.has(parsed.next) ? parsed.next : '/account');
   });
 

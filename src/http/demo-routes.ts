@@ -1,8 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
 import Router from '@koa/router';
+import type { Context } from 'koa';
+import * as oidc from 'openid-client';
+import { ACR_MFA } from '../shared/acr.ts';
+import { allowHttpIssuer, signInRequest } from './own-client.ts';
 import { sendPage, type Views } from './views.ts';
 
 const COOKIE = 'keystep_demo';
+const TITLE = 'Demo app';
 
 interface DemoOptions {
   issuer: string;
@@ -10,58 +14,65 @@ interface DemoOptions {
   views: Views;
 }
 
-function decodeJwtPayload(jwt: string): Record<string, unknown> {
-  const payload = jwt.split('.')[1] ?? '';
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+/** What the page says when the sign-in did not finish, and with which status. */
+function failure(err: unknown): { error: string; status: number } {
+  if (err instanceof oidc.AuthorizationResponseError) return { error: `Keystep answered ${err.error}: ${err.error_description ?? ''}`, status: 200 };
+  if (err instanceof oidc.ResponseBodyError) return { error: `The token request failed: ${err.error}`, status: 200 };
+  // The checks' own words (a wrong state, issuer or nonce, a bad ID token) name no value.
+  if (err instanceof oidc.ClientError && err.code) {
+    const reason = err.cause instanceof Error ? err.cause.message : err.message;
+    return { error: `The sign-in response did not pass its checks (${reason}). Start again.`, status: 400 };
+  }
+  throw err;
 }
 
 /**
- * A tiny relying party for trying Keystep in a browser (development only): it starts a code + PKCE
- * login against this Keystep and shows the ID token's claims. It never shows the tokens themselves.
+ * A tiny relying party for trying Keystep in a browser (development only), written as any app would
+ * be, with openid-client: discovery, code + PKCE, state, nonce, the `iss` response parameter and the
+ * ID token's checks (its signature too). It calls Keystep over HTTP at the issuer and shows the ID
+ * token's claims, never the tokens themselves.
  */
 export function demoRoutes({ issuer, clientId, views }: DemoOptions): Router {
   const router = new Router({ prefix: '/demo' });
   const redirectUri = `${issuer}/demo/callback`;
 
-  router.get('/', (ctx) => {
-    sendPage(ctx, views, 'demo', { title: 'Demo app' });
-  });
+  // Discovered at the first sign-in (the server is listening by then) and kept; a failure is retried.
+  let discovered: Promise<oidc.Configuration> | undefined;
+  const configuration = () => {
+    if (!discovered) {
+      discovered = oidc.discovery(new URL(issuer), clientId, undefined, oidc.None(), { execute: [...allowHttpIssuer(issuer), oidc.enableNonRepudiationChecks] });
+      discovered.catch(() => { discovered = undefined; });
+    }
+    return discovered;
+  };
 
-  router.get('/login', (ctx) => {
-    const verifier = randomBytes(32).toString('base64url');
-    const state = randomBytes(16).toString('base64url');
-    const nonce = randomBytes(16).toString('base64url');
+  const show = (ctx: Context, locals: Record<string, unknown>, status?: number) => sendPage(ctx, views, 'demo', { title: TITLE, ...locals }, status);
+
+  router.get('/', (ctx) => show(ctx, {}));
+
+  router.get('/login', async (ctx) => {
+    const nonce = oidc.randomNonce();
+    const { url, state, verifier } = signInRequest(await configuration(), redirectUri, {
+      scope: 'openid profile phone', nonce, ...(ctx.query.mfa === '1' ? { acr_values: ACR_MFA } : {}),
+    });
     ctx.cookies.set(COOKIE, JSON.stringify({ verifier, state, nonce }), { signed: true, httpOnly: true, sameSite: 'lax', path: '/demo', maxAge: 600_000 });
-    const url = new URL(`${issuer}/auth`);
-    url.search = new URLSearchParams({
-      client_id: clientId, response_type: 'code', scope: 'openid profile phone', redirect_uri: redirectUri, state, nonce,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
-      ...(ctx.query.mfa === '1' ? { acr_values: 'urn:keystep:acr:mfa' } : {}),
-    }).toString();
     ctx.redirect(url.toString());
   });
 
   router.get('/callback', async (ctx) => {
     const saved = ctx.cookies.get(COOKIE, { signed: true });
-    const stored = saved ? (JSON.parse(saved) as { verifier: string; state: string; nonce: string }) : undefined;
-    if (!stored || ctx.query.state !== stored.state) {
-      return sendPage(ctx, views, 'demo', { title: 'Demo app', error: 'The sign-in response did not match this browser. Start again.' }, 400);
-    }
+    if (!saved) return show(ctx, { error: 'The sign-in response did not match this browser. Start again.' }, 400);
+    const stored = JSON.parse(saved) as { verifier: string; state: string; nonce: string };
     ctx.cookies.set(COOKIE, null, { path: '/demo' });
-    if (typeof ctx.query.error === 'string') {
-      return sendPage(ctx, views, 'demo', { title: 'Demo app', error: `Keystep answered ${ctx.query.error}: ${String(ctx.query.error_description ?? '')}` });
+    try {
+      const tokens = await oidc.authorizationCodeGrant(await configuration(), new URL(`${redirectUri}?${ctx.querystring}`), {
+        pkceCodeVerifier: stored.verifier, expectedState: stored.state, expectedNonce: stored.nonce, idTokenExpected: true,
+      });
+      show(ctx, { claims: JSON.stringify(tokens.claims(), null, 2) });
+    } catch (err) {
+      const { error, status } = failure(err);
+      show(ctx, { error }, status);
     }
-    const response = await fetch(`${issuer}/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: String(ctx.query.code ?? ''), redirect_uri: redirectUri, client_id: clientId, code_verifier: stored.verifier }),
-    });
-    const body = (await response.json()) as Record<string, string>;
-    if (!response.ok || !body.id_token) {
-      return sendPage(ctx, views, 'demo', { title: 'Demo app', error: `The token request failed: ${body.error ?? response.status}` });
-    }
-    const claims = decodeJwtPayload(body.id_token);
-    sendPage(ctx, views, 'demo', { title: 'Demo app', claims: JSON.stringify(claims, null, 2), nonceOk: claims.nonce === stored.nonce });
   });
 
   return router;

@@ -58,6 +58,38 @@ describe('the account page', () => {
     expect(page.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('ends an answer with a wrong state or issuer, or an error, on the signed-out page, setting nothing and using the state up', async () => {
+    /** A browser sent off to sign in from the change page, and the answer Keystep would give it. */
+    async function started() {
+      const browser = new Browser('never:');
+      const away = await browser.request(`${t.issuer}/account/phone`);
+      const auth = new URL(away.headers.get('location')!);
+      expect(auth.searchParams.get('code_challenge_method')).toBe('S256');
+      return { browser, answer: { code: 'a-code', state: auth.searchParams.get('state')!, iss: t.issuer } };
+    }
+    const callback = async (browser: Browser, params: Record<string, string>) => {
+      const response = await browser.request(`${t.issuer}/account/callback?${new URLSearchParams(params)}`);
+      return { status: response.status, location: response.headers.get('location'), cookies: response.headers.getSetCookie() };
+    };
+
+    const good = await started();
+    expect(await callback(good.browser, good.answer)).toMatchObject({ status: 303, location: '/account/phone' });
+    const wrong: Record<string, string>[] = [{ state: 'another-state' }, { iss: 'https://id.example.com' }, { iss: `${t.issuer}/` }, { error: 'access_denied' }];
+    for (const bad of wrong) {
+      const { browser, answer } = await started();
+      const ended = await callback(browser, { ...answer, ...bad });
+      expect(ended, JSON.stringify(bad)).toMatchObject({ status: 303, location: '/account/signed-out' });
+      // Only the sign-in's own cookie, cleared: no session, no change in progress.
+      expect(ended.cookies.map((c) => c.split('=')[0]).sort()).toEqual(['keystep_account_login', 'keystep_account_login.sig']);
+      expect(ended.cookies.every((c) => /expires=Thu, 01 Jan 1970/i.test(c))).toBe(true);
+      // The browser's right answer, after that, no longer counts.
+      expect(await callback(browser, answer)).toMatchObject({ status: 303, location: '/account/signed-out' });
+    }
+    // Keystep names itself in every answer: one without `iss` is not its own.
+    const unnamed = await started();
+    expect(await callback(unnamed.browser, { code: 'a-code', state: unnamed.answer.state })).toMatchObject({ status: 303, location: '/account/signed-out' });
+  });
+
   it('refuses every form without the session\'s anti-forgery token', async () => {
     const { browser } = await signedIn();
     for (const action of ['/account/sign-out-everywhere', '/account/phone', '/account/phone/verify', '/account/backup-codes', '/account/backup-codes/saved']) {
