@@ -118,7 +118,7 @@ export function accountRoutes(deps: Deps): Router {
     // One answer per sign-in: a forged or wrong one uses the state up as well.
     ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
     const response = new URL(`${deps.issuer}/account/callback?${ctx.querystring}`);
-    if (!parsed || !(await authorizationResponseValid(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), response, parsed.state))) {
+    if (!parsed || !authorizationResponseValid(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), response, parsed.state)) {
       return redirect303(ctx, '/account/signed-out');
     }
     redirect303(ctx, NEXT_PAGES.has(parsed.next) ? parsed.next : '/account');

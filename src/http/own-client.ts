@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { validateAuthResponse } from 'oauth4webapi';
 import * as oidc from 'openid-client';
 
 /** An authorization request of Keystep's own relying parties, and what they keep to check its answer. */
@@ -26,12 +27,9 @@ export function allowHttpIssuer(issuer: string): Array<(config: oidc.Configurati
   return new URL(issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
 }
 
-const NOT_REDEEMED = Symbol('not redeemed');
-
 /**
  * Keystep as a relying party of itself, from the metadata it already knows: no discovery request
- * (a production server often cannot reach its own public address), and no request at all, since
- * its fetch refuses every call (see `authorizationResponseValid`).
+ * (a production server often cannot reach its own public address).
  */
 export function ownConfiguration(issuer: string, clientId: string): oidc.Configuration {
   const config = new oidc.Configuration({
@@ -43,20 +41,19 @@ export function ownConfiguration(issuer: string, clientId: string): oidc.Configu
     code_challenge_methods_supported: ['S256'],
   }, clientId, { token_endpoint_auth_method: 'none' }, oidc.None());
   for (const allow of allowHttpIssuer(issuer)) allow(config);
-  config[oidc.customFetch] = () => { throw NOT_REDEEMED; };
   return config;
 }
 
 /**
  * Whether an authorization response (the callback's URL) is this browser's and a success: `iss`,
- * `state`, no `error`, a code. openid-client has no call that only checks: `authorizationCodeGrant`
- * checks all of that before its token request, which the configuration's fetch then stops.
+ * `state`, no `error`, a code. Checked by oauth4webapi (the library under openid-client, which has
+ * no call that checks a response without redeeming its code).
  */
-export async function authorizationResponseValid(config: oidc.Configuration, callbackUrl: URL, expectedState: string): Promise<boolean> {
+export function authorizationResponseValid(config: oidc.Configuration, callbackUrl: URL, expectedState: string): boolean {
   try {
-    await oidc.authorizationCodeGrant(config, callbackUrl, { expectedState });
+    const params = validateAuthResponse(config.serverMetadata(), config.clientMetadata(), callbackUrl, expectedState);
+    return Boolean(params.get('code'));
+  } catch {
     return false;
-  } catch (err) {
-    return err instanceof oidc.ClientError && err.cause === NOT_REDEEMED;
   }
 }
