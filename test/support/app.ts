@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { createApp, type KeystepApp } from '../../src/app.ts';
+import { createApp, type AppOptions, type KeystepApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
@@ -43,7 +43,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender; factorModules?: AppOptions['factorModules'] } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -52,7 +52,7 @@ export async function startTestApp(options: { overrides?: Record<string, unknown
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
   const hasher = options.hasher ?? createArgon2Hasher();
-  const app = await createApp({ config, db: database.db, log, clock: options.clock, random: options.random, hasher, smsSender: options.smsSender });
+  const app = await createApp({ config, db: database.db, log, clock: options.clock, random: options.random, hasher, smsSender: options.smsSender, factorModules: options.factorModules });
   server.on('request', app.callback());
 
   return {
