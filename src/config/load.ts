@@ -26,10 +26,9 @@ function fromEnv(setting: Setting, raw: string): unknown {
     case 'array':
       if (raw.trim().startsWith('[')) return parseJson(raw);
       return raw.split(',').map((s) => s.trim()).filter(Boolean);
-    case 'object':
-    case 'record':
+    case 'json':
       return parseJson(raw);
-    case 'union':
+    case 'jsonOrString':
       return /^\s*[[{]/.test(raw) ? parseJson(raw) : raw;
     default:
       return raw;
@@ -104,14 +103,14 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   for (const [key, value] of Object.entries(overrides)) setPath(input, key.split('.'), value);
 
-  const unknownKeys = findUnknownKeys(input, []);
   const result = configSchema.safeParse(input);
-  const problems = [...unknownKeys.map((k) => `${k}: unknown setting`), ...productionProblems(input)];
+  const problems = productionProblems(input);
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push(`${label(issue.path)}: ${issue.message}`);
-    }
-    throw new ConfigError(problems);
+    // Unknown keys first, as a typo there often explains the other problems.
+    const issues = result.error.issues;
+    const unknown = issues.flatMap((issue) => issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown setting`) : []);
+    const invalid = issues.flatMap((issue) => issue.code === 'unrecognized_keys' ? [] : [`${label(issue.path)}: ${issue.message}`]);
+    throw new ConfigError([...unknown, ...problems, ...invalid]);
   }
   const parsed = result.data;
   const config: Config = {
@@ -121,20 +120,4 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   };
   if (problems.length) throw new ConfigError(problems);
   return config;
-}
-
-function findUnknownKeys(input: Record<string, unknown>, prefix: string[]): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(input)) {
-    const path = [...prefix, name];
-    const key = path.join('.');
-    if (settings.some((s) => s.key === key)) continue;
-    const isGroup = settings.some((s) => s.key.startsWith(`${key}.`));
-    if (isGroup && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out.push(...findUnknownKeys(value as Record<string, unknown>, path));
-    } else {
-      out.push(key);
-    }
-  }
-  return out;
 }
