@@ -1,5 +1,37 @@
 import { z } from 'zod';
 
+/** The `sms.gateway` group, also checked on its own at start-up (see load.ts). */
+export const smsGatewaySchema = z.strictObject({
+  preset: z.enum(['twilio']).optional()
+    .describe('`twilio` fills in Twilio\'s Messages resource, form payload, basic auth, 201 as success and `sid` as the message id, from `accountSid`, `authToken` and `from` (or `messagingServiceSid`). Keys set below win.'),
+  url: z.string().min(1).optional()
+    .describe('Request URL; may hold `$ctx.num`, `$ctx.msg`, `$ctx.otp` (percent-encoded where they land). WSO2: the gateway URL.'),
+  method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(['GET', 'POST', 'PUT'])).optional()
+    .describe('GET, POST or PUT, any case. Default POST. WSO2: the HTTP method.'),
+  headers: z.union([z.record(z.string(), z.string()), z.string()]).optional()
+    .describe('Request headers: a map, or the WSO2 form `Name: value, Name2: value2`. Placeholders allowed except `$ctx.msg` (it has line breaks). WSO2: the HTTP headers.'),
+  payload: z.string().optional()
+    .describe('Request body template: `key=value&...` for form, or JSON with placeholders inside strings. WSO2: the HTTP payload.'),
+  contentType: z.enum(['form', 'json']).optional()
+    .describe('How the payload is encoded. Default: from a Content-Type header, else `form`.'),
+  basicAuth: z.object({ username: z.string().min(1), password: z.string().min(1) }).optional()
+    .describe('Keystep builds `Authorization: Basic` from these (JSON in the environment: `{"username":…,"password":…}`).'),
+  successStatus: z.array(z.coerce.number().int().min(100).max(599)).min(1).optional()
+    .describe('HTTP statuses that mean "sent". Default any 2xx. WSO2: http_response.'),
+  messageIdPath: z.string().min(1).optional()
+    .describe('Dotted path of the provider\'s message id in a JSON response (e.g. `sid`, `messages.0.message-id`); when set, a success without it is a failure.'),
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
+    .describe('Limit on connecting and on the whole request, in milliseconds.'),
+  accountSid: z.string().min(1).optional()
+    .describe('Twilio preset: the Account SID.'),
+  authToken: z.string().min(1).optional()
+    .describe('Twilio preset: the Auth Token.'),
+  from: z.string().min(1).optional()
+    .describe('Twilio preset: the sending number or alphanumeric sender id.'),
+  messagingServiceSid: z.string().min(1).optional()
+    .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
+}).prefault({});
+
 // Every key that has a description is a setting: it is documented in the README table and can be
 // set from the config file or from its environment variable (see settings.ts). Groups are strict:
 // a key the schema does not know is a problem (a typo would otherwise be ignored in silence).
@@ -136,36 +168,7 @@ export const configSchema = z.strictObject({
       .describe('Consecutive failed sends after which the sender fails fast for `circuitCooldownSeconds` (a circuit breaker).'),
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
-    gateway: z.strictObject({
-      preset: z.enum(['twilio']).optional()
-        .describe('`twilio` fills in Twilio\'s Messages resource, form payload, basic auth, 201 as success and `sid` as the message id, from `accountSid`, `authToken` and `from` (or `messagingServiceSid`). Keys set below win.'),
-      url: z.string().min(1).optional()
-        .describe('Request URL; may hold `$ctx.num`, `$ctx.msg`, `$ctx.otp` (percent-encoded where they land). WSO2: the gateway URL.'),
-      method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(['GET', 'POST', 'PUT'])).optional()
-        .describe('GET, POST or PUT, any case. Default POST. WSO2: the HTTP method.'),
-      headers: z.union([z.record(z.string(), z.string()), z.string()]).optional()
-        .describe('Request headers: a map, or the WSO2 form `Name: value, Name2: value2`. Placeholders allowed except `$ctx.msg` (it has line breaks). WSO2: the HTTP headers.'),
-      payload: z.string().optional()
-        .describe('Request body template: `key=value&...` for form, or JSON with placeholders inside strings. WSO2: the HTTP payload.'),
-      contentType: z.enum(['form', 'json']).optional()
-        .describe('How the payload is encoded. Default: from a Content-Type header, else `form`.'),
-      basicAuth: z.object({ username: z.string().min(1), password: z.string().min(1) }).optional()
-        .describe('Keystep builds `Authorization: Basic` from these (JSON in the environment: `{"username":…,"password":…}`).'),
-      successStatus: z.array(z.coerce.number().int().min(100).max(599)).min(1).optional()
-        .describe('HTTP statuses that mean "sent". Default any 2xx. WSO2: http_response.'),
-      messageIdPath: z.string().min(1).optional()
-        .describe('Dotted path of the provider\'s message id in a JSON response (e.g. `sid`, `messages.0.message-id`); when set, a success without it is a failure.'),
-      timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
-        .describe('Limit on connecting and on the whole request, in milliseconds.'),
-      accountSid: z.string().min(1).optional()
-        .describe('Twilio preset: the Account SID.'),
-      authToken: z.string().min(1).optional()
-        .describe('Twilio preset: the Auth Token.'),
-      from: z.string().min(1).optional()
-        .describe('Twilio preset: the sending number or alphanumeric sender id.'),
-      messagingServiceSid: z.string().min(1).optional()
-        .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
-    }).prefault({}),
+    gateway: smsGatewaySchema,
   }).prefault({}),
   tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)
