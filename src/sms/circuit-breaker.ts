@@ -32,7 +32,7 @@ export function withCircuitBreaker(sender: SmsSender, settings: { failures: numb
   };
   const breaker = new ConsecutiveBreaker(settings.failures);
   const policy = circuitBreaker(handleAll, { breaker, halfOpenAfter: cooldown });
-  const failures = () => breaker.state as number;
+  const failures = () => breaker.state;
 
   policy.onBreak(() => log.error({ consecutiveFailures: failures(), openUntil: openUntil?.toISOString() }, 'sms gateway circuit opened: failing fast'));
   policy.onReset(() => {
