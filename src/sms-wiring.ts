@@ -4,7 +4,7 @@ import type { Logger } from './shared/log.ts';
 import { withCircuitBreaker, type CircuitState } from './sms/circuit-breaker.ts';
 import { createConsoleSender, type InboxMessage } from './sms/console-sender.ts';
 import { withDestinationPolicy } from './sms/destination-policy.ts';
-import { resolveGateway } from './sms/gateway-settings.ts';
+import { GatewayConfigError, resolveGateway, type GatewaySettings } from './sms/gateway-settings.ts';
 import { createHttpSender } from './sms/http-sender.ts';
 import type { SmsSender } from './sms/port.ts';
 import { compileGateway } from './sms/request-template.ts';
@@ -15,6 +15,20 @@ export interface SmsWiring {
   /** The development inbox, when the console sender is in use. */
   inbox?: () => readonly InboxMessage[];
   circuit?: () => CircuitState;
+}
+
+/**
+ * What is wrong with the gateway's request template, for the list of configuration problems at
+ * start-up (`loadConfig`'s `smsGateway` check), so that it comes with the others at once.
+ */
+export function gatewayProblems(gateway: GatewaySettings): string[] {
+  try {
+    compileGateway(resolveGateway(gateway));
+    return [];
+  } catch (err) {
+    if (err instanceof GatewayConfigError) return err.problems;
+    throw err;
+  }
 }
 
 /**

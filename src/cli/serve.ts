@@ -4,9 +4,11 @@ import { openDatabase } from '../db/open.ts';
 import { createLogger } from '../shared/log.ts';
 import { ensureMigrated } from './context.ts';
 import { DEMO_PASSWORD, DEMO_USERNAME, ensureDemoData } from '../demo-data.ts';
+import { gatewayProblems } from '../sms-wiring.ts';
 
 export async function serve(): Promise<void> {
-  const config = loadConfig();
+  // The gateway's template is judged with the rest, before anything starts.
+  const config = loadConfig(undefined, {}, { smsGateway: gatewayProblems });
   const log = createLogger(config.logLevel);
   const database = await openDatabase(config);
   let stopping = false;

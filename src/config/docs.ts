@@ -2,7 +2,8 @@ import { settings } from './settings.ts';
 
 function show(value: unknown): string {
   if (value === undefined) return '—';
-  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+  // A line break would end the table row, so it is shown as \n.
+  return `\`${typeof value === 'string' ? value.replace(/\n/g, '\\n') : JSON.stringify(value)}\``;
 }
 
 /** The README's table of every setting, generated from the schema so the two cannot drift. */

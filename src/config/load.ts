@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, smsGatewaySchema, type Config } from './schema.ts';
 import { settings, type Setting } from './settings.ts';
 
 export class ConfigError extends Error {
@@ -26,10 +26,9 @@ function fromEnv(setting: Setting, raw: string): unknown {
     case 'array':
       if (raw.trim().startsWith('[')) return parseJson(raw);
       return raw.split(',').map((s) => s.trim()).filter(Boolean);
-    case 'object':
-    case 'record':
+    case 'json':
       return parseJson(raw);
-    case 'union':
+    case 'jsonOrString':
       return /^\s*[[{]/.test(raw) ? parseJson(raw) : raw;
     default:
       return raw;
@@ -92,11 +91,28 @@ function productionProblems(input: Record<string, unknown>): string[] {
   return problems;
 }
 
+/** Checks of settings that only other parts of Keystep can judge, run with the schema's own. */
+export interface ConfigChecks {
+  /** Problems of the gateway's request template, when `sms.sender` is `http`. */
+  smsGateway?: (gateway: Config['sms']['gateway']) => string[];
+}
+
+// The gateway group is judged on its own, so that a bad template is listed even when some other
+// setting is wrong too, instead of after that one is fixed.
+function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
+  const sms = input.sms;
+  if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
+  const { sender, gateway } = sms as { sender?: unknown; gateway?: unknown };
+  if (sender !== 'http') return [];
+  const parsed = smsGatewaySchema.safeParse(gateway);
+  return parsed.success ? checks.smsGateway(parsed.data) : [];
+}
+
 /**
  * Builds the configuration from the file named by KEYSTEP_CONFIG and the environment (which wins),
- * listing every problem at once.
+ * listing every problem at once, those `checks` find included.
  */
-export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}): Config {
+export function loadConfig(env: Env = process.env, overrides: Record<string, unknown> = {}, checks: ConfigChecks = {}): Config {
   const input: Record<string, unknown> = env.KEYSTEP_CONFIG ? readFile(env.KEYSTEP_CONFIG) : {};
   for (const setting of settings) {
     const raw = env[setting.env];
@@ -104,14 +120,15 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
   }
   for (const [key, value] of Object.entries(overrides)) setPath(input, key.split('.'), value);
 
-  const unknownKeys = findUnknownKeys(input, []);
   const result = configSchema.safeParse(input);
-  const problems = [...unknownKeys.map((k) => `${k}: unknown setting`), ...productionProblems(input)];
+  const problems = productionProblems(input);
+  const checked = checkedProblems(input, checks);
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      problems.push(`${label(issue.path)}: ${issue.message}`);
-    }
-    throw new ConfigError(problems);
+    // Unknown keys first, as a typo there often explains the other problems.
+    const issues = result.error.issues;
+    const unknown = issues.flatMap((issue) => issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `${[...issue.path, k].join('.')}: unknown setting`) : []);
+    const invalid = issues.flatMap((issue) => issue.code === 'unrecognized_keys' ? [] : [`${label(issue.path)}: ${issue.message}`]);
+    throw new ConfigError([...unknown, ...problems, ...invalid, ...checked]);
   }
   const parsed = result.data;
   const config: Config = {
@@ -119,22 +136,6 @@ export function loadConfig(env: Env = process.env, overrides: Record<string, unk
     issuer: (parsed.issuer ?? `http://localhost:${parsed.port}`).replace(/\/+$/, ''),
     demo: parsed.demo ?? parsed.env !== 'production',
   };
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length || checked.length) throw new ConfigError([...problems, ...checked]);
   return config;
-}
-
-function findUnknownKeys(input: Record<string, unknown>, prefix: string[]): string[] {
-  const out: string[] = [];
-  for (const [name, value] of Object.entries(input)) {
-    const path = [...prefix, name];
-    const key = path.join('.');
-    if (settings.some((s) => s.key === key)) continue;
-    const isGroup = settings.some((s) => s.key.startsWith(`${key}.`));
-    if (isGroup && typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      out.push(...findUnknownKeys(value as Record<string, unknown>, path));
-    } else {
-      out.push(key);
-    }
-  }
-  return out;
 }

@@ -1,8 +1,41 @@
 import { z } from 'zod';
 
+/** The `sms.gateway` group, also checked on its own at start-up (see load.ts). */
+export const smsGatewaySchema = z.strictObject({
+  preset: z.enum(['twilio']).optional()
+    .describe('`twilio` fills in Twilio\'s Messages resource, form payload, basic auth, 201 as success and `sid` as the message id, from `accountSid`, `authToken` and `from` (or `messagingServiceSid`). Keys set below win.'),
+  url: z.string().min(1).optional()
+    .describe('Request URL; may hold `$ctx.num`, `$ctx.msg`, `$ctx.otp` (percent-encoded where they land). WSO2: the gateway URL.'),
+  method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(['GET', 'POST', 'PUT'])).optional()
+    .describe('GET, POST or PUT, any case. Default POST. WSO2: the HTTP method.'),
+  headers: z.union([z.record(z.string(), z.string()), z.string()]).optional()
+    .describe('Request headers: a map, or the WSO2 form `Name: value, Name2: value2`. Placeholders allowed except `$ctx.msg` (it has line breaks). WSO2: the HTTP headers.'),
+  payload: z.string().optional()
+    .describe('Request body template: `key=value&...` for form, or JSON with placeholders inside strings. WSO2: the HTTP payload.'),
+  contentType: z.enum(['form', 'json']).optional()
+    .describe('How the payload is encoded. Default: from a Content-Type header, else `form`.'),
+  basicAuth: z.object({ username: z.string().min(1), password: z.string().min(1) }).optional()
+    .describe('Keystep builds `Authorization: Basic` from these (JSON in the environment: `{"username":…,"password":…}`).'),
+  successStatus: z.array(z.coerce.number().int().min(100).max(599)).min(1).optional()
+    .describe('HTTP statuses that mean "sent". Default any 2xx. WSO2: http_response.'),
+  messageIdPath: z.string().min(1).optional()
+    .describe('Dotted path of the provider\'s message id in a JSON response (e.g. `sid`, `messages.0.message-id`); when set, a success without it is a failure.'),
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
+    .describe('Limit on connecting and on the whole request, in milliseconds.'),
+  accountSid: z.string().min(1).optional()
+    .describe('Twilio preset: the Account SID.'),
+  authToken: z.string().min(1).optional()
+    .describe('Twilio preset: the Auth Token.'),
+  from: z.string().min(1).optional()
+    .describe('Twilio preset: the sending number or alphanumeric sender id.'),
+  messagingServiceSid: z.string().min(1).optional()
+    .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
+}).prefault({});
+
 // Every key that has a description is a setting: it is documented in the README table and can be
-// set from the config file or from its environment variable (see env-names.ts).
-export const configSchema = z.object({
+// set from the config file or from its environment variable (see settings.ts). Groups are strict:
+// a key the schema does not know is a problem (a typo would otherwise be ignored in silence).
+export const configSchema = z.strictObject({
   env: z.enum(['development', 'production', 'test']).default('development')
     .describe('Runtime mode. `production` refuses development defaults (demo data, an unset or http issuer).'),
   port: z.number().int().min(0).max(65535).default(3000)
@@ -29,13 +62,13 @@ export const configSchema = z.object({
     .describe('A directory of your own pages to serve instead of the built-in `views/` (copy `views/` and edit it; WSO2: the authentication endpoint pages).'),
   demo: z.boolean().optional()
     .describe('Create a demo client and demo user on first start. Default on in development, refused in production.'),
-  database: z.object({
+  database: z.strictObject({
     connectTimeoutMs: z.number().int().min(100).max(60_000).default(3000)
       .describe('Longest wait for a database connection (a new one, or a free one of the pool). A request that waits longer gets a "try again shortly" page (503).'),
     queryTimeoutMs: z.number().int().min(100).max(3_600_000).default(5000)
       .describe('Longest one statement may run (Postgres `statement_timeout`; Keystep gives up a second later on a server that does not answer at all), and longest a transaction may sit idle. Raise it for `keystep migrate` if a migration needs longer.'),
   }).prefault({}),
-  loginRequestLimit: z.object({
+  loginRequestLimit: z.strictObject({
     perAddress: z.number().int().min(1).max(10_000_000).default(300)
       .describe('Requests from one client address per `windowSeconds` to the paths that write rows for anyone (`/auth`, `/request`, `/session/end`, the `/interaction/…` login pages); past it Keystep answers 429 with `Retry-After`. A login takes about 7. Counted in each instance\'s memory.'),
     windowSeconds: z.number().int().min(1).max(86400).default(60)
@@ -45,7 +78,7 @@ export const configSchema = z.object({
     .describe('Longest `/readyz` waits for its checks; a check that takes longer counts as failing, and `/readyz` answers 503.'),
   sweepIntervalSeconds: z.number().int().min(10).max(86400).default(300)
     .describe('How often expired provider rows and login flows are deleted.'),
-  keys: z.object({
+  keys: z.strictObject({
     cookieKeys: z.array(z.string().min(32)).min(1).optional()
       .describe('Cookie signing keys, newest first (each at least 32 characters). Default: generated once and stored in the database.'),
     otpHmacKey: z.string().min(32).optional()
@@ -53,7 +86,7 @@ export const configSchema = z.object({
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
       .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
   }).prefault({}),
-  password: z.object({
+  password: z.strictObject({
     minLength: z.number().int().min(8).max(64).default(8)
       .describe('Shortest password accepted when one is set.'),
     maxLength: z.number().int().min(64).max(1024).default(128)
@@ -67,7 +100,7 @@ export const configSchema = z.object({
     lockSeconds: z.number().int().min(60).max(86400).default(900)
       .describe('How long a password lock lasts (`keystep user unlock` ends it early).'),
   }).prefault({}),
-  session: z.object({
+  session: z.strictObject({
     ttlSeconds: z.number().int().min(300).max(86400).default(86400)
       .describe('Longest life of a sign-in session at Keystep (at most 24 h).'),
     idleSeconds: z.number().int().min(60).max(86400).default(3600)
@@ -75,7 +108,7 @@ export const configSchema = z.object({
     interactionTtlSeconds: z.number().int().min(60).max(600).default(600)
       .describe('Time a user has to finish the login pages (at most 10 minutes).'),
   }).prefault({}),
-  smsOtp: z.object({
+  smsOtp: z.strictObject({
     mandatory: z.boolean().default(true)
       .describe('No path skips the second factor (WSO2 SMSOTPMandatory). When false, a user with no number logs in with the password only and the tokens say so. A client can override it (`client add --mfa`).'),
     retryEnable: z.boolean().default(true)
@@ -118,7 +151,7 @@ export const configSchema = z.object({
       .default("Your {service} code is {code}. It expires in {minutes} minutes. Don't share it.\n\n@{host} #{code}")
       .describe('The SMS text. Placeholders: `{code}`, `{service}`, `{minutes}`, `{host}` (the issuer host). Keep the last line `@{host} #{code}`: browsers use it to offer the code for autofill, bound to this site.'),
   }).prefault({}),
-  sms: z.object({
+  sms: z.strictObject({
     sender: z.enum(['http', 'console']).default('console')
       .describe('How SMS leave Keystep: `http` (the gateway below) or `console` (development only: the log and the `/dev/sms` inbox; production refuses it).'),
     defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like GB').optional()
@@ -135,38 +168,9 @@ export const configSchema = z.object({
       .describe('Consecutive failed sends after which the sender fails fast for `circuitCooldownSeconds` (a circuit breaker).'),
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
-    gateway: z.object({
-      preset: z.enum(['twilio']).optional()
-        .describe('`twilio` fills in Twilio\'s Messages resource, form payload, basic auth, 201 as success and `sid` as the message id, from `accountSid`, `authToken` and `from` (or `messagingServiceSid`). Keys set below win.'),
-      url: z.string().min(1).optional()
-        .describe('Request URL; may hold `$ctx.num`, `$ctx.msg`, `$ctx.otp` (percent-encoded where they land). WSO2: the gateway URL.'),
-      method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(['GET', 'POST', 'PUT'])).optional()
-        .describe('GET, POST or PUT, any case. Default POST. WSO2: the HTTP method.'),
-      headers: z.union([z.record(z.string(), z.string()), z.string()]).optional()
-        .describe('Request headers: a map, or the WSO2 form `Name: value, Name2: value2`. Placeholders allowed except `$ctx.msg` (it has line breaks). WSO2: the HTTP headers.'),
-      payload: z.string().optional()
-        .describe('Request body template: `key=value&...` for form, or JSON with placeholders inside strings. WSO2: the HTTP payload.'),
-      contentType: z.enum(['form', 'json']).optional()
-        .describe('How the payload is encoded. Default: from a Content-Type header, else `form`.'),
-      basicAuth: z.object({ username: z.string().min(1), password: z.string().min(1) }).optional()
-        .describe('Keystep builds `Authorization: Basic` from these (JSON in the environment: `{"username":…,"password":…}`).'),
-      successStatus: z.array(z.coerce.number().int().min(100).max(599)).min(1).optional()
-        .describe('HTTP statuses that mean "sent". Default any 2xx. WSO2: http_response.'),
-      messageIdPath: z.string().min(1).optional()
-        .describe('Dotted path of the provider\'s message id in a JSON response (e.g. `sid`, `messages.0.message-id`); when set, a success without it is a failure.'),
-      timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
-        .describe('Limit on connecting and on the whole request, in milliseconds.'),
-      accountSid: z.string().min(1).optional()
-        .describe('Twilio preset: the Account SID.'),
-      authToken: z.string().min(1).optional()
-        .describe('Twilio preset: the Auth Token.'),
-      from: z.string().min(1).optional()
-        .describe('Twilio preset: the sending number or alphanumeric sender id.'),
-      messagingServiceSid: z.string().min(1).optional()
-        .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
-    }).prefault({}),
+    gateway: smsGatewaySchema,
   }).prefault({}),
-  tokens: z.object({
+  tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)
       .describe('Access token lifetime.'),
     idTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)

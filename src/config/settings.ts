@@ -1,11 +1,14 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { configSchema } from './schema.ts';
+
+/** How a setting's environment variable is read. */
+export type EnvType = 'string' | 'number' | 'boolean' | 'array' | 'json' | 'jsonOrString';
 
 export interface Setting {
   path: string[];
   key: string;
   env: string;
-  type: string;
+  type: EnvType;
   defaultValue: unknown;
   description: string;
 }
@@ -26,45 +29,40 @@ function envName(path: string[]): string {
   return 'KEYSTEP_' + path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
 }
 
-type AnySchema = z.ZodType & { _zod: { def: { type: string; innerType?: AnySchema; defaultValue?: unknown } } };
+type JsonSchema = z.core.JSONSchema.JSONSchema;
 
-function unwrap(schema: AnySchema): { base: AnySchema; defaultValue: unknown } {
-  let current = schema;
-  let defaultValue: unknown;
-  for (;;) {
-    const def = current._zod.def;
-    if ((def.type === 'default' || def.type === 'prefault') && def.innerType) {
-      defaultValue ??= def.defaultValue;
-      current = def.innerType;
-    } else if ((def.type === 'optional' || def.type === 'nullable') && def.innerType) {
-      current = def.innerType;
-    } else {
-      return { base: current, defaultValue };
-    }
+function envType(schema: JsonSchema): EnvType {
+  if (schema.anyOf) return 'jsonOrString';
+  switch (schema.type) {
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'array':
+      return 'array';
+    case 'object':
+      return 'json';
+    default:
+      return 'string';
   }
 }
 
-function collect(schema: AnySchema, path: string[], out: Setting[]): void {
-  const { base, defaultValue } = unwrap(schema);
-  const description = schema.description ?? base.description;
-  if (base._zod.def.type === 'object' && description === undefined) {
-    const shape = (base as unknown as z.ZodObject).shape as Record<string, AnySchema>;
-    for (const [name, child] of Object.entries(shape)) collect(child, [...path, name], out);
+// A group (an object without a description of its own) holds settings; anything described is one.
+function collect(schema: JsonSchema, path: string[], out: Setting[]): void {
+  if (schema.type === 'object' && schema.properties && schema.description === undefined) {
+    for (const [name, child] of Object.entries(schema.properties)) {
+      if (typeof child === 'object') collect(child, [...path, name], out);
+    }
     return;
   }
-  out.push({
-    path,
-    key: path.join('.'),
-    env: envName(path),
-    type: base._zod.def.type,
-    defaultValue,
-    description: description ?? '',
-  });
+  out.push({ path, key: path.join('.'), env: envName(path), type: envType(schema), defaultValue: schema.default, description: schema.description ?? '' });
 }
 
 /** Every setting of the schema, in schema order. */
 export const settings: readonly Setting[] = (() => {
   const out: Setting[] = [];
-  collect(configSchema as unknown as AnySchema, [], out);
+  // The input side: what a file or a variable holds before transforms and defaults.
+  collect(z.toJSONSchema(configSchema, { io: 'input' }), [], out);
   return out;
 })();

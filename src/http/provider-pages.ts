@@ -1,7 +1,8 @@
 import type { ProviderPages } from '../oidc/provider.ts';
+import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { isDatabaseUnavailable } from '../shared/unavailable.ts';
-import { renderUnavailable } from './error-pages.ts';
+import { renderUnavailable, reportError } from './error-pages.ts';
 import { sendPage, type Views } from './views.ts';
 
 /**
@@ -20,14 +21,12 @@ export function providerPages(views: Views, log: Logger): ProviderPages {
   return {
     async error(ctx, out, error) {
       if (isDatabaseUnavailable(error)) return renderUnavailable(ctx, views, log, error);
+      // The provider's error in Keystep's shape: its status, its OAuth code, exposed as the provider
+      // exposes it (4xx); a server error shows only the generic page.
       const status = ctx.status >= 400 ? ctx.status : 400;
-      if (status >= 500) log.error({ err: error }, 'provider error');
       const description = out.error_description ?? 'The request could not be completed.';
-      sendPage(ctx, views, 'error', {
-        title: 'Sign-in request not accepted',
-        message: `${description} Go back to the app and try again.`,
-        code: out.error,
-      }, status);
+      const err = new AppError(status, out.error ?? 'server_error', { description: `${description} Go back to the app and try again.`, cause: error });
+      reportError(ctx, views, log, err, { title: 'Sign-in request not accepted' });
     },
     async logout(ctx, form) {
       sendPage(ctx, views, 'logout', { title: 'Sign out', ...logoutForm(form) });

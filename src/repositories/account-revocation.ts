@@ -38,7 +38,7 @@ export function accountRevocation(db: Db) {
     // The cut-off first: a row dated in or before this second is not served again, even when a
     // request that read it writes it back (oidc-payloads.ts), and a login whose first factor read
     // the account before this count cannot be handed over (login-flows.ts).
-    const cut = await runner.updateTable('accounts').set({ signed_out_at: sql`now()` as never, sign_outs: sql`sign_outs + 1` })
+    const cut = await runner.updateTable('accounts').set({ signed_out_at: sql<Date>`now()`, sign_outs: sql`sign_outs + 1` })
       .where('id', '=', accountId).returning('signed_out_at').executeTakeFirst();
     if (keepSessionUid !== undefined && cut?.signed_out_at) await keepSession(runner, accountId, keepSessionUid, cut.signed_out_at);
     const models = await oidcPayloadRepository(runner).revokeAccount(accountId, keepSessionUid);

@@ -28,15 +28,19 @@ export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
   const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().where(sql<boolean>`lower(username) = lower(${p.username})`));
   const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
-  // A lock that ran out counts afresh from zero, as the password lock does.
-  const reserveOtp = prepared((p: { id: string; now: Date; lockAfter: number; lockUntil: Date }) => db.updateTable('accounts')
-    .set({
-      failed_otp_count: sql`(case when otp_locked_until is null then failed_otp_count else 0 end) + 1`,
-      otp_locked_until: sql`case when (case when otp_locked_until is null then failed_otp_count else 0 end) + 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz else null end`,
-    })
-    .where('id', '=', p.id)
-    .where((eb) => eb.or([eb('otp_locked_until', 'is', null), eb('otp_locked_until', '<=', p.now)]))
-    .returning('failed_otp_count'));
+  // A lock that ran out counts afresh from zero, as the password lock does: the count it left
+  // behind (lockAfter) would otherwise lock the account again at the next wrong code.
+  const reserveOtp = prepared((p: { id: string; now: Date; lockAfter: number; lockUntil: Date }) => {
+    const before = sql<number>`(case when otp_locked_until is not null and otp_locked_until <= ${p.now} then 0 else failed_otp_count end)`;
+    return db.updateTable('accounts')
+      .set({
+        failed_otp_count: sql<number>`${before} + 1`,
+        otp_locked_until: sql<Date | null>`case when ${before} + 1 >= ${p.lockAfter} then ${p.lockUntil}::timestamptz else null end`,
+      })
+      .where('id', '=', p.id)
+      .where((eb) => eb.or([eb('otp_locked_until', 'is', null), eb('otp_locked_until', '<=', p.now)]))
+      .returning('failed_otp_count');
+  });
   return {
     async findByUsername(username: string): Promise<Account | undefined> {
       const row = (await byUsername(db, { username })).rows[0];
@@ -72,25 +76,25 @@ export function accountRepository(db: Db) {
 
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {
       await db.updateTable('accounts')
-        .set({ password_hash: passwordHash, updated_at: sql`now()` as never })
+        .set({ password_hash: passwordHash, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
     },
 
     async setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void> {
       await db.updateTable('accounts')
-        .set({ phone, phone_verified_at: verifiedAt, updated_at: sql`now()` as never })
+        .set({ phone, phone_verified_at: verifiedAt, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<void> {
       await db.updateTable('accounts')
-        .set({ disabled_at: disabled ? sql`now()` as never : null, updated_at: sql`now()` as never })
+        .set({ disabled_at: disabled ? sql<Date>`now()` : null, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
     },
 
     async setSmsOtpExempt(id: string, exempt: boolean): Promise<void> {
       await db.updateTable('accounts')
-        .set({ sms_otp_exempt: exempt, updated_at: sql`now()` as never })
+        .set({ sms_otp_exempt: exempt, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
     },
 

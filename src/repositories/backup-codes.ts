@@ -12,7 +12,7 @@ export function backupCodeRepository(db: Db): BackupCodeStore & { replaceAll(acc
 
     async consume(id) {
       // `used_at is null` in the update: a code is good for one login even when two race.
-      const result = await db.updateTable('backup_codes').set({ used_at: sql`now()` as never })
+      const result = await db.updateTable('backup_codes').set({ used_at: sql<Date>`now()` })
         .where('id', '=', id).where('used_at', 'is', null).executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },

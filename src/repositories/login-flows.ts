@@ -47,10 +47,10 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('created').select('uid'))))));
   const save = prepared((p: { uid: string; version: number; next: number; accountId: string | null; accountSignOuts: number | null; passed: string[]; amr: string[]; data: string }) =>
     db.updateTable('login_flows')
-      .set({ account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql`now()` as never })
+      .set({ account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next, updated_at: sql<Date>`now()` })
       .where('uid', '=', p.uid).where('version', '=', p.version));
   const saveData = prepared((p: { uid: string; version: number; data: string }) => db.updateTable('login_flows')
-    .set({ data: p.data, updated_at: sql`now()` as never })
+    .set({ data: p.data, updated_at: sql<Date>`now()` })
     .where('uid', '=', p.uid).where('version', '=', p.version));
   // Saves the finished login and marks it as being handed over, in one conditional statement: of any
   // number of requests racing to finish it, exactly one changes the row. A mark older than the lease
@@ -59,7 +59,7 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
     db.updateTable('login_flows')
       .set({
         account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next,
-        handover_at: sql`now()` as never, updated_at: sql`now()` as never,
+        handover_at: sql<Date>`now()`, updated_at: sql<Date>`now()`,
       })
       .where('uid', '=', p.uid).where('version', '=', p.version)
       .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)]))

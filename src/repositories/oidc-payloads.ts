@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { changedRows, prepared } from '../db/prepared.ts';
 
@@ -65,25 +65,25 @@ export function oidcPayloadRepository(db: Db) {
     row && { payload: row.payload, consumedAt: row.consumed_at };
 
   // The provider's storage runs about half of a login's statements, so these are prepared once.
-  const upsert = (values: Row, expiresAt: unknown) => db.insertInto('oidc_payloads')
+  const upsert = (values: Row, expiresAt: RawBuilder<Date> | null) => db.insertInto('oidc_payloads')
     .values({
       model: values.model, id: values.id, payload: values.payload, grant_id: values.grant_id, uid: values.uid,
-      user_code: values.user_code, account_id: values.account_id, issued_at: values.issued_at, expires_at: expiresAt as never,
+      user_code: values.user_code, account_id: values.account_id, issued_at: values.issued_at, expires_at: expiresAt,
     })
     .onConflict((oc) => oc.columns(['model', 'id']).doUpdateSet({
       payload: values.payload, grant_id: values.grant_id, uid: values.uid, user_code: values.user_code, account_id: values.account_id,
       // Never earlier than it was: a session kept through a sign-out was marked as issued after it.
       issued_at: sql`greatest(oidc_payloads.issued_at, excluded.issued_at)`,
-      expires_at: expiresAt as never,
+      expires_at: expiresAt,
     }));
-  const upsertExpiring = prepared((p: Row & { seconds: number }) => upsert(p, sql`now() + make_interval(secs => ${p.seconds})`));
+  const upsertExpiring = prepared((p: Row & { seconds: number }) => upsert(p, sql<Date>`now() + make_interval(secs => ${p.seconds})`));
   const upsertLasting = prepared((p: Row) => upsert(p, null));
   const findById = prepared((p: { model: string; id: string }) => select(p.model).where('id', '=', p.id));
   // A rotated session keeps its uid; the newest row is the live one.
   const findByUid = prepared((p: { model: string; uid: string }) => select(p.model).where('uid', '=', p.uid).orderBy('expires_at', 'desc').limit(1));
   // Conditional update: of two concurrent uses of one code, only one changes the row.
   const consume = prepared((p: { model: string; id: string }) => db.updateTable('oidc_payloads')
-    .set({ consumed_at: sql`now()` as never })
+    .set({ consumed_at: sql<Date>`now()` })
     .where('model', '=', p.model).where('id', '=', p.id).where('consumed_at', 'is', null));
   const destroy = prepared((p: { model: string; id: string }) => db.deleteFrom('oidc_payloads').where('model', '=', p.model).where('id', '=', p.id));
 

@@ -39,7 +39,7 @@ export function otpChallengeRepository(db: Db): OtpStore {
     .returningAll());
   // Conditional: of two correct submissions racing, only one changes the row.
   const consume = prepared((p: { flowUid: string }) => db.updateTable('otp_challenges')
-    .set({ consumed_at: sql`now()` as never })
+    .set({ consumed_at: sql<Date>`now()` })
     .where('flow_uid', '=', p.flowUid).where('consumed_at', 'is', null));
 
   return {

@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { LRUCache } from 'lru-cache';
 
 export type PhoneProblem = 'INVALID' | 'NOT_MOBILE';
 
@@ -16,14 +17,15 @@ export interface PhoneFacts {
 
 // A login looks at its number several times (the country check, the masked form on the page, in the
 // logs and events), and parsing with the full metadata costs more than the rest of those together.
-// Bounded, since numbers typed in phone capture come from users: the oldest entry goes first.
-const CACHE_SIZE = 10_000;
-const cache = new Map<string, PhoneFacts | undefined>();
+// Bounded, since numbers typed in phone capture come from users: the least recently used goes first.
+// lru-cache keeps no undefined, so "not a number" is remembered as false.
+const cache = new LRUCache<string, PhoneFacts | false>({ max: 10_000 });
 
 /** The facts of a number as typed (national numbers in `defaultCountry`), or undefined if it is none. */
 export function phoneFacts(input: string, defaultCountry?: string): PhoneFacts | undefined {
   const key = `${defaultCountry ?? ''}\u0000${input}`;
-  if (cache.has(key)) return cache.get(key);
+  const known = cache.get(key);
+  if (known !== undefined) return known || undefined;
   const parsed = parsePhoneNumberFromString(input.trim(), defaultCountry as Parameters<typeof parsePhoneNumberFromString>[1]);
   const type = parsed?.getType();
   const facts = parsed && {
@@ -34,8 +36,7 @@ export function phoneFacts(input: string, defaultCountry?: string): PhoneFacts |
     valid: parsed.isValid(),
     mobile: type === 'MOBILE' || type === 'FIXED_LINE_OR_MOBILE',
   };
-  if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-  cache.set(key, facts);
+  cache.set(key, facts ?? false);
   return facts;
 }
 

@@ -1,6 +1,7 @@
-import type { Clock } from '../shared/clock.ts';
+import { BrokenCircuitError, CircuitState as Cockatiel, ConsecutiveBreaker, circuitBreaker, handleAll, type IBackoff } from 'cockatiel';
+import { addSeconds, type Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/log.ts';
-import { SmsDeliveryError, type SmsSender } from './port.ts';
+import { SmsDeliveryError, type SmsReceipt, type SmsSender } from './port.ts';
 
 export interface CircuitState {
   status: 'closed' | 'open' | 'half-open';
@@ -8,49 +9,68 @@ export interface CircuitState {
   openUntil?: string;
 }
 
+type Outcome = { receipt: SmsReceipt } | { refused: SmsDeliveryError };
+
+const circuitOpen = () => new SmsDeliveryError('SMS gateway circuit is open after repeated failures; not calling it');
+
 /**
  * After `failures` consecutive failures the sender fails fast for `cooldownSeconds` instead of
  * making every login wait for a dead gateway; then one trial request decides whether it closes.
  */
 export function withCircuitBreaker(sender: SmsSender, settings: { failures: number; cooldownSeconds: number }, clock: Clock, log: Logger): SmsSender & { state(): CircuitState } {
-  let consecutive = 0;
   let openUntil: Date | undefined;
-  let trialInFlight = false;
+  const cooling = () => openUntil !== undefined && clock.now() < openUntil;
 
-  const status = (): CircuitState['status'] => (!openUntil ? 'closed' : clock.now() < openUntil ? 'open' : 'half-open');
+  // Cockatiel measures its cooldown with Date.now(), which tests cannot move. Its cooldown is a
+  // backoff whose duration it reads on every call while open, so the backoff answers from the
+  // injected clock instead: "longer than any wait" while cooling, "no wait" once it has passed.
+  const cooldown = {
+    next(): IBackoff<unknown> {
+      openUntil = addSeconds(clock.now(), settings.cooldownSeconds);
+      return { get duration() { return cooling() ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY; }, next: cooldown.next };
+    },
+  };
+  const breaker = new ConsecutiveBreaker(settings.failures);
+  const policy = circuitBreaker(handleAll, { breaker, halfOpenAfter: cooldown });
+  const failures = () => breaker.state;
+
+  policy.onBreak(() => log.error({ consecutiveFailures: failures(), openUntil: openUntil?.toISOString() }, 'sms gateway circuit opened: failing fast'));
+  policy.onReset(() => {
+    openUntil = undefined;
+    log.info('sms gateway circuit closed: the gateway answers again');
+  });
+
+  const status = (): CircuitState['status'] => {
+    if (policy.state === Cockatiel.Closed) return 'closed';
+    return policy.state === Cockatiel.Open && cooling() ? 'open' : 'half-open';
+  };
 
   return {
-    state: () => ({ status: status(), consecutiveFailures: consecutive, ...(openUntil ? { openUntil: openUntil.toISOString() } : {}) }),
+    state: () => ({ status: status(), consecutiveFailures: failures(), ...(openUntil ? { openUntil: openUntil.toISOString() } : {}) }),
 
     async send(message) {
-      const current = status();
-      if (current === 'open' || (current === 'half-open' && trialInFlight)) {
-        throw new SmsDeliveryError('SMS gateway circuit is open after repeated failures; not calling it');
-      }
-      trialInFlight = current === 'half-open';
+      // Half-open in cockatiel means the one trial is under way: the others fail fast rather than
+      // queue behind a gateway that may take its whole timeout to answer.
+      if (policy.state === Cockatiel.HalfOpen) throw circuitOpen();
+      let outcome: Outcome;
       try {
-        const receipt = await sender.send(message);
-        if (openUntil) log.info('sms gateway circuit closed: the gateway answers again');
-        consecutive = 0;
-        openUntil = undefined;
-        return receipt;
+        outcome = await policy.execute(async (): Promise<Outcome> => {
+          try {
+            return { receipt: await sender.send(message) };
+          } catch (err) {
+            // A 4xx about one message (a bad number, an opted-out user) says nothing about the
+            // gateway: it answered, so for the circuit it is a success, and one user's input
+            // cannot open the circuit for everyone.
+            if (err instanceof SmsDeliveryError && !err.gatewayFault) return { refused: err };
+            throw err;
+          }
+        });
       } catch (err) {
-        // A 4xx about one message (a bad number, an opted-out user) says nothing about the gateway:
-        // it must not let one user's input open the circuit for everyone.
-        if (err instanceof SmsDeliveryError && !err.gatewayFault) {
-          if (current === 'half-open') openUntil = undefined;
-          consecutive = 0;
-          throw err;
-        }
-        consecutive++;
-        if (current === 'half-open' || consecutive >= settings.failures) {
-          openUntil = new Date(clock.now().getTime() + settings.cooldownSeconds * 1000);
-          log.error({ consecutiveFailures: consecutive, openUntil: openUntil.toISOString() }, 'sms gateway circuit opened: failing fast');
-        }
+        if (err instanceof BrokenCircuitError) throw circuitOpen();
         throw err;
-      } finally {
-        trialInFlight = false;
       }
+      if ('refused' in outcome) throw outcome.refused;
+      return outcome.receipt;
     },
   };
 }

@@ -28,6 +28,18 @@ describe('keystep serve', () => {
     expect(output).toMatch(/issuer \(KEYSTEP_ISSUER\): must be set in production/);
   });
 
+  it('lists a bad gateway template with the other configuration problems, in the same first round', async () => {
+    const failure = await startServe({
+      DATABASE_URL: t.url, PORT: 'none',
+      KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'text=$ctx.msg&from=$ctx.sender',
+    }).catch((err: { code: number; output: string }) => err);
+    expect(failure).toMatchObject({ code: 1 });
+    const output = (failure as { output: string }).output;
+    expect(output).toMatch(/port \(PORT\)/);
+    expect(output).toMatch(/never uses \$ctx\.num/);
+    expect(output).toMatch(/unknown placeholder \$ctx\.sender/);
+  });
+
   it('migrates itself with autoMigrate, serves health and readiness on loopback only by default, and stops on SIGTERM', async () => {
     const port = await freePort();
     const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port) });

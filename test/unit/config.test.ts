@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { withConfigTable } from '../../src/config/docs.ts';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { settings } from '../../src/config/settings.ts';
+import { gatewayProblems } from '../../src/sms-wiring.ts';
 
 function problemsOf(fn: () => unknown): string[] {
   try {
@@ -66,10 +67,26 @@ describe('configuration', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keystep-config-'));
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(file, 'prot: 1\npassword:\n  minLenght: 9\n');
-    expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: file }))).toEqual(['prot: unknown setting', 'password.minLenght: unknown setting']);
+    // The schema reports nested groups first; the order says nothing.
+    expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: file })).sort()).toEqual(['password.minLenght: unknown setting', 'prot: unknown setting']);
+    expect(problemsOf(() => loadConfig({}, { 'sms.gateway.urll': 'https://sms.example.com' }))).toEqual(['sms.gateway.urll: unknown setting']);
     expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: path.join(dir, 'missing.yaml') }))[0]).toMatch(/cannot read/);
     writeFileSync(file, 'a: [');
     expect(problemsOf(() => loadConfig({ KEYSTEP_CONFIG: file }))[0]).toMatch(/not valid YAML/);
+  });
+
+  it('lists the gateway template\'s problems with the others, whether or not the rest is valid', () => {
+    const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'text=$ctx.msg' };
+    const checks = { smsGateway: gatewayProblems };
+    expect(problemsOf(() => loadConfig({ ...gateway, PORT: 'eighty', KEYSTEP_PASSWORD_MIN_LENGTH: '4' }, {}, checks))).toEqual([
+      'port (PORT): Invalid input: expected number, received string',
+      'password.minLength (KEYSTEP_PASSWORD_MIN_LENGTH): Too small: expected number to be >=8',
+      'the request never uses $ctx.num, so it cannot say where the SMS goes',
+    ]);
+    expect(problemsOf(() => loadConfig(gateway, {}, checks))).toEqual(['the request never uses $ctx.num, so it cannot say where the SMS goes']);
+    // Only a gateway in use is judged, and a fine one passes.
+    expect(loadConfig({ ...gateway, KEYSTEP_SMS_SENDER: 'console' }, {}, checks).sms.sender).toBe('console');
+    expect(loadConfig({ ...gateway, KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' }, {}, checks).sms.sender).toBe('http');
   });
 
   it('refuses development defaults in production', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskPhone, normalizeMobile } from '../../src/shared/phone.ts';
+import { maskPhone, normalizeMobile, phoneFacts } from '../../src/shared/phone.ts';
 
 describe('phone numbers', () => {
   it('normalises mobile numbers to E.164 and refuses landlines and junk', () => {
@@ -13,6 +13,9 @@ describe('phone numbers', () => {
     expect(normalizeMobile('07400 123456')).toEqual({ ok: false, problem: 'INVALID' });
     expect(normalizeMobile('07400 123456', 'GB')).toMatchObject({ ok: true, e164: '+447400123456' });
     expect(normalizeMobile('+442071838750')).toEqual({ ok: false, problem: 'NOT_MOBILE' });
+    // "Not a number" is remembered too, and still answered as undefined the second time.
+    expect(phoneFacts('no digits here')).toBeUndefined();
+    expect(phoneFacts('no digits here')).toBeUndefined();
   });
 
   it('masks all but the country code and the last digits', () => {
