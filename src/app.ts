@@ -1,7 +1,6 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
-import type Provider from 'oidc-provider';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
@@ -23,7 +22,7 @@ import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
 import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
-import { messageCatalogue, type MessageCatalogue } from './login/messages.ts';
+import { messageCatalogue } from './login/messages.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS } from './login/sign-ins.ts';
@@ -140,6 +139,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
 }
 
 type Login = ReturnType<typeof buildLogin>;
+type Provider = ReturnType<typeof createProvider>;
 
 function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChain, views: Views): Provider {
   return createProvider({
@@ -165,7 +165,7 @@ function readinessChecks(db: Db, sms: SmsWiring): ReadinessCheck[] {
   return checks;
 }
 
-function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, keys: Keys, login: Login & { messages: MessageCatalogue }, sms: SmsWiring, views: Views) {
+function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, keys: Keys, login: Login, sms: SmsWiring, views: Views) {
   const { config } = rt;
   const routers = [
     staticRoutes(config.viewsDir),
