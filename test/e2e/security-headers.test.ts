@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { Browser, type Page } from '../support/browser.ts';
-import { pageOf, passwordLogin, relyingParty, startLogin, submitPassword, type RelyingParty } from '../support/rp.ts';
+import { formAction, hiddenValue } from '../support/browser.ts';
+import { pageOf, passwordLogin, relyingParty, startLogin, submitPassword, toSecondStep, type RelyingParty } from '../support/rp.ts';
 
 const APP = 'http://127.0.0.1:9';
 const APP_SIGNED_OUT = 'http://127.0.0.1:8';
@@ -46,6 +47,7 @@ describe('security headers on every kind of page', () => {
     t = await startTestApp({ overrides: { smsOtp: { mandatory: false } } });
     await t.addUser('alice', 'alices-long-password');
     await t.addUser('bob', 'bobs-long-password');
+    await t.addUser('carol', 'carols-long-password', '+447400123456');
     rp = await relyingParty(t, await t.addClient('web-app', { redirectUris: [`${APP}/callback`], postLogoutRedirectUris: [`${APP_SIGNED_OUT}/signed-out`] }));
     await t.addClient('other-app', { redirectUris: [`${OTHER_APP}/callback`] });
   });
@@ -60,6 +62,31 @@ describe('security headers on every kind of page', () => {
     expect(page.html).not.toMatch(/<script/i);
     expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('the code page: Keystep\'s one script by its hash, and a resend form that works without it', async () => {
+    const page = pageOf((await toSecondStep(rp, 'carol', 'carols-long-password')).next);
+    // Without script: the button is a plain form, enabled, with the wait in words.
+    expect(page.html).toMatch(/<form class="secondary" method="post" action="\/interaction\/[\w-]+"><input type="hidden" name="_csrf" value="[^"]+"\/?><input type="hidden" name="step" value="sms-otp"\/?><button class="link" type="submit" name="action" value="resend" data-resend-wait="30" aria-describedby="resend-wait">Send a new code<\/button><\/form>/);
+    expect(page.html).toContain('<p class="hint" id="resend-wait">You can ask for a new code in 30 seconds.</p>');
+    expect(page.html).not.toMatch(/<button[^>]*disabled/);
+    expect(hiddenValue(page.html, 'step')).toBe('sms-otp');
+    expect(formAction(page.html)).toMatch(/^\/interaction\//);
+
+    // The script is external, pinned by integrity, and the policy admits it and nothing else.
+    const scripts = [...page.html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    expect(scripts).toHaveLength(1);
+    expect(scripts[0]![2]).toBe('');
+    const integrity = /^ src="\/static\/resend-countdown\.js" integrity="(sha256-[\w+/=]+)" defer$/.exec(scripts[0]![1]!)?.[1];
+    const served = await fetch(new URL('/static/resend-countdown.js', t.issuer));
+    expect(served.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
+    const hash = `sha256-${createHash('sha256').update(Buffer.from(await served.arrayBuffer())).digest('base64')}`;
+    expect(integrity).toBe(hash);
+    const policy = policyOf(page);
+    expectBase(policy);
+    expect(policy.get('script-src')).toEqual([`'${hash}'`]);
+    expect(policy.get('form-action')).toEqual(["'self'", APP]);
   });
 
   it('a native app with a private-use scheme: that scheme, never more', async () => {
