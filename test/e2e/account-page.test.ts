@@ -186,6 +186,30 @@ describe('the account page', () => {
     expect(alertText(pageOf(await submitStep(attempt.browser, old, 'backup-code', { code: codes[0]! })).html)).toMatch(/Backup code accepted/);
   });
 
+  it('keeps new backup codes only sealed until their one page shows them, and never shows them again', async () => {
+    const { browser } = await signedIn();
+    const confirm = pageOf(await browser.visit(`${t.issuer}/account/backup-codes/new`));
+    const made = await browser.request(new URL('/account/backup-codes', t.issuer).toString(), {
+      method: 'POST', body: new URLSearchParams({ _csrf: hiddenValue(confirm.html, '_csrf') }).toString(), contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(made.status).toBe(303);
+    // Between the request that made them and the page that shows them, the row holds no code.
+    const rows = await t.database.db.selectFrom('login_flows').select('data').execute();
+    const stored = JSON.stringify(rows);
+    expect(stored).toContain('sealed');
+    const shown = pageOf(await browser.visit(new URL(made.headers.get('location')!, t.issuer).toString()));
+    const codes = [...shown.html.matchAll(/<code>([A-Z2-9]{5}-[A-Z2-9]{5})<\/code>/g)].map((m) => m[1]!);
+    expect(codes).toHaveLength(10);
+    for (const code of codes) {
+      expect(stored).not.toContain(code);
+      expect(stored).not.toContain(code.replace('-', ''));
+    }
+    // Shown once: a reload (or coming back later) before "I have saved them" shows nothing, and
+    // the row no longer holds even the sealed copy.
+    expect((await browser.request(`${t.issuer}/account/backup-codes`)).status).toBe(303);
+    expect(JSON.stringify(await t.database.db.selectFrom('login_flows').select('data').execute())).not.toContain('sealed');
+  });
+
   it('signs out of every session: refresh tokens stop working and the page asks to sign in', async () => {
     const rp = await relyingParty(t, await t.addClient('offline-app'));
     const { attempt, next } = await toSecondStep(rp, 'fay', 'fays-long-password', { scope: 'openid offline_access', prompt: 'consent' });
