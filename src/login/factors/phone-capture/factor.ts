@@ -1,15 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { Clock } from '../../../shared/clock.ts';
 import { maskPhone } from '../../../shared/phone.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorContext, FactorModule, StepOutcome } from '../../factor.ts';
-import type { AccountStore, AuditLog } from '../../ports.ts';
 import { codePageModel, type CodePagePolicy } from '../../sms-codes/code-page.ts';
 import { smsCodeInfo, smsCodeMessages } from '../../sms-codes/messages.ts';
 import { numberChecks, numberNotice, type NumberRules } from '../../sms-codes/number.ts';
-import type { OtpStore } from '../../sms-codes/ports.ts';
-import { sendNotice, type OtpSending } from '../../sms-codes/sending.ts';
+import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
+import { sendNotice } from '../../sms-codes/sending.ts';
 import { otpVerifier, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
 
 export interface PhoneCapturePolicy extends CodeLockPolicy, CodePagePolicy, OtpVerifyPolicy {
@@ -17,15 +14,7 @@ export interface PhoneCapturePolicy extends CodeLockPolicy, CodePagePolicy, OtpV
   phoneUnique: boolean;
 }
 
-export interface PhoneCaptureDeps {
-  accounts: AccountStore;
-  otp: OtpStore;
-  sending: OtpSending;
-  audit: AuditLog;
-  clock: Clock;
-  otpHmacKey: KeyObject;
-  settings: { smsOtp: PhoneCapturePolicy; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> };
-}
+export type PhoneCaptureDeps = SmsCodeDeps<{ smsOtp: PhoneCapturePolicy; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> }>;
 
 // The number the user typed, waiting for the code sent to it.
 const slot = z.object({ pendingPhone: z.string().max(32) });

@@ -1,14 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import type { Clock } from '../../../shared/clock.ts';
 import { maskPhone } from '../../../shared/phone.ts';
 import type { SmsSender } from '../../../sms/port.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { LoginContext } from '../../factor.ts';
-import type { Account, AccountStore, AuditLog } from '../../ports.ts';
+import type { Account } from '../../ports.ts';
+import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
 import { numberChecks, numberNotice, type NumberCheck, type NumberRules } from '../../sms-codes/number.ts';
-import type { OtpStore } from '../../sms-codes/ports.ts';
-import { sendNotice, type OtpSending, type SendResult } from '../../sms-codes/sending.ts';
+import { sendNotice, type SendResult } from '../../sms-codes/sending.ts';
 import { otpVerifier, type CodeCheck, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
 
 type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow'>;
@@ -24,16 +22,9 @@ export type PhoneChangeFinish =
   | { ok: false; reason: 'locked' | 'other-number' | 'taken' }
   | { ok: false; reason: 'code'; check: CodeCheck & { ok: false } };
 
-export interface PhoneChangeDeps {
-  accounts: AccountStore;
-  otp: OtpStore;
-  sending: OtpSending;
+export interface PhoneChangeDeps extends SmsCodeDeps<{ smsOtp: CodeLockPolicy & OtpVerifyPolicy & { phoneUnique: boolean; maskVisibleDigits: number }; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> }> {
   sender: SmsSender;
-  audit: AuditLog;
-  clock: Clock;
-  otpHmacKey: KeyObject;
   serviceName: string;
-  settings: { smsOtp: CodeLockPolicy & OtpVerifyPolicy & { phoneUnique: boolean; maskVisibleDigits: number }; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> };
 }
 
 /** The SMS factor's account-page half: a signed-in user changes the number their codes go to. */

@@ -1,26 +1,16 @@
-import type { KeyObject } from 'node:crypto';
-import type { Clock } from '../../../shared/clock.ts';
 import { maskPhone } from '../../../shared/phone.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorModule, StepOutcome } from '../../factor.ts';
-import type { Account, AccountStore, AuditLog } from '../../ports.ts';
+import type { Account } from '../../ports.ts';
 import { codePageModel, type CodePagePolicy } from '../../sms-codes/code-page.ts';
 import { smsCodeInfo, smsCodeMessages } from '../../sms-codes/messages.ts';
-import type { OtpStore } from '../../sms-codes/ports.ts';
-import { sendNotice, type OtpSending } from '../../sms-codes/sending.ts';
+import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
+import { sendNotice } from '../../sms-codes/sending.ts';
 import { otpVerifier, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
 
 export interface SmsOtpPolicy extends CodeLockPolicy, CodePagePolicy, OtpVerifyPolicy {}
 
-export interface SmsOtpDeps {
-  accounts: AccountStore;
-  otp: OtpStore;
-  sending: OtpSending;
-  audit: AuditLog;
-  clock: Clock;
-  otpHmacKey: KeyObject;
-  settings: { smsOtp: SmsOtpPolicy };
-}
+export type SmsOtpDeps = SmsCodeDeps<{ smsOtp: SmsOtpPolicy }>;
 
 export function hasVerifiedPhone(account: Account): account is Account & { phone: string } {
   return account.phone !== null && account.phoneVerifiedAt !== null;
