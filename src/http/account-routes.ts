@@ -1,5 +1,6 @@
 import { randomBytes, type KeyObject } from 'node:crypto';
 import Router from '@koa/router';
+import { z } from 'zod';
 import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
 import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
@@ -17,6 +18,16 @@ import { authorizationResponseValid, ownConfiguration, signInRequest } from './o
 import { redirect303, sendPage, type Views } from './views.ts';
 
 export const ACCOUNT_CLIENT_ID = 'keystep-account';
+
+/** What the sign-in cookie keeps between the request and its answer (signed, but read as untrusted). */
+const pendingSignIn = z.object({ state: z.string().max(128), next: z.string().max(64) });
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
 const LOGIN_COOKIE = 'keystep_account_login';
 const ACTION_COOKIE = 'keystep_account_action';
 const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new']);
@@ -114,7 +125,7 @@ export function accountRoutes(deps: Deps): Router {
 
   router.get('/callback', async (ctx) => {
     const saved = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
-    const parsed = saved ? (JSON.parse(saved) as { state: string; next: string }) : undefined;
+    const parsed = saved ? pendingSignIn.safeParse(safeJson(saved)).data : undefined;
     // One answer per sign-in: a forged or wrong one uses the state up as well.
     ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
     const response = new URL(`${deps.issuer}/account/callback?${ctx.querystring}`);

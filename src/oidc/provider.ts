@@ -90,7 +90,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     adapter: postgresAdapterFactory(deps.payloads, deps.clients),
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
-      keys: cookieSigner(keys.cookieKeys) as unknown as string[],
+      // A Keygrip in all but its compare (see cookie-signer.ts); the provider takes either.
+      keys: cookieSigner(keys.cookieKeys),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },

@@ -13,7 +13,7 @@ export interface SignedInSession {
 export function sessionReader(provider: Provider) {
   return {
     async current(ctx: Context): Promise<SignedInSession | undefined> {
-      const session = await provider.Session.get(ctx as never);
+      const session = await provider.Session.get(ctx);
       if (!session?.accountId || !session.uid) return undefined;
       return { uid: session.uid, accountId: session.accountId, acr: session.acr, loginTs: session.loginTs };
     },

@@ -17,7 +17,6 @@ export const smsCodeMessages = {
   RESEND_FAILED: 'We could not send a new code. The code we sent before still works; or ask again, or use a backup code.',
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
   SMS_UNCERTAIN: 'We could not confirm that the code was sent. It may still arrive: wait a little, and if it does not come, ask for a new code or use a backup code.',
-  NO_PHONE: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',
   PHONE_MISSING: 'Enter your mobile number.',
   PHONE_INVALID: 'That is not a valid phone number. Include the country code, like +44 7400 123456.',
   PHONE_NOT_MOBILE: 'That number cannot receive text messages. Enter a mobile number.',
