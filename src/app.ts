@@ -100,14 +100,16 @@ function buildStores(db: Db) {
   };
 }
 
-/** One key per purpose, each derived from the server's one secret (configured, or made once and kept in the database). */
+/** One key per purpose, from the server's one secret (configured, or made once and kept in the database). */
 async function buildKeys(config: Config, stores: Stores, random: Random) {
   const secret: KeyObject = createSecretKey(config.keys.otpHmacKey
     ? Buffer.from(config.keys.otpHmacKey, 'utf8')
     : Buffer.from(await stores.secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
   return {
     provider: await resolveProviderKeys(config.keys, stores.secrets),
-    otpCodes: purposeKey(secret, 'otp-codes'),
+    // The secret's first purpose keeps the secret itself: codes sent before an upgrade (or by an
+    // older instance during a rolling one) still check. Every other purpose gets a derived key.
+    otpCodes: secret,
     forms: purposeKey(secret, 'form-tokens'),
     shownOnce: purposeKey(secret, 'shown-once'),
   };

@@ -215,9 +215,10 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const shown = current && readSlot(current.flow.data, 'backup-code', shownOnceSlot);
     // Once only: taken out before the page is sent (a reload, or a return later, shows nothing).
-    if (!current || !shown || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'backup-code', null) }))) return redirect303(ctx, '/account');
+    const gone = () => redirect303(ctx, withNote('/account', { message: 'BACKUP_CODES_GONE' }));
+    if (!current || !shown || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'backup-code', null) }))) return gone();
     const codes = deps.backupCodes.open(current.change.uid, shown);
-    if (!codes) return redirect303(ctx, '/account');
+    if (!codes) return gone();
     sendPage(ctx, views, 'factors/backup-code/account-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
   });
 

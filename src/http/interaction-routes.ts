@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { acrFor, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
+import { acrFor, EARLIER_SIGN_IN, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
 import { AccountGone, loginContext, type RequestFacts } from '../login/context.ts';
 import type { Notice, StepView } from '../login/factor.ts';
 import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
@@ -86,22 +86,21 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   /**
-   * A login asked for only because the session's sign-in is not strong enough starts with its
-   * first stage passed, while that sign-in is within the re-auth window: the user is asked for
-   * the second factor, not the password again.
+   * The account a login may step up from: one asked for only because the session's sign-in is not
+   * strong enough, within the re-auth window, of an account that can sign in and needs the second
+   * factor here. Such a login offers to continue as that account with the second factor only. Never
+   * automatic: a cross-site navigation to /auth must not send an SMS, and someone else at the same
+   * browser can sign in afresh.
    */
-  async function steppingUp(flow: LoginFlow, info: InteractionInfo): Promise<{ flow: LoginFlow; account?: Account }> {
+  async function steppingUpFrom(flow: LoginFlow, info: InteractionInfo): Promise<Account | undefined> {
     const earlier = info.earlierSignIn;
-    if (flow.passed.length || !earlier || Date.now() / 1000 - earlier.loginTs > deps.reauthWindowSeconds) return { flow };
+    if (flow.passed.length || flow.data.fresh || !earlier || Date.now() / 1000 - earlier.loginTs > deps.reauthWindowSeconds) return undefined;
     const account = await accounts.findById(earlier.accountId);
-    if (!account || account.disabled) return { flow };
-    return { flow: chain.steppingUp(flow, account, earlier.amr), account };
+    if (!account || account.disabled || !chain.secondFactorNeeded(account, factsOf(info, '').policy)) return undefined;
+    return account;
   }
 
-  async function contextOf(flow: LoginFlow, info: InteractionInfo, ip: string) {
-    const stepped = await steppingUp(flow, info);
-    return loginContext(factsOf(info, ip), stepped.flow, accounts, stepped.account);
-  }
+  const contextOf = (flow: LoginFlow, info: InteractionInfo, ip: string) => loginContext(factsOf(info, ip), flow, accounts);
 
   /**
    * Hands the login to the provider, once. The progress is saved first, on the version this request
@@ -144,16 +143,16 @@ export function interactionRoutes(deps: Deps): Router {
     // Handed over already (a reload, another tab): on to the provider, which finishes it once.
     if (info.finishedReturnTo) return redirect303(ctx, info.finishedReturnTo);
     // Pages are shown without writing anything, so an anonymous visitor who only opens pages
-    // creates no row. The first form posted with the page's token does; or, for a signed-in
-    // session stepping up, this page (its first step sends a code, which belongs to a stored login).
-    const stored = (await flows.find(info.uid))
-      ?? (info.earlierSignIn ? await flows.findOrCreate(info.uid, addSeconds(deps.clock.now(), deps.interactionTtlSeconds)) : blankFlow(info.uid));
+    // creates no row. The first form posted with the page's token does.
+    const stored = (await flows.find(info.uid)) ?? blankFlow(info.uid);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await open.finishConsent());
       return sendPage(ctx, views, 'consent', { ...page(info), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
     if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
-    const login = await contextOf(stored, info, ctx.ip);
+    const earlier = await steppingUpFrom(stored, info);
+    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'Sign in', ...page(info), step: EARLIER_SIGN_IN, username: earlier.username });
+    const login = contextOf(stored, info, ctx.ip);
     const next = await chain.next(login);
     const { flow } = login;
     if (next.kind === 'done') {
@@ -179,11 +178,19 @@ export function interactionRoutes(deps: Deps): Router {
     const { info } = open;
     const stored = await postedFlow(ctx, info.uid);
     if (info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
-    const login = await contextOf(stored, info, ctx.ip);
-    const { flow } = login;
-    const next = await chain.next(login);
     const form = formOf(ctx);
     const back = () => redirect303(ctx, `/interaction/${info.uid}`);
+    const earlier = await steppingUpFrom(stored, info);
+    if (earlier || form.step === EARLIER_SIGN_IN) {
+      if (!earlier || form.step !== EARLIER_SIGN_IN) return back();
+      // Saved with the account, so that a sign-out everywhere ends this login too.
+      if (form.action === 'continue') await flows.save(chain.steppingUp(stored, earlier, info.earlierSignIn!.amr));
+      else await flows.saveData({ ...stored, data: { ...stored.data, fresh: true } });
+      return back();
+    }
+    const login = contextOf(stored, info, ctx.ip);
+    const { flow } = login;
+    const next = await chain.next(login);
     // A form from an earlier step (back button, second tab) must not act on the current one.
     if (next.kind === 'done' || form.step !== stepOf(next)) return back();
     const retry = async (notice: Notice, data = stored.data) => {
@@ -232,7 +239,7 @@ export function interactionRoutes(deps: Deps): Router {
     checkCsrf(formOf(ctx), csrfFor(info.uid));
     const stored = await flows.find(info.uid);
     if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
-    const login = await contextOf(stored, info, ctx.ip);
+    const login = contextOf(stored, info, ctx.ip);
     if ((await chain.next(login)).kind !== 'done') return redirect303(ctx, `/interaction/${info.uid}`);
     return complete(ctx, open, login.flow);
   });

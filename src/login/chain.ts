@@ -89,7 +89,12 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
       if (!stagePassed(flow, 'first')) return pick(of('first'), flow.data.choice);
       if (stagePassed(flow, 'second')) return { kind: 'done' };
       const account = await ctx.account();
-      if (!secondFactorNeeded(account, ctx.policy)) return { kind: 'done' };
+      if (!secondFactorNeeded(account, ctx.policy)) {
+        // A login that continued an earlier sign-in proves nothing new without a second factor:
+        // should the policy no longer ask for one, it signs in afresh rather than finish as is.
+        const onlyEarlier = flow.passed.every((id) => id === EARLIER_SIGN_IN);
+        return onlyEarlier ? pick(of('first'), flow.data.choice) : { kind: 'done' };
+      }
       return pick(secondOptions(account), flow.data.choice);
     },
 
@@ -119,7 +124,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
       };
     },
 
-    /** A session that signed in with its first stage already (within the re-auth window) is asked only for the second. */
+    /** A login that continues a session's earlier sign-in (its first stage, within the re-auth window) is asked only for the second. */
     steppingUp(flow: LoginFlow, account: Account, sessionAmr: readonly string[]): LoginFlow {
       return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => v !== 'mfa') };
     },

@@ -16,6 +16,8 @@ export const flowDataSchema = z.object({
   flash: notice.optional().catch(undefined),
   notice: notice.optional().catch(undefined),
   choice: z.string().max(64).optional().catch(undefined),
+  // The user chose to sign in afresh rather than continue the session's earlier sign-in.
+  fresh: z.literal(true).optional().catch(undefined),
   slots: z.record(z.string(), z.unknown()).catch({}).default({}),
 }).catch({ slots: {} });
 

@@ -38,7 +38,8 @@ export function messageCatalogue(parts: readonly { messages: Readonly<Record<str
   const infos = new Set([...info, ...parts.flatMap((p) => p.info ?? [])]);
   return {
     has: (code: string) => Object.hasOwn(texts, code),
-    text: (code: string, params: Record<string, string | number> = {}) => fill(texts[code] ?? messages.SERVER_ERROR, params),
+    // Own keys only: a stored code such as `constructor` must not reach an inherited property.
+    text: (code: string, params: Record<string, string | number> = {}) => fill(Object.hasOwn(texts, code) ? texts[code]! : messages.SERVER_ERROR, params),
     /** Whether the message reports progress ('info') or a problem ('error'). */
     kind: (code: string): 'info' | 'error' => (infos.has(code) ? 'info' : 'error'),
   };

@@ -65,7 +65,8 @@ export function interactionFacade(provider: Provider) {
   async function earlierSignIn(interaction: Interaction): Promise<InteractionInfo['earlierSignIn']> {
     const { prompt, session } = interaction;
     if (prompt.name !== 'login' || !session?.uid || !session.amr?.length) return undefined;
-    if (!prompt.reasons.length || !prompt.reasons.every((r) => STEP_UP_REASONS.has(r))) return undefined;
+    // Keystep's own step-up check must be among them: an essential acr alone may ask for less.
+    if (!prompt.reasons.includes('step_up') || !prompt.reasons.every((r) => STEP_UP_REASONS.has(r))) return undefined;
     const stored = await provider.Session.findByUid(session.uid);
     if (!stored?.loginTs || stored.accountId !== session.accountId) return undefined;
     return { accountId: session.accountId, amr: list(session.amr), loginTs: stored.loginTs };

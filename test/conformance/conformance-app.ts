@@ -3,7 +3,7 @@ import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import type { Browser } from '../support/browser.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
-import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, type LoginAttempt, type RelyingParty } from '../support/rp.ts';
+import { callbackOf, continueSession, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, type LoginAttempt, type RelyingParty } from '../support/rp.ts';
 
 export const SAM = { username: 'sam', password: 'sams-long-password', phone: '+447400151515' };
 /** Exempt from the SMS code: signs in with the password alone unless a request asks for more. */
@@ -48,9 +48,11 @@ export async function startConformance(): Promise<Conformance> {
 
 /** The password, then the code the gateway received, as the user types them. */
 export async function signIn(c: Conformance, attempt: LoginAttempt, user = SAM): Promise<string> {
-  // A step-up over a session with a recent password starts at the code page.
+  // A step-up over a session with a recent password continues it with the code only.
   const first = pageOf(attempt.visit);
-  const afterPassword = first.html.includes('name="password"') ? await submitPassword(attempt.browser, first, user.username, user.password) : attempt.visit;
+  const afterPassword = first.html.includes('name="step" value="session"')
+    ? await continueSession(attempt.browser, first)
+    : await submitPassword(attempt.browser, first, user.username, user.password);
   if (afterPassword.callback) return afterPassword.callback;
   const codePage = pageOf(afterPassword);
   if (!codePage.html.includes('autocomplete="one-time-code"')) throw new Error(`expected the code page, got: ${codePage.html.slice(0, 300)}`);

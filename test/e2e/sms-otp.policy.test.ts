@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText } from '../support/browser.ts';
-import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
+import { callbackOf, continueSession, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { RecordingSender } from '../support/sms.ts';
 
 const sms = new RecordingSender();
@@ -51,9 +51,14 @@ describe('when the second factor is mandatory (the default)', () => {
     const strict = await relyingParty(t, { clientId: 'default-app', clientSecret: 'default-app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
     const again = await startLogin(strict, {}, relaxed.attempt.browser);
     expect(again.visit.callback).toBeUndefined();
+    // Offered to continue as rae; no SMS goes out before the user says so.
+    const offer = pageOf(again.visit);
+    expect(offer.html).toContain('You are signed in as');
+    expect(offer.html).not.toContain('name="password"');
     // This account has no number (and capture is off): the page says so, with no password field.
-    expect(pageOf(again.visit).html).not.toContain('name="password"');
-    expect(alertText(pageOf(again.visit).html)).toMatch(/no mobile number/);
+    const continued = pageOf(await continueSession(again.browser, offer));
+    expect(continued.html).not.toContain('name="password"');
+    expect(alertText(continued.html)).toMatch(/no mobile number/);
   });
 
   it('asks for the password again on a step-up once the session\'s sign-in is older than the re-auth window', async () => {
@@ -136,15 +141,47 @@ describe('when the second factor is optional', () => {
     const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'vic');
     expect((await exchange(rp, attempt, callbackOf(next))).claims()!.acr).toBe('urn:keystep:acr:pwd');
 
-    // The session's password is recent: the step-up asks only for the code.
+    // The session's password is recent: the step-up asks only for the code, once the user says to
+    // go on (a navigation alone sends no SMS).
+    const sent = sms.to('+447400999999').length;
     const stepUp = await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser);
-    const codePage = pageOf(stepUp.visit);
+    expect(sms.to('+447400999999')).toHaveLength(sent);
+    const codePage = pageOf(await continueSession(stepUp.browser, pageOf(stepUp.visit)));
     expect(codePage.html).not.toContain('name="password"');
+    expect(sms.to('+447400999999')).toHaveLength(sent + 1);
     const done = await submitStep(stepUp.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400999999') });
     const claims = (await exchange(rp, stepUp, callbackOf(done))).claims()!;
     expect(claims.acr).toBe('urn:keystep:acr:mfa');
     expect(claims.amr).toEqual(['pwd', 'sms', 'mfa']);
     // The session now has the MFA level: no new login for the next such request.
     expect((await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser)).visit.callback).toBeTruthy();
+  });
+
+  it('lets someone else at the same browser sign in afresh instead of continuing the session', async () => {
+    const { rp, attempt, next } = await claimsAfterPassword(t, 'app', 'tia');
+    await exchange(rp, attempt, callbackOf(next));
+    const sent = sms.to('+447400888888').length;
+    const stepUp = await startLogin(rp, { acr_values: 'urn:keystep:acr:mfa' }, attempt.browser);
+    const fresh = pageOf(await continueSession(stepUp.browser, pageOf(stepUp.visit), 'other'));
+    expect(fresh.html).toContain('name="password"');
+    const codePage = pageOf(await submitPassword(stepUp.browser, fresh, 'uma', 'umas-long-password'));
+    const done = await submitStep(stepUp.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400888888') });
+    expect(sms.to('+447400888888')).toHaveLength(sent + 1);
+    // Another account than the session's: the provider signs tia out first (its sign-out page).
+    expect(pageOf(done).html).toContain('/session/end/confirm');
+  });
+
+  it('does not continue a session for a request its account needs no second factor for', async () => {
+    // vic is exempt; a client that requires the factor gave the session the MFA level.
+    const strict = await claimsAfterPassword(t, 'strict-app', 'vic');
+    await exchange(strict.rp, strict.attempt, callbackOf(await submitStep(strict.attempt.browser, pageOf(strict.next), 'sms-otp', { code: sms.lastCode('+447400999999') })));
+    // An essential acr the session exceeds asks for a login, but not a step-up: nothing is
+    // finished without a factor typed, the password is asked for.
+    const rp = await relyingParty(t, { clientId: 'app', clientSecret: 'app-secret-0123456789abcdef', redirectUri: 'http://127.0.0.1:9/callback' });
+    const claims = JSON.stringify({ id_token: { acr: { essential: true, value: 'urn:keystep:acr:pwd' } } });
+    const again = await startLogin(rp, { claims }, strict.attempt.browser);
+    expect(again.visit.callback).toBeUndefined();
+    expect(pageOf(again.visit).html).toContain('name="password"');
+    expect(pageOf(again.visit).html).not.toContain('You are signed in as');
   });
 });

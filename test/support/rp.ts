@@ -105,6 +105,11 @@ export async function submitStep(browser: Browser, page: Page, step: string, fie
 }
 
 /** Authorization request and password: returns the page that follows (the code page, usually). */
+/** A step-up page ("continue as …"): continues with the second factor only, or signs in afresh. */
+export async function continueSession(browser: Browser, page: Page, action: 'continue' | 'other' = 'continue'): Promise<Visit & { postStatus: number }> {
+  return submitStep(browser, page, 'session', { action });
+}
+
 export async function toSecondStep(rp: RelyingParty, username: string, password: string, params: Record<string, string> = {}) {
   const attempt = await startLogin(rp, params);
   const next = await submitPassword(attempt.browser, pageOf(attempt.visit), username, password);

@@ -104,6 +104,13 @@ describe('the login chain', () => {
     expect(await nextOf([password, sms, backup], stepped, withPhone, { ...noPolicy, mfaRequested: true })).toEqual({ id: 'sms', offers: ['backup'] });
   });
 
+  it('signs in afresh a continued login that no longer needs a second factor, rather than finish with nothing proven', async () => {
+    const stepped = loginChain([password, sms, backup], settings).steppingUp(blankFlow('u'), noPhone, ['pwd']);
+    expect(await nextOf([password, sms, backup], stepped, noPhone)).toEqual({ id: 'password', offers: [] });
+    // A login whose first stage was passed here is done when no second factor is needed.
+    expect(await nextOf([password, sms, backup], afterPassword(noPhone), noPhone)).toEqual({ kind: 'done', offers: [] });
+  });
+
   it('reads the account once per request, and not at all when the factor that passed handed it on', async () => {
     let reads = 0;
     const accounts = { findById: async () => { reads++; return withPhone; } };
