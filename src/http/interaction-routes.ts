@@ -154,12 +154,11 @@ export function interactionRoutes(deps: Deps): Router {
     if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'Sign in', ...page(info), step: EARLIER_SIGN_IN, username: earlier.username });
     const login = contextOf(stored, info, ctx.ip);
     const next = await chain.next(login);
-    const { flow } = login;
     if (next.kind === 'done') {
-      if (!flow.data.notice) return complete(ctx, open, flow);
-      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(flow.data.notice) });
+      if (!stored.data.notice) return complete(ctx, open, stored);
+      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(stored.data.notice) });
     }
-    const flash = flow.data.flash;
+    const flash = stored.data.flash;
     // A message is shown once: a reload shows the plain form.
     if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
     const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : UNAVAILABLE_VIEW;
@@ -189,7 +188,6 @@ export function interactionRoutes(deps: Deps): Router {
       return back();
     }
     const login = contextOf(stored, info, ctx.ip);
-    const { flow } = login;
     const next = await chain.next(login);
     // A form from an earlier step (back button, second tab) must not act on the current one.
     if (next.kind === 'done' || form.step !== stepOf(next)) return back();
@@ -211,7 +209,7 @@ export function interactionRoutes(deps: Deps): Router {
     const outcome = await factor.submit(chain.contextFor(factor, login), form);
     switch (outcome.kind) {
       case 'passed': {
-        const passed = chain.passed(flow, factor, outcome);
+        const passed = chain.passed(stored, factor, outcome);
         // The last step: finishing saves with the same check.
         const after = await chain.next(loginContext(factsOf(info, ctx.ip), passed, accounts, outcome.account));
         if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed);
