@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 import { main } from '../src/cli/main.ts';
 
-await main(process.argv);
+await main(process.argv, process.env);

@@ -61,11 +61,14 @@ export async function run(args: string[], io: CliIo): Promise<number> {
   }
 }
 
-/** `keystep` as a process: its own streams; exits when the command is done, or serves until a signal. */
-export async function main(argv: string[]): Promise<void> {
+/**
+ * `keystep` as a process: its own streams, and the environment the binary hands in (src/config is
+ * the only code that reads the process's own); exits when the command is done, or serves until a signal.
+ */
+export async function main(argv: string[], env: CliIo['env']): Promise<void> {
   let serving = false;
   const code = await run(argv.slice(2), {
-    env: process.env,
+    env,
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,

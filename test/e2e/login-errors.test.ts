@@ -202,7 +202,8 @@ describe('login pages under bad input', () => {
     }
   });
 
-  it('never logs a password, even from the errors of a failed password step', async () => {
+  it('never logged a password', async () => {
+    // Lines of its own, from the paths that hold the password when they fail: a run of this test alone inspects something.
     const db = t.database.db;
     const from = t.logLines.length;
     // Real database faults where the step holds the password: counting a wrong try, and recording a right one.

@@ -27,7 +27,7 @@ describe('keystep serve', () => {
     expect(output).toMatch(/issuer \(KEYSTEP_ISSUER\): must be set in production/);
   });
 
-  it('migrates itself with autoMigrate, serves health and readiness on loopback only by default, and stops when told', async () => {
+  it('migrates itself with autoMigrate, serves health and readiness on loopback only by default, and stops on SIGTERM', async () => {
     const port = await freePort();
     const server = await serveInProcess({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port) });
     try {
@@ -51,6 +51,7 @@ describe('keystep serve', () => {
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
       expect(server.output()).not.toMatch(/Unsupported runtime/);
     } finally {
+      // What the binary's SIGTERM handler calls (the spawned test below sends the signal itself).
       expect(await server.stop()).toBe(0);
     }
   });
