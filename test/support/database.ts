@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDb, type Db } from '../../src/db/connection.ts';
-import { migrateToLatest } from '../../src/db/migrations.ts';
 
 export interface TestDatabase {
   db: Db;
@@ -16,17 +15,19 @@ function withDatabase(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-/** A new, empty database on the test server (migrated unless asked not to). */
+/**
+ * A new database on the test server: a copy of the run's migrated template, or with `migrate: false`
+ * an empty one.
+ */
 export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = inject('postgresUrl');
   const name = `keystep_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  await admin.query(options.migrate === false ? `create database ${name}` : `create database ${name} template ${inject('templateDatabase')}`);
   await admin.end();
   const url = withDatabase(serverUrl, name);
   const db = createDb(url, 10);
-  if (options.migrate !== false) await migrateToLatest(db);
   return {
     db,
     url,
