@@ -44,11 +44,12 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
+/** `storedKeys: false` starts on a database without the keys a first start stores. */
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; storedKeys?: boolean; hasher?: PasswordHasher; smsSender?: SmsSender } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const database = options.database ?? (await createTestDatabase());
+  const database = options.database ?? (await createTestDatabase({ storedKeys: options.storedKeys }));
   const config = loadConfig({}, merge({ env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...testDefaults }, options.overrides ?? {}));
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);

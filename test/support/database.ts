@@ -16,10 +16,10 @@ function withDatabase(serverUrl: string, name: string): string {
 }
 
 /**
- * A new database on the test server: a copy of the run's migrated template, or with `migrate: false`
- * an empty one.
+ * A new database on the test server: a copy of the run's migrated template (with its signing and
+ * cookie keys, unless `storedKeys: false`), or with `migrate: false` an empty one.
  */
-export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(options: { migrate?: boolean; storedKeys?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = inject('postgresUrl');
   const name = `keystep_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: serverUrl });
@@ -28,6 +28,7 @@ export async function createTestDatabase(options: { migrate?: boolean } = {}): P
   await admin.end();
   const url = withDatabase(serverUrl, name);
   const db = createDb(url, 10);
+  if (options.storedKeys === false) await db.deleteFrom('server_secrets').execute();
   return {
     db,
     url,

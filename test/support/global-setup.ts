@@ -6,6 +6,8 @@ import type { TestProject } from 'vitest/node';
 import { createDb } from '../../src/db/connection.ts';
 import { openEmbeddedPostgres } from '../../src/db/embedded.ts';
 import { migrateToLatest } from '../../src/db/migrations.ts';
+import { generateCookieKeys, generateJwks } from '../../src/oidc/keys.ts';
+import { serverSecretRepository } from '../../src/repositories/server-secrets.ts';
 import { copyCluster } from './clusters.ts';
 import { freePort } from './ports.ts';
 
@@ -39,6 +41,8 @@ async function admin<T>(serverUrl: string, run: (client: pg.Client) => Promise<T
 /**
  * The migrated schema, once per run: copying a database is about a tenth of the cost of running
  * the migrations in each test file. The migrations themselves are tested on their own databases.
+ * It holds signing and cookie keys too, as a Keystep that started once does: an RSA key costs up to
+ * a few hundred milliseconds to generate (test/e2e/consent.test.ts checks a first start makes them).
  */
 async function createTemplate(serverUrl: string): Promise<{ name: string; drop(): Promise<void> }> {
   const name = `keystep_template_${randomBytes(6).toString('hex')}`;
@@ -46,6 +50,9 @@ async function createTemplate(serverUrl: string): Promise<{ name: string; drop()
   const db = createDb(withDatabase(serverUrl, name), 2);
   try {
     await migrateToLatest(db);
+    const secrets = serverSecretRepository(db);
+    await secrets.getOrCreate('jwks', generateJwks);
+    await secrets.getOrCreate('cookie_keys', generateCookieKeys);
   } finally {
     await db.destroy();
   }
