@@ -9,6 +9,7 @@ import { migrateToLatest } from '../../src/db/migrations.ts';
 import { generateCookieKeys, generateJwks } from '../../src/oidc/keys.ts';
 import { serverSecretRepository } from '../../src/repositories/server-secrets.ts';
 import { copyCluster } from './clusters.ts';
+import { testDatabasePrefix } from './database.ts';
 import { freePort } from './ports.ts';
 
 declare module 'vitest' {
@@ -93,6 +94,12 @@ export default async function setup(project: TestProject) {
     project.provide('postgresUrl', process.env.TEST_DATABASE_URL);
     project.provide('templateDatabase', template.name);
     return async () => {
+      // Each worker copies one database ahead of need; the last ones were never taken.
+      const prefix = testDatabasePrefix(template.name);
+      await admin(process.env.TEST_DATABASE_URL!, async (c) => {
+        const left = await c.query<{ datname: string }>('select datname from pg_database where starts_with(datname, $1)', [prefix]);
+        for (const { datname } of left.rows) await c.query(`drop database if exists ${pg.escapeIdentifier(datname)} with (force)`);
+      });
       await template.drop();
       rmSync(dataDir, { recursive: true, force: true });
     };
