@@ -5,6 +5,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The files of a worker share one module graph: importing the app and the provider costs about a
+    // second, more than most files take. No test mocks a module or changes one for the files after it.
+    // The number of workers is vitest's choice (one fewer than the CPUs).
     isolate: false,
     projects: [
       {
