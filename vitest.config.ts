@@ -2,12 +2,24 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Each file gets its own database; two workers fit the two cores of the machines we run on.
     pool: 'forks',
-    maxWorkers: 2,
+    // The files of a worker share one module graph: importing the app and the provider costs about a
+    // second, more than most files take. No test mocks a module or changes one for the files after it.
+    // The number of workers is vitest's choice (one fewer than the CPUs).
+    isolate: false,
+    projects: [
+      {
+        extends: true,
+        // `npm test`: every test file gets its own database on the one Postgres of the run.
+        test: { name: 'keystep', include: ['test/**/*.test.ts'], exclude: ['test/bench/**'], globalSetup: ['test/support/global-setup.ts'] },
+      },
+      {
+        extends: true,
+        // `npm run test:bench`: a tiny run of the benchmark, which starts its own Keystep and Postgres.
+        test: { name: 'bench', include: ['test/bench/**/*.test.ts'] },
+      },
+    ],
   },
 });

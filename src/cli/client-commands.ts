@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { clientRepository, ClientExistsError, type MfaPolicy } from '../repositories/clients.ts';
-import { CliError, printRows, withDatabase } from './context.ts';
+import { CliError, printRows, withDatabase, type Cli } from './context.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -38,7 +38,7 @@ interface AddOptions {
   authMethod?: string;
 }
 
-export function registerClientCommands(program: Command): void {
+export function registerClientCommands(program: Command, cli: Cli): void {
   const client = program.command('client').description('manage relying-party applications (OIDC clients)');
 
   client.command('add <client_id>')
@@ -51,7 +51,7 @@ export function registerClientCommands(program: Command): void {
     .option('--name <name>', 'name shown on the sign-in page')
     .option('--auth-method <method>', `token endpoint authentication: ${AUTH_METHODS.join(' or ')}`, 'client_secret_basic')
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
-    .action((clientId: string, opts: AddOptions) => withDatabase(async (ctx) => {
+    .action((clientId: string, opts: AddOptions) => withDatabase(cli, async (ctx) => {
       if (!CLIENT_ID.test(clientId)) throw new CliError('a client_id is 1 to 128 letters, digits or . _ ~ -');
       const redirectUris = opts.redirectUri ?? [];
       if (redirectUris.length === 0) throw new CliError('give at least one --redirect-uri');
@@ -79,17 +79,17 @@ export function registerClientCommands(program: Command): void {
         throw err;
       }
       if (opts.json) {
-        console.log(JSON.stringify({ client_id: clientId, ...(secret ? { client_secret: secret } : {}) }));
+        cli.out.log(JSON.stringify({ client_id: clientId, ...(secret ? { client_secret: secret } : {}) }));
       } else {
-        console.log(`created ${opts.public ? 'public' : 'confidential'} client ${clientId}`);
-        if (secret) console.log(`client_secret: ${secret}\nKeep it safe: it is not shown again.`);
+        cli.out.log(`created ${opts.public ? 'public' : 'confidential'} client ${clientId}`);
+        if (secret) cli.out.log(`client_secret: ${secret}\nKeep it safe: it is not shown again.`);
       }
     }));
 
   client.command('list')
     .description('list clients')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => withDatabase(async (ctx) => {
+    .action((opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
       const rows = (await clientRepository(ctx.database.db).list()).map((c) => ({
         client_id: c.clientId,
         type: c.metadata.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
@@ -97,13 +97,13 @@ export function registerClientCommands(program: Command): void {
         consent: c.consentRequired,
         mfa: c.mfa ?? 'default',
       }));
-      printRows(rows, opts.json, 'no clients');
+      printRows(cli, rows, opts.json, 'no clients');
     }));
 
   client.command('remove <client_id>')
     .description('delete a client; its tokens stop working (a running server notices within 5 seconds)')
-    .action((clientId: string) => withDatabase(async (ctx) => {
+    .action((clientId: string) => withDatabase(cli, async (ctx) => {
       if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new CliError(`no client ${clientId}`);
-      console.log(`removed client ${clientId}`);
+      cli.out.log(`removed client ${clientId}`);
     }));
 }

@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { CliError, type CliIo } from './context.ts';
 
-async function readFirstLine(): Promise<string> {
-  const rl = createInterface({ input: process.stdin });
+async function readFirstLine(io: CliIo): Promise<string> {
+  const rl = createInterface({ input: io.stdin });
   for await (const line of rl) {
     rl.close();
     return line;
@@ -10,19 +11,19 @@ async function readFirstLine(): Promise<string> {
   return '';
 }
 
-async function askHidden(question: string): Promise<string> {
+async function askHidden(io: CliIo, question: string): Promise<string> {
   let muted = false;
   const output = new Writable({
     write(chunk, _enc, done) {
-      if (!muted) process.stderr.write(chunk);
+      if (!muted) io.stderr.write(chunk);
       done();
     },
   });
-  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  const rl = createInterface({ input: io.stdin, output, terminal: true });
   return new Promise((resolve) => {
     rl.question(question, (answer) => {
       rl.close();
-      process.stderr.write('\n');
+      io.stderr.write('\n');
       resolve(answer);
     });
     muted = true;
@@ -33,10 +34,10 @@ async function askHidden(question: string): Promise<string> {
  * A new password: the first line of stdin when it is piped, or typed twice at a terminal without echo.
  * Never from the command line, where it would land in shell history and the process list.
  */
-export async function readNewPassword(): Promise<string> {
-  if (!process.stdin.isTTY) return readFirstLine();
-  const first = await askHidden('Password: ');
-  const second = await askHidden('Repeat password: ');
-  if (first !== second) throw new Error('the two passwords differ');
+export async function readNewPassword(io: CliIo): Promise<string> {
+  if (!io.stdin.isTTY) return readFirstLine(io);
+  const first = await askHidden(io, 'Password: ');
+  const second = await askHidden(io, 'Repeat password: ');
+  if (first !== second) throw new CliError('the two passwords differ');
   return first;
 }

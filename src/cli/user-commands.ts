@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/factors/backup-code/codes.ts';
-import { checkNewPassword, createArgon2Hasher, describePasswordProblem } from '../login/passwords.ts';
+import { checkNewPassword, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
 import { passwordFailureRepository } from '../repositories/password-failures.ts';
 import { usernameKey } from '../login/factors/password/factor.ts';
@@ -10,7 +10,7 @@ import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
-import { CliError, printRows, withDatabase, type CommandContext } from './context.ts';
+import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -27,10 +27,10 @@ export function parsePhone(input: string, allowedCountries: readonly string[]): 
 }
 
 async function hashNewPassword(ctx: CommandContext): Promise<string> {
-  const password = await readNewPassword();
+  const password = await readNewPassword(ctx.cli.io);
   const problem = checkNewPassword(password, ctx.config.password);
   if (problem) throw new CliError(describePasswordProblem(problem, ctx.config.password));
-  return createArgon2Hasher().hash(password);
+  return ctx.cli.hasher().hash(password);
 }
 
 async function findUser(ctx: CommandContext, username: string): Promise<Account> {
@@ -65,18 +65,18 @@ async function changeAndSignOut(ctx: CommandContext, account: Account, change: C
     return accountRevocation(trx).revoke(account.id);
   });
   if (change.event) await audit(ctx, change.event, account.id, change.detail);
-  if (change.message) console.log(change.message);
+  if (change.message) ctx.cli.out.log(change.message);
   await audit(ctx, 'user.signed_out_everywhere', account.id, { cause: change.cause, ...revoked });
-  console.log(`signed ${account.username} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
+  ctx.cli.out.log(`signed ${account.username} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
 }
 
-export function registerUserCommands(program: Command): void {
+export function registerUserCommands(program: Command, cli: Cli): void {
   const user = program.command('user').description('manage user accounts');
 
   user.command('add <username>')
     .description('create a user; the password is read from stdin (first line) or prompted for twice')
     .option('--phone <e164>', 'mobile number for the SMS code, in E.164 form')
-    .action((username: string, opts: { phone?: string }) => withDatabase(async (ctx) => {
+    .action((username: string, opts: { phone?: string }) => withDatabase(cli, async (ctx) => {
       if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
       const phone = opts.phone ? parsePhone(opts.phone, ctx.config.sms.allowedCountries) : null;
       const accounts = accountRepository(ctx.database.db);
@@ -86,7 +86,7 @@ export function registerUserCommands(program: Command): void {
         const account = await accounts.create({ username, passwordHash, phone });
         if (phone) await accounts.setPhone(account.id, phone, new Date());
         await audit(ctx, 'user.created', account.id);
-        console.log(`created user ${username}`);
+        cli.out.log(`created user ${username}`);
       } catch (err) {
         if (err instanceof UsernameTakenError) throw new CliError(err.message);
         throw err;
@@ -96,7 +96,7 @@ export function registerUserCommands(program: Command): void {
   user.command('list')
     .description('list users')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => withDatabase(async (ctx) => {
+    .action((opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
       const now = new Date();
       const failures = passwordFailureRepository(ctx.database.db);
       const rows = await Promise.all((await accountRepository(ctx.database.db).list()).map(async (a) => {
@@ -109,12 +109,12 @@ export function registerUserCommands(program: Command): void {
           created: a.createdAt.toISOString(),
         };
       }));
-      printRows(rows, opts.json, 'no users');
+      printRows(cli, rows, opts.json, 'no users');
     }));
 
   user.command('set-password <username>')
     .description('set a new password (read like `user add`); ends every session and token of the user')
-    .action((username: string) => withDatabase(async (ctx) => {
+    .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       const passwordHash = await hashNewPassword(ctx);
       await changeAndSignOut(ctx, account, {
@@ -126,7 +126,7 @@ export function registerUserCommands(program: Command): void {
   user.command('set-phone <username> [e164]')
     .description('set the mobile number (an operator-set number counts as verified); --clear removes it; ends every session and token of the user')
     .option('--clear', 'remove the number')
-    .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(async (ctx) => {
+    .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
       const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
@@ -140,7 +140,7 @@ export function registerUserCommands(program: Command): void {
   for (const [name, disabled] of [['disable', true], ['enable', false]] as const) {
     user.command(`${name} <username>`)
       .description(disabled ? 'stop a user from signing in; ends every session and token of the user' : 'allow a disabled user to sign in again')
-      .action((username: string) => withDatabase(async (ctx) => {
+      .action((username: string) => withDatabase(cli, async (ctx) => {
         const account = await findUser(ctx, username);
         const event = disabled ? 'user.disabled' : 'user.enabled';
         const message = `${account.username} ${disabled ? 'disabled' : 'enabled'}`;
@@ -149,49 +149,49 @@ export function registerUserCommands(program: Command): void {
         // Enabling brings back no session or token: disabling ended them.
         await apply(accountRepository(ctx.database.db));
         await audit(ctx, event, account.id);
-        console.log(message);
+        cli.out.log(message);
       }));
   }
 
   user.command('revoke <username>')
     .description('sign a user out everywhere: end every session, grant, token and login in progress')
-    .action((username: string) => withDatabase(async (ctx) => {
+    .action((username: string) => withDatabase(cli, async (ctx) => {
       await changeAndSignOut(ctx, await findUser(ctx, username), { cause: 'revoke', apply: async () => {} });
     }));
 
-  registerSecondFactorCommands(user);
+  registerSecondFactorCommands(user, cli);
 
   user.command('unlock <username>')
     .description('clear failed password and code counts and the locks they set')
-    .action((username: string) => withDatabase(async (ctx) => {
+    .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       await accountRepository(ctx.database.db).clearOtpFailures(account.id);
       await passwordFailureRepository(ctx.database.db).clear(usernameKey(account.username));
       await audit(ctx, 'user.unlocked', account.id);
-      console.log(`${account.username} unlocked`);
+      cli.out.log(`${account.username} unlocked`);
     }));
 }
 
-function registerSecondFactorCommands(user: Command): void {
+function registerSecondFactorCommands(user: Command, cli: Cli): void {
   user.command('backup-codes <username>')
     .description(`print ${BACKUP_CODE_COUNT} fresh backup codes, once; they replace any earlier ones`)
-    .action((username: string) => withDatabase(async (ctx) => {
+    .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
-      const codes = await issueBackupCodes(backupCodeRepository(ctx.database.db), createArgon2Hasher(), cryptoRandom, account.id);
+      const codes = await issueBackupCodes(backupCodeRepository(ctx.database.db), ctx.cli.hasher(), cryptoRandom, account.id);
       await audit(ctx, 'user.backup_codes_generated', account.id, { count: codes.length });
-      console.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
-      for (const code of codes) console.log(`  ${code}`);
-      console.log('\nHand them over safely: they are not shown again.');
+      cli.out.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
+      for (const code of codes) cli.out.log(`  ${code}`);
+      cli.out.log('\nHand them over safely: they are not shown again.');
     }));
 
   user.command('set-sms-otp <username> <on|off>')
     .description('exempt a user from the SMS code (off) or not (on); honoured only with smsOtp.enableByUserClaim')
-    .action((username: string, value: string) => withDatabase(async (ctx) => {
+    .action((username: string, value: string) => withDatabase(cli, async (ctx) => {
       if (value !== 'on' && value !== 'off') throw new CliError('say on or off');
       const account = await findUser(ctx, username);
       await accountRepository(ctx.database.db).setSmsOtpExempt(account.id, value === 'off');
       await audit(ctx, value === 'off' ? 'user.sms_otp_exempted' : 'user.sms_otp_required', account.id);
       const note = ctx.config.smsOtp.enableByUserClaim ? '' : ' (note: smsOtp.enableByUserClaim is off, so exemptions are not honoured)';
-      console.log(`SMS code for ${account.username}: ${value}${note}`);
+      cli.out.log(`SMS code for ${account.username}: ${value}${note}`);
     }));
 }

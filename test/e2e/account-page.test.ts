@@ -7,7 +7,7 @@ import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import { REDIRECT_URI, startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
-import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitPassword, submitStep, toSecondStep, TOKEN_REFUSED } from '../support/rp.ts';
 import { FakeGateway } from '../support/fake-gateway.ts';
 import { wrongCode } from '../support/sms.ts';
 
@@ -223,7 +223,7 @@ describe('the account page', () => {
     const after = await browser.request(`${t.issuer}/account`);
     expect(after.status).toBe(302);
     expect(after.headers.get('location')).toContain('/auth?');
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject(TOKEN_REFUSED);
   });
 
   it('changing the number ends every other session, grant, token and login in progress, but not this browser\'s', async () => {
@@ -247,7 +247,7 @@ describe('the account page', () => {
     expect((await exchange(rp, silent, callbackOf(silent.visit))).access_token).toBeTruthy();
     expect((await elsewhere.browser.request(`${t.issuer}/account`)).status).toBe(302);
     await expect(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject(TOKEN_REFUSED);
     const late = await submitStep(pending.attempt.browser, pageOf(pending.next), 'sms-otp', { code: pendingCode });
     expect(late.callback).toBeUndefined();
     // The login starts again at the password: its progress is gone.
@@ -306,7 +306,7 @@ describe('the account page', () => {
     expect(out.postStatus).toBe(303);
     expect(alertText(pageOf(out).html)).toMatch(/signed out everywhere/);
     await expect(oidc.refreshTokenGrant(fays.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(fays.config, tokens.access_token, tokens.claims()!.sub)).rejects.toBeTruthy();
+    await expect(oidc.fetchUserInfo(fays.config, tokens.access_token, tokens.claims()!.sub)).rejects.toMatchObject(TOKEN_REFUSED);
     // Only fay's rows went.
     expect((await oidc.refreshTokenGrant(rp.config, mallory.refresh_token!)).access_token).toBeTruthy();
   });

@@ -23,8 +23,7 @@ describe('logins in Chromium', () => {
   const blocked: string[] = [];
 
   beforeAll(async () => {
-    [chromium, app] = await Promise.all([launchChromium(), CallbackServer.start()]);
-    t = await startTestApp({ smsSender: sms, random: distinctCodes() });
+    [chromium, app, t] = await Promise.all([launchChromium(), CallbackServer.start(), startTestApp({ smsSender: sms, random: distinctCodes() })]);
     for (const user of [IVY, JO]) ids[user.username] = await t.addUser(user.username, user.password, user.phone);
     rp = await relyingParty(t, await t.addClient('browser-app', { redirectUris: [app.redirectUri], postLogoutRedirectUris: [`${app.origin}/signed-out`] }));
   });

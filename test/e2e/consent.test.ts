@@ -60,7 +60,7 @@ describe('consent', () => {
 
 describe('signing and cookie keys', () => {
   it('are generated once, stored, and shared by every instance on the database', async () => {
-    const first = await startTestApp({ overrides: { smsOtp: { mandatory: false } } });
+    const first = await startTestApp({ storedKeys: false, overrides: { smsOtp: { mandatory: false } } });
     const second = await startTestApp({ database: first.database, overrides: { smsOtp: { mandatory: false } } });
     try {
       const jwks = async (issuer: string) => (await fetch(`${issuer}/jwks`)).json() as Promise<{ keys: { kid: string; alg: string; d?: string }[] }>;
@@ -92,7 +92,7 @@ describe('signing and cookie keys', () => {
   it('come from the configuration when given', async () => {
     const { generateJwks } = await import('../../src/oidc/keys.ts');
     const jwks = generateJwks();
-    const t = await startTestApp({ overrides: { keys: { jwks, cookieKeys: ['k'.repeat(40)] } } });
+    const t = await startTestApp({ storedKeys: false, overrides: { keys: { jwks, cookieKeys: ['k'.repeat(40)] } } });
     try {
       const served = (await (await fetch(`${t.issuer}/jwks`)).json()) as { keys: { kid: string }[] };
       expect(served.keys.map((k) => k.kid).sort()).toEqual(jwks.keys.map((k) => k.kid as string).sort());

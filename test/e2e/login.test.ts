@@ -1,7 +1,7 @@
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { POST_LOGOUT_URI, startTestApp, type TestApp } from '../support/app.ts';
-import { callbackOf, exchange, pageOf, passwordLogin, relyingParty, startLogin, submitPassword, type RelyingParty } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, passwordLogin, relyingParty, startLogin, submitPassword, TOKEN_REFUSED, type RelyingParty } from '../support/rp.ts';
 
 describe('password login end to end (openid-client as the relying party)', () => {
   let t: TestApp;
@@ -86,7 +86,7 @@ describe('password login end to end (openid-client as the relying party)', () =>
     const callback = callbackOf(await submitPassword(attempt.browser, pageOf(attempt.visit), 'alice', 'a-long-enough-password'));
     const tokens = await exchange(rp, attempt, callback);
     await expect(exchange(rp, attempt, callback)).rejects.toMatchObject({ error: 'invalid_grant' });
-    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, accountId)).rejects.toBeTruthy();
+    await expect(oidc.fetchUserInfo(rp.config, tokens.access_token, accountId)).rejects.toMatchObject(TOKEN_REFUSED);
   });
 
   it('lets exactly one of two parallel token requests with one code succeed', async () => {

@@ -191,9 +191,28 @@ describe('the SMS code step', () => {
     expect(info).toMatchObject({ preferred_username: 'ivy', phone_number: PHONE, phone_number_verified: true });
   });
 
-  it('never logs a code', () => {
-    const all = t.logLines.join('\n');
-    for (const message of sms.sent) expect(all).not.toContain(/#(\w+)\s*$/.exec(message.text)![1]!);
+  it('never logs a code', async () => {
+    // Lines of its own, of codes sent, failed and sent again, and of the full number: a run of this test alone inspects something.
+    const from = t.logLines.length;
+    const sentBefore = sms.sent.length;
+    const { attempt, next } = await toSecondStep(rp, 'ivy', 'ivys-long-password');
+    const wrong = await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code: wrongCode(sms.lastCode(PHONE)) });
+    clock.advance(3600);
+    sms.failing = true;
+    const notSent = await submitStep(attempt.browser, pageOf(wrong), 'sms-otp', { action: 'resend' });
+    sms.failing = false;
+    const resent = await submitStep(attempt.browser, pageOf(notSent), 'sms-otp', { action: 'resend' });
+    callbackOf(await submitStep(attempt.browser, pageOf(resent), 'sms-otp', { code: sms.lastCode(PHONE) }));
+
+    const codes = sms.sent.slice(sentBefore).map((m) => /#(\w+)\s*$/.exec(m.text)![1]!);
+    expect(codes).toHaveLength(2);
+    const lines = t.logLines.slice(from);
+    // One line for each send and for the one that failed, naming the number as masked: there is something to inspect.
+    expect(lines.filter((l) => l.includes('"msg":"sms sent"'))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('"msg":"sms not sent"'))).toHaveLength(1);
+    const all = lines.join('\n');
+    expect(all).toContain('+44 •••• ••34 56');
+    for (const code of codes) expect(all).not.toContain(code);
     expect(all).not.toContain('7400123456');
   });
 });

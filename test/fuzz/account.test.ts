@@ -20,7 +20,7 @@ describe('fuzzing the account page', () => {
   const fuzz = useFuzzApp();
   const app = () => fuzz().t;
 
-  fuzzIt('signed in, the account pages and forms answer any request below 500', { runs: 30, msPerRun: 120 }, app,
+  fuzzIt('signed in, the account pages and forms answer any request below 500', { runs: 10, msPerRun: 120 }, app,
     fc.array(fc.oneof(fc.tuple(forms, request({ form, query })), fc.tuple(pages, request({ method: mostlyGet, query }))), { minLength: 1, maxLength: 3 }),
     async (requests) => {
       const account = await atAccountPage(fuzz().t, fuzz().sms);
@@ -32,7 +32,7 @@ describe('fuzzing the account page', () => {
       }
     });
 
-  fuzzIt('after a login started by any authorization request, "sign out of all sessions" answers below 500', { runs: 20, msPerRun: 150 }, app,
+  fuzzIt('after a login started by any authorization request, "sign out of all sessions" answers below 500', { runs: 7, msPerRun: 150 }, app,
     request({ method: fc.constant('GET'), query: nearlyValid(valid, authorizationFields({ clientId: valid.client_id, redirectUri: REDIRECT_URI, codeChallenge: CHALLENGE })) }),
     async (req) => {
       const other = new Browser('never:');

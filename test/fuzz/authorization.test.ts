@@ -20,13 +20,13 @@ describe('fuzzing authorization requests', () => {
   const fuzz = useFuzzApp();
   const app = () => fuzz().t;
 
-  fuzzIt('any authorization request, by GET or POST, and the pages it leads to answer below 500', { runs: 60, msPerRun: 30 }, app,
+  fuzzIt('any authorization request, by GET or POST, and the pages it leads to answer below 500', { runs: 20, msPerRun: 30 }, app,
     request({ method: fc.constantFrom('GET', 'GET', 'POST', 'HEAD'), query: fields, form: fields }),
     async (req) => {
       await sendWithJar(fuzz().t, new Browser('never:').jar, req, '/auth', {});
     });
 
-  fuzzIt('a login started by any authorization request signs in, and its code exchanges, below 500', { runs: 40, msPerRun: 80 }, app,
+  fuzzIt('a login started by any authorization request signs in, and its code exchanges, below 500', { runs: 14, msPerRun: 80 }, app,
     request({ method: fc.constant('GET'), query: nearlyValid(valid, fields) }),
     async (req) => {
       const browser = new Browser('never:');

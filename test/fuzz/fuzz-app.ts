@@ -1,22 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
-import { hash, verify } from '@node-rs/argon2';
-import type { PasswordHasher } from '../../src/login/passwords.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { relyingParty, type RelyingParty } from '../support/rp.ts';
 import { RecordingSender } from '../support/sms.ts';
-
-/**
- * Real argon2id with the smallest parameters: every run signs a new account in (and checks backup
- * codes, ten hashes each), which at Keystep's parameters would cost most of the time budget.
- */
-const cheap = { algorithm: 2, memoryCost: 64, timeCost: 1, parallelism: 1 } as const;
-export const cheapHasher: PasswordHasher = {
-  hash: (password) => hash(password, cheap),
-  verify: (passwordHash, password) => verify(passwordHash, password).catch(() => false),
-  async verifyDummy(password) {
-    await verify(await hash('dummy-password', cheap), password).catch(() => false);
-  },
-};
 
 export interface FuzzApp {
   t: TestApp;
@@ -38,7 +23,6 @@ export interface FuzzApp {
 export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Record<string, unknown> } = {}): Promise<FuzzApp> {
   const sms = new RecordingSender();
   const t = await startTestApp({
-    hasher: cheapHasher,
     smsSender: options.devInbox || options.gateway ? undefined : sms,
     overrides: {
       smsOtp: { resendCooldownSeconds: 0 },

@@ -5,12 +5,14 @@ import { tableViolations } from '../support/invariants.ts';
 import { describeRequest, sendRaw, type RawRequest, type RawResponse } from '../support/raw-http.ts';
 
 /**
- * Deterministic by default; KEYSTEP_FUZZ_SEED explores another seed and KEYSTEP_FUZZ_RUNS sets the
- * runs of every property (fast-check prints the seed, the path and the failing case on failure).
+ * Deterministic by default; KEYSTEP_FUZZ_SEED explores another seed, KEYSTEP_FUZZ_SCALE multiplies
+ * the runs of every property (CI runs three times those of `npm test`) and KEYSTEP_FUZZ_RUNS sets
+ * them outright (fast-check prints the seed, the path and the failing case on failure).
  */
 const seed = Number(process.env.KEYSTEP_FUZZ_SEED ?? 20261201);
 const runsOverride = process.env.KEYSTEP_FUZZ_RUNS ? Number(process.env.KEYSTEP_FUZZ_RUNS) : undefined;
-const runsOf = (defaultRuns: number) => runsOverride ?? defaultRuns;
+const scale = Number(process.env.KEYSTEP_FUZZ_SCALE ?? 1);
+const runsOf = (defaultRuns: number) => runsOverride ?? Math.max(1, Math.round(defaultRuns * scale));
 
 /**
  * Time for a property, shrinking included: fast-check stops by itself before the test's limit,
@@ -20,8 +22,10 @@ const runsOf = (defaultRuns: number) => runsOverride ?? defaultRuns;
 const budgetMs = ({ runs, msPerRun }: Budget) => 20_000 + runsOf(runs) * msPerRun * 3;
 
 /**
- * Runs of a property by default, and about what one costs (it sets the property's time limit);
- * `shrink: false` reports the first failing case as it is (for inputs too costly to shrink).
+ * Runs of a property in `npm test`, and about what one costs (it sets the property's time limit);
+ * `shrink: false` reports the first failing case as it is (for inputs too costly to shrink). The
+ * runs are few (a quick suite, always the same inputs); the examples of each property, inputs that
+ * once broke Keystep, run every time besides.
  */
 export interface Budget {
   runs: number;

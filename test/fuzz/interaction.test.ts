@@ -34,7 +34,7 @@ describe('fuzzing the login pages', () => {
   const fuzz = useFuzzApp();
   const app = () => fuzz().t;
 
-  fuzzIt('the password page answers any form, method, type and encoding below 500', { runs: 40, msPerRun: 60 }, app,
+  fuzzIt('the password page answers any form, method, type and encoding below 500', { runs: 14, msPerRun: 60 }, app,
     sequence([{ _csrf: csrf, step: 'password', username: ref('username'), password: PASSWORD }], { username: value(ref('username')), password: value(PASSWORD) }),
     async (requests) => {
       // An account of its own: what this run's wrong passwords throttle is no other run's concern.
@@ -44,7 +44,7 @@ describe('fuzzing the login pages', () => {
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
-  fuzzIt('the password form takes any username and password: a page or a redirect, never a 500', { runs: 40, msPerRun: 40 }, app,
+  fuzzIt('the password form takes any username and password: a page or a redirect, never a 500', { runs: 14, msPerRun: 40 }, app,
     fc.record({ username: text, password: text }),
     async ({ username, password }) => {
       const login = await atPasswordPage(fuzz().t, fuzz().rp);
@@ -52,14 +52,14 @@ describe('fuzzing the login pages', () => {
     },
     [{ username: `${'a'.repeat(255)}\u{1F600}`, password: PASSWORD }]);
 
-  fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 40, msPerRun: 100 }, app,
+  fuzzIt('the SMS code page (and the backup-code page it leads to) answers any form below 500', { runs: 14, msPerRun: 100 }, app,
     sequence(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000', ' 1 2 3 ') }),
     async (requests) => {
       const login = await atCodePage(fuzz().t, fuzz().rp, fuzz().sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
-  fuzzIt('the phone-capture page answers any number, code and button below 500', { runs: 30, msPerRun: 100 }, app,
+  fuzzIt('the phone-capture page answers any number, code and button below 500', { runs: 10, msPerRun: 100 }, app,
     sequence([
       { _csrf: csrf, step: 'phone-capture', action: 'number', phone: ref('phone') }, { _csrf: csrf, step: 'phone-capture', action: 'number', phone: ref('phone') },
       { _csrf: csrf, step: 'phone-capture', code: ref('code') }, { _csrf: csrf, step: 'phone-capture', code: ref('code') },
@@ -74,21 +74,21 @@ describe('fuzzing the login pages', () => {
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
-  fuzzIt('the consent page and the notice page answer any form below 500', { runs: 30, msPerRun: 150 }, app,
+  fuzzIt('the consent page and the notice page answer any form below 500', { runs: 10, msPerRun: 150 }, app,
     fc.tuple(fc.constantFrom(atConsentPage, atNoticePage), sequence([{ _csrf: csrf }], {})),
     async ([at, requests]) => {
       const login = await at(fuzz().t, fuzz().consentRp, fuzz().sms);
       for (const [suffix, req] of requests) await login.send(req, `${login.path}${suffix}`);
     });
 
-  fuzzIt('a burst of 50 simultaneous forms on one code page answers below 500 and leaves the tables whole', { runs: 10, msPerRun: 500, shrink: false }, app,
+  fuzzIt('a burst of 50 simultaneous forms on one code page answers below 500 and leaves the tables whole', { runs: 4, msPerRun: 500, shrink: false }, app,
     fc.array(fc.tuple(target, request({ form: nearlyValid(codePageForms, { code: value(ref('code'), ref('backupCode'), '000000') }) })), { minLength: 50, maxLength: 50 }),
     async (requests) => {
       const login = await atCodePage(fuzz().t, fuzz().rp, fuzz().sms);
       await Promise.all(requests.map(([suffix, req]) => login.send(req, `${login.path}${suffix}`)));
     });
 
-  fuzzIt('any uid, any suffix, any method and query under /interaction answers below 500', { runs: 40, msPerRun: 40 }, app,
+  fuzzIt('any uid, any suffix, any method and query under /interaction answers below 500', { runs: 14, msPerRun: 40 }, app,
     fc.tuple(
       fc.oneof(fc.constant(undefined), text.map((s) => percentEncode(s.slice(0, 300))), fc.constantFrom('%00', '..', '%2F', 'a'.repeat(65), '%E0%A4%A')),
       fc.constantFrom('', '/', '/continue', '/consent', '/cancel', '/x', '//', '/continue/'),

@@ -16,7 +16,7 @@ describe('fuzzing the provider endpoints', () => {
   const app = () => fuzz().t;
   const signedIn = () => withTokens(fuzz().t, fuzz().rp, fuzz().sms, fuzz().basicAuth);
 
-  fuzzIt('the token endpoint answers any grant, parameters and client authentication below 500', { runs: 40, msPerRun: 80 }, app,
+  fuzzIt('the token endpoint answers any grant, parameters and client authentication below 500', { runs: 14, msPerRun: 80 }, app,
     request({
       method: mostlyPost, headers: authorization,
       form: {
@@ -31,14 +31,14 @@ describe('fuzzing the provider endpoints', () => {
       await login.send(req, '/token');
     });
 
-  fuzzIt('userinfo answers any token, sent any way, by GET or POST, below 500', { runs: 30, msPerRun: 80 }, app,
+  fuzzIt('userinfo answers any token, sent any way, by GET or POST, below 500', { runs: 10, msPerRun: 80 }, app,
     request({ method: fc.constantFrom('GET', 'POST', 'GET', 'POST', 'HEAD', 'PUT'), headers: authorization, query: { access_token: value(ref('accessToken')) }, form: { access_token: value(ref('accessToken')) } }),
     async (req) => {
       const login = await signedIn();
       await login.send(req, '/me');
     });
 
-  fuzzIt('revocation answers any token, hint and client authentication below 500', { runs: 30, msPerRun: 80 }, app,
+  fuzzIt('revocation answers any token, hint and client authentication below 500', { runs: 10, msPerRun: 80 }, app,
     request({
       method: mostlyPost, headers: authorization,
       form: { token: value(ref('accessToken'), ref('refreshToken'), ref('code')), token_type_hint: value('access_token', 'refresh_token', 'authorization_code', 'x'), ...clientAuth },
@@ -55,7 +55,7 @@ describe('fuzzing the provider endpoints', () => {
     id_token_hint: value(ref('idToken'), 'a.b.c'), post_logout_redirect_uri: value(POST_LOGOUT_URI, 'http://127.0.0.1:9/elsewhere'), state: value('s'),
     client_id: value('web-app', 'partner-app'), logout_hint: value('x'), ui_locales: value('en'),
   };
-  fuzzIt('RP-initiated logout and its confirmation answer any parameters below 500', { runs: 30, msPerRun: 100 }, app,
+  fuzzIt('RP-initiated logout and its confirmation answer any parameters below 500', { runs: 10, msPerRun: 100 }, app,
     fc.tuple(
       request({ method: fc.constantFrom('GET', 'POST', 'GET', 'POST', 'DELETE'), query: logout, form: logout }),
       request({ method: mostlyPost, form: { xsrf: value(ref('xsrf'), ref('xsrf'), ''), logout: value('yes', '') } }),
@@ -67,7 +67,7 @@ describe('fuzzing the provider endpoints', () => {
       await login.send(confirm, '/session/end/confirm');
     });
 
-  fuzzIt('discovery, the key set and pushed authorization requests answer anything below 500', { runs: 40, msPerRun: 30 }, app,
+  fuzzIt('discovery, the key set and pushed authorization requests answer anything below 500', { runs: 14, msPerRun: 30 }, app,
     fc.tuple(
       fc.constantFrom('/.well-known/openid-configuration', '/jwks', '/request', '/.well-known/oauth-authorization-server', '/token/introspection', '/reg', '/device/auth', '/backchannel'),
       fc.oneof(

@@ -31,7 +31,7 @@ describe('fuzzing the answers of the SMS gateway', () => {
     await gateway.stop();
   });
 
-  fuzzIt('whatever the gateway answers, the code page and "send a new code" answer below 500, and no SMS stays reserved', { runs: 30, msPerRun: 60 }, app,
+  fuzzIt('whatever the gateway answers, the code page and "send a new code" answer below 500, and no SMS stays reserved', { runs: 10, msPerRun: 60 }, app,
     fc.tuple(reply, reply),
     async ([first, second]) => {
       const user = await freshUser(f.t, { phone: true });

@@ -4,6 +4,7 @@ import { accountRepository } from '../../src/repositories/accounts.ts';
 import { passwordFailureRepository } from '../../src/repositories/password-failures.ts';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { freePort } from '../support/ports.ts';
 
 describe('the keystep command', () => {
   let t: TestDatabase;
@@ -51,6 +52,15 @@ describe('the keystep command', () => {
     expect(await runCli(['user', 'add', 'frank', '--phone', '+33612345678'], { ...env, KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB,+1' }, 'franks-long-password\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/not allowed/) });
     expect(await runCli(['user', 'add', 'bad name'], env, 'another-long-password\n')).toMatchObject({ code: 1 });
     expect(await accountRepository(t.db).findByUsername('frank')).toBeUndefined();
+  });
+
+  it('hashes with Keystep\'s own argon2id parameters unless given another hasher', async () => {
+    expect((await runCli(['user', 'add', 'grace'], env, 'graces-long-password\n', { hasher: null })).code).toBe(0);
+    expect((await runCli(['user', 'add', 'heidi'], env, 'heidis-long-password\n')).code).toBe(0);
+    const accounts = accountRepository(t.db);
+    expect((await accounts.findByUsername('grace'))!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    // The other tests' cheap hasher, so the line above is not true of every hash.
+    expect((await accounts.findByUsername('heidi'))!.passwordHash).toMatch(/^\$argon2id\$v=19\$m=64,t=1,p=1\$/);
   });
 
   it('sets passwords and phones, disables, enables and unlocks', async () => {
@@ -116,6 +126,25 @@ describe('the keystep command', () => {
     expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--redirect-uri/) });
     expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(0);
     expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(1);
+  });
+
+  it('says what a person got wrong without a stack trace, and prints the trace with --debug', async () => {
+    const closed = { DATABASE_URL: `postgres://keystep:x@127.0.0.1:${await freePort()}/keystep` };
+    const unreachable = await runCli(['user', 'list'], closed);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/^keystep: connect ECONNREFUSED 127\.0\.0\.1:\d+\n/);
+    expect(unreachable.stderr).not.toMatch(/^\s+at /m);
+    expect(unreachable.stderr).toContain('--debug');
+    expect(await runCli(['user', 'unlock', 'nobody'], env)).toEqual({ code: 1, stdout: '', stderr: 'keystep: no user named nobody\n' });
+
+    for (const args of [['--debug', 'user', 'list'], ['user', 'list', '--debug']]) {
+      const traced = await runCli(args, closed);
+      expect(traced.code).toBe(1);
+      expect(traced.stderr).toMatch(/^keystep: connect ECONNREFUSED 127\.0\.0\.1:\d+\n/);
+      expect(traced.stderr).toMatch(/^\s+at /m);
+    }
+    const missing = await runCli(['--debug', 'user', 'unlock', 'nobody'], env);
+    expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/^keystep: no user named nobody\n.*\n\s+at findUser /) });
   });
 
   it('reports configuration problems all at once and exits non-zero', async () => {

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { startServe } from '../support/serve.ts';
-
+import { serveInProcess, startServe } from '../support/serve.ts';
 
 describe('keystep serve', () => {
   let t: TestDatabase;
@@ -14,13 +13,13 @@ describe('keystep serve', () => {
   afterAll(() => t.drop());
 
   it('refuses to start on DATABASE_URL with pending migrations, naming the command to run', async () => {
-    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(await freePort()) }).catch((err: { code: number; output: string }) => err);
+    const failure = await serveInProcess({ DATABASE_URL: t.url, PORT: String(await freePort()) }).catch((err: { code: number; output: string }) => err);
     expect(failure).toMatchObject({ code: 1 });
     expect((failure as { output: string }).output).toMatch(/pending migration.*\n.*npx keystep migrate/);
   });
 
   it('lists every configuration problem and exits non-zero, refusing development defaults in production', async () => {
-    const failure = await startServe({ DATABASE_URL: t.url, NODE_ENV: 'production', KEYSTEP_DEMO: 'true', PORT: 'none' }).catch((err: { code: number; output: string }) => err);
+    const failure = await serveInProcess({ DATABASE_URL: t.url, NODE_ENV: 'production', KEYSTEP_DEMO: 'true', PORT: 'none' }).catch((err: { code: number; output: string }) => err);
     expect(failure).toMatchObject({ code: 1 });
     const output = (failure as { output: string }).output;
     expect(output).toMatch(/port \(PORT\)/);
@@ -42,7 +41,7 @@ describe('keystep serve', () => {
 
   it('migrates itself with autoMigrate, serves health and readiness on loopback only by default, and stops on SIGTERM', async () => {
     const port = await freePort();
-    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port) });
+    const server = await serveInProcess({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', PORT: String(port) });
     try {
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: 'ok' });
       // 127.0.0.2 is loopback too, but not the address Keystep bound: all interfaces would answer there.
@@ -64,6 +63,7 @@ describe('keystep serve', () => {
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
       expect(server.output()).not.toMatch(/Unsupported runtime/);
     } finally {
+      // What the binary's SIGTERM handler calls (the spawned test below sends the signal itself).
       expect(await server.stop()).toBe(0);
     }
   });
@@ -72,7 +72,7 @@ describe('keystep serve', () => {
     const port = await freePort();
     const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
     // KEYSTEP_HOST is honoured (HOST, which shells set to the machine's name, is not).
-    const server = await startServe({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), KEYSTEP_HOST: '127.0.0.2', HOST: '127.0.0.1', ...gateway });
+    const server = await serveInProcess({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), KEYSTEP_HOST: '127.0.0.2', HOST: '127.0.0.1', ...gateway });
     try {
       for (const path of ['/dev/sms', '/demo']) expect((await fetch(`http://127.0.0.2:${port}${path}`)).status).toBe(404);
       expect((await fetch(`http://127.0.0.2:${port}/readyz`)).status).toBe(200);
@@ -80,11 +80,13 @@ describe('keystep serve', () => {
     } finally {
       expect(await server.stop()).toBe(0);
     }
-    const failure = await startServe({ DATABASE_URL: t.url, PORT: String(await freePort()), ...gateway, KEYSTEP_SMS_GATEWAY_HEADERS: 'X-Text: $ctx.msg' })
+    const failure = await serveInProcess({ DATABASE_URL: t.url, PORT: String(await freePort()), ...gateway, KEYSTEP_SMS_GATEWAY_HEADERS: 'X-Text: $ctx.msg' })
       .catch((err: { code: number; output: string }) => err);
     expect(failure).toMatchObject({ code: 1, output: expect.stringMatching(/X-Text uses \$ctx.msg/) });
   });
 
+  // The one test of the real binary in a process of its own: it serves with the defaults (the
+  // embedded database, demo data), the command finds the database it runs, and SIGTERM stops it.
   it('runs on the embedded database by default, and the command shares the running instance', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'keystep-embedded-'));
     const env = { KEYSTEP_DATA_DIR: dataDir, KEYSTEP_EMBEDDED_POSTGRES_PORT: String(await freePort()) };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -32,7 +32,8 @@ describe('the test runner, with the embedded Postgres of the test setup', () => 
     const setup = path.join(root, 'test/support/global-setup.ts');
     writeFileSync(path.join(dir, 'vitest.config.mjs'),
       `export default { test: { root: ${JSON.stringify(dir)}, include: ['failing.test.ts'], globals: true, globalSetup: [${JSON.stringify(setup)}], hookTimeout: 60000 } };\n`);
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KEYSTEP_TEST_DATA_DIR: path.join(dir, 'data') };
+    // The run's initialised Postgres to copy: the child's embedded Postgres starts as this run's did, without initialising one.
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', KEYSTEP_TEST_DATA_DIR: path.join(dir, 'data'), KEYSTEP_TEST_PRISTINE_DIR: inject('pristineDataDir') };
     delete env.TEST_DATABASE_URL;
     delete env.VITEST;
     delete env.VITEST_WORKER_ID;

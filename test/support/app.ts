@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { createApp, type AppOptions, type KeystepApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config } from '../../src/config/schema.ts';
-import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
+import type { PasswordHasher } from '../../src/login/passwords.ts';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import type { Clock } from '../../src/shared/clock.ts';
@@ -12,6 +12,7 @@ import type { Random } from '../../src/shared/random.ts';
 import type { SmsSender } from '../../src/sms/port.ts';
 import { createLogger } from '../../src/shared/log.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { cheapHasher } from './hasher.ts';
 
 export interface TestApp {
   issuer: string;
@@ -43,15 +44,16 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; hasher?: PasswordHasher; smsSender?: SmsSender; factorModules?: AppOptions['factorModules'] } = {}): Promise<TestApp> {
+/** `storedKeys: false` starts on a database without the keys a first start stores. */
+export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; storedKeys?: boolean; hasher?: PasswordHasher; smsSender?: SmsSender; factorModules?: AppOptions['factorModules'] } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const database = options.database ?? (await createTestDatabase());
+  const database = options.database ?? (await createTestDatabase({ storedKeys: options.storedKeys }));
   const config = loadConfig({}, merge({ env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...testDefaults }, options.overrides ?? {}));
   const logLines: string[] = [];
   const log = createLogger('debug', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
-  const hasher = options.hasher ?? createArgon2Hasher();
+  const hasher = options.hasher ?? cheapHasher;
   const app = await createApp({ config, db: database.db, log, clock: options.clock, random: options.random, hasher, smsSender: options.smsSender, factorModules: options.factorModules });
   server.on('request', app.callback());
 

@@ -1,6 +1,7 @@
 import type { Db } from '../../src/db/connection.ts';
-import { createArgon2Hasher, type PasswordHasher } from '../../src/login/passwords.ts';
+import type { PasswordHasher } from '../../src/login/passwords.ts';
 import { Gate } from './gate.ts';
+import { cheapHasher } from './hasher.ts';
 
 /** Starts `count` requests before awaiting any, so they reach Keystep together. */
 export function burst<T>(count: number, request: (index: number) => Promise<T>): Promise<T[]> {
@@ -16,9 +17,9 @@ export async function burstWinners<T>(count: number, request: (index: number) =>
   };
 }
 
-/** The real argon2id hasher, counting the hashes it checks (real and dummy); `gate` can hold a check after it ran. */
+/** The tests' argon2id hasher, counting the hashes it checks (real and dummy); `gate` can hold a check after it ran. */
 export function countingHasher(): PasswordHasher & { checked: number; gate: Gate } {
-  const real = createArgon2Hasher();
+  const real = cheapHasher;
   const counting = {
     checked: 0,
     gate: new Gate(),

@@ -1,6 +1,17 @@
 import * as oidc from 'openid-client';
+import { expect } from 'vitest';
 import { Browser, formAction, hiddenValue, type Page, type Visit } from './browser.ts';
 import type { TestApp } from './app.ts';
+
+/**
+ * What openid-client throws when Keystep refuses an access token at userinfo: 401 with the bearer
+ * challenge `invalid_token` (RFC 6750), not any other failure.
+ */
+export const TOKEN_REFUSED = {
+  name: 'WWWAuthenticateChallengeError',
+  status: 401,
+  cause: [{ scheme: 'bearer', parameters: expect.objectContaining({ error: 'invalid_token' }) }],
+};
 
 export interface RelyingParty {
   config: oidc.Configuration;

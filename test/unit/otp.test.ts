@@ -59,14 +59,42 @@ describe('codes', () => {
   });
 
   it('makes backup codes of 50 bits and accepts them in any case, with or without the dash', () => {
-    const codes = generateBackupCodes(cryptoRandom);
-    expect(codes).toHaveLength(10);
-    expect(Math.log2(32) * 10).toBe(50);
-    const code = codes[0]!;
+    // The space: every code asks for ten draws of 32, and each draw picks its own symbol. Draw p of
+    // code k is (k + 7p) mod 32, so over 32 codes every position sees every draw.
+    const counting = scripted(Array.from({ length: 320 }, (_, i) => (Math.floor(i / 10) + 7 * (i % 10)) % 32));
+    const codes = generateBackupCodes(counting, 32);
+    expect(counting.bounds).toEqual(Array(320).fill(32));
+    const bitsPerCode = counting.bounds.slice(0, 10).reduce((bits, bound) => bits + Math.log2(bound), 0);
+    expect(bitsPerCode).toBe(50);
+    for (let position = 0; position < 10; position++) {
+      const symbols = new Set(codes.map((code) => code.replace('-', '')[position]));
+      expect(symbols.size, `symbols at position ${position}`).toBe(32);
+    }
+    expect(new Set(codes.map((c) => c.replace('-', ''))).size).toBe(32);
+
+    const code = codes[5]!;
     expect(canonicalBackupCode(code.toLowerCase())).toBe(code.replace('-', ''));
     expect(canonicalBackupCode(` ${code.replace('-', ' ')} `)).toBe(code.replace('-', ''));
     expect(canonicalBackupCode('ABCDE-FGHI0')).toBeUndefined();
     expect(canonicalBackupCode('short')).toBeUndefined();
+  });
+
+  it('spreads real backup codes evenly over the symbols and never repeats one', () => {
+    const codes = Array.from({ length: 100 }, () => generateBackupCodes(cryptoRandom)).flat();
+    expect(codes).toHaveLength(1000);
+    const counts = new Map<string, number>();
+    for (const code of codes) {
+      expect(code).toMatch(/^[A-HJ-NP-Z2-9]{5}-[A-HJ-NP-Z2-9]{5}$/);
+      for (const symbol of code.replace('-', '')) counts.set(symbol, (counts.get(symbol) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort().join('')).toBe([...ALPHANUMERIC_SYMBOLS].sort().join(''));
+    // Pearson's chi-square over 10,000 symbols (31 degrees of freedom): above 100 by chance about once in
+    // 10^8 runs; a symbol drawn twice as often as the others scores over 300.
+    const expected = 10_000 / 32;
+    const chiSquare = [...counts.values()].reduce((sum, n) => sum + (n - expected) ** 2 / expected, 0);
+    expect(chiSquare).toBeLessThan(100);
+    // 1000 draws from 2^50 collide by chance about once in 2 * 10^9 runs.
+    expect(new Set(codes).size).toBe(1000);
   });
 });
 
