@@ -7,8 +7,10 @@ export default defineConfig({
     pool: 'forks',
     // The files of a worker share one module graph: importing the app and the provider costs about a
     // second, more than most files take. No test mocks a module or changes one for the files after it.
-    // The number of workers is vitest's choice (one fewer than the CPUs).
     isolate: false,
+    // One worker per CPU, whatever the machine: vitest's default (one fewer) runs every file one
+    // after another on two cores. Most of a file's time is its app and Postgres working, not vitest.
+    maxWorkers: '100%',
     projects: [
       {
         extends: true,
