@@ -21,20 +21,25 @@ export interface ClientCacheOptions {
  */
 export function clientMetadataCache(load: (clientId: string) => Promise<Metadata | undefined>, options: ClientCacheOptions = {}): ClientSource {
   const { ttlSeconds = 5, max = 1000, clock } = options;
-  // lru-cache drops a fetch that resolves to undefined, so the answer is wrapped.
-  const cache = new LRUCache<string, { metadata: Metadata | undefined }>({
+  // The pending load itself is kept, so concurrent lookups share it: plain get and set, which cost
+  // a fraction of lru-cache's fetch (an AbortController per call) on a path every login takes often.
+  const cache = new LRUCache<string, Promise<Metadata | undefined>>({
     max,
     ttl: ttlSeconds * 1000,
     // The default keeps a clock reading for 1 ms behind a timer, which a test's clock would not see move.
     ttlResolution: 0,
     ...(clock ? { perf: { now: () => clock.now().getTime() } } : {}),
-    // A load still under way when its entry is pushed out must still answer its callers.
-    ignoreFetchAbort: true,
-    fetchMethod: async (clientId) => ({ metadata: await load(clientId) }),
   });
   return {
-    async findMetadata(clientId) {
-      return (await cache.fetch(clientId))?.metadata;
+    findMetadata(clientId) {
+      const hit = cache.get(clientId);
+      if (hit) return hit;
+      const pending = load(clientId);
+      cache.set(clientId, pending);
+      pending.catch(() => {
+        if (cache.peek(clientId) === pending) cache.delete(clientId);
+      });
+      return pending;
     },
   };
 }
