@@ -62,8 +62,9 @@ interface Deps {
 }
 
 /**
- * `/account`: a signed-in user (a full login with the second factor) sees their number, backup
- * codes and recent sign-ins, and can change the number, renew backup codes and sign out everywhere.
+ * `/account`: a signed-in user (a full login with the second factor) sees their number, authenticator
+ * app, backup codes and recent sign-ins, and can change the number, set up or remove the app, renew
+ * backup codes and sign out everywhere.
  * Changes need a sign-in with the second factor in the last 5 minutes.
  */
 export function accountRoutes(deps: Deps): Router {
