@@ -22,6 +22,7 @@ import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
 import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
+import { totpEnrolment } from './login/factors/totp/account.ts';
 import { messageCatalogue } from './login/messages.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
@@ -44,6 +45,7 @@ import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
@@ -93,6 +95,7 @@ function buildStores(db: Db) {
     audit: authEventRepository(db),
     otp: otpChallengeRepository(db),
     backupCodes: backupCodeRepository(db),
+    totp: totpCredentialRepository(db),
     smsLog: smsMessageRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
@@ -112,6 +115,7 @@ async function buildKeys(config: Config, stores: Stores, random: Random) {
     otpCodes: secret,
     forms: purposeKey(secret, 'form-tokens'),
     shownOnce: purposeKey(secret, 'shown-once'),
+    totpSecrets: purposeKey(secret, 'totp-secrets'),
   };
 }
 
@@ -130,13 +134,14 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
     velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
-  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, settings };
+  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, settings };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   return {
     chain,
     messages: messageCatalogue(modules),
     phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
+    totp: totpEnrolment({ ...deps, random, serviceName: config.serviceName }),
   };
 }
 
@@ -177,7 +182,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
       audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
     }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, messages: login.messages, flows: stores.flows,
+      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, messages: login.messages, flows: stores.flows,
       views, clock: rt.clock, csrfKey: keys.forms, maskDigits: config.smsOtp.maskVisibleDigits, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
       overview: {
         account: (id) => stores.accounts.findById(id),

@@ -3,6 +3,7 @@ import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/factors/backup-cod
 import { checkNewPassword, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
 import { passwordFailureRepository } from '../repositories/password-failures.ts';
+import { totpCredentialRepository } from '../repositories/totp-credentials.ts';
 import { usernameKey } from '../login/factors/password/factor.ts';
 import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
@@ -182,6 +183,16 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
       cli.out.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
       for (const code of codes) cli.out.log(`  ${code}`);
       cli.out.log('\nHand them over safely: they are not shown again.');
+    }));
+
+  user.command('totp').description('the user\'s authenticator app')
+    .command('remove <username>')
+    .description('remove the user\'s authenticator app; its codes stop working at once')
+    .action((username: string) => withDatabase(cli, async (ctx) => {
+      const account = await findUser(ctx, username);
+      if (!(await totpCredentialRepository(ctx.database.db).remove(account.id))) return void cli.out.log(`${account.username} has no authenticator app`);
+      await audit(ctx, 'user.totp_removed', account.id);
+      cli.out.log(`authenticator app of ${account.username} removed`);
     }));
 
   user.command('set-sms-otp <username> <on|off>')

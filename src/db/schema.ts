@@ -104,6 +104,14 @@ export interface BackupCodesTable {
   created_at: Generated<Date>;
 }
 
+export interface TotpCredentialsTable {
+  account_id: string;
+  sealed_secret: string;
+  last_step: number | null;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
 export interface SmsMessagesTable {
   id: Generated<string>;
   at: Timestamp;
@@ -129,6 +137,7 @@ export interface Database {
   server_secrets: ServerSecretsTable;
   otp_challenges: OtpChallengesTable;
   backup_codes: BackupCodesTable;
+  totp_credentials: TotpCredentialsTable;
   sms_messages: SmsMessagesTable;
 }
 

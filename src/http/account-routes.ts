@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
 import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
+import { pendingSecretSlot, type TotpEnrolment } from '../login/factors/totp/account.ts';
 import { readSlot, withSlot, type LoginFlow } from '../login/flow.ts';
 import type { MessageCatalogue } from '../login/messages.ts';
 import type { Account, FlowStore } from '../login/ports.ts';
@@ -30,7 +31,7 @@ const safeJson = (text: string): unknown => {
 };
 const LOGIN_COOKIE = 'keystep_account_login';
 const ACTION_COOKIE = 'keystep_account_action';
-const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new']);
+const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new', '/account/totp/new', '/account/totp/remove']);
 
 export interface AccountOverview {
   account(id: string): Promise<Account | undefined>;
@@ -43,9 +44,10 @@ export interface AccountOverview {
 interface Deps {
   issuer: string;
   sessions: SessionReader;
-  /** The account-page halves of the factors: a new number, new backup codes. */
+  /** The account-page halves of the factors: a new number, new backup codes, an authenticator app. */
   phone: PhoneChange;
   backupCodes: BackupCodeRenewal;
+  totp: TotpEnrolment;
   overview: AccountOverview;
   messages: MessageCatalogue;
   /** How recent the last full sign-in must be for a change. */
@@ -60,8 +62,9 @@ interface Deps {
 }
 
 /**
- * `/account`: a signed-in user (a full login with the second factor) sees their number, backup
- * codes and recent sign-ins, and can change the number, renew backup codes and sign out everywhere.
+ * `/account`: a signed-in user (a full login with the second factor) sees their number, authenticator
+ * app, backup codes and recent sign-ins, and can change the number, set up or remove the app, renew
+ * backup codes and sign out everywhere.
  * Changes need a sign-in with the second factor in the last 5 minutes.
  */
 export function accountRoutes(deps: Deps): Router {
@@ -135,6 +138,12 @@ export function accountRoutes(deps: Deps): Router {
     redirect303(ctx, NEXT_PAGES.has(parsed.next) ? parsed.next : '/account');
   });
 
+  const minute = (at: Date) => at.toISOString().slice(0, 16).replace('T', ' ');
+  async function totpStatus(accountId: string) {
+    const status = await deps.totp.status(accountId);
+    return status && { addedAt: minute(status.addedAt), lastUsedAt: status.lastUsedAt && minute(status.lastUsedAt) };
+  }
+
   router.get('/', async (ctx) => {
     const who = await signedIn(ctx, '/account');
     if (!who) return;
@@ -143,6 +152,7 @@ export function accountRoutes(deps: Deps): Router {
       title: 'Your account', username: account.username, csrfToken: csrfFor(session), ...note(ctx),
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       backupLeft: await overview.backupCodesLeft(account.id),
+      totp: await totpStatus(account.id),
       events: (await overview.recentSignIns(account.id)).map((e) => ({ ...e, at: e.at.toISOString().slice(0, 19).replace('T', ' ') })),
     });
   });
@@ -229,6 +239,69 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     if (current) await flows.remove(current.change.uid);
     redirect303(ctx, '/account?m=BACKUP_CODES_SAVED');
+  });
+
+  router.get('/totp/new', async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/new', { fresh: true });
+    if (!who) return;
+    sendPage(ctx, views, 'factors/totp/account-start', { title: 'Set up an authenticator app', replaces: (await deps.totp.status(who.account.id)) !== undefined, csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/totp/new', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/new', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account, true);
+    if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
+    // The new secret waits sealed in this change's record: it counts only once a code from the app is entered.
+    const pending = deps.totp.start(current.change, who.account);
+    await flows.save({ ...current.flow, accountId: who.account.id, data: withSlot(current.flow.data, 'totp', pending) });
+    redirect303(ctx, '/account/totp/confirm');
+  });
+
+  /** The change in progress with its pending secret, if there is one. */
+  async function pendingTotp(ctx: Context, session: SignedInSession, account: Account) {
+    const current = await action(ctx, session, account);
+    const pending = current && readSlot(current.flow.data, 'totp', pendingSecretSlot);
+    return current && pending ? { ...current, pending } : undefined;
+  }
+  const setupGone = (ctx: Context) => redirect303(ctx, withNote('/account/totp/new', { message: 'TOTP_SETUP_GONE' }));
+
+  router.get('/totp/confirm', async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/new', { fresh: true });
+    if (!who) return;
+    const current = await pendingTotp(ctx, who.session, who.account);
+    const shown = current && (await deps.totp.page(current.change, who.account, current.pending));
+    if (!shown) return setupGone(ctx);
+    sendPage(ctx, views, 'factors/totp/account-add', { title: 'Set up an authenticator app', ...shown, csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/totp/confirm', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/new', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await pendingTotp(ctx, who.session, who.account);
+    if (!current) return setupGone(ctx);
+    const result = await deps.totp.confirm(current.change, who.account, current.pending, formOf(ctx).code ?? '');
+    if (!result.ok) return redirect303(ctx, withNote(result.reason === 'gone' ? '/account/totp/new' : '/account/totp/confirm', deps.totp.notice(result)));
+    // Set up: the secret is never shown again.
+    await flows.remove(current.change.uid);
+    redirect303(ctx, withNote('/account', { message: 'TOTP_ADDED' }));
+  });
+
+  router.get('/totp/remove', async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/remove', { fresh: true });
+    if (!who) return;
+    if (!(await deps.totp.status(who.account.id))) return redirect303(ctx, withNote('/account', { message: 'TOTP_NONE' }));
+    sendPage(ctx, views, 'factors/totp/account-remove', { title: 'Remove your authenticator app', csrfToken: csrfFor(who.session) });
+  });
+
+  router.post('/totp/remove', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/totp/remove', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account);
+    redirect303(ctx, withNote('/account', { message: removed ? 'TOTP_REMOVED' : 'TOTP_NONE' }));
   });
 
   router.post('/sign-out-everywhere', formBody(), async (ctx) => {

@@ -96,7 +96,7 @@ export function interactionRoutes(deps: Deps): Router {
     const earlier = info.earlierSignIn;
     if (flow.passed.length || flow.data.fresh || !earlier || Date.now() / 1000 - earlier.loginTs > deps.reauthWindowSeconds) return undefined;
     const account = await accounts.findById(earlier.accountId);
-    if (!account || account.disabled || !chain.secondFactorNeeded(account, factsOf(info, '').policy)) return undefined;
+    if (!account || account.disabled || !(await chain.secondFactorNeeded(account, factsOf(info, '').policy))) return undefined;
     return account;
   }
 

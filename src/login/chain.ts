@@ -52,13 +52,36 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
   const offers = (candidates: readonly Factor[], current: Factor | undefined) =>
     candidates.filter((f) => f !== current && f.offer).map((f) => f.offer!);
 
+  /**
+   * The second-stage factors the account has, each asked once (an enrolling factor is not asked):
+   * a promise only when some factor's answer is one, so a decision from answers at hand stays
+   * synchronous.
+   */
+  function enrolledOf(account: Account): ReadonlySet<Factor> | Promise<ReadonlySet<Factor>> {
+    const asked = of('second').filter((f) => f.role !== 'enrol');
+    const answers = asked.map((f) => f.enrolled(account));
+    const collect = (values: readonly boolean[]): ReadonlySet<Factor> => new Set(asked.filter((_, i) => values[i]));
+    return answers.some((a) => a instanceof Promise) ? Promise.all(answers).then(collect) : collect(answers as boolean[]);
+  }
+
   /** The second-stage factors this account can use here, in the order they are offered. */
-  function secondOptions(account: Account): Factor[] {
+  function secondOptions(enrolled: ReadonlySet<Factor>): Factor[] {
     const second = of('second');
-    const enrolled = second.filter((f) => f.role !== 'enrol' && f.enrolled(account));
-    const primary = enrolled.filter((f) => f.role !== 'fallback');
-    const fallbacks = enrolled.filter((f) => f.role === 'fallback');
+    const primary = second.filter((f) => !f.role && enrolled.has(f));
+    const fallbacks = second.filter((f) => f.role === 'fallback' && enrolled.has(f));
     return primary.length ? [...primary, ...fallbacks] : [...second.filter((f) => f.role === 'enrol'), ...fallbacks];
+  }
+
+  /** The policy's answer before any factor is asked, when it has one. */
+  function neededByPolicy(account: Account, policy: LoginPolicy): boolean | undefined {
+    if (policy.mfaRequested || policy.clientMfa === 'required') return true;
+    if (settings.enableByUserClaim && account.smsOtpExempt) return false;
+    return undefined;
+  }
+
+  function neededByEnrolment(enrolled: ReadonlySet<Factor>, policy: LoginPolicy): boolean {
+    if ([...enrolled].some((f) => !f.role)) return true;
+    return policy.clientMfa === 'optional' ? false : settings.mandatory;
   }
 
   /**
@@ -66,12 +89,13 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
    * that requires it beats everything, the per-account exemption included. Otherwise an exempt
    * account skips it, an account with a second factor does it, and one without does it only when
    * it is mandatory (and then enrols one, or meets a page that says why it cannot go on).
+   * Synchronous unless a factor had to be asked and answered with a promise.
    */
-  function secondFactorNeeded(account: Account, policy: LoginPolicy): boolean {
-    if (policy.mfaRequested || policy.clientMfa === 'required') return true;
-    if (settings.enableByUserClaim && account.smsOtpExempt) return false;
-    if (of('second').some((f) => !f.role && f.enrolled(account))) return true;
-    return policy.clientMfa === 'optional' ? false : settings.mandatory;
+  function secondFactorNeeded(account: Account, policy: LoginPolicy): boolean | Promise<boolean> {
+    const decided = neededByPolicy(account, policy);
+    if (decided !== undefined) return decided;
+    const enrolled = enrolledOf(account);
+    return enrolled instanceof Promise ? enrolled.then((e) => neededByEnrolment(e, policy)) : neededByEnrolment(enrolled, policy);
   }
 
   function pick(candidates: readonly Factor[], choice: string | undefined): Next {
@@ -89,13 +113,16 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
       if (!stagePassed(flow, 'first')) return pick(of('first'), flow.data.choice);
       if (stagePassed(flow, 'second')) return { kind: 'done' };
       const account = await ctx.account();
-      if (!secondFactorNeeded(account, ctx.policy)) {
+      const decided = neededByPolicy(account, ctx.policy);
+      // Each factor is asked once for this decision, and only when the policy left it open or a step follows.
+      const enrolled = decided === false ? new Set<Factor>() : await enrolledOf(account);
+      if (!(decided ?? neededByEnrolment(enrolled, ctx.policy))) {
         // A login that continued an earlier sign-in proves nothing new without a second factor:
         // should the policy no longer ask for one, it signs in afresh rather than finish as is.
         const onlyEarlier = flow.passed.every((id) => id === EARLIER_SIGN_IN);
         return onlyEarlier ? pick(of('first'), flow.data.choice) : { kind: 'done' };
       }
-      return pick(secondOptions(account), flow.data.choice);
+      return pick(secondOptions(enrolled), flow.data.choice);
     },
 
     /** The factor's view of the context, with its slot. */

@@ -84,8 +84,11 @@ export interface Factor<Slot = unknown> {
   /** The `action` values its own forms post; any other (but an offer) is a stale form. */
   readonly actions: readonly string[];
   readonly offer?: Offer;
-  /** Whether the account has this factor (a first-stage factor is not asked). */
-  enrolled(account: Account): boolean;
+  /**
+   * Whether the account has this factor (a first-stage factor is not asked). A factor whose answer
+   * is in a store of its own answers with a promise; the chain asks each factor once per decision.
+   */
+  enrolled(account: Account): boolean | Promise<boolean>;
   show(ctx: FactorContext<Slot>): Promise<StepView>;
   submit(ctx: FactorContext<Slot>, form: Form): Promise<StepOutcome<Slot>>;
 }

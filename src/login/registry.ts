@@ -3,9 +3,10 @@ import { backupCodeModule, type BackupCodeDeps } from './factors/backup-code/fac
 import { passwordModule, type PasswordDeps } from './factors/password/factor.ts';
 import { phoneCaptureModule, type PhoneCaptureDeps } from './factors/phone-capture/factor.ts';
 import { smsOtpModule, type SmsOtpDeps } from './factors/sms-otp/factor.ts';
+import { totpModule, type TotpDeps } from './factors/totp/factor.ts';
 
 /** Everything any factor is built from: the composition root makes one of these. */
-export type FactorDeps = PasswordDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCodeDeps;
+export type FactorDeps = PasswordDeps & TotpDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCodeDeps;
 
 /**
  * The factors Keystep signs in with, in the order the chain considers them within a stage (the
@@ -13,6 +14,8 @@ export type FactorDeps = PasswordDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCo
  */
 export const factorModules: readonly FactorModule<FactorDeps>[] = [
   passwordModule,
+  // Before the SMS code: an account with both is asked for the app's code, which costs no SMS.
+  totpModule,
   smsOtpModule,
   phoneCaptureModule,
   backupCodeModule,
