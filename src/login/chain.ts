@@ -52,16 +52,11 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
   const offers = (candidates: readonly Factor[], current: Factor | undefined) =>
     candidates.filter((f) => f !== current && f.offer).map((f) => f.offer!);
 
-  /**
-   * The second-stage factors the account has, each asked once (an enrolling factor is not asked):
-   * a promise only when some factor's answer is one, so a decision from answers at hand stays
-   * synchronous.
-   */
-  function enrolledOf(account: Account): ReadonlySet<Factor> | Promise<ReadonlySet<Factor>> {
+  /** The second-stage factors the account has, each asked once (an enrolling factor is not asked). */
+  async function enrolledOf(account: Account): Promise<ReadonlySet<Factor>> {
     const asked = of('second').filter((f) => f.role !== 'enrol');
-    const answers = asked.map((f) => f.enrolled(account));
-    const collect = (values: readonly boolean[]): ReadonlySet<Factor> => new Set(asked.filter((_, i) => values[i]));
-    return answers.some((a) => a instanceof Promise) ? Promise.all(answers).then(collect) : collect(answers as boolean[]);
+    const answers = await Promise.all(asked.map((f) => f.enrolled(account)));
+    return new Set(asked.filter((_, i) => answers[i]));
   }
 
   /** The second-stage factors this account can use here, in the order they are offered. */
@@ -89,13 +84,9 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
    * that requires it beats everything, the per-account exemption included. Otherwise an exempt
    * account skips it, an account with a second factor does it, and one without does it only when
    * it is mandatory (and then enrols one, or meets a page that says why it cannot go on).
-   * Synchronous unless a factor had to be asked and answered with a promise.
    */
-  function secondFactorNeeded(account: Account, policy: LoginPolicy): boolean | Promise<boolean> {
-    const decided = neededByPolicy(account, policy);
-    if (decided !== undefined) return decided;
-    const enrolled = enrolledOf(account);
-    return enrolled instanceof Promise ? enrolled.then((e) => neededByEnrolment(e, policy)) : neededByEnrolment(enrolled, policy);
+  async function secondFactorNeeded(account: Account, policy: LoginPolicy): Promise<boolean> {
+    return neededByPolicy(account, policy) ?? neededByEnrolment(await enrolledOf(account), policy);
   }
 
   function pick(candidates: readonly Factor[], choice: string | undefined): Next {

@@ -64,15 +64,15 @@ describe('the login chain', () => {
 
   it('asks for a second factor by the policy: the request, the client, the account, the exemption, the default', async () => {
     const chain = loginChain([password, sms, backup], settings);
-    expect(chain.secondFactorNeeded(withPhone, noPolicy)).toBe(true);
+    expect(await chain.secondFactorNeeded(withPhone, noPolicy)).toBe(true);
     // Backup codes alone do not make a second factor needed.
-    expect(chain.secondFactorNeeded(noPhone, noPolicy)).toBe(false);
-    expect(chain.secondFactorNeeded(noPhone, { mfaRequested: true, clientMfa: null })).toBe(true);
-    expect(chain.secondFactorNeeded(withPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(true);
-    expect(chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), noPolicy)).toBe(false);
-    expect(chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), { mfaRequested: false, clientMfa: 'required' })).toBe(true);
-    expect(loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, noPolicy)).toBe(true);
-    expect(loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(false);
+    expect(await chain.secondFactorNeeded(noPhone, noPolicy)).toBe(false);
+    expect(await chain.secondFactorNeeded(noPhone, { mfaRequested: true, clientMfa: null })).toBe(true);
+    expect(await chain.secondFactorNeeded(withPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(true);
+    expect(await chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), noPolicy)).toBe(false);
+    expect(await chain.secondFactorNeeded(anAccount({ smsOtpExempt: true }), { mfaRequested: false, clientMfa: 'required' })).toBe(true);
+    expect(await loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, noPolicy)).toBe(true);
+    expect(await loginChain([password, sms], { ...settings, mandatory: true }).secondFactorNeeded(noPhone, { mfaRequested: false, clientMfa: 'optional' })).toBe(false);
     expect(await nextOf([password, sms, backup], afterPassword(noPhone), noPhone)).toEqual({ kind: 'done', offers: [] });
   });
 
