@@ -104,6 +104,13 @@ export interface BackupCodesTable {
   created_at: Generated<Date>;
 }
 
+export interface AccountFactorsTable {
+  account_id: string;
+  factor: string;
+  enrolled_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
 export interface TotpCredentialsTable {
   account_id: string;
   sealed_secret: string;
@@ -138,6 +145,7 @@ export interface Database {
   otp_challenges: OtpChallengesTable;
   backup_codes: BackupCodesTable;
   totp_credentials: TotpCredentialsTable;
+  account_factors: AccountFactorsTable;
   sms_messages: SmsMessagesTable;
 }
 

@@ -17,6 +17,15 @@ export interface Account {
   /** How many times the account was signed out everywhere (a new password, number, a disable, `user revoke`). */
   signOuts: number;
   createdAt: Date;
+  /** The factors beyond the password and the number that the account has, read with it (see EnrolledFactor). */
+  factors: readonly EnrolledFactor[];
+}
+
+/** A factor an account has: its id, when it was added, when it last passed a login. */
+export interface EnrolledFactor {
+  id: string;
+  enrolledAt: Date;
+  lastUsedAt: Date | null;
 }
 
 export interface AccountStore {

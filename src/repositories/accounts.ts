@@ -6,7 +6,13 @@ import type { Account, OtpAttempt } from '../login/ports.ts';
 
 export type { Account };
 
-function toAccount(row: AccountRow): Account {
+type FactorJson = { id: string; enrolledAt: string; lastUsedAt: string | null };
+
+// The account's factors come with the account, in the same statement.
+const factorsOf = sql<FactorJson[]>`coalesce((select json_agg(json_build_object('id', f.factor, 'enrolledAt', f.enrolled_at, 'lastUsedAt', f.last_used_at) order by f.factor)
+  from account_factors f where f.account_id = accounts.id), '[]'::json)`.as('factors');
+
+function toAccount(row: AccountRow & { factors: FactorJson[] }): Account {
   return {
     id: row.id,
     username: row.username,
@@ -19,6 +25,7 @@ function toAccount(row: AccountRow): Account {
     otpLockedUntil: row.otp_locked_until,
     signOuts: row.sign_outs,
     createdAt: row.created_at,
+    factors: row.factors.map((f) => ({ id: f.id, enrolledAt: new Date(f.enrolledAt), lastUsedAt: f.lastUsedAt === null ? null : new Date(f.lastUsedAt) })),
   };
 }
 
@@ -26,8 +33,8 @@ export class UsernameTakenError extends Error {}
 
 export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
-  const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().where(sql<boolean>`lower(username) = lower(${p.username})`));
-  const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().where('id', '=', p.id));
+  const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().select(factorsOf).where(sql<boolean>`lower(username) = lower(${p.username})`));
+  const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().select(factorsOf).where('id', '=', p.id));
   // A lock that ran out counts afresh from zero, as the password lock does: the count it left
   // behind (lockAfter) would otherwise lock the account again at the next wrong code.
   const reserveOtp = prepared((p: { id: string; now: Date; lockAfter: number; lockUntil: Date }) => {
@@ -66,11 +73,11 @@ export function accountRepository(db: Db) {
         .returningAll()
         .executeTakeFirst();
       if (!row) throw new UsernameTakenError(`the username ${input.username} is taken`);
-      return toAccount(row);
+      return toAccount({ ...row, factors: [] });
     },
 
     async list(): Promise<Account[]> {
-      const rows = await db.selectFrom('accounts').selectAll().orderBy('username').execute();
+      const rows = await db.selectFrom('accounts').selectAll().select(factorsOf).orderBy('username').execute();
       return rows.map(toAccount);
     },
 

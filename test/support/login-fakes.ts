@@ -17,7 +17,7 @@ export { TestClock } from './sms.ts';
 export function anAccount(overrides: Partial<Account> = {}): Account {
   return {
     id: '00000000-0000-0000-0000-0000000000a1', username: 'ada', passwordHash: 'hash:right', phone: '+447700900123', phoneVerifiedAt: new Date('2026-01-01T00:00:00Z'),
-    smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: new Date('2026-01-01T00:00:00Z'),
+    smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: new Date('2026-01-01T00:00:00Z'), factors: [],
     ...overrides,
   };
 }
