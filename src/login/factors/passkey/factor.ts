@@ -26,6 +26,9 @@ type Challenge = z.infer<typeof challengeSlot>;
  */
 export const amrOf = (backedUp: boolean) => [backedUp ? 'swk' : 'hwk'] as const;
 
+/** Both 0: an authenticator that keeps no counter (most synced passkeys). Otherwise it must grow. */
+export const counterGrew = (stored: number, reported: number) => (stored === 0 && reported === 0) || reported > stored;
+
 /**
  * A passkey (WebAuthn) the account added on the account page. Its page asks the server for a
  * challenge first (a factor's page cannot keep state when it is shown), then the page's script has
@@ -68,9 +71,10 @@ export function passkeyFactor({ accounts, passkeys, audit, clock, webauthn, sett
       const id = webauthn.credentialIdOf(response);
       const credential = id === undefined ? undefined : await passkeys.find(account.id, id);
       const assertion = credential && (await webauthn.verifyAuthentication(response, challenge, credential));
-      const now = clock.now();
-      // The counter is taken in the update: an authenticator that keeps one must report more than last time.
-      const accepted = credential && assertion && (await passkeys.use(account.id, credential.id, assertion.counter, assertion.backedUp, now));
+      // An authenticator that keeps a counter must report more than last time (a clone or a replay
+      // does not); the store takes it with the same condition, so of two racing assertions one counts.
+      const grew = assertion !== undefined && credential !== undefined && counterGrew(credential.counter, assertion.counter);
+      const accepted = grew && (await passkeys.use(account.id, credential.id, assertion.counter, assertion.backedUp, clock.now()));
       if (!accepted) {
         const reason = !credential ? 'unknown_passkey' : !assertion ? 'bad_assertion' : 'counter_not_increased';
         const lockedNow = await lock.wrong(ctx, attempt.failures, 'login.passkey', reason);
