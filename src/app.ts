@@ -21,6 +21,8 @@ import { loginChain, type LoginChain } from './login/chain.ts';
 import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
 import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
+import { passkeyEnrolment } from './login/factors/passkey/account.ts';
+import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
 import { messageCatalogue } from './login/messages.ts';
@@ -41,6 +43,7 @@ import { backupCodeRepository } from './repositories/backup-codes.ts';
 import { clientRepository } from './repositories/clients.ts';
 import { loginFlowRepository } from './repositories/login-flows.ts';
 import { oidcPayloadRepository } from './repositories/oidc-payloads.ts';
+import { passkeyCredentialRepository } from './repositories/passkey-credentials.ts';
 import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
@@ -96,6 +99,7 @@ function buildStores(db: Db) {
     otp: otpChallengeRepository(db),
     backupCodes: backupCodeRepository(db),
     totp: totpCredentialRepository(db),
+    passkeys: passkeyCredentialRepository(db),
     smsLog: smsMessageRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
@@ -134,7 +138,8 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
     velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
-  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, settings };
+  const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
+  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   return {
     chain,
@@ -142,6 +147,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, random, serviceName: config.serviceName }),
+    passkeys: passkeyEnrolment(deps),
   };
 }
 
@@ -182,7 +188,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
       audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
     }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, messages: login.messages, flows: stores.flows,
+      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, messages: login.messages, flows: stores.flows,
       views, clock: rt.clock, csrfKey: keys.forms, maskDigits: config.smsOtp.maskVisibleDigits, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
       overview: {
         account: (id) => stores.accounts.findById(id),

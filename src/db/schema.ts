@@ -119,6 +119,20 @@ export interface TotpCredentialsTable {
   last_used_at: NullableTimestamp;
 }
 
+export interface PasskeyCredentialsTable {
+  id: string;
+  account_id: string;
+  public_key: Uint8Array;
+  /** bigint: read as a string. */
+  counter: ColumnType<string, number, number>;
+  transports: string[];
+  backed_up: boolean;
+  device_type: string;
+  name: string;
+  created_at: Timestamp;
+  last_used_at: NullableTimestamp;
+}
+
 export interface SmsMessagesTable {
   id: Generated<string>;
   at: Timestamp;
@@ -146,6 +160,7 @@ export interface Database {
   backup_codes: BackupCodesTable;
   totp_credentials: TotpCredentialsTable;
   account_factors: AccountFactorsTable;
+  passkey_credentials: PasskeyCredentialsTable;
   sms_messages: SmsMessagesTable;
 }
 

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
+import { pendingPasskeySlot, type PasskeyEnrolment } from '../login/factors/passkey/account.ts';
 import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
 import { pendingSecretSlot, type TotpEnrolment } from '../login/factors/totp/account.ts';
 import { readSlot, withSlot, type LoginFlow } from '../login/flow.ts';
@@ -31,7 +32,7 @@ const safeJson = (text: string): unknown => {
 };
 const LOGIN_COOKIE = 'keystep_account_login';
 const ACTION_COOKIE = 'keystep_account_action';
-const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new', '/account/totp/new', '/account/totp/remove']);
+const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes/new', '/account/totp/new', '/account/totp/remove', '/account/passkeys']);
 
 export interface AccountOverview {
   account(id: string): Promise<Account | undefined>;
@@ -44,10 +45,11 @@ export interface AccountOverview {
 interface Deps {
   issuer: string;
   sessions: SessionReader;
-  /** The account-page halves of the factors: a new number, new backup codes, an authenticator app. */
+  /** The account-page halves of the factors: a new number, new backup codes, an authenticator app, passkeys. */
   phone: PhoneChange;
   backupCodes: BackupCodeRenewal;
   totp: TotpEnrolment;
+  passkeys: PasskeyEnrolment;
   overview: AccountOverview;
   messages: MessageCatalogue;
   /** How recent the last full sign-in must be for a change. */
@@ -63,8 +65,8 @@ interface Deps {
 
 /**
  * `/account`: a signed-in user (a full login with the second factor) sees their number, authenticator
- * app, backup codes and recent sign-ins, and can change the number, set up or remove the app, renew
- * backup codes and sign out everywhere.
+ * app, passkeys, backup codes and recent sign-ins, and can change the number, set up or remove the
+ * app, add or remove passkeys, renew backup codes and sign out everywhere.
  * Changes need a sign-in with the second factor in the last 5 minutes.
  */
 export function accountRoutes(deps: Deps): Router {
@@ -144,6 +146,10 @@ export function accountRoutes(deps: Deps): Router {
     return status && { addedAt: minute(status.addedAt), lastUsedAt: status.lastUsedAt && minute(status.lastUsedAt) };
   }
 
+  async function passkeyList(accountId: string) {
+    return (await deps.passkeys.list(accountId)).map((p) => ({ id: p.id, name: p.name, synced: p.backedUp, addedAt: minute(p.createdAt), lastUsedAt: p.lastUsedAt && minute(p.lastUsedAt) }));
+  }
+
   router.get('/', async (ctx) => {
     const who = await signedIn(ctx, '/account');
     if (!who) return;
@@ -153,6 +159,7 @@ export function accountRoutes(deps: Deps): Router {
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       backupLeft: await overview.backupCodesLeft(account.id),
       totp: await totpStatus(account.id),
+      passkeys: await passkeyList(account.id),
       events: (await overview.recentSignIns(account.id)).map((e) => ({ ...e, at: e.at.toISOString().slice(0, 19).replace('T', ' ') })),
     });
   });
@@ -302,6 +309,56 @@ export function accountRoutes(deps: Deps): Router {
     checkCsrf(ctx, who.session);
     const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account);
     redirect303(ctx, withNote('/account', { message: removed ? 'TOTP_REMOVED' : 'TOTP_NONE' }));
+  });
+
+  router.get('/passkeys', async (ctx) => {
+    const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
+    if (!who) return;
+    sendPage(ctx, views, 'factors/passkey/account-list', { title: 'Your passkeys', passkeys: await passkeyList(who.account.id), csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/passkeys/new', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const pending = deps.passkeys.start(formOf(ctx).name ?? '');
+    if (!pending) return redirect303(ctx, withNote('/account/passkeys', { message: 'PASSKEY_NAME_MISSING' }));
+    const current = await action(ctx, who.session, who.account, true);
+    if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
+    await flows.save({ ...current.flow, accountId: who.account.id, data: withSlot(current.flow.data, 'passkey', pending) });
+    redirect303(ctx, '/account/passkeys/add');
+  });
+
+  const passkeyGone = (ctx: Context) => redirect303(ctx, withNote('/account/passkeys', { message: 'PASSKEY_NOT_ADDED' }));
+
+  router.get('/passkeys/add', async (ctx) => {
+    const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
+    if (!who) return;
+    const current = await action(ctx, who.session, who.account);
+    const pending = current && readSlot(current.flow.data, 'passkey', pendingPasskeySlot);
+    if (!pending) return passkeyGone(ctx);
+    sendPage(ctx, views, 'factors/passkey/account-add', { title: 'Add a passkey', name: pending.name, options: await deps.passkeys.options(who.account, pending), csrfToken: csrfFor(who.session), ...note(ctx) });
+  });
+
+  router.post('/passkeys/add', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account);
+    const pending = current && readSlot(current.flow.data, 'passkey', pendingPasskeySlot);
+    // The challenge answers once: taken out (compare-and-set) before the answer is checked.
+    if (!current || !pending || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'passkey', null) }))) return passkeyGone(ctx);
+    const result = await deps.passkeys.finish(current.change, who.account, pending, formOf(ctx).response ?? '');
+    if (!result.ok) return passkeyGone(ctx);
+    redirect303(ctx, withNote('/account', { message: 'PASSKEY_ADDED' }));
+  });
+
+  router.post('/passkeys/remove', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const removed = await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, formOf(ctx).id ?? '');
+    redirect303(ctx, withNote('/account/passkeys', { message: removed ? 'PASSKEY_REMOVED' : 'PASSKEY_NONE' }));
   });
 
   router.post('/sign-out-everywhere', formBody(), async (ctx) => {

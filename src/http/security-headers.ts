@@ -1,11 +1,11 @@
 import type { Context, Middleware } from 'koa';
-import { resendScript } from './static-routes.ts';
+import { ownScripts } from './static-routes.ts';
 
 const CSP = 'Content-Security-Policy';
 
 // No script by default: `script-src` is there so the provider can add the hash of its own
-// auto-submitting script (it amends only a policy that has the directive), and so the code page can
-// add the hash of ours (see allowOwnScript). Forms go to Keystep only, unless the page's client is
+// auto-submitting script (it amends only a policy that has the directive), and so the pages with a script of
+// ours can add its hash (see allowOwnScripts). Forms go to Keystep only, unless the page's client is
 // added (see allowFormTargets); no framing, no <base> tag.
 const basePolicy = [
   "default-src 'none'",
@@ -68,19 +68,20 @@ export function allowFormTargets(ctx: Context, uris: readonly string[]): void {
   });
 }
 
-const ownScriptTag = `<script src="${resendScript.path}"`;
-
 /**
- * Allows Keystep's script on a page that loads it, by its hash rather than by 'self': the hash admits
+ * Allows each of Keystep's scripts on a page that loads it, by its hash rather than by 'self': the hash admits
  * these exact bytes only, where 'self' would admit any script-typed response Keystep ever serves,
  * and only on the pages that load it. Reading the page for the tag is safe even if text were
  * injected into it: the hash comes from the file, so nothing but that script can run.
  */
-function allowOwnScript(ctx: Context): void {
-  if (!ctx.response.is('html') || typeof ctx.body !== 'string' || !ctx.body.includes(ownScriptTag)) return;
+function allowOwnScripts(ctx: Context): void {
+  if (!ctx.response.is('html') || typeof ctx.body !== 'string') return;
+  const body = ctx.body;
+  const loaded = ownScripts.filter((s) => body.includes(`<script src="${s.path}"`));
+  if (!loaded.length) return;
   update(ctx, (policy) => {
     const current = policy.get('script-src') ?? [];
-    policy.set('script-src', [...new Set([...current, `'${resendScript.hash}'`])]);
+    policy.set('script-src', [...new Set([...current, ...loaded.map((s) => `'${s.hash}'`)])]);
   });
 }
 
@@ -99,7 +100,7 @@ export function securityHeaders(options: SecurityHeaderOptions = {}): Middleware
     if (!ctx.path.startsWith('/static/')) ctx.set('Cache-Control', 'no-store');
     await next();
     if (options.providerFormTargets && ctx.response.is('html')) allowFormTargets(ctx, await options.providerFormTargets(ctx));
-    allowOwnScript(ctx);
+    allowOwnScripts(ctx);
     // Written again in our form only when the provider amended it (its hash next to 'none').
     if (ctx.response.get(CSP) !== basePolicy) update(ctx, () => {});
   };

@@ -4,18 +4,29 @@ import path from 'node:path';
 import Router from '@koa/router';
 import { viewsDir } from './views.ts';
 
-/**
- * Keystep's one script, the code page's resend countdown. Always Keystep's own copy, whatever
- * `viewsDir` says: the CSP allows it by this hash, so an edited copy would be refused anyway. A page
- * loads it with `integrity` set to the same hash (browsers match a hash source to an external
- * script only through it).
- */
-export const resendScript = (() => {
-  const body = readFileSync(path.join(viewsDir, 'static', 'resend-countdown.js'));
-  return { path: '/static/resend-countdown.js', body, hash: `sha256-${createHash('sha256').update(body).digest('base64')}` };
-})();
+export interface OwnScript {
+  path: string;
+  body: Buffer;
+  hash: string;
+}
 
-/** The stylesheet (from `dir`, which may be the operator's copy of views/) and the script, read once. */
+/**
+ * Keystep's scripts. Always Keystep's own copies, whatever `viewsDir` says: the CSP allows each by
+ * its hash, so an edited copy would be refused anyway. A page loads one with `integrity` set to the
+ * same hash (browsers match a hash source to an external script only through it).
+ */
+function ownScript(file: string): OwnScript {
+  const body = readFileSync(path.join(viewsDir, 'static', file));
+  return { path: `/static/${file}`, body, hash: `sha256-${createHash('sha256').update(body).digest('base64')}` };
+}
+
+/** The code page's resend countdown. */
+export const resendScript = ownScript('resend-countdown.js');
+/** The passkey pages' call to the browser's WebAuthn. */
+export const passkeyScript = ownScript('passkey.js');
+export const ownScripts: readonly OwnScript[] = [resendScript, passkeyScript];
+
+/** The stylesheet (from `dir`, which may be the operator's copy of views/) and the scripts, read once. */
 export function staticRoutes(dir = viewsDir): Router {
   const css = readFileSync(path.join(dir, 'static', 'keystep.css'));
   const router = new Router();
@@ -24,10 +35,12 @@ export function staticRoutes(dir = viewsDir): Router {
     ctx.set('Cache-Control', 'public, max-age=3600');
     ctx.body = css;
   });
-  router.get(resendScript.path, (ctx) => {
-    ctx.type = 'text/javascript; charset=utf-8';
-    ctx.set('Cache-Control', 'public, max-age=3600');
-    ctx.body = resendScript.body;
-  });
+  for (const script of ownScripts) {
+    router.get(script.path, (ctx) => {
+      ctx.type = 'text/javascript; charset=utf-8';
+      ctx.set('Cache-Control', 'public, max-age=3600');
+      ctx.body = script.body;
+    });
+  }
   return router;
 }

@@ -44,11 +44,14 @@ export const REDIRECT_URI = 'http://127.0.0.1:9/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:9/signed-out';
 
 /** A real Keystep on a loopback port, against its own fresh database. */
-/** `storedKeys: false` starts on a database without the keys a first start stores. */
-export async function startTestApp(options: { overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; storedKeys?: boolean; hasher?: PasswordHasher; smsSender?: SmsSender; factorModules?: AppOptions['factorModules'] } = {}): Promise<TestApp> {
+/**
+ * `storedKeys: false` starts on a database without the keys a first start stores. `host` names the
+ * issuer's host (still served on 127.0.0.1): WebAuthn takes no IP address as relying party id.
+ */
+export async function startTestApp(options: { host?: 'localhost'; overrides?: Record<string, unknown>; clock?: Clock; random?: Random; database?: TestDatabase; storedKeys?: boolean; hasher?: PasswordHasher; smsSender?: SmsSender; factorModules?: AppOptions['factorModules'] } = {}): Promise<TestApp> {
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
   const database = options.database ?? (await createTestDatabase({ storedKeys: options.storedKeys }));
   const config = loadConfig({}, merge({ env: 'test', demo: false, issuer, databaseUrl: database.url, logLevel: 'debug', ...testDefaults }, options.overrides ?? {}));
   const logLines: string[] = [];

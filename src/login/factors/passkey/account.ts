@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import type { Clock } from '../../../shared/clock.ts';
+import type { Account, AuditLog } from '../../ports.ts';
+import type { PasskeyCredential, PasskeyStore } from './ports.ts';
+import type { WebAuthnRelyingParty } from './webauthn.ts';
+
+type Ctx = { clientId: string; ip: string | null };
+
+/** A passkey being added: its challenge and the name the user gave it, in the change's flow (used once). */
+export const pendingPasskeySlot = z.object({ challenge: z.string().min(16).max(128), name: z.string().min(1).max(64) });
+export type PendingPasskey = z.infer<typeof pendingPasskeySlot>;
+
+export type PasskeyAdd = { ok: true } | { ok: false; reason: 'name' | 'failed' };
+
+export interface PasskeyAccountDeps {
+  passkeys: PasskeyStore;
+  audit: AuditLog;
+  clock: Clock;
+  webauthn: WebAuthnRelyingParty;
+}
+
+/** The passkeys' account-page half: list them, add one (named), remove one. */
+export function passkeyEnrolment({ passkeys, audit, clock, webauthn }: PasskeyAccountDeps) {
+  const record = (ctx: Ctx, account: Account, event: string, detail: Record<string, unknown>) =>
+    audit.record({ event, result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip, detail });
+
+  return {
+    list: (accountId: string): Promise<PasskeyCredential[]> => passkeys.list(accountId),
+
+    /** A challenge for a new passkey of this name; nothing about the account changes yet. */
+    start(name: string): PendingPasskey | undefined {
+      const trimmed = name.trim().replace(/\s+/g, ' ');
+      return trimmed && trimmed.length <= 64 ? { challenge: webauthn.challenge(), name: trimmed } : undefined;
+    },
+
+    /** What the page's script hands to `navigator.credentials.create`. */
+    async options(account: Account, pending: PendingPasskey): Promise<string> {
+      return JSON.stringify(await webauthn.registrationOptions({ id: account.id, username: account.username }, await passkeys.list(account.id), pending.challenge));
+    },
+
+    /** The browser's answer to the pending challenge (which the caller has already taken out). */
+    async finish(ctx: Ctx, account: Account, pending: PendingPasskey, response: string): Promise<PasskeyAdd> {
+      const created = response ? await webauthn.verifyRegistration(response, pending.challenge) : undefined;
+      if (!created) return { ok: false, reason: 'failed' };
+      const added = await passkeys.add({ ...created, accountId: account.id, name: pending.name, createdAt: clock.now() });
+      if (!added) return { ok: false, reason: 'failed' };
+      await record(ctx, account, 'account.passkey_added', { backedUp: created.backedUp, deviceType: created.deviceType });
+      return { ok: true };
+    },
+
+    /** False when the account had no such passkey. */
+    async remove(ctx: Ctx, account: Account, id: string): Promise<boolean> {
+      const removed = await passkeys.remove(account.id, id);
+      if (removed) await record(ctx, account, 'account.passkey_removed', {});
+      return removed;
+    },
+  };
+}
+
+export type PasskeyEnrolment = ReturnType<typeof passkeyEnrolment>;
