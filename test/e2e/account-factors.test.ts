@@ -7,7 +7,7 @@ import { totpCredentialRepository } from '../../src/repositories/totp-credential
 import { purposeKey } from '../../src/shared/keys.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
-import { pageOf, submitPassword, submitStep } from '../support/rp.ts';
+import { callbackOf, exchange, pageOf, relyingParty, submitPassword, submitStep, toSecondStep } from '../support/rp.ts';
 import { RecordingSender, TestClock } from '../support/sms.ts';
 
 const SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
@@ -126,5 +126,31 @@ describe('the second factors on the account page', () => {
     }
     expect(await appOf(id)).toBeUndefined();
     expect((await eventsOf(id)).slice(-2)).toEqual([{ event: 'account.totp_removed', result: 'success' }, { event: 'account.factor_notice', result: 'failure' }]);
+  });
+
+  it('offers first the second factor used last: the SMS code once it was, the app again once that was', async () => {
+    const id = await account('rua', PHONE, []);
+    const rp = await relyingParty(t, await t.addClient('choosing-app'));
+    const lastUsed = async () => Object.fromEntries((await t.database.db.selectFrom('account_factors').select(['factor', 'last_used_at']).where('account_id', '=', id).execute()).map((r) => [r.factor, r.last_used_at]));
+    const signIn = async (use: 'totp' | 'sms-otp') => {
+      const { attempt, next } = await toSecondStep(rp, 'rua', PASSWORD);
+      const offered = pageOf(next);
+      const first = /name="step" value="([\w-]+)"/.exec(offered.html)![1];
+      let page = offered;
+      if (first !== use) page = pageOf(await submitStep(attempt.browser, offered, first!, { action: use === 'totp' ? 'totp' : 'sms' }));
+      clock.advance(30);
+      const code = use === 'totp' ? appCode(SECRET, clock.now()) : sms.lastCode(PHONE);
+      await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, page, use, { code })));
+      return first;
+    };
+    // The SMS code has no record before its first use: the app, just added, comes first.
+    expect(await signIn('sms-otp')).toBe('totp');
+    expect((await lastUsed())['sms-otp']).toEqual(clock.now());
+    expect(await signIn('totp')).toBe('sms-otp');
+    expect(await signIn('totp')).toBe('totp');
+    const noted = await lastUsed();
+    expect(noted.totp!.getTime()).toBeGreaterThan(noted['sms-otp']!.getTime());
+    // The hand-over notes only the factor that has no store of its own: the app's row is its store's.
+    expect(Object.keys(noted).sort()).toEqual(['sms-otp', 'totp']);
   });
 });
