@@ -17,6 +17,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { serverLifecycle } from './http/server.ts';
 import { staticRoutes } from './http/static-routes.ts';
 import { createViews, type Views } from './http/views.ts';
+import { accountNotice } from './login/account-notice.ts';
 import { loginChain, type LoginChain } from './login/chain.ts';
 import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
@@ -26,6 +27,7 @@ import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
 import { messageCatalogue } from './login/messages.ts';
+import { keepsSecondFactor } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS } from './login/sign-ins.ts';
@@ -141,13 +143,15 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
   const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
+  const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
+  const removal = { notify, keepsSecondFactor: keepsSecondFactor(chain) };
   return {
     chain,
     messages: messageCatalogue(modules),
     phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
-    totp: totpEnrolment({ ...deps, random, serviceName: config.serviceName }),
-    passkeys: passkeyEnrolment(deps),
+    totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
+    passkeys: passkeyEnrolment({ ...deps, ...removal }),
   };
 }
 

@@ -308,7 +308,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     checkCsrf(ctx, who.session);
     const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account);
-    redirect303(ctx, withNote('/account', { message: removed ? 'TOTP_REMOVED' : 'TOTP_NONE' }));
+    redirect303(ctx, withNote('/account', { message: removed === 'removed' ? 'TOTP_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : 'TOTP_NONE' }));
   });
 
   router.get('/passkeys', async (ctx) => {
@@ -358,7 +358,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     checkCsrf(ctx, who.session);
     const removed = await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, formOf(ctx).id ?? '');
-    redirect303(ctx, withNote('/account/passkeys', { message: removed ? 'PASSKEY_REMOVED' : 'PASSKEY_NONE' }));
+    redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : 'PASSKEY_NONE' }));
   });
 
   router.post('/sign-out-everywhere', formBody(), async (ctx) => {

@@ -6,6 +6,7 @@ import { AccountGone, loginContext, type RequestFacts } from '../login/context.t
 import type { Notice, StepView } from '../login/factor.ts';
 import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
 import type { MessageCatalogue } from '../login/messages.ts';
+import { usesToNote } from '../login/noted-use.ts';
 import type { Account, AccountStore, AuditLog, FlowStore } from '../login/ports.ts';
 import { InteractionGone, type InteractionFacade, type InteractionInfo, type OpenInteraction } from '../oidc/interaction.ts';
 import { ACR_MFA } from '../shared/acr.ts';
@@ -108,11 +109,13 @@ export function interactionRoutes(deps: Deps): Router {
    * finish one login, exactly one goes on. Should the provider then fail, the mark is taken back and
    * a reload finishes from the saved progress (a spent backup code is not lost).
    */
-  async function complete(ctx: Context, open: OpenInteraction, flow: LoginFlow): Promise<void> {
+  async function complete(ctx: Context, open: OpenInteraction, flow: LoginFlow, account: () => Promise<Account>): Promise<void> {
     const { uid, clientId } = open.info;
+    // Noted in the hand-over's statement: the second factor used last is offered first next time.
+    const used = { factors: await usesToNote(chain.factors, flow, account), at: deps.clock.now() };
     // Not claimed: another request is handing it over, or its account was signed out since its first
     // factor passed (then the login starts again from the first stage).
-    const claim = await flows.claimHandover(flow);
+    const claim = await flows.claimHandover(flow, used);
     if (!claim.claimed) return redirect303(ctx, `/interaction/${uid}`);
     const amr = flow.amr;
     let returnTo: string;
@@ -155,7 +158,7 @@ export function interactionRoutes(deps: Deps): Router {
     const login = contextOf(stored, info, ctx.ip);
     const next = await chain.next(login);
     if (next.kind === 'done') {
-      if (!stored.data.notice) return complete(ctx, open, stored);
+      if (!stored.data.notice) return complete(ctx, open, stored, login.account);
       return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(stored.data.notice) });
     }
     const flash = stored.data.flash;
@@ -212,7 +215,7 @@ export function interactionRoutes(deps: Deps): Router {
         const passed = chain.passed(stored, factor, outcome);
         // The last step: finishing saves with the same check.
         const after = await chain.next(loginContext(factsOf(info, ctx.ip), passed, accounts, outcome.account));
-        if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed);
+        if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed, async () => outcome.account);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).
         await flows.save(passed);
@@ -239,7 +242,7 @@ export function interactionRoutes(deps: Deps): Router {
     if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
     const login = contextOf(stored, info, ctx.ip);
     if ((await chain.next(login)).kind !== 'done') return redirect303(ctx, `/interaction/${info.uid}`);
-    return complete(ctx, open, login.flow);
+    return complete(ctx, open, login.flow, login.account);
   });
 
   router.post('/consent', formBody(), async (ctx) => {

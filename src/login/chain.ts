@@ -59,10 +59,21 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     return new Set(asked.filter((_, i) => answers[i]));
   }
 
+  /**
+   * When the account last had this factor pass (or, not used yet, added it): the one used last is
+   * offered first, a new one right after it is added. A factor with no record of its own (the SMS
+   * code before its first use is noted) goes after those with one, in the registry's order.
+   */
+  const recency = (account: Account, factor: Factor) => {
+    const record = account.factors.find((f) => f.id === factor.id);
+    return record ? (record.lastUsedAt ?? record.enrolledAt).getTime() : 0;
+  };
+
   /** The second-stage factors this account can use here, in the order they are offered. */
-  function secondOptions(enrolled: ReadonlySet<Factor>): Factor[] {
+  function secondOptions(enrolled: ReadonlySet<Factor>, account: Account): Factor[] {
     const second = of('second');
-    const primary = second.filter((f) => !f.role && enrolled.has(f));
+    // A stable sort: equal times keep the registry's order.
+    const primary = second.filter((f) => !f.role && enrolled.has(f)).sort((a, b) => recency(account, b) - recency(account, a));
     const fallbacks = second.filter((f) => f.role === 'fallback' && enrolled.has(f));
     return primary.length ? [...primary, ...fallbacks] : [...second.filter((f) => f.role === 'enrol'), ...fallbacks];
   }
@@ -113,7 +124,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
         const onlyEarlier = flow.passed.every((id) => id === EARLIER_SIGN_IN);
         return onlyEarlier ? pick(of('first'), flow.data.choice) : { kind: 'done' };
       }
-      return pick(secondOptions(enrolled), flow.data.choice);
+      return pick(secondOptions(enrolled, account), flow.data.choice);
     },
 
     /** The factor's view of the context, with its slot. */

@@ -81,9 +81,11 @@ export interface FlowStore {
    * exactly one of any number of racing requests ('claimed'; the others 'busy'). A mark older than a
    * short lease (its request died) may be taken again. A login of an account disabled or signed out
    * everywhere since its first factor passed is removed instead ('ended'): it starts again. Claimed,
-   * it says when the account was last signed out (to date the new session after it).
+   * it says when the account was last signed out (to date the new session after it), and the same
+   * statement notes `used.factors` as used at `used.at` in the account's factor rows (creating a
+   * row that is not there).
    */
-  claimHandover(flow: LoginFlow): Promise<{ claimed: true; signedOutAt: Date | null } | { claimed: false; ended: boolean }>;
+  claimHandover(flow: LoginFlow, used?: { factors: readonly string[]; at: Date }): Promise<{ claimed: true; signedOutAt: Date | null } | { claimed: false; ended: boolean }>;
   /** Takes the mark back when the provider failed to take the login, so a reload can finish it. */
   releaseHandover(uid: string): Promise<void>;
   /** False when the flow was already gone (ended by a change to its account, or expired). */

@@ -55,8 +55,10 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
   // Saves the finished login and marks it as being handed over, in one conditional statement: of any
   // number of requests racing to finish it, exactly one changes the row. A mark older than the lease
   // (its request died before the provider took the login) may be taken again.
-  const claim = prepared((p: { uid: string; version: number; next: number; accountId: string | null; accountSignOuts: number | null; passed: string[]; amr: string[]; data: string }) =>
-    db.updateTable('login_flows')
+  // The same statement notes the second factors the login used, only once it is claimed: no
+  // statement is added to a login for it.
+  const claim = prepared((p: { uid: string; version: number; next: number; accountId: string | null; accountSignOuts: number | null; passed: string[]; amr: string[]; data: string; used: string[]; usedAt: Date | null }) =>
+    db.with('claimed', (qb) => qb.updateTable('login_flows')
       .set({
         account_id: p.accountId, account_sign_outs: p.accountSignOuts, passed: p.passed, amr: p.amr, data: p.data, version: p.next,
         handover_at: sql<Date>`now()`, updated_at: sql<Date>`now()`,
@@ -64,7 +66,18 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       .where('uid', '=', p.uid).where('version', '=', p.version)
       .where((eb) => eb.or([eb('handover_at', 'is', null), eb('handover_at', '<', sql<Date>`now() - make_interval(secs => ${HANDOVER_LEASE_SECONDS})`)]))
       .where(sql<boolean>`not exists (${accountEnded(p.accountId, p.accountSignOuts)})`)
-      .returning(sql<Date | null>`(select a.signed_out_at from accounts a where a.id = ${p.accountId}::uuid)`.as('signed_out_at')));
+      .returning(['account_id', sql<Date | null>`(select a.signed_out_at from accounts a where a.id = ${p.accountId}::uuid)`.as('signed_out_at')]))
+      .with('noted', (qb) => qb.insertInto('account_factors')
+        .columns(['account_id', 'factor', 'enrolled_at', 'last_used_at'])
+        .expression((eb) => eb.selectFrom('claimed')
+          .innerJoin('accounts', 'accounts.id', 'claimed.account_id')
+          .innerJoin(sql<{ factor: string }>`unnest(${p.used}::text[])`.as('factor'), (join) => join.onTrue())
+          .select([
+            'accounts.id', sql<string>`factor`.as('factor'),
+            sql<Date>`${p.usedAt}::timestamptz`.as('enrolled_at'), sql<Date>`${p.usedAt}::timestamptz`.as('last_used_at'),
+          ]))
+        .onConflict((oc) => oc.columns(['account_id', 'factor']).doUpdateSet({ last_used_at: (eb) => eb.ref('excluded.last_used_at') })))
+      .selectFrom('claimed').select('signed_out_at'));
   const ended = prepared((p: { uid: string; accountId: string; accountSignOuts: number | null }) => db.deleteFrom('login_flows')
     .where('uid', '=', p.uid).where(sql<boolean>`exists (${accountEnded(p.accountId, p.accountSignOuts)})`));
   const release = prepared((p: { uid: string }) => db.updateTable('login_flows').set({ handover_at: null }).where('uid', '=', p.uid));
@@ -91,10 +104,10 @@ export function loginFlowRepository(db: Db): FlowStore & { sweepExpired(batchSiz
       }));
     },
 
-    async claimHandover(flow: LoginFlow) {
+    async claimHandover(flow: LoginFlow, used?: { factors: readonly string[]; at: Date }) {
       const row = (await claim(db, {
         uid: flow.uid, version: flow.version, next: flow.version + 1, accountId: flow.accountId, accountSignOuts: flow.accountSignOuts,
-        passed: flow.passed, amr: flow.amr, data: JSON.stringify(flow.data),
+        passed: flow.passed, amr: flow.amr, data: JSON.stringify(flow.data), used: [...(used?.factors ?? [])], usedAt: used?.at ?? null,
       })).rows[0];
       if (row) return { claimed: true as const, signedOutAt: row.signed_out_at };
       // Lost to a racing request, or refused because the account ended it (then it starts again).

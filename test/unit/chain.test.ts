@@ -48,6 +48,27 @@ describe('the login chain', () => {
     expect(await nextOf(factors, afterPassword(anAccount({ username: 'has-app' })), anAccount({ username: 'has-app' }))).toEqual({ id: 'sms', offers: ['app', 'backup'] });
   });
 
+  it('offers first the factor used last, then by when each was added, then those without a record in the registry order', async () => {
+    const key = factor('key', 'second', { offer: { action: 'key', label: 'A passkey' }, enrolled: (a) => a.factors.some((f) => f.id === 'key') });
+    const factors = [password, key, app, sms, backup];
+    const at = (minute: number) => new Date(Date.UTC(2030, 0, 1, 0, minute));
+    const record = (id: string, enrolled: number, used: number | null) => ({ id, enrolledAt: at(enrolled), lastUsedAt: used === null ? null : at(used) });
+    const order = async (records: Account['factors']) => {
+      const account = anAccount({ username: 'has-app', factors: records });
+      const next = await nextOf(factors, afterPassword(account), account);
+      return [next.id, ...(next.offers as string[])];
+    };
+    // No record of use: the registry's order (the SMS code has no row until its first use is noted).
+    expect(await order([record('key', 1, null)])).toEqual(['key', 'app', 'sms', 'backup']);
+    // The SMS code used last comes first; the others keep their order after it.
+    expect(await order([record('key', 1, 5), record('sms', 2, 9)])).toEqual(['sms', 'key', 'app', 'backup']);
+    expect(await order([record('key', 1, 9), record('sms', 2, 5)])).toEqual(['key', 'sms', 'app', 'backup']);
+    // A factor just added, not used yet, counts from when it was added.
+    expect(await order([record('key', 1, 5), record('sms', 2, 6), record('app', 7, null)])).toEqual(['app', 'sms', 'key', 'backup']);
+    // A record of a factor the account no longer has changes nothing; a fallback is never first.
+    expect(await order([record('backup', 1, 50)])).toEqual(['app', 'sms', 'backup']);
+  });
+
   it('runs the chosen factor of the stage, and offers the one it replaced', async () => {
     const flow = afterPassword(withPhone, { data: { slots: {}, choice: 'backup' } });
     expect(await nextOf([password, sms, backup], flow, withPhone)).toEqual({ id: 'backup', offers: ['sms'] });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../../shared/clock.ts';
+import type { AccountNotice } from '../../account-notice.ts';
+import type { KeepsSecondFactor } from '../../last-factor.ts';
 import type { Account, AuditLog } from '../../ports.ts';
 import type { PasskeyCredential, PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
@@ -12,15 +14,20 @@ export type PendingPasskey = z.infer<typeof pendingPasskeySlot>;
 
 export type PasskeyAdd = { ok: true } | { ok: false; reason: 'name' | 'failed' };
 
+/** `last`: refused, the account would be left without a second factor it needs. */
+export type PasskeyRemoval = 'removed' | 'none' | 'last';
+
 export interface PasskeyAccountDeps {
   passkeys: PasskeyStore;
   audit: AuditLog;
   clock: Clock;
   webauthn: WebAuthnRelyingParty;
+  notify: AccountNotice;
+  keepsSecondFactor: KeepsSecondFactor;
 }
 
 /** The passkeys' account-page half: list them, add one (named), remove one. */
-export function passkeyEnrolment({ passkeys, audit, clock, webauthn }: PasskeyAccountDeps) {
+export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, keepsSecondFactor }: PasskeyAccountDeps) {
   const record = (ctx: Ctx, account: Account, event: string, detail: Record<string, unknown>) =>
     audit.record({ event, result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip, detail });
 
@@ -45,14 +52,19 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn }: PasskeyAc
       const added = await passkeys.add({ ...created, accountId: account.id, name: pending.name, createdAt: clock.now() });
       if (!added) return { ok: false, reason: 'failed' };
       await record(ctx, account, 'account.passkey_added', { backedUp: created.backedUp, deviceType: created.deviceType });
+      await notify(ctx, account, 'A passkey was added to your account');
       return { ok: true };
     },
 
-    /** False when the account had no such passkey. */
-    async remove(ctx: Ctx, account: Account, id: string): Promise<boolean> {
-      const removed = await passkeys.remove(account.id, id);
-      if (removed) await record(ctx, account, 'account.passkey_removed', {});
-      return removed;
+    /** Removes one passkey, unless it is the account's last and the last second factor it needs. */
+    async remove(ctx: Ctx, account: Account, id: string): Promise<PasskeyRemoval> {
+      const others = (await passkeys.list(account.id)).filter((p) => p.id !== id);
+      const after = others.length ? account : { ...account, factors: account.factors.filter((f) => f.id !== 'passkey') };
+      if (!(await keepsSecondFactor(after))) return 'last';
+      if (!(await passkeys.remove(account.id, id))) return 'none';
+      await record(ctx, account, 'account.passkey_removed', {});
+      await notify(ctx, account, 'A passkey was removed from your account');
+      return 'removed';
     },
   };
 }

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import type { Clock } from '../../../shared/clock.ts';
 import type { Random } from '../../../shared/random.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
+import type { AccountNotice } from '../../account-notice.ts';
 import type { LoginContext } from '../../factor.ts';
+import type { KeepsSecondFactor } from '../../last-factor.ts';
 import type { Account, AccountStore, AuditLog } from '../../ports.ts';
 import type { TotpStore } from './ports.ts';
 import { groupedSecret, matchingStep, newTotpSecret, sealPending, sealSecret, totpUri, unsealPending } from './secrets.ts';
@@ -30,7 +32,12 @@ export interface TotpAccountDeps {
   /** The issuer the app shows beside the codes. */
   serviceName: string;
   settings: { smsOtp: CodeLockPolicy };
+  notify: AccountNotice;
+  keepsSecondFactor: KeepsSecondFactor;
 }
+
+/** `last`: refused, the account would be left without a second factor it needs. */
+export type TotpRemoval = 'removed' | 'none' | 'last';
 
 /** The authenticator app's account-page half: set one up (it counts once one code from it was entered), or remove it. */
 export function totpEnrolment(deps: TotpAccountDeps) {
@@ -71,14 +78,18 @@ export function totpEnrolment(deps: TotpAccountDeps) {
       // The step of this code is taken as used: the code that confirmed the app does not sign in too.
       await totp.save(account.id, sealSecret(totpKey, secret, account.id), step, now);
       await lock.event(ctx, 'account.totp_added', 'success');
+      await deps.notify(ctx, account, 'An authenticator app was added to your account');
       return { ok: true };
     },
 
-    /** False when the account had no app. */
-    async remove(ctx: { clientId: string; ip: string | null }, account: Account): Promise<boolean> {
-      const removed = await totp.remove(account.id);
-      if (removed) await deps.audit.record({ event: 'account.totp_removed', result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip });
-      return removed;
+    /** Removes the account's app, unless it is the last second factor the account needs. */
+    async remove(ctx: { clientId: string; ip: string | null }, account: Account): Promise<TotpRemoval> {
+      const after = { ...account, factors: account.factors.filter((f) => f.id !== 'totp') };
+      if (after.factors.length < account.factors.length && !(await deps.keepsSecondFactor(after))) return 'last';
+      if (!(await totp.remove(account.id))) return 'none';
+      await deps.audit.record({ event: 'account.totp_removed', result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip });
+      await deps.notify(ctx, account, 'The authenticator app was removed from your account');
+      return 'removed';
     },
 
     /** What the page says about a set-up that did not go through. */
