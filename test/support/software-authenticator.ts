@@ -43,7 +43,7 @@ export function softwareAuthenticator(options: AuthenticatorOptions) {
   function authData(rpId: string, counter: number, attested: boolean): Buffer {
     const count = Buffer.alloc(4);
     count.writeUInt32BE(counter);
-    const parts = [sha256(rpId), Buffer.from([flags(attested)]), count];
+    const parts: Uint8Array[] = [sha256(rpId), Buffer.from([flags(attested)]), count];
     if (attested) {
       const length = Buffer.alloc(2);
       length.writeUInt16BE(credentialId.length);
