@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { clientRepository, ClientExistsError, type MfaPolicy } from '../repositories/clients.ts';
+import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy } from '../repositories/clients.ts';
 import { CliError, printRows, withDatabase, type Cli } from './context.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -38,6 +38,10 @@ interface AddOptions {
   authMethod?: string;
 }
 
+const MFA_HELP = 'required, optional or phishing-resistant (a passkey is required): override smsOtp.mandatory for this client';
+const MFA_ERROR = '--mfa is required, optional or phishing-resistant';
+const isMfaPolicy = (value: string): value is MfaPolicy => (MFA_POLICIES as readonly string[]).includes(value);
+
 export function registerClientCommands(program: Command, cli: Cli): void {
   const client = program.command('client').description('manage relying-party applications (OIDC clients)');
 
@@ -47,7 +51,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     .option('--post-logout-redirect-uri <uri>', 'where RP-initiated logout may return (repeat for several)', collect)
     .option('--public', 'a public client (SPA or native app): no secret, PKCE only')
     .option('--consent', 'a third-party client: users see a consent page')
-    .option('--mfa <policy>', 'required or optional: override smsOtp.mandatory for this client')
+    .option('--mfa <policy>', MFA_HELP)
     .option('--name <name>', 'name shown on the sign-in page')
     .option('--auth-method <method>', `token endpoint authentication: ${AUTH_METHODS.join(' or ')}`, 'client_secret_basic')
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
@@ -57,7 +61,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
       if (redirectUris.length === 0) throw new CliError('give at least one --redirect-uri');
       const problems = [...redirectUris, ...(opts.postLogoutRedirectUri ?? [])].map(checkRedirectUri).filter(Boolean);
       if (problems.length) throw new CliError(problems.join('\n'));
-      if (opts.mfa !== undefined && opts.mfa !== 'required' && opts.mfa !== 'optional') throw new CliError('--mfa is required or optional');
+      if (opts.mfa !== undefined && !isMfaPolicy(opts.mfa)) throw new CliError(MFA_ERROR);
       if (!opts.public && !AUTH_METHODS.includes(opts.authMethod as never)) throw new CliError(`--auth-method is ${AUTH_METHODS.join(' or ')}`);
 
       const secret = opts.public ? undefined : randomBytes(32).toString('base64url');
@@ -84,6 +88,15 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         cli.out.log(`created ${opts.public ? 'public' : 'confidential'} client ${clientId}`);
         if (secret) cli.out.log(`client_secret: ${secret}\nKeep it safe: it is not shown again.`);
       }
+    }));
+
+  client.command('update <client_id>')
+    .description('change a client\'s policy (a running server notices within 5 seconds)')
+    .requiredOption('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`)
+    .action((clientId: string, opts: { mfa: string }) => withDatabase(cli, async (ctx) => {
+      if (opts.mfa !== 'default' && !isMfaPolicy(opts.mfa)) throw new CliError(`${MFA_ERROR} or default`);
+      if (!(await clientRepository(ctx.database.db).setMfa(clientId, opts.mfa === 'default' ? null : opts.mfa))) throw new CliError(`no client ${clientId}`);
+      cli.out.log(`client ${clientId}: mfa ${opts.mfa}`);
     }));
 
   client.command('list')

@@ -11,7 +11,7 @@ import type { MessageCatalogue } from '../login/messages.ts';
 import type { Account, FlowStore } from '../login/ports.ts';
 import { recentlyAuthenticated } from '../login/sign-ins.ts';
 import type { SessionReader, SignedInSession } from '../oidc/sessions.ts';
-import { ACR_MFA } from '../shared/acr.ts';
+import { ACR_MFA, acrMeets } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
@@ -92,7 +92,7 @@ export function accountRoutes(deps: Deps): Router {
 
   async function signedIn(ctx: Context, next: string, options: { fresh?: boolean } = {}) {
     const session = await deps.sessions.current(ctx);
-    if (!session || session.acr !== ACR_MFA) return void signIn(ctx, next, false);
+    if (!session || !acrMeets(session.acr, ACR_MFA)) return void signIn(ctx, next, false);
     if (options.fresh && !recentlyAuthenticated(session.loginTs, deps.reauthWindowSeconds)) {
       // A form posted too late goes back to its page, which asks for the fresh sign-in.
       if (ctx.method !== 'GET') return void redirect303(ctx, next);

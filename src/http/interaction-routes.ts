@@ -9,7 +9,7 @@ import type { MessageCatalogue } from '../login/messages.ts';
 import { usesToNote } from '../login/noted-use.ts';
 import type { Account, AccountStore, AuditLog, FlowStore } from '../login/ports.ts';
 import { InteractionGone, type InteractionFacade, type InteractionInfo, type OpenInteraction } from '../oidc/interaction.ts';
-import { ACR_MFA } from '../shared/acr.ts';
+import { ACR_MFA, ACR_PHR } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
@@ -38,7 +38,12 @@ const factsOf = (info: InteractionInfo, ip: string): RequestFacts => ({
   uid: info.uid,
   clientId: info.clientId,
   ip,
-  policy: { mfaRequested: info.acrValues.includes(ACR_MFA), clientMfa: info.clientMfa },
+  policy: {
+    mfaRequested: info.acrValues.includes(ACR_MFA),
+    // The client's phishing-resistant policy is a required second factor of that kind.
+    clientMfa: info.clientMfa === 'phishing-resistant' ? 'required' : info.clientMfa,
+    phishingResistant: info.acrValues.includes(ACR_PHR) || info.clientMfa === 'phishing-resistant',
+  },
   loginHint: info.loginHint,
 });
 
@@ -52,7 +57,7 @@ function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
   return signedOutAt ? Math.max(second, Math.floor(signedOutAt.getTime() / 1000) + 1) : second;
 }
 
-const UNAVAILABLE_VIEW: StepView = { view: 'second-factor-unavailable', model: {}, message: { message: 'NO_SECOND_FACTOR' } };
+const unavailableView = (message: string): StepView => ({ view: 'second-factor-unavailable', model: {}, message: { message } });
 
 export function interactionRoutes(deps: Deps): Router {
   const { interactions, flows, chain, views, accounts } = deps;
@@ -164,7 +169,7 @@ export function interactionRoutes(deps: Deps): Router {
     const flash = stored.data.flash;
     // A message is shown once: a reload shows the plain form.
     if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
-    const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : UNAVAILABLE_VIEW;
+    const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : unavailableView(next.message);
     sendPage(ctx, views, view.view, {
       title: 'Sign in',
       ...view.model,

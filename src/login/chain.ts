@@ -1,4 +1,4 @@
-import { ACR_MFA, ACR_PASSWORD } from '../shared/acr.ts';
+import { ACR_MFA, ACR_PASSWORD, ACR_PHR } from '../shared/acr.ts';
 import { readSlot, withSlot, type LoginFlow } from './flow.ts';
 import type { Factor, FactorContext, LoginContext, LoginPolicy, Offer, Stage, StepOutcome } from './factor.ts';
 import type { Account } from './ports.ts';
@@ -15,8 +15,9 @@ export const EARLIER_SIGN_IN = 'session';
 /** What the login needs next. */
 export type Next =
   | { kind: 'step'; factor: Factor; alternatives: Offer[] }
-  // A second factor is needed but the account has none it can use here: only the alternatives (and cancel).
-  | { kind: 'unavailable'; alternatives: Offer[] }
+  // A second factor is needed but the account has none it can use here: only the alternatives (and
+  // cancel), and the message code that says why.
+  | { kind: 'unavailable'; alternatives: Offer[]; message: 'NO_SECOND_FACTOR' | 'NO_PHISHING_RESISTANT_FACTOR' }
   | { kind: 'done' };
 
 /** The form id of the page shown when no factor can be used. */
@@ -33,8 +34,16 @@ export function amrFor(amr: readonly string[]): string[] {
   return out;
 }
 
+/**
+ * RFC 8176's proof of possession of a key, hardware or software; Keystep issues them only for a
+ * passkey, whose signature WebAuthn binds to Keystep's origin (a look-alike site cannot relay it).
+ */
+const PHISHING_RESISTANT_AMR: ReadonlySet<string> = new Set(['hwk', 'swk']);
+
+/** `phr` for two factors one of which is phishing-resistant, `mfa` for other two-factor sign-ins. */
 export function acrFor(amr: readonly string[]): string {
-  return amr.includes('mfa') ? ACR_MFA : ACR_PASSWORD;
+  if (!amr.includes('mfa')) return ACR_PASSWORD;
+  return amr.some((v) => PHISHING_RESISTANT_AMR.has(v)) ? ACR_PHR : ACR_MFA;
 }
 
 /**
@@ -47,8 +56,10 @@ export function acrFor(amr: readonly string[]): string {
 export function loginChain(factors: readonly Factor[], settings: SecondFactorSettings) {
   const byId = new Map(factors.map((f) => [f.id, f]));
   const of = (stage: Stage) => factors.filter((f) => f.stage === stage);
-  const stagePassed = (flow: LoginFlow, stage: Stage) =>
-    flow.passed.some((id) => (id === EARLIER_SIGN_IN ? stage === 'first' : byId.get(id)?.stage === stage));
+  const stagePassed = (flow: LoginFlow, stage: Stage, counts: (f: Factor) => boolean = () => true) =>
+    flow.passed.some((id) => (id === EARLIER_SIGN_IN ? stage === 'first' : byId.get(id)?.stage === stage && counts(byId.get(id)!)));
+  // Where phishing resistance is asked, only such factors are candidates, and only they pass the stage.
+  const counts = (policy: LoginPolicy) => (f: Factor) => !policy.phishingResistant || f.phishingResistant === true;
   const offers = (candidates: readonly Factor[], current: Factor | undefined) =>
     candidates.filter((f) => f !== current && f.offer).map((f) => f.offer!);
 
@@ -70,8 +81,8 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
   };
 
   /** The second-stage factors this account can use here, in the order they are offered. */
-  function secondOptions(enrolled: ReadonlySet<Factor>, account: Account): Factor[] {
-    const second = of('second');
+  function secondOptions(enrolled: ReadonlySet<Factor>, account: Account, policy: LoginPolicy): Factor[] {
+    const second = of('second').filter(counts(policy));
     // A stable sort: equal times keep the registry's order.
     const primary = second.filter((f) => !f.role && enrolled.has(f)).sort((a, b) => recency(account, b) - recency(account, a));
     const fallbacks = second.filter((f) => f.role === 'fallback' && enrolled.has(f));
@@ -80,7 +91,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
 
   /** The policy's answer before any factor is asked, when it has one. */
   function neededByPolicy(account: Account, policy: LoginPolicy): boolean | undefined {
-    if (policy.mfaRequested || policy.clientMfa === 'required') return true;
+    if (policy.mfaRequested || policy.phishingResistant || policy.clientMfa === 'required') return true;
     if (settings.enableByUserClaim && account.smsOtpExempt) return false;
     return undefined;
   }
@@ -100,9 +111,12 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     return neededByPolicy(account, policy) ?? neededByEnrolment(await enrolledOf(account), policy);
   }
 
-  function pick(candidates: readonly Factor[], choice: string | undefined): Next {
+  function pick(candidates: readonly Factor[], choice: string | undefined, policy?: LoginPolicy): Next {
     const chosen = candidates.find((f) => f.id === choice) ?? candidates.find((f) => f.role !== 'fallback');
-    if (!chosen) return { kind: 'unavailable', alternatives: offers(candidates, undefined) };
+    if (!chosen) {
+      const message = policy?.phishingResistant ? 'NO_PHISHING_RESISTANT_FACTOR' : 'NO_SECOND_FACTOR';
+      return { kind: 'unavailable', alternatives: offers(candidates, undefined), message };
+    }
     return { kind: 'step', factor: chosen, alternatives: offers(candidates, chosen) };
   }
 
@@ -113,7 +127,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     async next(ctx: LoginContext): Promise<Next> {
       const { flow } = ctx;
       if (!stagePassed(flow, 'first')) return pick(of('first'), flow.data.choice);
-      if (stagePassed(flow, 'second')) return { kind: 'done' };
+      if (stagePassed(flow, 'second', counts(ctx.policy))) return { kind: 'done' };
       const account = await ctx.account();
       const decided = neededByPolicy(account, ctx.policy);
       // Each factor is asked once for this decision, and only when the policy left it open or a step follows.
@@ -124,7 +138,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
         const onlyEarlier = flow.passed.every((id) => id === EARLIER_SIGN_IN);
         return onlyEarlier ? pick(of('first'), flow.data.choice) : { kind: 'done' };
       }
-      return pick(secondOptions(enrolled, account), flow.data.choice);
+      return pick(secondOptions(enrolled, account, ctx.policy), flow.data.choice, ctx.policy);
     },
 
     /** The factor's view of the context, with its slot. */

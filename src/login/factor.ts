@@ -13,6 +13,11 @@ export interface LoginPolicy {
   mfaRequested: boolean;
   /** The client's own setting; null follows the global `smsOtp.mandatory`. */
   clientMfa: 'required' | 'optional' | null;
+  /**
+   * The request named the phishing-resistant acr, or the client's policy is `phishing-resistant`:
+   * the second factor is needed, and only a phishing-resistant one (`Factor.phishingResistant`) counts.
+   */
+  phishingResistant?: boolean | undefined;
 }
 
 /** One request of one login, passed explicitly to every factor (nothing about a login is kept per module). */
@@ -84,6 +89,8 @@ export interface Factor<Slot = unknown> {
   /** The `action` values its own forms post; any other (but an offer) is a stale form. */
   readonly actions: readonly string[];
   readonly offer?: Offer;
+  /** A pass cannot be relayed by a look-alike site (WebAuthn binds its signature to the origin). */
+  readonly phishingResistant?: boolean;
   /**
    * Whether the account has this factor (a first-stage factor is not asked). A factor whose answer
    * is in a store of its own answers with a promise; the chain asks each factor once per decision.

@@ -1,12 +1,12 @@
 import { clientMetadataCache } from './client-cache.ts';
-import { CONSENT_PROPERTY, MFA_PROPERTY } from './provider.ts';
+import { CONSENT_PROPERTY, MFA_PROPERTY, type ClientMfa } from './provider.ts';
 
 /** A client as Keystep stores it. */
 export interface ClientRecord {
   clientId: string;
   metadata: Record<string, unknown>;
   consentRequired: boolean;
-  mfa: 'required' | 'optional' | null;
+  mfa: ClientMfa | null;
 }
 
 /**

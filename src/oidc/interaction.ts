@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { clientSettings } from './provider.ts';
+import { clientSettings, type ClientMfa } from './provider.ts';
 import { requestedAcrs } from './requested-acr.ts';
 
 /** What the login pages need to know about one interaction, without the provider's types. */
@@ -13,7 +13,7 @@ export interface InteractionInfo {
   /** Where the login ends: the client's registered redirect URIs. */
   redirectUris: string[];
   consentRequired: boolean;
-  clientMfa: 'required' | 'optional' | null;
+  clientMfa: ClientMfa | null;
   /** The acr values the request asks for (acr_values and the claims parameter). */
   acrValues: string[];
   missingScopes: string[];

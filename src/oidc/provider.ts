@@ -1,6 +1,6 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
-import { ACR_MFA, acrValues } from '../shared/acr.ts';
+import { ACR_MFA, ACR_PHR, acrMeets, acrValues } from '../shared/acr.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../shared/unavailable.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import { cookieSigner } from './cookie-signer.ts';
@@ -36,6 +36,10 @@ export interface StepUpInput {
   mfaRequested: boolean;
 }
 
+/** A client's MFA policy: `phishing-resistant` requires a second factor of that kind (a passkey). */
+export type ClientMfa = 'required' | 'optional' | 'phishing-resistant';
+const CLIENT_MFA: readonly unknown[] = ['required', 'optional', 'phishing-resistant'] satisfies ClientMfa[];
+
 export const CONSENT_PROPERTY = 'keystep_consent';
 export const MFA_PROPERTY = 'keystep_mfa';
 
@@ -43,13 +47,20 @@ export const MFA_PROPERTY = 'keystep_mfa';
  * Keystep's own client settings. The provider keeps extra metadata on the client under its own
  * name; `client.metadata()` would rebuild every field of the client on each call.
  */
-export function clientSettings(client: { [key: string]: unknown } | undefined): { consentRequired: boolean; mfa: StepUpInput['clientMfa'] } {
+export function clientSettings(client: { [key: string]: unknown } | undefined): { consentRequired: boolean; mfa: ClientMfa | null } {
   const mfa = client?.[MFA_PROPERTY];
-  return { consentRequired: client?.[CONSENT_PROPERTY] === true, mfa: mfa === 'required' || mfa === 'optional' ? mfa : null };
+  return { consentRequired: client?.[CONSENT_PROPERTY] === true, mfa: CLIENT_MFA.includes(mfa) ? (mfa as ClientMfa) : null };
 }
 
-function requestsMfa(ctx: KoaContextWithOIDC): boolean {
-  return requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA);
+/** The acr this request needs of the session before Keystep's policy is asked: `phr` or `mfa`. */
+function wantedAcr(ctx: KoaContextWithOIDC): typeof ACR_PHR | typeof ACR_MFA {
+  const phr = requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_PHR) || clientSettings(ctx.oidc.client).mfa === 'phishing-resistant';
+  return phr ? ACR_PHR : ACR_MFA;
+}
+
+function stepUpInput(ctx: KoaContextWithOIDC, accountId: string): StepUpInput {
+  const mfa = clientSettings(ctx.oidc.client).mfa;
+  return { accountId, clientMfa: mfa === 'phishing-resistant' ? 'required' : mfa, mfaRequested: requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA) };
 }
 
 function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
@@ -61,17 +72,23 @@ function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
   // generic interaction_required where OIDC Core names login_required.
   prompts.get('login')!.checks.add(new Check('step_up', 'a stronger sign-in is required', 'login_required', async (ctx) => {
     const session = ctx.oidc.session;
-    if (!session?.accountId || session.acr === ACR_MFA) return Check.NO_NEED_TO_PROMPT;
-    const needed = await needsSecondFactor({ accountId: session.accountId, clientMfa: clientSettings(ctx.oidc.client).mfa, mfaRequested: requestsMfa(ctx) });
-    return needed ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    const wanted = wantedAcr(ctx);
+    if (!session?.accountId || acrMeets(session.acr, wanted)) return Check.NO_NEED_TO_PROMPT;
+    // Phishing resistance always needs the second factor (a passkey), whatever the account's settings.
+    if (wanted === ACR_PHR) return Check.REQUEST_PROMPT;
+    return (await needsSecondFactor(stepUpInput(ctx, session.accountId))) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   }));
   // An essential acr (claims parameter) still unmet right after a whole login is one Keystep's
   // policy cannot give this user (the password-only one, say): asking again would run the login
-  // in a loop. OIDC Core §5.5.1.1 calls it a failed authentication.
+  // in a loop. OIDC Core §5.5.1.1 calls it a failed authentication. A phishing-resistant session
+  // meets an essential MFA acr (the provider alone compares the values exactly).
   for (const reason of ['essential_acr', 'essential_acrs']) {
     const check = prompts.get('login')!.checks.get(reason)!;
     const unmet = check.check;
     check.check = async (ctx) => {
+      const asked = ctx.oidc.claims?.id_token?.acr as { value?: unknown; values?: unknown } | null | undefined;
+      const wanted = reason === 'essential_acr' ? [asked?.value] : Array.isArray(asked?.values) ? asked.values : [];
+      if (wanted.some((w) => typeof w === 'string' && acrMeets(ctx.oidc.acr, w))) return Check.NO_NEED_TO_PROMPT;
       const prompt = await unmet(ctx);
       if (prompt && ctx.oidc.result?.login) throw new errors.AccessDenied('the requested authentication context could not be obtained');
       return prompt;
@@ -119,7 +136,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       properties: [CONSENT_PROPERTY, MFA_PROPERTY],
       validator(_ctx, key, value) {
         if (key === CONSENT_PROPERTY && value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
-        if (key === MFA_PROPERTY && value !== undefined && value !== 'required' && value !== 'optional') throw new Error(`${key} must be required or optional`);
+        if (key === MFA_PROPERTY && value !== undefined && !CLIENT_MFA.includes(value)) throw new Error(`${key} must be required, optional or phishing-resistant`);
       },
     },
     features: {

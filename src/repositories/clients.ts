@@ -1,7 +1,9 @@
 import type { Db } from '../db/connection.ts';
 import type { ClientRow } from '../db/schema.ts';
 
-export type MfaPolicy = 'required' | 'optional';
+/** `phishing-resistant`: a second factor is required, and only a passkey counts. */
+export type MfaPolicy = 'required' | 'optional' | 'phishing-resistant';
+export const MFA_POLICIES: readonly MfaPolicy[] = ['required', 'optional', 'phishing-resistant'];
 
 export interface StoredClient {
   clientId: string;
@@ -16,7 +18,7 @@ function toClient(row: ClientRow): StoredClient {
     clientId: row.client_id,
     metadata: row.metadata,
     consentRequired: row.consent_required,
-    mfa: row.mfa === 'required' || row.mfa === 'optional' ? row.mfa : null,
+    mfa: MFA_POLICIES.find((p) => p === row.mfa) ?? null,
     createdAt: row.created_at,
   };
 }
@@ -49,6 +51,12 @@ export function clientRepository(db: Db) {
       await db.insertInto('clients').values(values)
         .onConflict((oc) => oc.column('client_id').doUpdateSet({ metadata: values.metadata, consent_required: values.consent_required, mfa: values.mfa }))
         .execute();
+    },
+
+    /** Sets a client's MFA policy (null: follow `smsOtp.mandatory`); false when there is no such client. */
+    async setMfa(clientId: string, mfa: MfaPolicy | null): Promise<boolean> {
+      const result = await db.updateTable('clients').set({ mfa }).where('client_id', '=', clientId).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async list(): Promise<StoredClient[]> {

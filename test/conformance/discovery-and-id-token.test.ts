@@ -31,7 +31,7 @@ describe('Basic OP: discovery, the code flow with the SMS step, the ID token', (
       subject_types_supported: ['public'],
       code_challenge_methods_supported: ['S256'],
       grant_types_supported: ['authorization_code', 'refresh_token'],
-      acr_values_supported: ['urn:keystep:acr:pwd', 'urn:keystep:acr:mfa'],
+      acr_values_supported: ['urn:keystep:acr:pwd', 'urn:keystep:acr:mfa', 'urn:keystep:acr:phr'],
       claims_parameter_supported: true,
       request_uri_parameter_supported: false,
     });

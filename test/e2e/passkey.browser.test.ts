@@ -2,11 +2,14 @@ import type { Browser, CDPSession, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { launchChromium } from '../support/chromium.ts';
+import { runCli } from '../support/cli.ts';
 import { CallbackServer } from '../support/rp-callback.ts';
 import { authorizationRequest, exchange, relyingParty, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender } from '../support/sms.ts';
 
 const KAI = { username: 'kai', password: 'kais-long-password', phone: '+447400777888' };
+const LEE = { username: 'lee', password: 'lees-long-password', phone: '+447400777999' };
+const PHR = 'urn:keystep:acr:phr';
 
 // Real Chromium with the DevTools protocol's virtual authenticator: the page's script, the CSP that
 // allows it by hash, and the library's checks of real signatures, from registration to an ID token.
@@ -24,6 +27,7 @@ describe('passkeys in Chromium', () => {
   beforeAll(async () => {
     [chromium, app, t] = await Promise.all([launchChromium(), CallbackServer.start(), startTestApp({ host: 'localhost', smsSender: sms, random: distinctCodes() })]);
     await t.addUser(KAI.username, KAI.password, KAI.phone);
+    await t.addUser(LEE.username, LEE.password, LEE.phone);
     rp = await relyingParty(t, await t.addClient('browser-app', { redirectUris: [app.redirectUri] }));
     page = await (await chromium.newContext()).newPage();
     // A step that goes wrong fails the test where it stopped, well before the test's own timeout.
@@ -56,9 +60,9 @@ describe('passkeys in Chromium', () => {
     return authenticatorId;
   }
 
-  async function password() {
-    await page.fill('#username', KAI.username);
-    await page.fill('#password', KAI.password);
+  async function password(user = KAI) {
+    await page.fill('#username', user.username);
+    await page.fill('#password', user.password);
     await page.getByRole('button', { name: 'Continue' }).click();
   }
 
@@ -132,6 +136,49 @@ describe('passkeys in Chromium', () => {
     await page.waitForSelector('#form-message');
     expect(await page.textContent('#form-message')).toMatch(/passkey was removed/);
     expect(await t.database.db.selectFrom('passkey_credentials').select('name').execute()).toEqual([{ name: 'Work laptop' }]);
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: id });
+  });
+
+  /** The passkey page of a login that asks for phishing resistance: no other factor is offered. */
+  async function passkeyOnly(request: Awaited<ReturnType<typeof authorizationRequest>>, relying = rp) {
+    await page.getByRole('button', { name: 'Use your passkey' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Get a code by text message instead' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Use your passkey' }).click();
+    await page.waitForURL((url) => url.origin === app.origin, { timeout: 10_000 });
+    return (await exchange(relying, request, await app.next())).claims()!;
+  }
+
+  it('phishing resistance, asked by acr_values or by a client\'s --mfa phishing-resistant, is a passkey only and acr phr; a password and SMS session steps up to it', async () => {
+    const id = await authenticator();
+    await page.context().clearCookies();
+    // Signs in to the account page with the password and an SMS code: a session at the MFA level.
+    await addPasskey('Security key');
+
+    const stepUp = await authorizationRequest(rp, { acr_values: PHR });
+    await page.goto(stepUp.url.toString());
+    await page.getByRole('button', { name: 'Continue' }).click();
+    expect(await page.locator('#password').count()).toBe(0);
+    const stepped = await passkeyOnly(stepUp);
+    expect(stepped).toMatchObject({ acr: PHR, amr: ['pwd', 'sms', 'hwk', 'mfa'] });
+
+    const client = await t.addClient('strict-app', { redirectUris: [app.redirectUri] });
+    expect(await runCli(['client', 'update', 'strict-app', '--mfa', 'phishing-resistant'], { DATABASE_URL: t.database.url })).toMatchObject({ code: 0 });
+    const strict = await relyingParty(t, client);
+    await page.context().clearCookies();
+    const fresh = await authorizationRequest(strict);
+    await page.goto(fresh.url.toString());
+    await password();
+    expect(await passkeyOnly(fresh, strict)).toMatchObject({ acr: PHR, amr: ['pwd', 'hwk', 'mfa'] });
+
+    // Without a passkey there is nothing to offer: the page says what to do, and no SMS is sent.
+    await page.context().clearCookies();
+    const sent = sms.to(LEE.phone).length;
+    await page.goto((await authorizationRequest(strict)).url.toString());
+    await password(LEE);
+    await page.waitForSelector('#form-message');
+    expect(await page.textContent('#form-message')).toMatch(/asks for a passkey.*add a passkey there/);
+    expect(await page.locator('#code').count()).toBe(0);
+    expect(sms.to(LEE.phone)).toHaveLength(sent);
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: id });
   });
 });

@@ -121,6 +121,12 @@ describe('the keystep command', () => {
       expect.objectContaining({ client_id: 'spa', type: 'public', consent: true, mfa: 'required' }),
     ]);
     expect(JSON.stringify(list)).not.toContain(created.client_secret);
+    expect(await runCli(['client', 'update', 'shop', '--mfa', 'phishing-resistant'], env)).toMatchObject({ code: 0, stdout: 'client shop: mfa phishing-resistant\n' });
+    expect((await runCli(['client', 'add', 'kiosk', '--redirect-uri', 'https://kiosk.example/cb', '--mfa', 'phishing-resistant'], env)).code).toBe(0);
+    expect(JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout).map((c: { mfa: string }) => c.mfa)).toEqual(['phishing-resistant', 'phishing-resistant', 'required']);
+    expect((await runCli(['client', 'update', 'kiosk', '--mfa', 'default'], env)).code).toBe(0);
+    expect(await runCli(['client', 'update', 'shop', '--mfa', 'sometimes'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/phishing-resistant or default/) });
+    expect(await runCli(['client', 'update', 'nobody', '--mfa', 'required'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no client nobody/) });
     expect(await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://x.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
     expect(await runCli(['client', 'add', 'bad', '--redirect-uri', 'http://evil.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
     expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--redirect-uri/) });

@@ -54,7 +54,7 @@ describe('keystep serve', () => {
         issuer: `http://localhost:${port}`,
         response_types_supported: ['code'],
         code_challenge_methods_supported: ['S256'],
-        acr_values_supported: ['urn:keystep:acr:pwd', 'urn:keystep:acr:mfa'],
+        acr_values_supported: ['urn:keystep:acr:pwd', 'urn:keystep:acr:mfa', 'urn:keystep:acr:phr'],
       });
       expect(discovery.grant_types_supported).not.toContain('implicit');
       // JSON logs, one object a line.

@@ -7,7 +7,7 @@ import type { Account } from '../../src/login/ports.ts';
 import { anAccount } from '../support/login-fakes.ts';
 
 // Factors that only say who they are: the chain's decisions depend on nothing else.
-function factor(id: string, stage: Factor['stage'], options: Partial<Pick<Factor, 'role' | 'offer' | 'enrolled'>> = {}): Factor {
+function factor(id: string, stage: Factor['stage'], options: Partial<Pick<Factor, 'role' | 'offer' | 'enrolled' | 'phishingResistant'>> = {}): Factor {
   return {
     id, stage, amr: [id], actions: [], enrolled: () => true,
     show: async () => ({ view: id, model: {} }), submit: async () => ({ kind: 'failed', message: 'SERVER_ERROR' }),
@@ -20,6 +20,7 @@ const sms = factor('sms', 'second', { offer: { action: 'sms', label: 'By SMS' },
 const app = factor('app', 'second', { offer: { action: 'app', label: 'With the app' }, enrolled: (a) => a.username === 'has-app' });
 const capture = factor('capture', 'second', { role: 'enrol' });
 const backup = factor('backup', 'second', { role: 'fallback', offer: { action: 'backup', label: 'A backup code' } });
+const passkey = factor('passkey', 'second', { phishingResistant: true, offer: { action: 'passkey', label: 'A passkey' }, enrolled: (a) => a.factors.some((f) => f.id === 'passkey') });
 
 const settings = { mandatory: false, enableByUserClaim: true };
 const noPolicy: LoginPolicy = { mfaRequested: false, clientMfa: null };
@@ -149,5 +150,42 @@ describe('the login chain', () => {
     expect(amrFor(['pwd', 'pwd'])).toEqual(['pwd']);
     expect(acrFor(['pwd'])).toBe('urn:keystep:acr:pwd');
     expect(acrFor(['pwd', 'sms', 'mfa'])).toBe('urn:keystep:acr:mfa');
+  });
+
+  describe('phishing resistance', () => {
+    const phr: LoginPolicy = { ...noPolicy, phishingResistant: true };
+    const withPasskey = anAccount({ factors: [{ id: 'passkey', enrolledAt: new Date(0), lastUsedAt: null }] });
+    const all = [password, sms, app, passkey, capture, backup];
+
+    it('names the phr acr for a passkey (hwk or swk) after the password, mfa for other second factors', () => {
+      expect(acrFor(amrFor(['pwd', 'hwk']))).toBe('urn:keystep:acr:phr');
+      expect(acrFor(amrFor(['pwd', 'swk']))).toBe('urn:keystep:acr:phr');
+      expect(acrFor(amrFor(['pwd', 'sms', 'hwk']))).toBe('urn:keystep:acr:phr');
+      expect(acrFor(amrFor(['pwd', 'otp']))).toBe('urn:keystep:acr:mfa');
+    });
+
+    it('offers only phishing-resistant factors, as candidates and alternatives, to an account that has them', async () => {
+      expect(await nextOf(all, afterPassword(withPasskey), withPasskey)).toEqual({ id: 'sms', offers: ['passkey', 'backup'] });
+      expect(await nextOf(all, afterPassword(withPasskey), withPasskey, phr)).toEqual({ id: 'passkey', offers: [] });
+      // A choice posted for another factor (an older page) does not pick it.
+      expect(await nextOf(all, afterPassword(withPasskey, { data: { slots: {}, choice: 'sms' } }), withPasskey, phr)).toEqual({ id: 'passkey', offers: [] });
+    });
+
+    it('needs the second factor even for an exempt account, and another second factor does not pass the stage', async () => {
+      const exempt = anAccount({ smsOtpExempt: true, factors: withPasskey.factors });
+      expect(await loginChain(all, settings).secondFactorNeeded(exempt, phr)).toBe(true);
+      const afterSms = afterPassword(withPasskey, { passed: ['password', 'sms'], amr: ['pwd', 'sms', 'mfa'] });
+      expect(await nextOf(all, afterSms, withPasskey)).toEqual({ kind: 'done', offers: [] });
+      expect(await nextOf(all, afterSms, withPasskey, phr)).toEqual({ id: 'passkey', offers: [] });
+    });
+
+    it('is unavailable, saying why, to an account without a passkey: no SMS, enrolment or backup code instead', async () => {
+      const next = await loginChain(all, settings).next(contextOf(afterPassword(withPhone), withPhone, phr));
+      expect(next).toEqual({ kind: 'unavailable', alternatives: [], message: 'NO_PHISHING_RESISTANT_FACTOR' });
+      expect(await loginChain(all, settings).next(contextOf(afterPassword(noPhone), noPhone, { ...noPolicy, clientMfa: 'required' })))
+        .toMatchObject({ kind: 'step', factor: { id: 'capture' } });
+      expect(await loginChain([password, sms, backup], settings).next(contextOf(afterPassword(noPhone), noPhone, { ...noPolicy, clientMfa: 'required' })))
+        .toEqual({ kind: 'unavailable', alternatives: [{ action: 'backup', label: 'A backup code' }], message: 'NO_SECOND_FACTOR' });
+    });
   });
 });

@@ -45,6 +45,7 @@ export function passkeyFactor({ accounts, passkeys, audit, clock, webauthn, sett
     slot: challengeSlot,
     actions: ['start', 'verify'],
     offer: { action: 'passkey', label: 'Use a passkey instead' },
+    phishingResistant: true,
     // Read with the account (its factors), so asking costs no statement of its own.
     enrolled: (account) => account.factors.some((f) => f.id === 'passkey'),
 
