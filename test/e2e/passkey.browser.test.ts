@@ -119,6 +119,16 @@ describe('passkeys in Chromium', () => {
     expect(claims.amr).toEqual(['pwd', 'hwk', 'mfa']);
     const used = await t.database.db.selectFrom('passkey_credentials').select(['last_used_at', 'counter']).executeTakeFirstOrThrow();
     expect(used.last_used_at).not.toBeNull();
+
+    // With the SMS gateway down, the passkey still signs in (and no code went out).
+    const sent = sms.to(KAI.phone).length;
+    sms.failing = true;
+    try {
+      expect((await signInToApp()).amr).toEqual(['pwd', 'hwk', 'mfa']);
+    } finally {
+      sms.failing = false;
+    }
+    expect(sms.to(KAI.phone)).toHaveLength(sent);
     await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: id });
   });
 
