@@ -1,3 +1,4 @@
+import { createSecretKey } from 'node:crypto';
 import { Secret, TOTP } from 'otpauth';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/schema.ts';
@@ -61,6 +62,16 @@ describe('the authenticator app factor', () => {
     expect(await t.factor.enrolled(t.accounts.state.account)).toBe(true);
     expect(await setup({ enrolled: false }).factor.enrolled(anAccount())).toBe(false);
     expect(await t.factor.show(factorContext({ account: t.accounts.state.account }))).toEqual({ view: 'factors/totp/code', model: {} });
+  });
+
+  it('says to use another way, without taking an attempt, when the secret does not open (the server secret changed)', async () => {
+    const t = setup({ account: { failedOtpCount: 1 } });
+    const id = t.accounts.state.account.id;
+    const otherKey = createSecretKey(Buffer.alloc(32, 7));
+    t.totp.rows.set(id, { ...t.totp.rows.get(id)!, sealedSecret: sealSecret(otherKey, SECRET, id) });
+    expect(await t.submit({ action: 'verify', code: codeAt(START) })).toEqual({ kind: 'retry', message: 'TOTP_UNREADABLE' });
+    expect(t.accounts.state.account.failedOtpCount).toBe(1);
+    expect(t.events.at(-1)).toMatchObject({ event: 'login.totp', result: 'failure', reason: 'secret_unreadable' });
   });
 
   it('passes with the code of now, clears the count of wrong codes and records when it was used', async () => {

@@ -49,12 +49,16 @@ export function totpFactor({ accounts, totp, audit, clock, totpKey, settings }: 
       if (!code.trim()) return { kind: 'retry', message: 'TOTP_MISSING' };
       const credential = await totp.find(account.id);
       if (!credential) return { kind: 'retry', message: 'TOTP_NOT_SET_UP' };
+      // A secret that does not open is not the user's doing (the server's secret changed): it costs
+      // them no attempt, the page says to use another way, and the audit trail says why.
+      const secret = unsealSecret(totpKey, credential.sealedSecret, account.id);
+      if (secret === undefined) {
+        await lock.event(ctx, 'login.totp', 'failure', 'secret_unreadable');
+        return { kind: 'retry', message: 'TOTP_UNREADABLE' };
+      }
       // Taken from the same budget of wrong codes as SMS codes, before the code is compared.
       const attempt = await lock.take(account);
       if (!attempt.taken) return lock.lockedRetry(attempt.lockedUntil, 'TOTP_INCORRECT');
-      const secret = unsealSecret(totpKey, credential.sealedSecret, account.id);
-      // A secret that does not open is not the user's doing: the server's secret changed.
-      if (secret === undefined) throw new Error('an authenticator secret does not open with this server secret');
       const now = clock.now();
       const step = matchingStep(secret, code, now);
       // `last_step < step` in the update: of two submissions of one code, one passes.

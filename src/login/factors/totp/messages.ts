@@ -2,6 +2,7 @@
 export const totpMessages = {
   TOTP_MISSING: 'Enter the 6-digit code your authenticator app shows.',
   TOTP_INCORRECT: 'That code is not right, or it was already used. Wait for the next code in your app.',
+  TOTP_UNREADABLE: 'Your authenticator app cannot be checked right now. Use another way to sign in, and tell your administrator.',
   TOTP_NOT_SET_UP: 'Your account no longer has an authenticator app. Use another way to sign in.',
   TOTP_ADDED: 'Your authenticator app is set up. Its code is asked for when you sign in.',
   TOTP_REMOVED: 'Your authenticator app was removed. Its codes no longer work.',
