@@ -157,6 +157,8 @@ export function accountRoutes(deps: Deps): Router {
     sendPage(ctx, views, 'account', {
       title: 'Your account', username: account.username, csrfToken: csrfFor(session), ...note(ctx),
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
+      // Its last use is noted when a login that used it is handed over.
+      phoneLastUsedAt: ((used) => used && minute(used))(account.factors.find((f) => f.id === 'sms-otp')?.lastUsedAt ?? null),
       backupLeft: await overview.backupCodesLeft(account.id),
       totp: await totpStatus(account.id),
       passkeys: await passkeyList(account.id),

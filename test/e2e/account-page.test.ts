@@ -52,6 +52,8 @@ describe('the account page', () => {
     expect(page.url).toBe(`${t.issuer}/account`);
     expect(page.html).toContain('Signed in as fay.');
     expect(page.html).toContain('+44 •••• ••23 23');
+    // The number is a factor like the others: when it was added, when it last signed in (just now).
+    expect(page.html).toMatch(/\(verified [\d-]+ [\d:]+ UTC; last used [\d-]+ [\d:]+ UTC\)/);
     expect(page.html).not.toContain('7400232323');
     expect(page.html).toContain('You have 10 unused backup codes.');
     expect(page.html).toMatch(/signed in<\/td><td>pwd \+ sms/);
