@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
+import { credentialId } from '../login/factors/passkey/webauthn.ts';
 import { pendingPasskeySlot, type PasskeyEnrolment } from '../login/factors/passkey/account.ts';
 import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
 import { pendingSecretSlot, type TotpEnrolment } from '../login/factors/totp/account.ts';
@@ -359,7 +360,9 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
     if (!who) return;
     checkCsrf(ctx, who.session);
-    const removed = await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, formOf(ctx).id ?? '');
+    // Only a credential id reaches the store (anything else names no passkey).
+    const id = credentialId.safeParse(formOf(ctx).id).data;
+    const removed = id ? await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, id) : 'none';
     redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : 'PASSKEY_NONE' }));
   });
 

@@ -169,7 +169,9 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
 
     /** A login that continues a session's earlier sign-in (its first stage, within the re-auth window) is asked only for the second. */
     steppingUp(flow: LoginFlow, account: Account, sessionAmr: readonly string[]): LoginFlow {
-      return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => v !== 'mfa') };
+      // The earlier sign-in's methods, but not a passkey's: phishing resistance is claimed only when
+      // this login's own second factor was one.
+      return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => !['mfa', 'hwk', 'swk'].includes(v)) };
     },
   };
 }

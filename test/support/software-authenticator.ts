@@ -58,11 +58,11 @@ export function softwareAuthenticator(options: AuthenticatorOptions) {
     credentialId: b64(credentialId),
 
     /** The JSON a browser's script posts after `navigator.credentials.create`. */
-    register(o: { challenge: string; origin: string; rpId?: string; counter?: number }): string {
+    register(o: { challenge: string; origin: string; rpId?: string; counter?: number; transports?: unknown }): string {
       const attestationObject = cbor(new Map<string, Cbor>([['fmt', 'none'], ['attStmt', new Map()], ['authData', authData(o.rpId ?? options.rpId, o.counter ?? 0, true)]]));
       return JSON.stringify({
         id: b64(credentialId), rawId: b64(credentialId), type: 'public-key', clientExtensionResults: {},
-        response: { clientDataJSON: b64(clientData('webauthn.create', o.challenge, o.origin)), attestationObject: b64(attestationObject), transports: ['internal'] },
+        response: { clientDataJSON: b64(clientData('webauthn.create', o.challenge, o.origin)), attestationObject: b64(attestationObject), transports: o.transports ?? ['internal'] },
       });
     },
 

@@ -121,6 +121,8 @@ describe('the login chain', () => {
 
   it('starts a step-up with the first stage passed by the session\'s earlier sign-in', async () => {
     const chain = loginChain([password, sms, backup], settings);
+    // An earlier passkey is not carried over: this login's own second factor decides the level.
+    expect(chain.steppingUp(blankFlow('u'), withPhone, ['pwd', 'hwk', 'mfa']).amr).toEqual(['pwd']);
     const stepped = chain.steppingUp(blankFlow('u'), withPhone, ['pwd', 'mfa']);
     expect(stepped).toMatchObject({ passed: [EARLIER_SIGN_IN], amr: ['pwd'], accountId: withPhone.id, accountSignOuts: withPhone.signOuts });
     expect(await nextOf([password, sms, backup], stepped, withPhone, { ...noPolicy, mfaRequested: true })).toEqual({ id: 'sms', offers: ['backup'] });

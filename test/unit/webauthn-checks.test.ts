@@ -67,4 +67,19 @@ describe('the WebAuthn checks', () => {
     expect(await rp.verifyAuthentication(authenticator.assert({ challenge, origin: ORIGIN, counter: 4 }), challenge, after)).toBeUndefined();
     expect(await rp.verifyAuthentication(authenticator.assert({ challenge, origin: ORIGIN, counter: 6 }), challenge, after)).toEqual({ counter: 6, backedUp: false });
   });
+
+  it('reads only base64url credential ids and known transports from what a browser posts', async () => {
+    const { authenticator, credential } = await registered();
+    const challenge = rp.challenge();
+    const good = JSON.parse(authenticator.assert({ challenge, origin: ORIGIN, counter: 1 })) as { id: string };
+    for (const id of ['\u0000', 'a\u0000b', 'x'.repeat(1365), '', 'not base64url!']) {
+      const forged = JSON.stringify({ ...good, id, rawId: id });
+      expect(rp.credentialIdOf(forged)).toBeUndefined();
+      expect(await rp.verifyAuthentication(forged, challenge, credential)).toBeUndefined();
+    }
+    const registration = rp.challenge();
+    const odd = softwareAuthenticator({ rpId: 'login.example.test' });
+    const created = await rp.verifyRegistration(odd.register({ challenge: registration, origin: ORIGIN, transports: ['\u0000', 'usb', 'usb', 'x'.repeat(5000), 'internal', 'warp-drive'] }), registration);
+    expect(created?.transports).toEqual(['usb', 'internal']);
+  });
 });

@@ -39,8 +39,14 @@ export interface WebAuthnRelyingParty {
   verifyAuthentication(response: string, challenge: string, credential: PasskeyCredential): Promise<Assertion | undefined>;
 }
 
+/** A credential id: base64url of at most 1,023 bytes (WebAuthn's limit), so nothing else reaches a query. */
+export const credentialId = z.string().min(1).max(1364).regex(/^[A-Za-z0-9_-]+$/);
+
+// The transports a browser may name (WebAuthn's AuthenticatorTransport); anything else is dropped.
+const TRANSPORTS = new Set(['usb', 'nfc', 'ble', 'hybrid', 'internal', 'smart-card', 'cable']);
+
 // The shape the script posts; the library checks everything inside.
-const credentialJson = z.object({ id: z.string().min(1).max(1024), rawId: z.string().max(1024), type: z.literal('public-key'), response: z.record(z.string(), z.unknown()) }).loose();
+const credentialJson = z.object({ id: credentialId, rawId: credentialId, type: z.literal('public-key'), response: z.record(z.string(), z.unknown()) }).loose();
 function parse<T>(text: string): T | undefined {
   try {
     return credentialJson.safeParse(JSON.parse(text)).data as T | undefined;
@@ -74,7 +80,10 @@ export function webAuthnRelyingParty(issuer: string, serviceName: string, random
         const result = await verifyRegistrationResponse({ response: parsed, expectedChallenge: challenge, expectedOrigin: origin, expectedRPID: rpID, requireUserVerification: false });
         if (!result.verified) return undefined;
         const { credential, credentialBackedUp, credentialDeviceType } = result.registrationInfo;
-        return { id: credential.id, publicKey: credential.publicKey, counter: credential.counter, transports: credential.transports ?? [], backedUp: credentialBackedUp, deviceType: credentialDeviceType };
+        if (!credentialId.safeParse(credential.id).success) return undefined;
+        // What the browser reported, as it is echoed into later requests: known values only, a few.
+        const transports = [...new Set((credential.transports ?? []).filter((t) => TRANSPORTS.has(t)))].slice(0, 8);
+        return { id: credential.id, publicKey: credential.publicKey, counter: credential.counter, transports, backedUp: credentialBackedUp, deviceType: credentialDeviceType };
       } catch {
         // A wrong origin, challenge or signature: the library says which by throwing.
         return undefined;
