@@ -27,7 +27,7 @@ import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
 import { messageCatalogue } from './login/messages.ts';
-import { keepsSecondFactor } from './login/last-factor.ts';
+import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS } from './login/sign-ins.ts';
@@ -39,6 +39,7 @@ import { providerPageClientUris } from './oidc/page-client.ts';
 import { createProvider } from './oidc/provider.ts';
 import { sessionReader } from './oidc/sessions.ts';
 import { signOutEverywhere } from './repositories/account-revocation.ts';
+import { accountLock } from './repositories/account-lock.ts';
 import { accountRepository } from './repositories/accounts.ts';
 import { authEventRepository } from './repositories/auth-events.ts';
 import { backupCodeRepository } from './repositories/backup-codes.ts';
@@ -106,6 +107,7 @@ function buildStores(db: Db) {
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
+    accountLock: accountLock(db),
   };
 }
 
@@ -144,7 +146,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
-  const removal = { notify, keepsSecondFactor: keepsSecondFactor(chain) };
+  const removal = { notify, guardRemoval: removalGuard(keepsSecondFactor(chain), stores.accounts, stores.accountLock) };
   return {
     chain,
     messages: messageCatalogue(modules),

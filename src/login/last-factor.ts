@@ -1,6 +1,6 @@
 import type { LoginChain } from './chain.ts';
 import type { LoginPolicy } from './factor.ts';
-import type { Account } from './ports.ts';
+import type { Account, AccountLock, AccountStore } from './ports.ts';
 
 /** A login that asks for nothing itself: no `acr_values`, a client that follows the global setting. */
 const ORDINARY: LoginPolicy = { mfaRequested: false, clientMfa: null };
@@ -20,3 +20,25 @@ export function keepsSecondFactor(chain: Pick<LoginChain, 'factors' | 'secondFac
     return kept.some(Boolean) || !(await chain.secondFactorNeeded(after, ORDINARY));
   };
 }
+
+/** `last`: refused, the account would be left without a second factor it needs. */
+export type Removal = 'removed' | 'none' | 'last';
+
+/**
+ * A removal of a factor from the account page, one at a time per account: under the account's lock
+ * the account is read afresh, `plan` says how it would be after the removal (undefined: nothing to
+ * remove), and the removal runs only if that still signs in as the account's policy asks. Two tabs
+ * removing the last two factors at once cannot both succeed.
+ */
+export function removalGuard(keeps: KeepsSecondFactor, accounts: Pick<AccountStore, 'findById'>, lock: AccountLock) {
+  return (accountId: string, plan: (fresh: Account) => Promise<Account | undefined>, remove: () => Promise<boolean>): Promise<Removal> =>
+    lock(accountId, async () => {
+      const fresh = await accounts.findById(accountId);
+      const after = fresh && (await plan(fresh));
+      if (!after) return 'none';
+      if (!(await keeps(after))) return 'last';
+      return (await remove()) ? 'removed' : 'none';
+    });
+}
+
+export type RemovalGuard = ReturnType<typeof removalGuard>;

@@ -58,6 +58,9 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
+/** Runs `work` while no other change to this account's factors runs (on any instance). */
+export type AccountLock = <T>(accountId: string, work: () => Promise<T>) => Promise<T>;
+
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;
 }

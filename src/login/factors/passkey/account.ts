@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Clock } from '../../../shared/clock.ts';
 import type { AccountNotice } from '../../account-notice.ts';
-import type { KeepsSecondFactor } from '../../last-factor.ts';
+import type { RemovalGuard } from '../../last-factor.ts';
 import type { Account, AuditLog } from '../../ports.ts';
 import type { PasskeyCredential, PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
@@ -23,11 +23,11 @@ export interface PasskeyAccountDeps {
   clock: Clock;
   webauthn: WebAuthnRelyingParty;
   notify: AccountNotice;
-  keepsSecondFactor: KeepsSecondFactor;
+  guardRemoval: RemovalGuard;
 }
 
 /** The passkeys' account-page half: list them, add one (named), remove one. */
-export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, keepsSecondFactor }: PasskeyAccountDeps) {
+export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, guardRemoval }: PasskeyAccountDeps) {
   const record = (ctx: Ctx, account: Account, event: string, detail: Record<string, unknown>) =>
     audit.record({ event, result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip, detail });
 
@@ -58,10 +58,12 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, kee
 
     /** Removes one passkey, unless it is the account's last and the last second factor it needs. */
     async remove(ctx: Ctx, account: Account, id: string): Promise<PasskeyRemoval> {
-      const others = (await passkeys.list(account.id)).filter((p) => p.id !== id);
-      const after = others.length ? account : { ...account, factors: account.factors.filter((f) => f.id !== 'passkey') };
-      if (!(await keepsSecondFactor(after))) return 'last';
-      if (!(await passkeys.remove(account.id, id))) return 'none';
+      const result = await guardRemoval(account.id, async (fresh) => {
+        const all = await passkeys.list(fresh.id);
+        if (!all.some((p) => p.id === id)) return undefined;
+        return all.length > 1 ? fresh : { ...fresh, factors: fresh.factors.filter((f) => f.id !== 'passkey') };
+      }, () => passkeys.remove(account.id, id));
+      if (result !== 'removed') return result;
       await record(ctx, account, 'account.passkey_removed', {});
       await notify(ctx, account, 'A passkey was removed from your account');
       return 'removed';

@@ -6,7 +6,7 @@ import type { Random } from '../../../shared/random.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { AccountNotice } from '../../account-notice.ts';
 import type { LoginContext } from '../../factor.ts';
-import type { KeepsSecondFactor } from '../../last-factor.ts';
+import type { RemovalGuard } from '../../last-factor.ts';
 import type { Account, AccountStore, AuditLog } from '../../ports.ts';
 import type { TotpStore } from './ports.ts';
 import { groupedSecret, matchingStep, newTotpSecret, sealPending, sealSecret, totpUri, unsealPending } from './secrets.ts';
@@ -33,7 +33,7 @@ export interface TotpAccountDeps {
   serviceName: string;
   settings: { smsOtp: CodeLockPolicy };
   notify: AccountNotice;
-  keepsSecondFactor: KeepsSecondFactor;
+  guardRemoval: RemovalGuard;
 }
 
 /** `last`: refused, the account would be left without a second factor it needs. */
@@ -84,9 +84,11 @@ export function totpEnrolment(deps: TotpAccountDeps) {
 
     /** Removes the account's app, unless it is the last second factor the account needs. */
     async remove(ctx: { clientId: string; ip: string | null }, account: Account): Promise<TotpRemoval> {
-      const after = { ...account, factors: account.factors.filter((f) => f.id !== 'totp') };
-      if (after.factors.length < account.factors.length && !(await deps.keepsSecondFactor(after))) return 'last';
-      if (!(await totp.remove(account.id))) return 'none';
+      const result = await deps.guardRemoval(account.id, async (fresh) => {
+        if (!fresh.factors.some((f) => f.id === 'totp')) return undefined;
+        return { ...fresh, factors: fresh.factors.filter((f) => f.id !== 'totp') };
+      }, () => totp.remove(account.id));
+      if (result !== 'removed') return result;
       await deps.audit.record({ event: 'account.totp_removed', result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip });
       await deps.notify(ctx, account, 'The authenticator app was removed from your account');
       return 'removed';
