@@ -3,6 +3,7 @@ import { BACKUP_CODE_COUNT, issueBackupCodes } from '../login/factors/backup-cod
 import { checkNewPassword, describePasswordProblem } from '../login/passwords.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
 import { passwordFailureRepository } from '../repositories/password-failures.ts';
+import { passkeyCredentialRepository } from '../repositories/passkey-credentials.ts';
 import { totpCredentialRepository } from '../repositories/totp-credentials.ts';
 import { usernameKey } from '../login/factors/password/factor.ts';
 import { cryptoRandom } from '../shared/random.ts';
@@ -193,6 +194,28 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
       if (!(await totpCredentialRepository(ctx.database.db).remove(account.id))) return void cli.out.log(`${account.username} has no authenticator app`);
       await audit(ctx, 'user.totp_removed', account.id);
       cli.out.log(`authenticator app of ${account.username} removed`);
+    }));
+
+  const passkey = user.command('passkey').description('the user\'s passkeys');
+  passkey.command('list <username>')
+    .description('list the user\'s passkeys: name, when added and last used, whether synced')
+    .action((username: string) => withDatabase(cli, async (ctx) => {
+      const account = await findUser(ctx, username);
+      const keys = await passkeyCredentialRepository(ctx.database.db).list(account.id);
+      if (!keys.length) return void cli.out.log(`${account.username} has no passkey`);
+      const at = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : 'never');
+      for (const k of keys) cli.out.log(`${k.name}\tadded ${at(k.createdAt)}\tlast used ${at(k.lastUsedAt)}\t${k.backedUp ? 'synced' : 'device-bound'}`);
+    }));
+  passkey.command('remove <username> <name>')
+    .description('remove the user\'s passkeys of that name (a lost device); they stop working at once')
+    .action((username: string, name: string) => withDatabase(cli, async (ctx) => {
+      const account = await findUser(ctx, username);
+      const store = passkeyCredentialRepository(ctx.database.db);
+      const named = (await store.list(account.id)).filter((k) => k.name === name);
+      if (!named.length) return void cli.out.log(`${account.username} has no passkey named ${JSON.stringify(name)}`);
+      for (const k of named) await store.remove(account.id, k.id);
+      await audit(ctx, 'user.passkey_removed', account.id, { count: named.length });
+      cli.out.log(`${named.length === 1 ? 'passkey' : `${named.length} passkeys`} ${JSON.stringify(name)} of ${account.username} removed`);
     }));
 
   user.command('set-sms-otp <username> <on|off>')

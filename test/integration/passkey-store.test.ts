@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { passkeyCredentialRepository } from '../../src/repositories/passkey-credentials.ts';
+import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 describe('the passkey store', () => {
@@ -55,6 +56,27 @@ describe('the passkey store', () => {
     await store.remove(id, 'phone');
     expect((await accounts.findById(id))!.factors.map((f) => f.id)).toEqual(['passkey']);
     await store.remove(id, 'laptop');
+    expect((await accounts.findById(id))!.factors).toEqual([]);
+  });
+
+  it('lists and removes a user\'s passkeys from the command line (a lost device), with an audit record', async () => {
+    const accounts = accountRepository(t.db);
+    const store = passkeyCredentialRepository(t.db);
+    const id = (await accounts.create({ username: 'val', passwordHash: 'x', phone: null })).id;
+    await store.add({ ...credential(id, 'val-phone', 0), name: 'Phone' });
+    await store.add({ ...credential(id, 'val-key', 0), name: 'Key', backedUp: true });
+    const env = { DATABASE_URL: t.url };
+    const listed = await runCli(['user', 'passkey', 'list', 'val'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^Key\tadded 2026-03-01 09:00\tlast used never\tsynced\nPhone\tadded 2026-03-01 09:00\tlast used never\tdevice-bound\n$/);
+    expect(await runCli(['user', 'passkey', 'remove', 'val', 'Phone'], env)).toMatchObject({ code: 0, stdout: 'passkey "Phone" of val removed\n' });
+    expect((await store.list(id)).map((k) => k.name)).toEqual(['Key']);
+    expect(await runCli(['user', 'passkey', 'remove', 'val', 'Phone'], env)).toMatchObject({ code: 0, stdout: 'val has no passkey named "Phone"\n' });
+    expect(await runCli(['user', 'passkey', 'remove', 'nobody', 'Key'], env)).toMatchObject({ code: 1 });
+    const events = await t.db.selectFrom('auth_events').select(['event', 'detail']).where('account_id', '=', id).execute();
+    expect(events).toEqual([{ event: 'user.passkey_removed', detail: { count: 1 } }]);
+    // The last one gone from the command line: the account no longer has the factor.
+    await runCli(['user', 'passkey', 'remove', 'val', 'Key'], env);
     expect((await accounts.findById(id))!.factors).toEqual([]);
   });
 });
