@@ -311,7 +311,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     checkCsrf(ctx, who.session);
     const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account);
-    redirect303(ctx, withNote('/account', { message: removed === 'removed' ? 'TOTP_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : 'TOTP_NONE' }));
+    redirect303(ctx, withNote('/account', { message: removed === 'removed' ? 'TOTP_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : removed === 'busy' ? 'ACCOUNT_BUSY' : 'TOTP_NONE' }));
   });
 
   router.get('/passkeys', async (ctx) => {
@@ -363,7 +363,7 @@ export function accountRoutes(deps: Deps): Router {
     // Only a credential id reaches the store (anything else names no passkey).
     const id = credentialId.safeParse(formOf(ctx).id).data;
     const removed = id ? await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, id) : 'none';
-    redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : 'PASSKEY_NONE' }));
+    redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : removed === 'busy' ? 'ACCOUNT_BUSY' : 'PASSKEY_NONE' }));
   });
 
   router.post('/sign-out-everywhere', formBody(), async (ctx) => {

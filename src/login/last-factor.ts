@@ -21,24 +21,26 @@ export function keepsSecondFactor(chain: Pick<LoginChain, 'factors' | 'secondFac
   };
 }
 
-/** `last`: refused, the account would be left without a second factor it needs. */
-export type Removal = 'removed' | 'none' | 'last';
+/** `last`: refused, the account would be left without a second factor it needs; `busy`: another change is under way. */
+export type Removal = 'removed' | 'none' | 'last' | 'busy';
 
 /**
  * A removal of a factor from the account page, one at a time per account: under the account's lock
  * the account is read afresh, `plan` says how it would be after the removal (undefined: nothing to
  * remove), and the removal runs only if that still signs in as the account's policy asks. Two tabs
- * removing the last two factors at once cannot both succeed.
+ * removing the last two factors at once cannot both succeed: the later is refused as `busy`.
  */
 export function removalGuard(keeps: KeepsSecondFactor, accounts: Pick<AccountStore, 'findById'>, lock: AccountLock) {
-  return (accountId: string, plan: (fresh: Account) => Promise<Account | undefined>, remove: () => Promise<boolean>): Promise<Removal> =>
-    lock(accountId, async () => {
+  return async (accountId: string, plan: (fresh: Account) => Promise<Account | undefined>, remove: () => Promise<boolean>): Promise<Removal> => {
+    const done = await lock(accountId, async (): Promise<Removal> => {
       const fresh = await accounts.findById(accountId);
       const after = fresh && (await plan(fresh));
       if (!after) return 'none';
       if (!(await keeps(after))) return 'last';
       return (await remove()) ? 'removed' : 'none';
     });
+    return done.ran ? done.value : 'busy';
+  };
 }
 
 export type RemovalGuard = ReturnType<typeof removalGuard>;

@@ -17,6 +17,7 @@ export const messages = {
   OTP_LOCKED: 'This account is locked after too many wrong codes. Try again in {minutes} minutes or ask your administrator to unlock it.',
   OTP_LOCKED_PLAIN: 'Codes for this account are locked after too many wrong ones. Try again later or ask your administrator to unlock it.',
   SIGNED_OUT_EVERYWHERE: 'You are signed out everywhere. Apps will ask you to sign in again.',
+  ACCOUNT_BUSY: 'Another change to your account is under way. Try again in a moment.',
   LAST_SECOND_FACTOR: 'This is the last way your account has to prove it is you after the password. Add another (an authenticator app, a passkey or a number) before removing it.',
   NO_PHISHING_RESISTANT_FACTOR: 'This app asks for a passkey, and your account has none yet. Sign in to your account page as usual, add a passkey there, then sign in to the app again.',
   NO_SECOND_FACTOR: 'Your account has no mobile number for the sign-in code. Ask your administrator to add one, or use a backup code.',

@@ -58,8 +58,8 @@ export interface AuditEvent {
   detail?: Record<string, unknown>;
 }
 
-/** Runs `work` while no other change to this account's factors runs (on any instance). */
-export type AccountLock = <T>(accountId: string, work: () => Promise<T>) => Promise<T>;
+/** Runs `work` unless another change to this account's factors is under way (on any instance): then it is refused. */
+export type AccountLock = <T>(accountId: string, work: () => Promise<T>) => Promise<{ ran: true; value: T } | { ran: false }>;
 
 export interface AuditLog {
   record(event: AuditEvent): Promise<void>;

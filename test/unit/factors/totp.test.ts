@@ -155,7 +155,7 @@ describe('the authenticator app factor', () => {
 describe('setting up the authenticator app on the account page', () => {
   function enrolment(options: { account?: Partial<Account> } = {}) {
     const t = setup({ enrolled: false, account: options.account, settings: { lockoutThreshold: 3 } });
-    const half = totpEnrolment({ accounts: t.accounts.store, totp: t.totp.store, audit: t.audit, clock: t.clock, random: scriptedRandom(), totpKey: testOtpKey, serviceName: 'Keystep', settings: t.settings, notify: async () => {}, guardRemoval: removalGuard(async () => true, t.accounts.store, (_id, work) => work()) });
+    const half = totpEnrolment({ accounts: t.accounts.store, totp: t.totp.store, audit: t.audit, clock: t.clock, random: scriptedRandom(), totpKey: testOtpKey, serviceName: 'Keystep', settings: t.settings, notify: async () => {}, guardRemoval: removalGuard(async () => true, t.accounts.store, async (_id, work) => ({ ran: true as const, value: await work() })) });
     const ctx = () => factorContext({ uid: 'change-1', clientId: 'keystep-account', account: t.accounts.state.account, flow: { accountId: t.accounts.state.account.id } });
     return { ...t, half, ctx };
   }
@@ -204,7 +204,7 @@ describe('setting up the authenticator app on the account page', () => {
     expect(locked.accounts.state.account.failedOtpCount).toBe(3);
 
     const t = setup();
-    const half = totpEnrolment({ accounts: t.accounts.store, totp: t.totp.store, audit: t.audit, clock: t.clock, random: scriptedRandom(), totpKey: testOtpKey, serviceName: 'Keystep', settings: t.settings, notify: async () => {}, guardRemoval: removalGuard(async () => true, t.accounts.store, (_id, work) => work()) });
+    const half = totpEnrolment({ accounts: t.accounts.store, totp: t.totp.store, audit: t.audit, clock: t.clock, random: scriptedRandom(), totpKey: testOtpKey, serviceName: 'Keystep', settings: t.settings, notify: async () => {}, guardRemoval: removalGuard(async () => true, t.accounts.store, async (_id, work) => ({ ran: true as const, value: await work() })) });
     expect(await half.remove({ clientId: 'keystep-account', ip: null }, t.accounts.state.account)).toBe('removed');
     expect(await half.remove({ clientId: 'keystep-account', ip: null }, t.accounts.state.account)).toBe('none');
     expect(t.events).toMatchObject([{ event: 'account.totp_removed', accountId: t.accounts.state.account.id }]);

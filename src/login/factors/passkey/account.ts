@@ -15,7 +15,7 @@ export type PendingPasskey = z.infer<typeof pendingPasskeySlot>;
 export type PasskeyAdd = { ok: true } | { ok: false; reason: 'name' | 'failed' };
 
 /** `last`: refused, the account would be left without a second factor it needs. */
-export type PasskeyRemoval = 'removed' | 'none' | 'last';
+export type PasskeyRemoval = 'removed' | 'none' | 'last' | 'busy';
 
 export interface PasskeyAccountDeps {
   passkeys: PasskeyStore;

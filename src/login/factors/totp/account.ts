@@ -37,7 +37,7 @@ export interface TotpAccountDeps {
 }
 
 /** `last`: refused, the account would be left without a second factor it needs. */
-export type TotpRemoval = 'removed' | 'none' | 'last';
+export type TotpRemoval = 'removed' | 'none' | 'last' | 'busy';
 
 /** The authenticator app's account-page half: set one up (it counts once one code from it was entered), or remove it. */
 export function totpEnrolment(deps: TotpAccountDeps) {
