@@ -30,7 +30,7 @@ import { messageCatalogue } from './login/messages.ts';
 import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
-import { describeSignIns, REAUTH_WINDOW_SECONDS } from './login/sign-ins.ts';
+import { describeSignIns, REAUTH_WINDOW_SECONDS, signInEvents } from './login/sign-ins.ts';
 import { otpSending } from './login/sms-codes/sending.ts';
 import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
@@ -150,6 +150,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   return {
     chain,
     messages: messageCatalogue(modules),
+    signInEvents: signInEvents(modules),
     phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
@@ -199,7 +200,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
       overview: {
         account: (id) => stores.accounts.findById(id),
         backupCodesLeft: (id) => stores.backupCodes.countUnused(id),
-        recentSignIns: async (id) => describeSignIns(await stores.audit.listForAccount(id, 100)),
+        recentSignIns: async (id) => describeSignIns(await stores.audit.listForAccount(id, 100), login.signInEvents),
         signOutEverywhere: stores.signOutEverywhere,
       },
     }),

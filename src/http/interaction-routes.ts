@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { acrFor, EARLIER_SIGN_IN, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
 import { AccountGone, loginContext, type RequestFacts } from '../login/context.ts';
 import type { Notice, StepView } from '../login/factor.ts';
+import { recentlyAuthenticated } from '../login/sign-ins.ts';
 import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
 import type { MessageCatalogue } from '../login/messages.ts';
 import { usesToNote } from '../login/noted-use.ts';
@@ -100,7 +101,7 @@ export function interactionRoutes(deps: Deps): Router {
    */
   async function steppingUpFrom(flow: LoginFlow, info: InteractionInfo): Promise<Account | undefined> {
     const earlier = info.earlierSignIn;
-    if (flow.passed.length || flow.data.fresh || !earlier || Date.now() / 1000 - earlier.loginTs > deps.reauthWindowSeconds) return undefined;
+    if (flow.passed.length || flow.data.fresh || !earlier || !recentlyAuthenticated(earlier.loginTs, deps.reauthWindowSeconds)) return undefined;
     const account = await accounts.findById(earlier.accountId);
     if (!account || account.disabled || !(await chain.secondFactorNeeded(account, factsOf(info, '').policy))) return undefined;
     return account;

@@ -171,7 +171,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     steppingUp(flow: LoginFlow, account: Account, sessionAmr: readonly string[]): LoginFlow {
       // The earlier sign-in's methods, but not a passkey's: phishing resistance is claimed only when
       // this login's own second factor was one.
-      return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => !['mfa', 'hwk', 'swk'].includes(v)) };
+      return { ...flow, accountId: account.id, accountSignOuts: account.signOuts, passed: [EARLIER_SIGN_IN], amr: sessionAmr.filter((v) => v !== 'mfa' && !PHISHING_RESISTANT_AMR.has(v)) };
     },
   };
 }

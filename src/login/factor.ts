@@ -106,6 +106,8 @@ export interface FactorModule<Deps> {
   readonly messages: Readonly<Record<string, string>>;
   /** Its messages that report progress rather than a problem. */
   readonly info?: readonly string[];
+  /** The audit event of its sign-in tries, and how the account page's "recent sign-ins" names it. */
+  readonly signInEvent?: { event: string; label: string };
   /** The factor, or undefined when the settings switch it off. */
   build(deps: Deps): Factor | undefined;
 }

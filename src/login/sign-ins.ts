@@ -1,23 +1,27 @@
 import type { AuditEvent } from './ports.ts';
 
-/**
- * Whether the last full sign-in (with the second factor) is recent enough for a change on the
- * account page. The sign-in time comes from the provider's session, on the provider's (real)
- * clock, so it is compared to that.
- */
 /** How recent the last full sign-in must be for a change on the account page, or for a step-up to skip the first stage. */
 export const REAUTH_WINDOW_SECONDS = 5 * 60;
 
+/**
+ * Whether a sign-in is recent enough (a change on the account page, a step-up). The sign-in time
+ * comes from the provider's session, on the provider's (real) clock, so it is compared to that.
+ */
 export function recentlyAuthenticated(loginTs: number | undefined, windowSeconds: number, nowSeconds = Date.now() / 1000): boolean {
   return loginTs !== undefined && nowSeconds - loginTs <= windowSeconds;
 }
 
 
-// Each factor's audit event, named as the page shows it.
-const signInSteps: Record<string, string> = { 'login.password': 'password', 'login.sms_otp': 'SMS code', 'login.backup_code': 'backup code', 'login.locked': 'password' };
+/** Each factor's audit event of a sign-in try, as the page names it (from the factor modules' `signInEvent`). */
+export type SignInEvents = Readonly<Record<string, string>>;
+
+export function signInEvents(modules: readonly { signInEvent?: { event: string; label: string } }[]): SignInEvents {
+  // A password lock is recorded by the password step under an event of its own.
+  return Object.fromEntries([...modules.flatMap((m) => (m.signInEvent ? [[m.signInEvent.event, m.signInEvent.label]] : [])), ['login.locked', 'password']]);
+}
 
 /** The account page's "recent sign-ins": completed logins with their factors, and failed steps. */
-export function describeSignIns(events: (AuditEvent & { at: Date })[], limit = 10) {
+export function describeSignIns(events: (AuditEvent & { at: Date })[], signInSteps: SignInEvents, limit = 10) {
   return events
     .filter((e) => e.event === 'login.completed' || (e.result === 'failure' && Object.hasOwn(signInSteps, e.event)))
     .slice(0, limit)

@@ -74,4 +74,4 @@ export function backupCodeFactor({ accounts, backupCodes, hasher, audit, clock, 
   };
 }
 
-export const backupCodeModule: FactorModule<BackupCodeDeps> = { id: 'backup-code', messages: backupCodeMessages, info: backupCodeInfo, build: backupCodeFactor };
+export const backupCodeModule: FactorModule<BackupCodeDeps> = { id: 'backup-code', signInEvent: { event: 'login.backup_code', label: 'backup code' }, messages: backupCodeMessages, info: backupCodeInfo, build: backupCodeFactor };

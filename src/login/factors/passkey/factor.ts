@@ -89,4 +89,4 @@ export function passkeyFactor({ accounts, passkeys, audit, clock, webauthn, sett
   };
 }
 
-export const passkeyModule: FactorModule<PasskeyDeps> = { id: 'passkey', messages: passkeyMessages, info: passkeyInfo, build: (deps) => passkeyFactor(deps) as Factor };
+export const passkeyModule: FactorModule<PasskeyDeps> = { id: 'passkey', signInEvent: { event: 'login.passkey', label: 'passkey' }, messages: passkeyMessages, info: passkeyInfo, build: (deps) => passkeyFactor(deps) as Factor };

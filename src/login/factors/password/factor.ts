@@ -120,4 +120,4 @@ export function passwordFactor({ accounts, passwordFailures: failures, hasher, a
   };
 }
 
-export const passwordModule: FactorModule<PasswordDeps> = { id: 'password', messages: passwordMessages, build: passwordFactor };
+export const passwordModule: FactorModule<PasswordDeps> = { id: 'password', signInEvent: { event: 'login.password', label: 'password' }, messages: passwordMessages, build: passwordFactor };

@@ -68,4 +68,4 @@ export function smsOtpFactor({ accounts, otp, sending, audit, clock, otpHmacKey,
   };
 }
 
-export const smsOtpModule: FactorModule<SmsOtpDeps> = { id: 'sms-otp', messages: smsCodeMessages, info: smsCodeInfo, build: smsOtpFactor };
+export const smsOtpModule: FactorModule<SmsOtpDeps> = { id: 'sms-otp', signInEvent: { event: 'login.sms_otp', label: 'SMS code' }, messages: smsCodeMessages, info: smsCodeInfo, build: smsOtpFactor };

@@ -74,4 +74,4 @@ export function totpFactor({ accounts, totp, audit, clock, totpKey, settings }: 
   };
 }
 
-export const totpModule: FactorModule<TotpDeps> = { id: 'totp', messages: totpMessages, info: totpInfo, build: totpFactor };
+export const totpModule: FactorModule<TotpDeps> = { id: 'totp', signInEvent: { event: 'login.totp', label: 'authenticator app' }, messages: totpMessages, info: totpInfo, build: totpFactor };
