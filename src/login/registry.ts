@@ -11,7 +11,7 @@ export type FactorDeps = PasswordDeps & PasskeyDeps & TotpDeps & SmsOtpDeps & Ph
 
 /**
  * The factors Keystep signs in with, in the order the chain considers them within a stage (the
- * first enrolled one is offered first). Adding a factor is its folder and one line here.
+ * first enrolled one is offered first). Adding a factor is its folder and one line here, plus what ARCHITECTURE.md's "Adding a factor" lists for a factor with a store or an account page.
  */
 export const factorModules: readonly FactorModule<FactorDeps>[] = [
   passwordModule,
