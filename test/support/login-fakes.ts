@@ -39,14 +39,19 @@ export function fakeAccounts(account: Account, others: readonly Account[] = []) 
       else state.others = state.others.map((a) => (a.id === id ? { ...a, phone, phoneVerifiedAt: verifiedAt } : a));
     },
     // Refused while locked; a lock that ran out counts afresh from zero.
-    reserveOtpAttempt: async (_id, now, lockAfter, lockUntil): Promise<OtpAttempt> => {
+    reserveOtpAttempt: async (id, now, lockAfter, lockUntil): Promise<OtpAttempt> => {
+      // Only the account signing in is counted: a factor counting another's would be a bug.
+      if (id !== state.account.id) throw new Error(`attempt taken on another account (${id})`);
       const a = state.account;
       if (a.otpLockedUntil && a.otpLockedUntil > now) return { taken: false, lockedUntil: a.otpLockedUntil };
       const failures = (a.otpLockedUntil ? 0 : a.failedOtpCount) + 1;
       state.account = { ...a, failedOtpCount: failures, otpLockedUntil: failures >= lockAfter ? lockUntil : null };
       return { taken: true, failures };
     },
-    clearOtpFailures: async () => { state.account = { ...state.account, failedOtpCount: 0, otpLockedUntil: null }; },
+    clearOtpFailures: async (id) => {
+      if (id !== state.account.id) throw new Error(`failures cleared on another account (${id})`);
+      state.account = { ...state.account, failedOtpCount: 0, otpLockedUntil: null };
+    },
   };
   return { store, state };
 }

@@ -30,19 +30,29 @@ function fakeWebAuthn() {
   return { rp, verified };
 }
 
-/** An in-memory store without the counter condition of its own: what is refused here, the factor refused. */
+/** An in-memory store that keeps its port's contract: a counter is taken only when it grew (or both are 0). */
 function fakeStore(rows: PasskeyCredential[]) {
   const store: PasskeyStore = {
-    list: async (accountId) => rows.filter((r) => r.accountId === accountId),
-    find: async (accountId, id) => rows.find((r) => r.accountId === accountId && r.id === id),
-    add: async () => true,
+    // Copies, as rows read from a database are: a later write does not change what was read.
+    list: async (accountId) => rows.filter((r) => r.accountId === accountId).map((r) => ({ ...r })),
+    find: async (accountId, id) => { const r = rows.find((x) => x.accountId === accountId && x.id === id); return r && { ...r }; },
+    async add(c) {
+      if (rows.some((r) => r.id === c.id)) return false;
+      rows.push({ ...c, lastUsedAt: null });
+      return true;
+    },
     async use(accountId, id, counter, backedUp, at) {
       const row = rows.find((r) => r.accountId === accountId && r.id === id);
-      if (!row) return false;
+      if (!row || !((row.counter === 0 && counter === 0) || counter > row.counter)) return false;
       Object.assign(row, { counter, backedUp, lastUsedAt: at });
       return true;
     },
-    remove: async () => true,
+    async remove(accountId, id) {
+      const at = rows.findIndex((r) => r.accountId === accountId && r.id === id);
+      if (at < 0) return false;
+      rows.splice(at, 1);
+      return true;
+    },
   };
   return store;
 }
@@ -77,6 +87,18 @@ describe('the passkey factor', () => {
     expect(t.factor).toMatchObject({ id: 'passkey', stage: 'second', actions: ['start', 'verify'], offer: { action: 'passkey' } });
     expect(await t.factor.enrolled(t.accounts.state.account)).toBe(true);
     expect(await t.factor.enrolled(anAccount({ id: 'someone-else' }))).toBe(false);
+  });
+
+  it('of two assertions racing with one counter value, lets the store decide: one passes, the other is refused', async () => {
+    const t = setup({ counter: 2 });
+    const [a, b] = [await t.start(), await t.start()];
+    // Both grew past the stored 2 when checked; the store takes 3 once.
+    const results = await Promise.all([
+      t.submit({ action: 'verify', response: t.assertion(a.challenge, 3) }, a),
+      t.submit({ action: 'verify', response: t.assertion(b.challenge, 3) }, b),
+    ]);
+    expect(results.map((r) => r.kind).sort()).toEqual(['passed', 'retry']);
+    expect(results.find((r) => r.kind === 'retry')).toMatchObject({ message: 'PASSKEY_FAILED', slot: null });
   });
 
   it('proves hwk for a device-bound passkey and swk for a synced (backed-up) one', async () => {
