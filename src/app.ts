@@ -154,7 +154,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
-    passkeys: passkeyEnrolment({ ...deps, ...removal }),
+    passkeys: passkeyEnrolment({ ...deps, ...removal, lock: stores.accountLock }),
   };
 }
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../../shared/clock.ts';
 import type { AccountNotice } from '../../account-notice.ts';
 import type { RemovalGuard } from '../../last-factor.ts';
-import type { Account, AuditLog } from '../../ports.ts';
+import type { Account, AccountLock, AuditLog } from '../../ports.ts';
 import type { PasskeyCredential, PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
 
@@ -24,10 +24,11 @@ export interface PasskeyAccountDeps {
   webauthn: WebAuthnRelyingParty;
   notify: AccountNotice;
   guardRemoval: RemovalGuard;
+  lock: AccountLock;
 }
 
 /** The passkeys' account-page half: list them, add one (named), remove one. */
-export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, guardRemoval }: PasskeyAccountDeps) {
+export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, guardRemoval, lock }: PasskeyAccountDeps) {
   const record = (ctx: Ctx, account: Account, event: string, detail: Record<string, unknown>) =>
     audit.record({ event, result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip, detail });
 
@@ -49,8 +50,10 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, gua
     async finish(ctx: Ctx, account: Account, pending: PendingPasskey, response: string): Promise<PasskeyAdd> {
       const created = response ? await webauthn.verifyRegistration(response, pending.challenge) : undefined;
       if (!created) return { ok: false, reason: 'failed' };
-      const added = await passkeys.add({ ...created, accountId: account.id, name: pending.name, createdAt: clock.now() });
-      if (!added) return { ok: false, reason: 'failed' };
+      // Under the account's lock, like a removal: a removal of the last other passkey cannot take
+      // the account's note that it has passkeys away from this one.
+      const added = await lock(account.id, () => passkeys.add({ ...created, accountId: account.id, name: pending.name, createdAt: clock.now() }));
+      if (!added.ran || !added.value) return { ok: false, reason: 'failed' };
       await record(ctx, account, 'account.passkey_added', { backedUp: created.backedUp, deviceType: created.deviceType });
       await notify(ctx, account, 'A passkey was added to your account');
       return { ok: true };
