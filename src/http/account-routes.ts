@@ -73,6 +73,8 @@ interface Deps {
 export function accountRoutes(deps: Deps): Router {
   const { views, flows, overview, messages } = deps;
   const router = new Router({ prefix: '/account' });
+  // Keystep as its own relying party, from metadata it knows: made once.
+  const own = ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID);
 
   // Per session, derived rather than stored: the same token for every account form of one sign-in.
   const csrfFor = (session: SignedInSession) => formToken(deps.csrfKey, 'account', session.uid);
@@ -83,7 +85,7 @@ export function accountRoutes(deps: Deps): Router {
     // The code is not redeemed: this page needs the sign-in session at Keystep, which it reads itself,
     // and redeeming would mean calling Keystep's own public address. So no ID token, no nonce, and the
     // verifier is not kept: the code expires unused, bound to a verifier no one has.
-    const { url, state } = signInRequest(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), `${deps.issuer}/account/callback`, {
+    const { url, state } = signInRequest(own, `${deps.issuer}/account/callback`, {
       scope: 'openid', acr_values: ACR_MFA, ...(reauth ? { prompt: 'login' } : {}),
     });
     ctx.cookies.set(LOGIN_COOKIE, JSON.stringify({ state, next }), { signed: true, httpOnly: true, sameSite: 'lax', path: '/account', maxAge: 600_000 });
@@ -135,7 +137,7 @@ export function accountRoutes(deps: Deps): Router {
     // One answer per sign-in: a forged or wrong one uses the state up as well.
     ctx.cookies.set(LOGIN_COOKIE, null, { path: '/account' });
     const response = new URL(`${deps.issuer}/account/callback?${ctx.querystring}`);
-    if (!parsed || !authorizationResponseValid(ownConfiguration(deps.issuer, ACCOUNT_CLIENT_ID), response, parsed.state)) {
+    if (!parsed || !authorizationResponseValid(own, response, parsed.state)) {
       return redirect303(ctx, '/account/signed-out');
     }
     redirect303(ctx, NEXT_PAGES.has(parsed.next) ? parsed.next : '/account');

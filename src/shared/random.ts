@@ -11,7 +11,3 @@ export const cryptoRandom: Random = {
   bytes: (size) => randomBytes(size),
   int: (max) => randomInt(max),
 };
-
-export function randomToken(random: Random, bytes = 32): string {
-  return random.bytes(bytes).toString('base64url');
-}
