@@ -114,3 +114,15 @@ describe('metrics, scraped after real logins', () => {
     await expect(fetch(`http://127.0.0.2:${port}/metrics`)).rejects.toMatchObject({ cause: { code: 'ECONNREFUSED' } });
   });
 });
+
+describe('metrics not asked for', () => {
+  it('are served nowhere: no listener, no /metrics on the main one', async () => {
+    const t = await startTestApp();
+    try {
+      expect(t.app.metricsPort).toBeUndefined();
+      expect((await fetch(`${t.issuer}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+});
