@@ -12,6 +12,7 @@ import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
 import { providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { serverLifecycle } from './http/server.ts';
@@ -60,6 +61,8 @@ import { cryptoRandom, type Random } from './shared/random.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
 import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
+import { meterCircuit, meteredHasher, meteredStores, meterLoginsStarted, smsProvider, wireMetrics, type MetricsWiring } from './metrics-wiring.ts';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 
 export interface AppOptions {
   config: Config;
@@ -80,6 +83,8 @@ export interface KeystepApp {
   listen(port: number, host?: string): Promise<Server>;
   sweep(): Promise<void>;
   close(): Promise<void>;
+  /** The port of the metrics listener, when `metrics.port` asks for one (0 picks a free port). */
+  metricsPort?: number;
 }
 
 interface Runtime {
@@ -88,6 +93,7 @@ interface Runtime {
   clock: Clock;
   random: Random;
   hasher: PasswordHasher;
+  observed: MetricsWiring;
 }
 
 type Stores = ReturnType<typeof buildStores>;
@@ -193,6 +199,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
     interactionRoutes({
       interactions: interactionFacade(provider), flows: stores.flows, accounts: stores.accounts, chain: login.chain, views, messages: login.messages,
       audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
+      metrics: rt.observed.metrics,
     }),
     accountRoutes({
       issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, messages: login.messages, flows: stores.flows,
@@ -209,6 +216,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
+  if (config.metrics.bearerToken && rt.observed.scrape) routers.push(metricsRoutes(rt.observed.scrape, config.metrics.bearerToken));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
@@ -233,18 +241,30 @@ function ensureAccountClient(stores: Stores, issuer: string) {
 /** The composition root: the only place that picks concrete adapters and wires them together. */
 export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
-  const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
-  const stores = buildStores(db);
-  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
+  const clock = options.clock ?? systemClock;
+  const observed = wireMetrics(config, clock, db);
+  const { metrics } = observed;
+  const rt: Runtime = { config, log, clock, random: options.random ?? cryptoRandom, hasher: meteredHasher(options.hasher ?? createArgon2Hasher(), metrics), observed };
+  const stores = meteredStores(buildStores(db), metrics, clock);
+  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender, { metrics, provider: smsProvider(config) });
+  meterCircuit(metrics, smsProvider(config), sms.circuit);
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
   const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
+  meterLoginsStarted(provider, metrics);
   await ensureAccountClient(stores, config.issuer);
   mountRoutes(provider, rt, db, stores, keys, login, sms, views);
 
   const sweep = expiredRowSweeper(stores, rt.clock, log);
   const handler = provider.callback();
   const server = serverLifecycle(handler, sweep, config.sweepIntervalSeconds);
-  return { callback: () => handler, sweep, listen: server.listen, close: server.close };
+  const scrape = observed.scrape;
+  const metricsServer: MetricsServer | undefined = config.metrics.port !== undefined && scrape
+    ? await startMetricsServer(scrape, config.metrics.port, config.metrics.host)
+    : undefined;
+  const close = async () => {
+    await Promise.all([server.close(), metricsServer?.close()]);
+  };
+  return { callback: () => handler, sweep, listen: server.listen, close, metricsPort: metricsServer?.port };
 }

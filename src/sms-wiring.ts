@@ -1,9 +1,11 @@
 import type { Config } from './config/schema.ts';
 import type { Clock } from './shared/clock.ts';
 import type { Logger } from './shared/log.ts';
+import { noMetrics, type Metrics } from './shared/metrics.ts';
 import { withCircuitBreaker, type CircuitState } from './sms/circuit-breaker.ts';
 import { createConsoleSender, type InboxMessage } from './sms/console-sender.ts';
 import { withDestinationPolicy } from './sms/destination-policy.ts';
+import { withSendMetrics } from './sms/metered-sender.ts';
 import { GatewayConfigError, resolveGateway, type GatewaySettings } from './sms/gateway-settings.ts';
 import { createHttpSender } from './sms/http-sender.ts';
 import type { SmsSender } from './sms/port.ts';
@@ -36,7 +38,7 @@ export function gatewayProblems(gateway: GatewaySettings): string[] {
  * number), then the send log, then the circuit breaker around the HTTP gateway. `base` replaces
  * the configured sender (tests pass a recording fake). Throws GatewayConfigError on a bad template.
  */
-export function wireSmsSender(config: Config, log: Logger, clock: Clock, record: (r: SendRecord) => Promise<void>, base?: SmsSender): SmsWiring {
+export function wireSmsSender(config: Config, log: Logger, clock: Clock, record: (r: SendRecord) => Promise<void>, base?: SmsSender, metered: { metrics: Metrics; provider: string } = { metrics: noMetrics, provider: 'none' }): SmsWiring {
   let inner: SmsSender;
   let inbox: SmsWiring['inbox'];
   let circuit: SmsWiring['circuit'];
@@ -56,5 +58,6 @@ export function wireSmsSender(config: Config, log: Logger, clock: Clock, record:
     inner = dev;
     inbox = dev.inbox;
   }
-  return { sender: withDestinationPolicy(withSendLog(inner, record, clock, log), config.sms.allowedCountries), inbox, circuit };
+  const counted = withSendMetrics(inner, metered.metrics, metered.provider);
+  return { sender: withDestinationPolicy(withSendLog(counted, record, clock, log), config.sms.allowedCountries), inbox, circuit };
 }

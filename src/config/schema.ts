@@ -180,6 +180,14 @@ export const configSchema = z.strictObject({
     refreshTokenTtlSeconds: z.number().int().min(300).max(31_536_000).default(1_209_600)
       .describe('Absolute refresh token lifetime (rotation keeps the original expiry).'),
   }).prefault({}),
+  metrics: z.strictObject({
+    port: z.number().int().min(0).max(65535).optional()
+      .describe('Serve Prometheus metrics at `/metrics` on a listener of their own at this port (on `metrics.host`). Unset: no such listener.'),
+    host: z.string().min(1).default('127.0.0.1')
+      .describe('Address of the metrics listener. Loopback by default: the scraper runs beside Keystep, or set an address only it can reach.'),
+    bearerToken: z.string().min(32).max(512).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces').optional()
+      .describe('Serve `/metrics` on the main listener too, to requests with `Authorization: Bearer <this token>` (at least 32 characters). Unset: not on the main listener.'),
+  }).prefault({}),
 });
 
 export type Config = z.output<typeof configSchema> & { issuer: string };

@@ -13,6 +13,7 @@ import { InteractionGone, type InteractionFacade, type InteractionInfo, type Ope
 import { ACR_MFA, ACR_PHR } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
+import { noMetrics, secondsSince, type Metrics } from '../shared/metrics.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
@@ -32,6 +33,7 @@ interface Deps {
   interactionTtlSeconds: number;
   /** How recent a session's sign-in must be for a step-up to ask only for the second factor. */
   reauthWindowSeconds: number;
+  metrics?: Metrics;
 }
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -63,6 +65,8 @@ const unavailableView = (message: string): StepView => ({ view: 'second-factor-u
 
 export function interactionRoutes(deps: Deps): Router {
   const { interactions, flows, chain, views, accounts } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const finished = (client: string, result: 'success' | 'failed' | 'cancelled') => metrics.count('keystep_logins_finished_total', { client, result });
   const router = new Router({ prefix: '/interaction/:uid' });
 
   // The interaction can end under any request (finished or cancelled by another, expired, its
@@ -138,6 +142,7 @@ export function interactionRoutes(deps: Deps): Router {
       return redirect303(ctx, await open.abort('access_denied', 'The sign-in was ended by a change to the account.'));
     }
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: flow.accountId, clientId, flowUid: uid, ip: ctx.ip, detail: { amr } });
+    finished(clientId, 'success');
     redirect303(ctx, returnTo);
   }
 
@@ -216,7 +221,10 @@ export function interactionRoutes(deps: Deps): Router {
     const { factor } = next;
     if (form.action && !factor.actions.includes(form.action)) return retry({ message: 'STALE_FORM' });
 
+    const started = performance.now();
     const outcome = await factor.submit(chain.contextFor(factor, login), form);
+    metrics.count('keystep_step_results_total', { factor: factor.id, outcome: outcome.kind });
+    metrics.observe('keystep_step_duration_seconds', { factor: factor.id, outcome: outcome.kind }, secondsSince(started));
     switch (outcome.kind) {
       case 'passed': {
         const passed = chain.passed(stored, factor, outcome);
@@ -235,6 +243,7 @@ export function interactionRoutes(deps: Deps): Router {
       case 'failed': {
         const returnTo = await open.abort('access_denied', deps.messages.text(outcome.message));
         await flows.remove(info.uid);
+        finished(info.clientId, 'failed');
         return redirect303(ctx, returnTo);
       }
     }
@@ -270,6 +279,7 @@ export function interactionRoutes(deps: Deps): Router {
     const flow = await flows.find(info.uid);
     const returnTo = await open.abort('access_denied', 'The user cancelled the sign-in.');
     await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow?.accountId ?? null, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
+    finished(info.clientId, 'cancelled');
     await flows.remove(info.uid);
     redirect303(ctx, returnTo);
   });
