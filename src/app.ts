@@ -31,6 +31,7 @@ import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS, signInEvents } from './login/sign-ins.ts';
+import type { SmsBudgetPolicy } from './login/sms-codes/budgets.ts';
 import { otpSending } from './login/sms-codes/sending.ts';
 import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
@@ -124,10 +125,29 @@ async function buildKeys(config: Config, stores: Stores, random: Random) {
     forms: purposeKey(secret, 'form-tokens'),
     shownOnce: purposeKey(secret, 'shown-once'),
     totpSecrets: purposeKey(secret, 'totp-secrets'),
+    smsNumbers: purposeKey(secret, 'sms-numbers'),
   };
 }
 
 type Keys = Awaited<ReturnType<typeof buildKeys>>;
+
+/** The SMS budgets and the pumping breaker, from their settings (README: "SMS pumping"). */
+function smsBudgetPolicy(config: Config): SmsBudgetPolicy {
+  const { sms, smsOtp } = config;
+  const b = sms.budgets;
+  return {
+    perLogin: smsOtp.maxResends + 1,
+    account: { limit: smsOtp.userSendLimit, windowSeconds: smsOtp.userSendWindowSeconds },
+    address: { limit: sms.ipSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    hour: { limit: sms.globalSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    perDay: b.perDay,
+    number: { limit: b.perNumber, windowSeconds: b.numberWindowSeconds },
+    prefix: { limit: b.perPrefix, windowSeconds: b.prefixWindowSeconds, hiddenDigits: b.prefixHiddenDigits },
+    country: { limit: b.perCountry, windowSeconds: b.countryWindowSeconds, limits: b.countries },
+    backoff: { after: b.backoffAfter, minSeconds: b.backoffMinSeconds, maxSeconds: b.backoffMaxSeconds, jitter: b.backoffJitter, windowSeconds: b.backoffWindowSeconds },
+    pumping: sms.pumping,
+  };
+}
 
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
 function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[]) {
@@ -140,7 +160,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
-    velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
+    budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
   const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
@@ -235,6 +255,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
   const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
   const stores = buildStores(db);
+  if (config.sms.allowedCountries.includes('*')) log.warn('sms.allowedCountries is *: SMS may go to every country; list the countries your users are in to narrow what SMS pumping can cost');
   const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
