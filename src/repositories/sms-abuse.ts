@@ -81,8 +81,11 @@ export function smsAbuseRepository(db: Db) {
      * from now on, so the sends that paused it cannot pause it again at once.
      */
     async resume(scope: RangeScope, range: string, at: Date): Promise<boolean> {
+      // From its newest send at the earliest: an instance whose clock runs behind this one's cannot
+      // judge those sends once more.
+      const newest = sql<Date>`(select max(m.at) from sms_messages m where ${scope === 'prefix' ? sql`starts_with(m.prefix, ${range})` : sql`m.country = ${range}`})`;
       const result = await db.updateTable('sms_pauses')
-        .set({ paused: false, reason: 'resumed', changed_at: at, judged_from: at })
+        .set({ paused: false, reason: 'resumed', changed_at: at, judged_from: sql`greatest(${at}::timestamptz, ${newest})` })
         .where('scope', '=', scope).where('range', '=', range).where('paused', '=', true)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
