@@ -8,6 +8,7 @@ import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
 import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
+import { clientAddress } from './http/client-address.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
@@ -232,6 +233,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
+  if (config.trustedProxies.length > 0) provider.use(clientAddress(config.trustedProxies));
   provider.use(addressLimit(config.loginRequestLimit, views));
   provider.use(allowedMethods());
   for (const router of routers) provider.use(router.routes());

@@ -1,4 +1,12 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+
+function validProxyEntry(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+}
 
 /** The `sms.gateway` group, also checked on its own at start-up (see load.ts). */
 export const smsGatewaySchema = z.strictObject({
@@ -54,6 +62,8 @@ export const configSchema = z.strictObject({
     .describe('Apply pending migrations at start-up against `databaseUrl` (the embedded database is always migrated).'),
   trustProxy: z.boolean().default(false)
     .describe('Trust `X-Forwarded-*` headers from a TLS-terminating proxy in front of Keystep.'),
+  trustedProxies: z.array(z.string().refine((entry) => validProxyEntry(entry), 'an IP address or a CIDR range like 10.0.0.0/8')).default([])
+    .describe('Addresses or CIDR ranges of the proxies in front of Keystep. When set, `X-Forwarded-For` is believed only from them, and the client address is the nearest entry that is not one of them (the per-address limits, the SMS budgets and the audit trail use it).'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('Log level of the JSON logs.'),
   serviceName: z.string().min(1).max(64).default('Keystep')
