@@ -8,6 +8,7 @@ import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
 import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
+import { clientAddress } from './http/client-address.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
@@ -32,6 +33,7 @@ import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS, signInEvents } from './login/sign-ins.ts';
+import type { SmsBudgetPolicy } from './login/sms-codes/budgets.ts';
 import { otpSending } from './login/sms-codes/sending.ts';
 import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
@@ -130,10 +132,29 @@ async function buildKeys(config: Config, stores: Stores, random: Random) {
     forms: purposeKey(secret, 'form-tokens'),
     shownOnce: purposeKey(secret, 'shown-once'),
     totpSecrets: purposeKey(secret, 'totp-secrets'),
+    smsNumbers: purposeKey(secret, 'sms-numbers'),
   };
 }
 
 type Keys = Awaited<ReturnType<typeof buildKeys>>;
+
+/** The SMS budgets and the pumping breaker, from their settings (README: "SMS pumping"). */
+function smsBudgetPolicy(config: Config): SmsBudgetPolicy {
+  const { sms, smsOtp } = config;
+  const b = sms.budgets;
+  return {
+    perLogin: smsOtp.maxResends + 1,
+    account: { limit: smsOtp.userSendLimit, windowSeconds: smsOtp.userSendWindowSeconds },
+    address: { limit: sms.ipSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    hour: { limit: sms.globalSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    perDay: b.perDay,
+    number: { limit: b.perNumber, windowSeconds: b.numberWindowSeconds },
+    prefix: { limit: b.perPrefix, windowSeconds: b.prefixWindowSeconds, hiddenDigits: b.prefixHiddenDigits },
+    country: { limit: b.perCountry, windowSeconds: b.countryWindowSeconds, limits: b.countries },
+    backoff: { after: b.backoffAfter, minSeconds: b.backoffMinSeconds, maxSeconds: b.backoffMaxSeconds, jitter: b.backoffJitter, windowSeconds: b.backoffWindowSeconds },
+    pumping: sms.pumping,
+  };
+}
 
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
 function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[]) {
@@ -146,7 +167,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
-    velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
+    budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
   const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
@@ -220,6 +241,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
+  if (config.trustedProxies.length > 0) provider.use(clientAddress(config.trustedProxies));
   provider.use(addressLimit(config.loginRequestLimit, views));
   provider.use(allowedMethods());
   for (const router of routers) provider.use(router.routes());
@@ -246,6 +268,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { metrics } = observed;
   const rt: Runtime = { config, log, clock, random: options.random ?? cryptoRandom, hasher: meteredHasher(options.hasher ?? createArgon2Hasher(), metrics), observed };
   const stores = meteredStores(buildStores(db), metrics, clock);
+  if (config.sms.allowedCountries.includes('*')) log.warn('sms.allowedCountries is *: SMS may go to every country; list the countries your users are in to narrow what SMS pumping can cost');
   const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender, { metrics, provider: smsProvider(config) });
   meterCircuit(metrics, smsProvider(config), sms.circuit);
   const keys = await buildKeys(config, stores, rt.random);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { GatewayConfigError } from '../sms/gateway-settings.ts';
+import { registerAbuseCommands } from './abuse-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { CliError, cliOf, type Cli, type CliIo } from './context.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
@@ -25,6 +26,7 @@ function buildProgram(cli: Cli): Command {
   registerUserCommands(program, cli);
   registerClientCommands(program, cli);
   registerSmsCommands(program, cli);
+  registerAbuseCommands(program, cli);
   return program;
 }
 

@@ -86,6 +86,8 @@ function productionProblems(input: Record<string, unknown>): string[] {
   if (input.demo === true) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
   const sms = input.sms as { sender?: unknown } | undefined;
   if ((sms?.sender ?? 'console') === 'console') problems.push('sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway');
+  const countries = (sms as { allowedCountries?: unknown } | undefined)?.allowedCountries;
+  if (!Array.isArray(countries) || countries.length === 0) problems.push('sms.allowedCountries (KEYSTEP_SMS_ALLOWED_COUNTRIES): must list the countries SMS may go to in production (`*` allows all)');
   if (input.issuer === undefined) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
   else if (typeof input.issuer === 'string' && !input.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
   return problems;

@@ -147,6 +147,24 @@ export interface SmsMessagesTable {
   provider_message_id: string | null;
   error: string | null;
   duration_ms: number | null;
+  // The pumping defences' keys (an HMAC of the number, its prefix, its country), back-off, conversion.
+  number_key: string | null;
+  prefix: string | null;
+  country: string | null;
+  next_send_at: NullableTimestamp;
+  entered_at: NullableTimestamp;
+}
+
+/** A prefix or country the pumping breaker or an operator paused (or resumed: `paused` false). */
+export interface SmsPausesTable {
+  scope: 'prefix' | 'country';
+  range: string;
+  paused: boolean;
+  reason: string;
+  sent: number | null;
+  entered: number | null;
+  changed_at: Timestamp;
+  judged_from: Timestamp;
 }
 
 export interface Database {
@@ -163,6 +181,7 @@ export interface Database {
   account_factors: AccountFactorsTable;
   passkey_credentials: PasskeyCredentialsTable;
   sms_messages: SmsMessagesTable;
+  sms_pauses: SmsPausesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
