@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
+import { retentionSeconds } from './config/retention.ts';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
@@ -55,6 +56,7 @@ import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
+import { withAuditLines } from './shared/audit-lines.ts';
 import type { Logger } from './shared/log.ts';
 import { cryptoRandom, type Random } from './shared/random.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
@@ -92,13 +94,14 @@ interface Runtime {
 
 type Stores = ReturnType<typeof buildStores>;
 
-function buildStores(db: Db) {
+function buildStores(db: Db, auditLines?: Logger) {
+  const audit = auditLines ? withAuditLines(authEventRepository(db), auditLines) : authEventRepository(db);
   return {
     accounts: accountRepository(db),
     clients: clientRepository(db),
     payloads: oidcPayloadRepository(db),
     flows: loginFlowRepository(db),
-    audit: authEventRepository(db),
+    audit,
     otp: otpChallengeRepository(db),
     backupCodes: backupCodeRepository(db),
     totp: totpCredentialRepository(db),
@@ -106,7 +109,7 @@ function buildStores(db: Db) {
     smsLog: smsMessageRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
-    signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
+    signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
   };
 }
@@ -234,7 +237,7 @@ function ensureAccountClient(stores: Stores, issuer: string) {
 export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
   const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
-  const stores = buildStores(db);
+  const stores = buildStores(db, config.audit.stdout ? log : undefined);
   const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
@@ -243,7 +246,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   await ensureAccountClient(stores, config.issuer);
   mountRoutes(provider, rt, db, stores, keys, login, sms, views);
 
-  const sweep = expiredRowSweeper(stores, rt.clock, log);
+  const sweep = expiredRowSweeper(stores, rt.clock, log, retentionSeconds(config));
   const handler = provider.callback();
   const server = serverLifecycle(handler, sweep, config.sweepIntervalSeconds);
   return { callback: () => handler, sweep, listen: server.listen, close: server.close };

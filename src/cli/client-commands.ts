@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy } from '../repositories/clients.ts';
-import { CliError, printRows, withDatabase, type Cli } from './context.ts';
+import { CliError, NotFoundError, printRows, withDatabase, type Cli } from './context.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -95,7 +95,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     .requiredOption('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`)
     .action((clientId: string, opts: { mfa: string }) => withDatabase(cli, async (ctx) => {
       if (opts.mfa !== 'default' && !isMfaPolicy(opts.mfa)) throw new CliError(`${MFA_ERROR} or default`);
-      if (!(await clientRepository(ctx.database.db).setMfa(clientId, opts.mfa === 'default' ? null : opts.mfa))) throw new CliError(`no client ${clientId}`);
+      if (!(await clientRepository(ctx.database.db).setMfa(clientId, opts.mfa === 'default' ? null : opts.mfa))) throw new NotFoundError(`no client ${clientId}`);
       cli.out.log(`client ${clientId}: mfa ${opts.mfa}`);
     }));
 
@@ -116,7 +116,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
   client.command('remove <client_id>')
     .description('delete a client; its tokens stop working (a running server notices within 5 seconds)')
     .action((clientId: string) => withDatabase(cli, async (ctx) => {
-      if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new CliError(`no client ${clientId}`);
+      if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new NotFoundError(`no client ${clientId}`);
       cli.out.log(`removed client ${clientId}`);
     }));
 }

@@ -12,7 +12,7 @@ import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
-import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { CliError, NotFoundError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -37,7 +37,7 @@ async function hashNewPassword(ctx: CommandContext): Promise<string> {
 
 async function findUser(ctx: CommandContext, username: string): Promise<Account> {
   const account = await accountRepository(ctx.database.db).findByUsername(username);
-  if (!account) throw new CliError(`no user named ${username}`);
+  if (!account) throw new NotFoundError(`no user named ${username}`);
   return account;
 }
 
