@@ -54,6 +54,13 @@ export function authEventRepository(db: Db) {
       });
     },
 
+    /** When the account last had an event of this kind (its last completed sign-in, say). */
+    async lastOf(accountId: string, event: string): Promise<Date | undefined> {
+      const row = await db.selectFrom('auth_events').select('at').where('account_id', '=', accountId).where('event', '=', event)
+        .orderBy('at', 'desc').limit(1).executeTakeFirst();
+      return row?.at;
+    },
+
     async listForAccount(accountId: string, limit = 20): Promise<StoredAuthEvent[]> {
       const rows = await db.selectFrom('auth_events').selectAll()
         .where('account_id', '=', accountId).orderBy('id', 'desc').limit(limit).execute();
