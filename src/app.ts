@@ -172,6 +172,7 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     clients: clientMetadataSource((id) => stores.clients.find(id)),
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
     pages: providerPages(views, rt.log),
+    clock: rt.clock,
     async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
       const account = await stores.accounts.findById(accountId);
       return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
