@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
+import { retentionSeconds } from './config/retention.ts';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
@@ -58,6 +59,7 @@ import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
+import { withAuditLines } from './shared/audit-lines.ts';
 import type { Logger } from './shared/log.ts';
 import { cryptoRandom, type Random } from './shared/random.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
@@ -100,13 +102,14 @@ interface Runtime {
 
 type Stores = ReturnType<typeof buildStores>;
 
-function buildStores(db: Db) {
+function buildStores(db: Db, auditLines?: Logger) {
+  const audit = auditLines ? withAuditLines(authEventRepository(db), auditLines) : authEventRepository(db);
   return {
     accounts: accountRepository(db),
     clients: clientRepository(db),
     payloads: oidcPayloadRepository(db),
     flows: loginFlowRepository(db),
-    audit: authEventRepository(db),
+    audit,
     otp: otpChallengeRepository(db),
     backupCodes: backupCodeRepository(db),
     totp: totpCredentialRepository(db),
@@ -114,7 +117,7 @@ function buildStores(db: Db) {
     smsLog: smsMessageRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
-    signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
+    signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
   };
 }
@@ -196,6 +199,7 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     clients: clientMetadataSource((id) => stores.clients.find(id)),
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
     pages: providerPages(views, rt.log),
+    clock: rt.clock,
     async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
       const account = await stores.accounts.findById(accountId);
       return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
@@ -267,7 +271,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const observed = wireMetrics(config, clock, db);
   const { metrics } = observed;
   const rt: Runtime = { config, log, clock, random: options.random ?? cryptoRandom, hasher: meteredHasher(options.hasher ?? createArgon2Hasher(), metrics), observed };
-  const stores = meteredStores(buildStores(db), metrics, clock);
+  const stores = meteredStores(buildStores(db, config.audit.stdout ? log : undefined), metrics, clock);
   if (config.sms.allowedCountries.includes('*')) log.warn('sms.allowedCountries is *: SMS may go to every country; list the countries your users are in to narrow what SMS pumping can cost');
   const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender, { metrics, provider: smsProvider(config) });
   meterCircuit(metrics, smsProvider(config), sms.circuit);
@@ -279,7 +283,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   await ensureAccountClient(stores, config.issuer);
   mountRoutes(provider, rt, db, stores, keys, login, sms, views);
 
-  const sweep = expiredRowSweeper(stores, rt.clock, log);
+  const sweep = expiredRowSweeper(stores, rt.clock, log, retentionSeconds(config));
   const handler = provider.callback();
   const server = serverLifecycle(handler, sweep, config.sweepIntervalSeconds);
   const scrape = observed.scrape;

@@ -95,6 +95,10 @@ export const configSchema = z.strictObject({
       .describe('The server secret (at least 32 characters): it keys the HMAC of stored SMS codes, and Keystep derives from it (HKDF) a key for each other purpose: the anti-forgery tokens of the forms, and new backup codes kept encrypted until shown. Default: generated once and stored in the database; set it to keep it apart from the code rows.'),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
       .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
+    publishAheadSeconds: z.number().int().min(0).max(2_592_000).default(3600)
+      .describe('How long a signing key made by `keystep keys rotate` is published in the JWKS before it signs, so apps that cache the JWKS know it first (at least twice `reloadSeconds` is always kept).'),
+    reloadSeconds: z.number().int().min(5).max(3600).default(60)
+      .describe('How often a running server reads the stored signing and cookie keys again, to pick up a rotation.'),
   }).prefault({}),
   password: z.strictObject({
     minLength: z.number().int().min(8).max(64).default(8)
@@ -223,6 +227,14 @@ export const configSchema = z.strictObject({
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
     gateway: smsGatewaySchema,
+  }).prefault({}),
+  audit: z.strictObject({
+    retentionDays: z.number().int().min(1).max(36_500).default(90)
+      .describe('Days the audit trail (`auth_events`) is kept; older rows are deleted by the sweep.'),
+    smsRetentionDays: z.number().int().min(1).max(36_500).default(90)
+      .describe('Days the SMS send log (`sms_messages`) is kept; never less than the longest SMS budget window.'),
+    stdout: z.boolean().default(false)
+      .describe('Also write each audit event as a JSON line on standard output (with the logs, `"audit":true`), for a log shipper.'),
   }).prefault({}),
   tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)

@@ -18,7 +18,7 @@ interface Taken {
 }
 
 /** One row per SMS Keystep tried to send; the number is stored masked. */
-export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number> } {
+export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number>; prune(before: Date, limit: number): Promise<number> } {
   // One reservation and one outcome per SMS login: prepared once.
   const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; error: string | null; duration_ms: number }) =>
     db.updateTable('sms_messages')
@@ -78,6 +78,14 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
         .where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('status', '=', 'reserved').where('at', '<', before).limit(limit))
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+
+    /** Deletes up to `limit` rows sent before `before` (the retention, never inside a budget window). */
+    async prune(before: Date, limit: number): Promise<number> {
+      const result = await db.deleteFrom('sms_messages')
+        .where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('at', '<', before).where('status', '<>', 'reserved').limit(limit))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }
