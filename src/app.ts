@@ -9,6 +9,7 @@ import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
+import { smsReceiptRoutes } from './http/sms-receipt-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
@@ -51,6 +52,7 @@ import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { smsDeliveryRepository } from './repositories/sms-deliveries.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
@@ -104,6 +106,7 @@ function buildStores(db: Db) {
     totp: totpCredentialRepository(db),
     passkeys: passkeyCredentialRepository(db),
     smsLog: smsMessageRepository(db),
+    smsDeliveries: smsDeliveryRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
@@ -139,6 +142,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   };
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
+    deliveries: stores.smsDeliveries,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
     velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
@@ -181,7 +185,8 @@ function readinessChecks(db: Db, sms: SmsWiring): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } }];
   // Every instance shares the gateway, and logins can still finish with backup codes.
   const circuit = sms.circuit;
-  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
+  const gateways = sms.gateways;
+  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit(), ...(gateways ? { gateways: gateways() } : {}) } }) });
   return checks;
 }
 
@@ -209,6 +214,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
+  if (sms.receipts) routers.push(smsReceiptRoutes(sms.receipts, config.issuer, rt.log));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
@@ -235,7 +241,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
   const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
   const stores = buildStores(db);
-  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
+  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender, { usedGateways: (uid) => stores.smsDeliveries.usedGateways(uid), receipts: stores.smsDeliveries });
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
   const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);

@@ -146,6 +146,11 @@ export interface SmsMessagesTable {
   provider_message_id: string | null;
   error: string | null;
   duration_ms: number | null;
+  /** The provider that took the message (`sms.gateways[].name`); null before there were several. */
+  gateway: string | null;
+  /** What the provider's delivery receipts said last: queued, sent, delivered, undelivered, failed. */
+  delivery: string | null;
+  delivery_at: Timestamp | null;
 }
 
 export interface Database {
