@@ -107,8 +107,10 @@ function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): 
   if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
   const { sender, gateway, gateways } = sms as { sender?: unknown; gateway?: unknown; gateways?: unknown };
   if (sender !== 'http') return [];
-  const list = z.array(smsGatewayListItemSchema).safeParse(gateways ?? []);
-  if (list.success && list.data.length > 0) return checks.smsGateways?.(list.data) ?? [];
+  if (Array.isArray(gateways) && gateways.length > 0) {
+    const list = z.array(smsGatewayListItemSchema).safeParse(gateways);
+    return list.success ? checks.smsGateways?.(list.data) ?? [] : [];
+  }
   const parsed = smsGatewaySchema.safeParse(gateway);
   return parsed.success ? checks.smsGateway(parsed.data) : [];
 }

@@ -66,7 +66,7 @@ export function withFailover(gateways: readonly RoutedGateway[], log: Logger, us
           faults.push(`${gateway.name}: ${err.message}`);
           const next = order[i + 1];
           if (next && provesNothingSent(err, gateway)) {
-            log.warn({ gateway: gateway.name, next: next.name, status: err.status, to: maskPhone(message.to) }, 'sms gateway did not take the message; trying the next');
+            log.warn({ gateway: gateway.name, next: next.name, status: err.status, to: maskPhone(message.to), reason: err.message }, 'sms gateway did not take the message; trying the next');
             continue;
           }
           if (err instanceof SmsDestinationError) throw err;
