@@ -7,7 +7,18 @@ import { deliveryRank, type Delivery, type ReceiptStore } from '../sms/port.ts';
 const deliveryRankSql = sql.raw(`case delivery ${Object.entries(deliveryRank).map(([state, rank]) => `when '${state}' then ${rank}`).join(' ')} else 0 end`);
 
 /** Delivery receipts on the send log, and what a login's sends became. */
-export function smsDeliveryRepository(db: Db): ReceiptStore & SmsDeliveries & { usedGateways(flowUid: string): Promise<string[]> } {
+/** Sends per provider and outcome in a window, for `keystep sms gateways`. */
+export interface GatewayTally {
+  gateway: string;
+  status: string;
+  delivery: string | null;
+  count: number;
+}
+
+export function smsDeliveryRepository(db: Db): ReceiptStore & SmsDeliveries & {
+  usedGateways(flowUid: string): Promise<string[]>;
+  recentByGateway(since: Date): Promise<GatewayTally[]>;
+} {
   return {
     async applyReceipt(gateway, messageId, delivery, at) {
       // One conditional statement: receipts racing for one message leave the highest rank.
@@ -28,6 +39,14 @@ export function smsDeliveryRepository(db: Db): ReceiptStore & SmsDeliveries & { 
         .where('flow_uid', '=', flowUid).where('status', '<>', 'reserved')
         .orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
       return (row?.delivery ?? undefined) as Delivery | undefined;
+    },
+
+    async recentByGateway(since) {
+      const rows = await db.selectFrom('sms_messages')
+        .select(['gateway', 'status', 'delivery', (eb) => eb.fn.countAll<string>().as('count')])
+        .where('at', '>', since).where('gateway', 'is not', null)
+        .groupBy(['gateway', 'status', 'delivery']).orderBy('gateway').orderBy('status').orderBy('delivery').execute();
+      return rows.map((r) => ({ gateway: r.gateway!, status: r.status, delivery: r.delivery, count: Number(r.count) }));
     },
 
     async usedGateways(flowUid) {

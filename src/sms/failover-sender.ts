@@ -70,7 +70,9 @@ export function withFailover(gateways: readonly RoutedGateway[], log: Logger, us
             continue;
           }
           if (err instanceof SmsDestinationError) throw err;
-          throw new SmsDeliveryError(faults.join('; '), err.status, { cause: err, mayHaveSent: err.mayHaveSent, gateway: gateway.name });
+          // The providers are named only when more than one was tried (the log line names the last).
+          const reason = faults.length > 1 ? faults.join('; ') : err.message;
+          throw new SmsDeliveryError(reason, err.status, { cause: err, mayHaveSent: err.mayHaveSent, gateway: gateway.name });
         }
       }
       throw new SmsDeliveryError('no gateway to send through');
