@@ -170,6 +170,22 @@ describe('SMS delivery receipts', () => {
     expect(tokens.claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
   });
 
+  it('the page of a number typed at login says so too: the code may never have reached that number', async () => {
+    const name = `capture${++users}`;
+    await t.addUser(name, `${name}-long-password`);
+    const phone = '+447400191919';
+    const { attempt, next } = await toSecondStep(rp, name, `${name}-long-password`);
+    let page = pageOf(await submitStep(attempt.browser, pageOf(next), 'phone-capture', { action: 'number', phone }));
+    const sid = (await rows()).at(-1)!.provider_message_id!;
+    expect(await twilioReceipt(sid, 'failed')).toMatchObject({ status: 200 });
+    page = pageOf(await attempt.browser.visit(page.url));
+    expect(alertText(page.html)).toMatch(/^The text message with your code was not delivered/);
+    clock.advance(30);
+    page = pageOf(await submitStep(attempt.browser, page, 'phone-capture', { action: 'resend' }));
+    expect(backup.to(phone)).toHaveLength(1);
+    await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, page, 'phone-capture', { code: backup.lastCode(phone) })));
+  });
+
   it('a generic provider: the secret in a header, the id and status where the settings say, its own status words', async () => {
     twilio.reply = () => ({ status: 429 });
     const user = await newUser();
