@@ -11,6 +11,7 @@ import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
 import { clientAddress } from './http/client-address.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
+import { smsReceiptRoutes } from './http/sms-receipt-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
@@ -55,6 +56,7 @@ import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { smsDeliveryRepository } from './repositories/sms-deliveries.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
@@ -65,7 +67,7 @@ import { cryptoRandom, type Random } from './shared/random.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
 import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
-import { meterCircuit, meteredHasher, meteredStores, meterLoginsStarted, smsProvider, wireMetrics, type MetricsWiring } from './metrics-wiring.ts';
+import { meterCircuits, meteredHasher, meteredStores, meterLoginsStarted, smsProvider, wireMetrics, type MetricsWiring } from './metrics-wiring.ts';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 
 export interface AppOptions {
@@ -115,6 +117,7 @@ function buildStores(db: Db, auditLines?: Logger) {
     totp: totpCredentialRepository(db),
     passkeys: passkeyCredentialRepository(db),
     smsLog: smsMessageRepository(db),
+    smsDeliveries: smsDeliveryRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, audit),
@@ -169,6 +172,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   };
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
+    deliveries: stores.smsDeliveries,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
     budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
@@ -212,7 +216,8 @@ function readinessChecks(db: Db, sms: SmsWiring): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } }];
   // Every instance shares the gateway, and logins can still finish with backup codes.
   const circuit = sms.circuit;
-  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
+  const gateways = sms.gateways;
+  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit(), ...(gateways ? { gateways: gateways() } : {}) } }) });
   return checks;
 }
 
@@ -242,6 +247,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
   if (config.metrics.bearerToken && rt.observed.scrape) routers.push(metricsRoutes(rt.observed.scrape, config.metrics.bearerToken));
+  if (sms.receipts) routers.push(smsReceiptRoutes(sms.receipts, config.issuer, rt.log));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
@@ -273,8 +279,9 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const rt: Runtime = { config, log, clock, random: options.random ?? cryptoRandom, hasher: meteredHasher(options.hasher ?? createArgon2Hasher(), metrics), observed };
   const stores = meteredStores(buildStores(db, config.audit.stdout ? log : undefined), metrics, clock);
   if (config.sms.allowedCountries.includes('*')) log.warn('sms.allowedCountries is *: SMS may go to every country; list the countries your users are in to narrow what SMS pumping can cost');
-  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender, { metrics, provider: smsProvider(config) });
-  meterCircuit(metrics, smsProvider(config), sms.circuit);
+  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender,
+    { usedGateways: (uid) => stores.smsDeliveries.usedGateways(uid), receipts: stores.smsDeliveries }, { metrics, provider: smsProvider(config) });
+  meterCircuits(metrics, config.sms.gateways.length ? sms.gateways : sms.circuit && (() => [{ name: smsProvider(config), circuit: sms.circuit!() }]));
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
   const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);

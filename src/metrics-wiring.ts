@@ -59,8 +59,8 @@ export function wireMetrics(config: Config, clock: Clock, db: Db): MetricsWiring
 const circuitValue: Record<CircuitState['status'], number> = { closed: 0, 'half-open': 1, open: 2 };
 
 /** The circuit breaker's state as a gauge, when the HTTP gateway is in use. */
-export function meterCircuit(metrics: Metrics, provider: string, circuit: (() => CircuitState) | undefined): void {
-  if (circuit) metrics.gauge('keystep_sms_circuit_state', () => [{ labels: { provider }, value: circuitValue[circuit().status] }]);
+export function meterCircuits(metrics: Metrics, circuits: (() => { name: string; circuit: CircuitState }[]) | undefined): void {
+  if (circuits) metrics.gauge('keystep_sms_circuit_state', () => circuits().map(({ name, circuit }) => ({ labels: { provider: name }, value: circuitValue[circuit.status] })));
 }
 
 /** The hasher, timed; its queue read at each scrape when it tells it (the argon2 hasher does). */

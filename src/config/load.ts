@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, smsGatewaySchema, type Config } from './schema.ts';
+import { z } from 'zod';
+import { configSchema, smsGatewayListItemSchema, smsGatewaySchema, type Config } from './schema.ts';
 import { settings, type Setting } from './settings.ts';
 
 export class ConfigError extends Error {
@@ -97,6 +98,8 @@ function productionProblems(input: Record<string, unknown>): string[] {
 export interface ConfigChecks {
   /** Problems of the gateway's request template, when `sms.sender` is `http`. */
   smsGateway?: (gateway: Config['sms']['gateway']) => string[];
+  /** Problems of `sms.gateways` (each template, names, receipts), when `sms.sender` is `http`. */
+  smsGateways?: (gateways: Config['sms']['gateways']) => string[];
 }
 
 // The gateway group is judged on its own, so that a bad template is listed even when some other
@@ -104,8 +107,12 @@ export interface ConfigChecks {
 function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
   const sms = input.sms;
   if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
-  const { sender, gateway } = sms as { sender?: unknown; gateway?: unknown };
+  const { sender, gateway, gateways } = sms as { sender?: unknown; gateway?: unknown; gateways?: unknown };
   if (sender !== 'http') return [];
+  if (Array.isArray(gateways) && gateways.length > 0) {
+    const list = z.array(smsGatewayListItemSchema).safeParse(gateways);
+    return list.success ? checks.smsGateways?.(list.data) ?? [] : [];
+  }
   const parsed = smsGatewaySchema.safeParse(gateway);
   return parsed.success ? checks.smsGateway(parsed.data) : [];
 }

@@ -40,6 +40,26 @@ export const smsGatewaySchema = z.strictObject({
     .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
 }).prefault({});
 
+const receiptStatus = z.enum(['queued', 'sent', 'delivered', 'undelivered', 'failed']);
+
+/** One of `sms.gateways`: a gateway as `sms.gateway` describes it, named, with its own circuit, countries and receipts. */
+export const smsGatewayListItemSchema = smsGatewaySchema.unwrap().extend({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32'),
+  countries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2})$/, 'a calling code like 44 or +1, or an ISO country code like GB')).default([]),
+  notSentStatus: z.array(z.coerce.number().int().min(500).max(599)).default([]),
+  circuitFailures: z.number().int().min(1).max(100).optional(),
+  circuitCooldownSeconds: z.number().int().min(1).max(3600).optional(),
+  receipts: z.strictObject({
+    format: z.enum(['twilio', 'generic']),
+    authToken: z.string().min(1).optional(),
+    secret: z.string().min(16, 'at least 16 characters').optional(),
+    secretHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name').optional(),
+    messageIdField: z.string().min(1).optional(),
+    statusField: z.string().min(1).optional(),
+    statusMap: z.record(z.string(), receiptStatus).optional(),
+  }).optional(),
+});
+
 // Every key that has a description is a setting: it is documented in the README table and can be
 // set from the config file or from its environment variable (see settings.ts). Groups are strict:
 // a key the schema does not know is a problem (a typo would otherwise be ignored in silence).
@@ -227,6 +247,8 @@ export const configSchema = z.strictObject({
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
     gateway: smsGatewaySchema,
+    gateways: z.array(smsGatewayListItemSchema).max(10).default([])
+      .describe('Several providers, tried in order (see "Several providers"): each item is a gateway as `sms.gateway`, plus `name`, and optionally `countries`, `notSentStatus`, `circuitFailures`, `circuitCooldownSeconds` and `receipts`. Empty: `sms.gateway` alone, named `default`.'),
   }).prefault({}),
   audit: z.strictObject({
     retentionDays: z.number().int().min(1).max(36_500).default(90)

@@ -153,6 +153,11 @@ export interface SmsMessagesTable {
   country: string | null;
   next_send_at: NullableTimestamp;
   entered_at: NullableTimestamp;
+  /** The provider that took the message (`sms.gateways[].name`); null before there were several. */
+  gateway: string | null;
+  /** What the provider's delivery receipts said last: queued, sent, delivered, undelivered, failed. */
+  delivery: string | null;
+  delivery_at: Timestamp | null;
 }
 
 /** A prefix or country the pumping breaker or an operator paused (or resumed: `paused` false). */

@@ -20,16 +20,16 @@ interface Taken {
 /** One row per SMS Keystep tried to send; the number is stored masked. */
 export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number>; prune(before: Date, limit: number): Promise<number> } {
   // One reservation and one outcome per SMS login: prepared once.
-  const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; error: string | null; duration_ms: number }) =>
+  const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; gateway: string | null; error: string | null; duration_ms: number }) =>
     db.updateTable('sms_messages')
-      .set({ status: p.status, http_status: p.http_status, provider_message_id: p.provider_message_id, error: p.error, duration_ms: p.duration_ms })
+      .set({ status: p.status, http_status: p.http_status, provider_message_id: p.provider_message_id, gateway: p.gateway, error: p.error, duration_ms: p.duration_ms })
       .where('id', '=', p.id));
 
   return {
     async record(r) {
       const outcome = {
         status: r.status, http_status: r.httpStatus ?? null, provider_message_id: r.providerMessageId ?? null,
-        error: r.error ?? null, duration_ms: r.durationMs,
+        gateway: r.gateway ?? null, error: r.error ?? null, duration_ms: r.durationMs,
       };
       if (r.id) {
         await finish(db, { id: r.id, ...outcome });

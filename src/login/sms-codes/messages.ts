@@ -16,6 +16,7 @@ export const smsCodeMessages = {
   SMS_NOT_SENT: 'We could not send the code. Ask for a new code, or use a backup code.',
   RESEND_FAILED: 'We could not send a new code. The code we sent before still works; or ask again, or use a backup code.',
   SMS_DESTINATION_REFUSED: 'Codes cannot be sent to the number on your account. Use a backup code, or ask your administrator to change the number.',
+  SMS_NOT_DELIVERED: 'The text message with your code was not delivered. Ask for a new code (it goes by another route where there is one), or use a backup code.',
   SMS_UNCERTAIN: 'We could not confirm that the code was sent. It may still arrive: wait a little, and if it does not come, ask for a new code or use a backup code.',
   PHONE_MISSING: 'Enter your mobile number.',
   PHONE_INVALID: 'That is not a valid phone number. Include the country code, like +44 7400 123456.',

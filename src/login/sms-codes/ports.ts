@@ -1,4 +1,5 @@
 // What sending and checking SMS codes needs: the login's code and the send log with its budgets.
+import type { Delivery } from '../../sms/port.ts';
 
 /**
  * What became of a login's last code: sent, not sent (the gateway failed or was not reached: it
@@ -103,4 +104,10 @@ export interface SmsLog {
   reserve(reservation: SmsReservation): Promise<Reserved>;
   /** Gives back a reservation that was not used. */
   release(id: string): Promise<void>;
+}
+
+/** What the providers' delivery receipts said of a login's sends (see `sms.gateways[].receipts`). */
+export interface SmsDeliveries {
+  /** What the receipts said of this login's newest send; undefined when none came. */
+  lastDelivery(flowUid: string): Promise<Delivery | undefined>;
 }

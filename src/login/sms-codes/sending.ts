@@ -9,7 +9,7 @@ import type { AuditLog } from '../ports.ts';
 import { codeHmac, generateCode } from '../one-time-codes.ts';
 import { smsReservation, type SmsBudgetPolicy } from './budgets.ts';
 import type { SmsCodeMessage } from './messages.ts';
-import type { OtpChallenge, OtpStore, SmsLog } from './ports.ts';
+import type { OtpChallenge, OtpStore, SmsDeliveries, SmsLog } from './ports.ts';
 
 export interface OtpSendPolicy {
   tokenLength: number;
@@ -39,6 +39,8 @@ export interface OtpSendingDeps {
   /** Keys the HMAC a number is counted under. */
   numberKey: KeyObject;
   log: Logger;
+  /** What the providers' delivery receipts said; without it, nothing is known past "sent". */
+  deliveries?: SmsDeliveries | undefined;
 }
 
 export function smsText(template: string, values: { code: string; service: string; minutes: number; host: string }): string {
@@ -179,6 +181,12 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   return {
+    /** Whether a receipt said this login's newest code did not reach the phone. */
+    async notDelivered(uid: string): Promise<boolean> {
+      const delivery = await deps.deliveries?.lastDelivery(uid);
+      return delivery === 'undelivered' || delivery === 'failed';
+    },
+
     /**
      * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
      * was already sent (a reload, a second tab).
