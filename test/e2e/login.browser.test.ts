@@ -19,6 +19,7 @@ describe('logins in Chromium, every page audited', () => {
   let t: TestApp;
   let app: CallbackServer;
   let rp: RelyingParty;
+  let asksConsent: RelyingParty;
   let chromium: Browser;
   let audited: AuditedPage;
   const sms = new RecordingSender();
@@ -32,6 +33,7 @@ describe('logins in Chromium, every page audited', () => {
       startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { sms: { defaultCountry: 'GB' }, smsOtp: { resendCooldownSeconds: 30, userSendLimit: 100 } } }),
     ]);
     rp = await relyingParty(t, await t.addClient('browser-app', { redirectUris: [app.redirectUri] }));
+    asksConsent = await relyingParty(t, await t.addClient('consent-app', { redirectUris: [app.redirectUri], consent: true }));
   });
   afterAll(async () => {
     await chromium?.close();
@@ -48,12 +50,12 @@ describe('logins in Chromium, every page audited', () => {
   });
 
   /** A new user (with a number unless `phone` is null), and the audited page that opened the app's request. */
-  async function start(options: { phone?: string | null; language?: string; colorScheme?: 'dark' } = {}) {
+  async function start(options: { phone?: string | null; language?: string; colorScheme?: 'dark'; client?: RelyingParty } = {}) {
     const n = ++users;
     const user = { username: `user${n}`, password: `user${n}-long-password`, phone: options.phone === undefined ? `+4474001000${String(n).padStart(2, '0')}` : options.phone };
     const id = await t.addUser(user.username, user.password, user.phone);
     audited = await AuditedPage.open(chromium, { origin: t.issuer, language: options.language, colorScheme: options.colorScheme });
-    const request = await authorizationRequest(rp);
+    const request = await authorizationRequest(options.client ?? rp);
     await audited.goto(request.url.toString());
     return { user, id, request, page: audited.page };
   }
@@ -65,9 +67,9 @@ describe('logins in Chromium, every page audited', () => {
   }
 
   /** The app's authorization response, exchanged for tokens. */
-  async function atApp(request: AuthorizationRequest) {
+  async function atApp(request: AuthorizationRequest, client = rp) {
     expect(new URL(audited.page.url()).origin).toBe(app.origin);
-    return exchange(rp, request, await app.next());
+    return exchange(client, request, await app.next());
   }
 
   it('the SMS code: a wrong code, the countdown to a resend, the new code', async () => {
@@ -152,6 +154,16 @@ describe('logins in Chromium, every page audited', () => {
     await audited.navigate(() => page.getByRole('button', { name: 'Continue' }).click());
     expect((await atApp(request)).claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
     expect((await accountRepository(t.database.db).findByUsername(user.username))!.phone).toBe('+447400181818');
+  });
+
+  it('an app that asks for consent: the consent page after the code, then the app', async () => {
+    const { user, request, page } = await start({ client: asksConsent });
+    await password(user);
+    await page.fill('#code', sms.lastCode(user.phone!));
+    await audited.navigate(() => page.getByRole('button', { name: 'Continue' }).click());
+    expect(await page.textContent('main')).toMatch(/consent-app asks to/);
+    await audited.navigate(() => page.getByRole('button', { name: 'Allow' }).click());
+    expect((await atApp(request, asksConsent)).claims()!.sub).toBeTruthy();
   });
 
   it('cancelling on the code page returns to the app with access_denied', async () => {

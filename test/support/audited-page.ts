@@ -40,8 +40,9 @@ export class AuditedPage {
   readonly problems: string[] = [];
   #document: Response | undefined;
   #cdp: CDPSession | undefined;
-  /** The one document whose own error status Chromium may log: a page the test expects to be a 4xx. */
-  #expectedFailure: string | undefined;
+  /** Chromium logs a document's own 4xx as an error: allowed for the pages the test expected as `status url`. */
+  readonly #expectedFailures = new Set<string>();
+  readonly #failedLoads: { status: string; at: string; text: string }[] = [];
 
   private constructor(page: Page, options: AuditedPageOptions) {
     this.page = page;
@@ -59,7 +60,8 @@ export class AuditedPage {
       const at = message.location().url || '';
       // Keystep has no icon, and Chromium asks for one.
       if (at && new URL(at).pathname === '/favicon.ico') return;
-      if (at && at === this.#expectedFailure && /^Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) return;
+      const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+      if (failed) return void this.#failedLoads.push({ status: failed[1]!, at, text: message.text() });
       if (message.type() === 'error' || /Content Security Policy|Refused to/i.test(message.text())) this.problems.push(`console ${message.type()} on ${at}: ${message.text()}`);
     });
     page.on('pageerror', (error) => this.problems.push(`script error on ${page.url()}: ${error.message}`));
@@ -102,7 +104,7 @@ export class AuditedPage {
     const path = new URL(url).pathname;
     const actual = this.#document?.status();
     if (actual !== status) throw new Error(`${path} answered ${actual}, expected ${status}`);
-    if (status >= 400) this.#expectedFailure = url;
+    if (status >= 400) this.#expectedFailures.add(`${status} ${this.#document!.url()}`);
     const lang = await this.page.evaluate(() => document.documentElement.lang);
     if (lang.split('-')[0] !== this.language.split('-')[0]) throw new Error(`${path} is in "${lang}", the browser asked for "${this.language}"`);
     const violations = await this.#axe();
@@ -135,7 +137,8 @@ export class AuditedPage {
   /** Fails on anything collected on the side, and on a Keystep page that loaded without an audit. */
   assertClean(): void {
     const missed = this.loaded.length !== this.audited.length || this.loaded.some((path, i) => path !== this.audited[i]);
-    const failures = [...this.problems, ...(missed ? [`pages loaded ${JSON.stringify(this.loaded)} but audited ${JSON.stringify(this.audited)}: navigate through goto() or navigate()`] : [])];
+    const failedLoads = this.#failedLoads.filter((f) => !this.#expectedFailures.has(`${f.status} ${f.at}`)).map((f) => `console error on ${f.at}: ${f.text}`);
+    const failures = [...this.problems, ...failedLoads, ...(missed ? [`pages loaded ${JSON.stringify(this.loaded)} but audited ${JSON.stringify(this.audited)}: navigate through goto() or navigate()`] : [])];
     if (failures.length) throw new Error(failures.join('\n'));
   }
 }
