@@ -79,7 +79,7 @@ describe('the account page, logout and error pages in Chromium, every page audit
     expect(sms.to(user.phone).at(-1)!.text).not.toMatch(/#\w+\s*$/);
   });
 
-  it('new backup codes, shown once; then the passkeys page and back', async () => {
+  it('new backup codes, shown once; then the passkeys pages and back', async () => {
     const { page } = await toAccount();
     expect(await page.textContent('main')).toMatch(/You have 0 unused backup codes/);
     await follow('Get new backup codes');
@@ -89,6 +89,11 @@ describe('the account page, logout and error pages in Chromium, every page audit
     expect(await message()).toMatch(/backup codes are active/);
     await follow('Add or remove passkeys');
     expect(new URL(page.url()).pathname).toBe('/account/passkeys');
+    // The page that runs the passkey script, up to where the browser would ask the authenticator.
+    await page.fill('#name', 'Work laptop');
+    await click('Add a passkey');
+    expect(new URL(page.url()).pathname).toBe('/account/passkeys/add');
+    await follow('Cancel');
     await follow('Back to your account');
   });
 
