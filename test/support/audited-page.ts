@@ -111,7 +111,7 @@ export class AuditedPage {
     this.audited.push(path);
     if (violations.length) {
       const lines = violations.flatMap((v) => [`${v.id} (${v.impact}): ${v.help}`, ...v.nodes.map((n) => `    ${n.target}  ${n.html}`)]);
-      throw new Error(`axe found ${violations.length} violation(s) on ${path}:\n  ${lines.join('\n  ')}`);
+      throw new Error(`axe found ${violations.length} violation(s) or undecided check(s) on ${path}:\n  ${lines.join('\n  ')}`);
     }
   }
 
@@ -127,8 +127,11 @@ export class AuditedPage {
     const { executionContextId: contextId } = await cdp.send('Page.createIsolatedWorld', { frameId: frameTree.frame.id, worldName: 'keystep-axe' });
     const loaded = await cdp.send('Runtime.evaluate', { expression: axeSource, contextId });
     if (loaded.exceptionDetails) throw new Error(`axe-core did not load: ${loaded.exceptionDetails.text}`);
-    const run = `axe.run(document, ${JSON.stringify({ runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations'] })})
-      .then((r) => r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html })) })))`;
+    // "Incomplete" is axe unable to decide (a contrast over an image, say): it fails too, since a
+    // check that could not run must not pass unseen.
+    const run = `axe.run(document, ${JSON.stringify({ runOnly: { type: 'tag', values: AXE_TAGS }, resultTypes: ['violations', 'incomplete'] })})
+      .then((r) => [...r.violations.map((v) => ['', v]), ...r.incomplete.map((v) => ['undecided: ', v])].map(([kind, v]) =>
+        ({ id: kind + v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html })) })))`;
     const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', { expression: run, contextId, awaitPromise: true, returnByValue: true });
     if (exceptionDetails) throw new Error(`axe-core failed: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
     return result.value as Violation[];
