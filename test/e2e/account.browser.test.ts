@@ -155,10 +155,12 @@ describe('the account page, logout and error pages in Chromium, every page audit
     expect(await audited.page.textContent('main')).toMatch(/You are signed out/);
   });
 
-  it('error pages: an unknown page, an unknown sign-in, a refused request, a form with a wrong token', async () => {
+  it('error pages: an unknown page, an unknown sign-in, a wrong method, a refused request, a form with a wrong token', async () => {
     audited = await AuditedPage.open(chromium, { origin: t.issuer });
     await audited.goto(`${t.issuer}/no-such-page`, { status: 404 });
     await audited.goto(`${t.issuer}/interaction/unknown`, { status: 400 });
+    expect(await audited.page.textContent('h1')).toBe('This sign-in has ended');
+    await audited.goto(`${t.issuer}/account/sign-out-everywhere`, { status: 405 });
     await audited.goto(`${t.issuer}/auth?client_id=nobody&response_type=code&scope=openid`, { status: 400 });
     expect(await audited.page.textContent('h1')).toBe('Sign-in request not accepted');
 

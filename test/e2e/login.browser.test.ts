@@ -106,7 +106,15 @@ describe('logins in Chromium, every page audited', () => {
     expect(audited.audited).toHaveLength(4);
   });
 
-  const focused = () => audited.page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+  /** The focused element (its id, or a button's value), when the focus is visible there (an outline), as the keyboard user sees it. */
+  const focused = () => audited.page.evaluate(() => {
+    const element = document.activeElement;
+    if (!element || element === document.body) return 'nothing';
+    const visible = element.matches(':focus-visible') && getComputedStyle(element).outlineStyle !== 'none' && parseFloat(getComputedStyle(element).outlineWidth) >= 2;
+    // Buttons have no id: their value names them in every language.
+    const name = element.id || `${element.tagName.toLowerCase()}:${element.getAttribute('value')}`;
+    return visible ? name : `${name} (focus not visible)`;
+  });
 
   // Nothing here reads a text of the pages, so the same steps run in every language Keystep has.
   for (const language of ['en']) {
@@ -121,6 +129,8 @@ describe('logins in Chromium, every page audited', () => {
 
       expect(await focused()).toBe('code');
       await page.keyboard.type(sms.lastCode(user.phone!));
+      await page.keyboard.press('Tab');
+      expect(await focused()).toBe('button:verify');
       await audited.navigate(() => page.keyboard.press('Enter'));
       expect((await atApp(request)).claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
     });
