@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { AuditedPage } from '../support/audited-page.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -27,7 +28,7 @@ describe('the account page, logout and error pages in Chromium, every page audit
     [chromium, app, t] = await Promise.all([
       launchChromium(),
       CallbackServer.start(),
-      startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { smsOtp: { userSendLimit: 100 } } }),
+      startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { smsOtp: { userSendLimit: 100, enableByUserClaim: true } } }),
     ]);
     rp = await relyingParty(t, await t.addClient('browser-app', { redirectUris: [app.redirectUri], postLogoutRedirectUris: [`${app.origin}/signed-out`] }));
   });
@@ -153,6 +154,25 @@ describe('the account page, logout and error pages in Chromium, every page audit
     await audited.goto(logout);
     await click('Yes, sign me out');
     expect(await audited.page.textContent('main')).toMatch(/You are signed out/);
+  });
+
+  it('a session signed in with the password alone continues to the account page with the code alone', async () => {
+    const user = { username: 'exempt-user', password: 'exempt-user-long-password', phone: '+447400300301' };
+    await accountRepository(t.database.db).setSmsOtpExempt(await t.addUser(user.username, user.password, user.phone), true);
+    audited = await AuditedPage.open(chromium, { origin: t.issuer });
+    const request = await authorizationRequest(rp);
+    await audited.goto(request.url.toString());
+    await audited.page.fill('#username', user.username);
+    await audited.page.fill('#password', user.password);
+    await click('Continue');
+    expect((await exchange(rp, request, await app.next())).claims()!.amr).toEqual(['pwd']);
+
+    await audited.goto(`${t.issuer}/account`);
+    expect(await audited.page.textContent('main')).toMatch(/You are signed in as\s*exempt-user/);
+    await click('Continue');
+    await audited.page.fill('#code', sms.lastCode(user.phone));
+    await click('Continue');
+    expect(new URL(audited.page.url()).pathname).toBe('/account');
   });
 
   it('error pages: an unknown page, an unknown sign-in, a wrong method, a refused request, a form with a wrong token', async () => {

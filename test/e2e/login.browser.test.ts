@@ -176,6 +176,19 @@ describe('logins in Chromium, every page audited', () => {
     expect((await atApp(request, asksConsent)).claims()!.sub).toBeTruthy();
   });
 
+  it('an app that asks for a phishing-resistant login, from an account with no passkey: the page that says so, then cancel', async () => {
+    const n = ++users;
+    const user = { username: `user${n}`, password: `user${n}-long-password` };
+    await t.addUser(user.username, user.password, '+447400100999');
+    audited = await AuditedPage.open(chromium, { origin: t.issuer });
+    await audited.goto((await authorizationRequest(rp, { acr_values: 'urn:keystep:acr:phr' })).url.toString());
+    await password(user);
+    expect(await audited.page.locator('[role="alert"]').count()).toBe(1);
+    expect(await audited.page.locator('input[type=text]').count()).toBe(0);
+    await audited.navigate(() => audited.page.getByRole('button', { name: 'Cancel and return to the app' }).click());
+    expect(new URL((await app.next()).url).searchParams.get('error')).toBe('access_denied');
+  });
+
   it('cancelling on the code page returns to the app with access_denied', async () => {
     const { user, page } = await start();
     await password(user);
