@@ -38,8 +38,11 @@ describe('the account page, logout and error pages in Chromium, every page audit
     await t?.close();
   });
   afterEach(async () => {
-    audited.assertClean();
-    await audited.close();
+    try {
+      audited?.assertClean();
+    } finally {
+      await audited?.close();
+    }
   });
 
   const click = (name: string | RegExp) => audited.navigate(() => audited.page.getByRole('button', { name }).click());

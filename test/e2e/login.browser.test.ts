@@ -14,7 +14,8 @@ import { distinctCodes, RecordingSender, TestClock, wrongCode } from '../support
 const START = new Date('2030-01-01T09:00:00Z');
 
 // Every login page in Chromium, each audited (axe-core, console, CSP) as it is reached: the SMS
-// code with its resend countdown, the keyboard alone, a backup code, phone capture, cancelling.
+// code with its resend countdown, the keyboard alone, a backup code, phone capture, consent, the
+// page for an account without a usable second factor, cancelling.
 describe('logins in Chromium, every page audited', () => {
   let t: TestApp;
   let app: CallbackServer;
@@ -45,8 +46,11 @@ describe('logins in Chromium, every page audited', () => {
     clock.advance(7200);
   });
   afterEach(async () => {
-    audited.assertClean();
-    await audited.close();
+    try {
+      audited?.assertClean();
+    } finally {
+      await audited?.close();
+    }
   });
 
   /** A new user (with a number unless `phone` is null), and the audited page that opened the app's request. */
