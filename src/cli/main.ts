@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.ts';
 import { GatewayConfigError } from '../sms/gateway-settings.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerKeysCommands } from './keys-commands.ts';
 import { CliError, cliOf, EXIT, type Cli, type CliIo } from './context.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
@@ -27,6 +28,7 @@ function buildProgram(cli: Cli): Command {
   registerClientCommands(program, cli);
   registerSmsCommands(program, cli);
   registerAuditCommands(program, cli);
+  registerKeysCommands(program, cli);
   return program;
 }
 
