@@ -39,7 +39,8 @@ import type { SmsBudgetPolicy } from './login/sms-codes/budgets.ts';
 import { otpSending } from './login/sms-codes/sending.ts';
 import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
-import { resolveProviderKeys } from './oidc/keys.ts';
+import { keyTimes, resolveProviderKeys } from './oidc/keys.ts';
+import { liveKeys } from './oidc/live-keys.ts';
 import { providerPageClientUris } from './oidc/page-client.ts';
 import { createProvider } from './oidc/provider.ts';
 import { sessionReader } from './oidc/sessions.ts';
@@ -88,6 +89,8 @@ export interface KeystepApp {
   callback(): (req: IncomingMessage, res: ServerResponse) => void;
   listen(port: number, host?: string): Promise<Server>;
   sweep(): Promise<void>;
+  /** Reads the signing and cookie keys again (a listening server does every `keys.reloadSeconds`); true when they changed. */
+  reloadKeys(): Promise<boolean>;
   close(): Promise<void>;
   /** The port of the metrics listener, when `metrics.port` asks for one (0 picks a free port). */
   metricsPort?: number;
@@ -125,13 +128,19 @@ function buildStores(db: Db, auditLines?: Logger) {
   };
 }
 
+/** The signing and cookie keys as they stand now, read again every `keys.reloadSeconds` (src/oidc/live-keys.ts). */
+async function providerKeys(config: Config, stores: Stores, clock: Clock) {
+  const load = () => resolveProviderKeys(config.keys, stores.secrets, clock.now(), keyTimes(config));
+  return liveKeys(await load(), load);
+}
+
 /** One key per purpose, from the server's one secret (configured, or made once and kept in the database). */
-async function buildKeys(config: Config, stores: Stores, random: Random) {
+async function buildKeys(config: Config, stores: Stores, random: Random, clock: Clock) {
   const secret: KeyObject = createSecretKey(config.keys.otpHmacKey
     ? Buffer.from(config.keys.otpHmacKey, 'utf8')
     : Buffer.from(await stores.secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
   return {
-    provider: await resolveProviderKeys(config.keys, stores.secrets),
+    provider: await providerKeys(config, stores, clock),
     // The secret's first purpose keeps the secret itself: codes sent before an upgrade (or by an
     // older instance during a rolling one) still check. Every other purpose gets a derived key.
     otpCodes: secret,
@@ -196,9 +205,10 @@ type Login = ReturnType<typeof buildLogin>;
 type Provider = ReturnType<typeof createProvider>;
 
 function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChain, views: Views): Provider {
-  return createProvider({
+  const provider = createProvider({
     config: rt.config,
-    keys: keys.provider,
+    keys: keys.provider.keys(),
+    cookieKeys: keys.provider.cookieKeys,
     payloads: stores.payloads,
     clients: clientMetadataSource((id) => stores.clients.find(id)),
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
@@ -209,6 +219,8 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
       return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
     },
   });
+  keys.provider.attach(provider);
+  return provider;
 }
 
 /** Readiness: the database; the SMS circuit is reported but an open one does not take the instance out. */
@@ -282,7 +294,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender,
     { usedGateways: (uid) => stores.smsDeliveries.usedGateways(uid), receipts: stores.smsDeliveries }, { metrics, provider: smsProvider(config) });
   meterCircuits(metrics, config.sms.gateways.length ? sms.gateways : sms.circuit && (() => [{ name: smsProvider(config), circuit: sms.circuit!() }]));
-  const keys = await buildKeys(config, stores, rt.random);
+  const keys = await buildKeys(config, stores, rt.random, rt.clock);
   const views = createViews(config.serviceName, config.viewsDir);
   const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
@@ -297,8 +309,19 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const metricsServer: MetricsServer | undefined = config.metrics.port !== undefined && scrape
     ? await startMetricsServer(scrape, config.metrics.port, config.metrics.host)
     : undefined;
-  const close = async () => {
-    await Promise.all([server.close(), metricsServer?.close()]);
+  const reloadKeys = () => keys.provider.reload();
+  let keyReload: NodeJS.Timeout | undefined;
+  return {
+    callback: () => handler, sweep, reloadKeys, metricsPort: metricsServer?.port,
+    async listen(port, host) {
+      const listening = await server.listen(port, host);
+      keyReload = setInterval(() => void reloadKeys().catch((err: unknown) => log.warn({ err }, 'reading the keys again failed')), config.keys.reloadSeconds * 1000);
+      keyReload.unref();
+      return listening;
+    },
+    async close() {
+      clearInterval(keyReload);
+      await Promise.all([server.close(), metricsServer?.close()]);
+    },
   };
-  return { callback: () => handler, sweep, listen: server.listen, close, metricsPort: metricsServer?.port };
 }

@@ -5,6 +5,7 @@ import { GatewayConfigError } from '../sms/gateway-settings.ts';
 import { registerAbuseCommands } from './abuse-commands.ts';
 import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
+import { registerKeysCommands } from './keys-commands.ts';
 import { CliError, cliOf, EXIT, type Cli, type CliIo } from './context.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
@@ -29,6 +30,7 @@ function buildProgram(cli: Cli): Command {
   registerSmsCommands(program, cli);
   registerAbuseCommands(program, cli);
   registerAuditCommands(program, cli);
+  registerKeysCommands(program, cli);
   return program;
 }
 

@@ -12,8 +12,11 @@ export function registerMigrateCommands(program: Command, cli: Cli): void {
 
   migrate.command('status')
     .description('list migrations and whether each is applied')
-    .action(() => withDatabase(cli, async ({ database }) => {
-      for (const m of await migrationStatus(database.db)) {
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => withDatabase(cli, async ({ database }) => {
+      const status = await migrationStatus(database.db);
+      if (opts.json) return void cli.out.log(JSON.stringify(status.map((m) => ({ name: m.name, applied: m.executedAt?.toISOString() ?? null })), null, 2));
+      for (const m of status) {
         cli.out.log(`${m.executedAt ? 'applied' : 'pending'}  ${m.name}${m.executedAt ? `  (${m.executedAt.toISOString()})` : ''}`);
       }
     }, { migrate: false }));

@@ -30,6 +30,8 @@ export interface ProviderDeps {
   pages: ProviderPages;
   /** Whether this account, for this client and request, needs the second factor. */
   needsSecondFactor?(input: StepUpInput): Promise<boolean>;
+  /** The cookie keys as they are now, when they rotate while the server runs (live-keys.ts); else `keys.cookieKeys`. */
+  cookieKeys?: () => readonly string[];
   /** When a client's earlier secret stops working (client rotate-secret); the system clock unless given. */
   clock?: Clock;
 }
@@ -112,7 +114,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     jwks: keys.jwks as Configuration['jwks'],
     cookies: {
       // A Keygrip in all but its compare (see cookie-signer.ts); the provider takes either.
-      keys: cookieSigner(keys.cookieKeys),
+      keys: cookieSigner(deps.cookieKeys ?? keys.cookieKeys),
       long: { signed: true, httpOnly: true, sameSite: 'lax' },
       short: { signed: true, httpOnly: true, sameSite: 'lax' },
     },

@@ -15,5 +15,16 @@ export function serverSecretRepository(db: Db) {
       const row = await db.selectFrom('server_secrets').select('value').where('name', '=', name).executeTakeFirstOrThrow();
       return row.value as T;
     },
+
+    /** Replaces the stored value with what `change` makes of it, the row locked meanwhile; undefined when there is none. */
+    async update<T>(name: string, change: (current: T) => T): Promise<T | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('server_secrets').select('value').where('name', '=', name).forUpdate().executeTakeFirst();
+        if (!row) return undefined;
+        const value = change(row.value as T);
+        await trx.updateTable('server_secrets').set({ value: JSON.stringify(value) }).where('name', '=', name).execute();
+        return value;
+      });
+    },
   };
 }

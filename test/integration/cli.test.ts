@@ -28,6 +28,7 @@ describe('the keystep command', () => {
     expect(up.stdout).toMatch(/applied \d{8}T\d{6}Z_foundation/);
     expect((await runCli(['migrate'], env)).stdout).toMatch(/up to date/);
     expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/^applied {2}\d{8}T/m);
+    expect(JSON.parse((await runCli(['migrate', 'status', '--json'], env)).stdout)[0]).toEqual({ name: expect.stringMatching(/_foundation$/), applied: expect.stringMatching(/^\d{4}-/) });
     expect((await runCli(['migrate', 'down'], env)).stdout).toMatch(/reverted/);
     expect((await runCli(['migrate', 'status'], env)).stdout).toMatch(/^pending {2}/m);
     expect((await runCli(['migrate'], env)).code).toBe(0);
