@@ -42,7 +42,7 @@ export function importWso2(input: ImportInput): ImportResult {
   const provider: ProviderMapping | undefined = input.provider
     ? mapProvider(input.provider.file, readProviderFile(input.provider.file, input.provider.text))
     : undefined;
-  if (mapped.problems.length) return { ok: false, problems: mapped.problems.map((p) => `${input.config.file}: ${p}`) };
+  if (mapped.problems.length) return { ok: false, problems: mapped.problems.map((p) => `${input.config.file}${p.line ? `:${p.line}` : ''}: ${p.reason}`) };
 
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(mapped.settings)) setPath(config, key, value);

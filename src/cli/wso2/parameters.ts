@@ -20,7 +20,8 @@ export interface ParameterMapping {
   lines: ParameterLine[];
   /** The `keystep idp add` flags the federation parameters call for. */
   idpFlags: string[];
-  problems: string[];
+  /** Each with the parameter's line. */
+  problems: { line: number | undefined; reason: string }[];
 }
 
 type Kind = 'boolean' | 'integer' | 'text';
@@ -101,7 +102,6 @@ function typed(kind: Kind, raw: string): { ok: true; value: unknown } | { ok: fa
   return { ok: true, value: text };
 }
 
-const where = (p: Wso2Parameter) => (p.line ? `line ${p.line}: ` : '');
 
 /** Every SMSOTP parameter mapped, or the problems of those that cannot be (all of them at once). */
 export function mapParameters(parameters: readonly Wso2Parameter[]): ParameterMapping {
@@ -109,27 +109,27 @@ export function mapParameters(parameters: readonly Wso2Parameter[]): ParameterMa
   const sources: Record<string, Wso2Parameter> = {};
   const idpFlags: string[] = [];
   const lines: ParameterLine[] = [];
-  const problems: string[] = [];
+  const problems: ParameterMapping['problems'] = [];
   const seen = new Set<string>();
   for (const p of parameters) {
     const out: Out = { set: (key, value) => { settings[key] = value; sources[key] = p; }, idp: (flag) => idpFlags.push(flag) };
     const rule = rules[p.name];
     if (!rule) {
-      problems.push(`${where(p)}unknown SMSOTP parameter ${JSON.stringify(p.name)} (a typo? the parameters Keystep knows are in the README, "Coming from WSO2")`);
+      problems.push({ line: p.line, reason: `unknown SMSOTP parameter ${JSON.stringify(p.name)} (a typo? the parameters Keystep knows are in the README, "Coming from WSO2")` });
       continue;
     }
     if (seen.has(p.name)) {
-      problems.push(`${where(p)}${p.name} is given twice`);
+      problems.push({ line: p.line, reason: `${p.name} is given twice` });
       continue;
     }
     seen.add(p.name);
     const value = typed(rule[0], p.value);
     if (!value.ok) {
-      problems.push(`${where(p)}${p.name} ${value.reason}`);
+      problems.push({ line: p.line, reason: `${p.name} ${value.reason}` });
       continue;
     }
     if (p.name === 'usecase' && !USECASES.includes(value.value as string)) {
-      problems.push(`${where(p)}usecase must be one of ${USECASES.join(', ')}, not ${JSON.stringify(p.value)}`);
+      problems.push({ line: p.line, reason: `usecase must be one of ${USECASES.join(', ')}, not ${JSON.stringify(p.value)}` });
       continue;
     }
     lines.push({ parameter: p.name, value: p.value, line: p.line, ...rule[1](value.value as never, out) });
