@@ -8,6 +8,7 @@ import { registerImportCommands } from './import-commands.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
+import { registerUserImport } from './user-import.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -27,6 +28,7 @@ function buildProgram(cli: Cli): Command {
   registerClientCommands(program, cli);
   registerSmsCommands(program, cli);
   registerImportCommands(program, cli);
+  registerUserImport(program.commands.find((c) => c.name() === 'user')!, cli);
   return program;
 }
 

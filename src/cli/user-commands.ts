@@ -15,7 +15,7 @@ import { destinationAllowed } from '../sms/destination-policy.ts';
 import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+export const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
 export function parsePhone(input: string, allowedCountries: readonly string[]): string {
   const result = normalizeMobile(input);

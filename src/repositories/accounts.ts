@@ -76,6 +76,14 @@ export function accountRepository(db: Db) {
       return toAccount({ ...row, factors: [] });
     },
 
+    /** Those of the given usernames that are taken (compared as sign-in compares them, case-insensitively). */
+    async takenUsernames(usernames: readonly string[]): Promise<string[]> {
+      if (!usernames.length) return [];
+      const rows = await db.selectFrom('accounts').select('username')
+        .where(sql<boolean>`lower(username) = any(${usernames.map((u) => u.toLowerCase())}::text[])`).execute();
+      return rows.map((r) => r.username);
+    },
+
     async list(): Promise<Account[]> {
       const rows = await db.selectFrom('accounts').selectAll().select(factorsOf).orderBy('username').execute();
       return rows.map(toAccount);
@@ -85,6 +93,13 @@ export function accountRepository(db: Db) {
       await db.updateTable('accounts')
         .set({ password_hash: passwordHash, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
+    },
+
+    async replacePasswordHash(id: string, expected: string, next: string): Promise<boolean> {
+      const result = await db.updateTable('accounts')
+        .set({ password_hash: next, updated_at: sql<Date>`now()` })
+        .where('id', '=', id).where('password_hash', '=', expected).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void> {
