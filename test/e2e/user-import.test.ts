@@ -6,6 +6,7 @@ import { hash as argon2 } from '@node-rs/argon2';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { withLegacyHashes } from '../../src/login/passwords.ts';
+import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, formAction, hiddenValue } from '../support/browser.ts';
 import { runCli } from '../support/cli.ts';
@@ -93,6 +94,11 @@ describe('keystep user import', () => {
       // And again, now against the argon2id hash.
       await signIn(name, `${name}-long-password`, `+4474005000${10 + i}`);
     }
+    // The new hash replaces only the one the sign-in checked: an operator's new password meanwhile wins.
+    const accounts = accountRepository(t.database.db);
+    const bcryptUser = (await accounts.findByUsername('bcrypt'))!;
+    expect(await accounts.replacePasswordHash(bcryptUser.id, users.bcrypt!.hash!, 'stale')).toBe(false);
+    expect(await hashOf('bcrypt')).toBe(bcryptUser.passwordHash);
     const rehashed = await t.database.db.selectFrom('auth_events').select('event').where('event', '=', 'user.password_rehashed').execute();
     expect(rehashed).toHaveLength(5);
   });
@@ -120,7 +126,7 @@ describe('keystep user import', () => {
   });
 
   it('refuses the whole file when a row is bad, naming each bad row, and writes nothing', async () => {
-    const rows = [
+    const rows: Record<string, string>[] = [
       { username: 'good', password_hash: bcrypt.hashSync('goods-long-password', 4), phone: '+447400700700' },
       { username: 'md5', password_hash: '5f4dcc3b5aa765d61d8327deb882cf99' },
       { username: 'landline', password_hash: bcrypt.hashSync('x-long-password', 4), phone: '+442071838750' },
