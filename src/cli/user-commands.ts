@@ -16,7 +16,7 @@ import { destinationAllowed } from '../sms/destination-policy.ts';
 import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
-export const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
 /** A new account's domain and username from `username` or `domain/username`, or why it cannot be one. */
 export function newAccountName(name: string): AccountName {

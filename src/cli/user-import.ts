@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { accountRepository, UsernameTakenError } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { backupCodeRepository } from '../repositories/backup-codes.ts';
+import { accountName } from '../shared/account-name.ts';
 import { CliError, withDatabase, type Cli } from './context.ts';
 import { parseUsers, type RowProblem } from './user-rows.ts';
 
@@ -32,16 +33,16 @@ export function registerUserImport(user: Command, cli: Cli): void {
       }
       const parsed = parseUsers(file, input.replaceAll('\u0000', ''), ctx.config.sms);
       const accounts = accountRepository(ctx.database.db);
-      const taken = new Set((await accounts.takenUsernames(parsed.users.map((u) => u.username))).map((u) => u.toLowerCase()));
+      const taken = await accounts.takenNames(parsed.users);
       const problems = [...parsed.problems];
-      for (const u of parsed.users) if (taken.has(u.username.toLowerCase())) problems.push({ row: u.row, line: u.line, reason: `the username ${u.username} is taken` });
+      for (const u of parsed.users) if (taken.has(`${u.domain}/${u.username.toLowerCase()}`)) problems.push({ row: u.row, line: u.line, reason: `the username ${accountName(u)} is taken` });
       if (problems.length) refuse(problems.sort((a, b) => a.row - b.row));
       if (!parsed.users.length) throw new CliError(`${file} holds no users`);
       if (parsed.ignored.length) cli.out.log(`ignored fields: ${parsed.ignored.join(', ')}`);
 
       const formats = new Map<string, number>();
       for (const u of parsed.users) formats.set(u.format, (formats.get(u.format) ?? 0) + 1);
-      const summary = `${parsed.users.length} user(s), ${parsed.users.filter((u) => u.phone).length} with a number, ${parsed.users.filter((u) => u.backupCodes.length).length} with backup codes; password hashes: ${[...formats].map(([f, n]) => `${f} ${n}`).join(', ')}`;
+      const summary = `${parsed.users.length} user(s), ${parsed.users.filter((u) => u.phone).length} with a number, ${parsed.users.filter((u) => u.backupCodes.length).length} with backup codes, ${new Set(parsed.users.map((u) => u.domain)).size} domain(s) (${[...new Set(parsed.users.map((u) => u.domain))].join(', ')}); password hashes: ${[...formats].map(([f, n]) => `${f} ${n}`).join(', ')}`;
       if (opts.dryRun) return void cli.out.log(`would import ${summary}`);
 
       // Hashed before the transaction opens, which then only writes.
@@ -55,9 +56,9 @@ export function registerUserImport(user: Command, cli: Cli): void {
         for (const [i, u] of parsed.users.entries()) {
           let id: string;
           try {
-            id = (await store.create({ username: u.username, passwordHash: u.passwordHash, phone: u.phone })).id;
+            id = (await store.create({ domain: u.domain, username: u.username, passwordHash: u.passwordHash, phone: u.phone })).id;
           } catch (err) {
-            if (err instanceof UsernameTakenError) throw new CliError(`nothing imported: row ${u.row}: the username ${u.username} was taken while the import ran`);
+            if (err instanceof UsernameTakenError) throw new CliError(`nothing imported: row ${u.row}: the username ${accountName(u)} was taken while the import ran`);
             throw err;
           }
           // The number the old system sent its codes to counts as verified, as an operator's does.

@@ -1,14 +1,17 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { canonicalBackupCode } from '../login/factors/backup-code/codes.ts';
 import { fromWso2Pbkdf2, hashFormat, importedHashProblem, type HashFormat } from '../login/legacy-hashes.ts';
+import { accountName } from '../shared/account-name.ts';
 import { normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
-import { USERNAME } from './user-commands.ts';
+import { CliError } from './context.ts';
+import { newAccountName } from './user-commands.ts';
 
 /** One user to import, checked: nothing here is written until every row of the file is good. */
 export interface ImportedUser {
   row: number;
   line: number;
+  domain: string;
   username: string;
   passwordHash: string;
   format: HashFormat;
@@ -87,15 +90,22 @@ export function parseUsers(file: string, input: string, sms: { defaultCountry?: 
       if (FIELDS.has(key) && value !== null && typeof value === 'object' && !(Array.isArray(value) && /backup/.test(key))) return void bad(`${key} must be a single value`);
     }
 
-    let username = text(record.username);
-    let domain = text(record.domain);
-    // WSO2 names users of a secondary user store DOMAIN/username.
-    if (username?.includes('/')) [domain, username] = [username.slice(0, username.indexOf('/')), username.slice(username.indexOf('/') + 1)];
-    if (!username) return void bad('username is missing');
-    if (!USERNAME.test(username)) return void bad(`username ${JSON.stringify(username)}: a username is 1 to 64 letters, digits or . _ @ + -`);
-    if (domain && domain.toLowerCase() !== 'primary') return void bad(`domain ${JSON.stringify(domain)}: this Keystep has one user store; only accounts of the primary domain can be imported`);
-    const key = username.toLowerCase();
-    if (seen.has(key)) return void bad(`username ${username} is also in row ${seen.get(key)} (usernames are case-insensitive)`);
+    const givenName = text(record.username);
+    const domainField = text(record.domain);
+    if (!givenName) return void bad('username is missing');
+    // WSO2 names users of a secondary user store DOMAIN/username; a domain column says the same.
+    if (domainField && givenName.includes('/')) return void bad('give the domain in the domain field or as domain/username, not both');
+    let name: { domain: string; username: string };
+    try {
+      name = newAccountName(domainField ? `${domainField}/${givenName}` : givenName);
+    } catch (err) {
+      if (err instanceof CliError) return void bad(`username ${JSON.stringify(givenName)}: ${err.message}`);
+      throw err;
+    }
+    const { domain, username } = name;
+    const key = `${domain}/${username.toLowerCase()}`;
+    const shown = accountName(name);
+    if (seen.has(key)) return void bad(`username ${shown} is also in row ${seen.get(key)} (usernames are case-insensitive)`);
     seen.set(key, row);
 
     const given = text(record.password_hash);
@@ -130,7 +140,7 @@ export function parseUsers(file: string, input: string, sms: { defaultCountry?: 
       backupCodes.push(code);
     }
     if (new Set(backupCodes).size !== backupCodes.length) return void bad('a backup code is given twice');
-    users.push({ row, line, username, passwordHash, format: hashFormat(passwordHash)!, phone, backupCodes });
+    users.push({ row, line, domain, username, passwordHash, format: hashFormat(passwordHash)!, phone, backupCodes });
   });
   return { users, problems, ignored: [...ignored] };
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AccountRow } from '../db/schema.ts';
 import type { Account, OtpAttempt } from '../login/ports.ts';
-import { accountName, parseAccountName, PRIMARY_DOMAIN } from '../shared/account-name.ts';
+import { accountName, parseAccountName, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
 
 export type { Account };
 
@@ -89,12 +89,13 @@ export function accountRepository(db: Db) {
       return toAccount({ ...row, factors: [] });
     },
 
-    /** Those of the given usernames that are taken (compared as sign-in compares them, case-insensitively). */
-    async takenUsernames(usernames: readonly string[]): Promise<string[]> {
-      if (!usernames.length) return [];
-      const rows = await db.selectFrom('accounts').select('username')
-        .where(sql<boolean>`lower(username) = any(${usernames.map((u) => u.toLowerCase())}::text[])`).execute();
-      return rows.map((r) => r.username);
+    /** Those of the given names that are taken, as `domain/username` lowered (usernames compare as sign-in compares them). */
+    async takenNames(names: readonly AccountName[]): Promise<Set<string>> {
+      if (!names.length) return new Set();
+      const rows = await db.selectFrom('accounts').select(['domain', 'username'])
+        .where(sql<boolean>`lower(username) = any(${names.map((n) => n.username.toLowerCase())}::text[])`).execute();
+      const wanted = new Set(names.map((n) => `${n.domain}/${n.username.toLowerCase()}`));
+      return new Set(rows.map((r) => `${r.domain}/${r.username.toLowerCase()}`).filter((key) => wanted.has(key)));
     },
 
     async list(): Promise<Account[]> {

@@ -73,7 +73,7 @@ describe('keystep user import', () => {
     }));
     const result = await runCli(['user', 'import', file('users.csv', csv(rows))], env);
     expect(result.stderr).toBe('');
-    expect(result.stdout).toContain('imported 6 user(s), 6 with a number, 0 with backup codes; password hashes: argon2id 1, argon2i 1, argon2d 1, bcrypt 1, pbkdf2-sha256 2');
+    expect(result.stdout).toContain('imported 6 user(s), 6 with a number, 0 with backup codes, 1 domain(s) (primary); password hashes: argon2id 1, argon2i 1, argon2d 1, bcrypt 1, pbkdf2-sha256 2');
 
     for (const [i, name] of Object.keys(users).entries()) {
       const before = await hashOf(name);
@@ -125,6 +125,24 @@ describe('keystep user import', () => {
     expect(alertText((await useCode('482913')).answer.html)).toMatch(/not right, or it was already used/);
   });
 
+  it('imports into account domains, WSO2\'s DOMAIN/username or a domain field, each account apart', async () => {
+    const rows: Record<string, string>[] = [
+      { username: 'PARTNERS/alice', password_hash: bcrypt.hashSync('partner-alices-password', 4), phone: '+447400800801' },
+      { username: 'alice', domain: 'PRIMARY', password_hash: bcrypt.hashSync('primary-alices-password', 4), phone: '+447400800802' },
+      { username: 'bob', domain: 'partners', password_hash: bcrypt.hashSync('partner-bobs-password', 4) },
+    ];
+    const result = await runCli(['user', 'import', file('domains.csv', csv(rows))], env);
+    expect(result.stdout).toContain('imported 3 user(s), 2 with a number, 0 with backup codes, 2 domain(s) (partners, primary)');
+    const stored = await t.database.db.selectFrom('accounts').select(['domain', 'username']).where('username', 'in', ['alice', 'bob']).orderBy('domain').orderBy('username').execute();
+    expect(stored).toEqual([{ domain: 'partners', username: 'alice' }, { domain: 'partners', username: 'bob' }, { domain: 'primary', username: 'alice' }]);
+    await signIn('partners/alice', 'partner-alices-password', '+447400800801');
+    await signIn('alice', 'primary-alices-password', '+447400800802');
+    expect(alertText(pageOf((await toSecondStep(rp, 'alice', 'partner-alices-password')).next).html)).toBe('The username or password is incorrect.');
+    // The same names again are taken, each in its own domain.
+    const again = await runCli(['user', 'import', file('domains-again.csv', csv(rows.slice(0, 1)))], env);
+    expect(again.stderr).toContain('row 1 (line 2): the username partners/alice is taken');
+  });
+
   it('refuses the whole file when a row is bad, naming each bad row, and writes nothing', async () => {
     const rows: Record<string, string>[] = [
       { username: 'good', password_hash: bcrypt.hashSync('goods-long-password', 4), phone: '+447400700700' },
@@ -132,7 +150,7 @@ describe('keystep user import', () => {
       { username: 'landline', password_hash: bcrypt.hashSync('x-long-password', 4), phone: '+442071838750' },
       { username: 'GOOD', password_hash: bcrypt.hashSync('x-long-password', 4) },
       { username: 'bcrypt', password_hash: bcrypt.hashSync('x-long-password', 4) },
-      { username: 'partners/pat', password_hash: bcrypt.hashSync('x-long-password', 4) },
+      { username: 'no domain/pat', password_hash: bcrypt.hashSync('x-long-password', 4) },
       { username: 'slow', password_hash: `$pbkdf2-sha256$900000000$${ab64(randomBytes(8))}$${ab64(randomBytes(32))}` },
     ];
     const result = await runCli(['user', 'import', file('bad.csv', csv(rows))], env);
@@ -142,7 +160,7 @@ describe('keystep user import', () => {
     expect(result.stderr).toContain('row 3 (line 4): phone: not a mobile number');
     expect(result.stderr).toContain('row 4 (line 5): username GOOD is also in row 1');
     expect(result.stderr).toContain('row 5 (line 6): the username bcrypt is taken');
-    expect(result.stderr).toContain('row 6 (line 7): domain "partners"');
+    expect(result.stderr).toContain('row 6 (line 7): username "no domain/pat": a domain is 1 to 32 letters');
     expect(result.stderr).toContain('row 7 (line 8): password_hash: PBKDF2 iterations 900000000 are outside');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await t.database.db.selectFrom('accounts').select('username').where('username', '=', 'good').execute()).toEqual([]);
