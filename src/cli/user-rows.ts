@@ -136,7 +136,7 @@ export function parseUsers(file: string, input: string, sms: { defaultCountry?: 
     const backupCodes: string[] = [];
     for (const [i, raw] of codeList.filter(Boolean).entries()) {
       const code = canonicalBackupCode(raw);
-      if (!code) return void bad(`backup code ${i + 1} is not one Keystep can take: 6 to 32 letters or digits`);
+      if (!code) return void bad(`backup code ${i + 1} is not one Keystep can take: 6 to 32 digits, or Keystep's own form`);
       backupCodes.push(code);
     }
     if (new Set(backupCodes).size !== backupCodes.length) return void bad('a backup code is given twice');

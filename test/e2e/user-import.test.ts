@@ -152,16 +152,18 @@ describe('keystep user import', () => {
       { username: 'bcrypt', password_hash: bcrypt.hashSync('x-long-password', 4) },
       { username: 'no domain/pat', password_hash: bcrypt.hashSync('x-long-password', 4) },
       { username: 'slow', password_hash: `$pbkdf2-sha256$900000000$${ab64(randomBytes(8))}$${ab64(randomBytes(32))}` },
+      { username: 'codes', password_hash: bcrypt.hashSync('x-long-password', 4), otpbackupcodes: '482913,ABCDEFGHI0' },
     ];
     const result = await runCli(['user', 'import', file('bad.csv', csv(rows))], env);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^keystep: nothing imported: 6 row\(s\) cannot be imported/);
+    expect(result.stderr).toMatch(/^keystep: nothing imported: 7 row\(s\) cannot be imported/);
     expect(result.stderr).toContain('row 2 (line 3): password_hash: not a password hash Keystep can verify');
     expect(result.stderr).toContain('row 3 (line 4): phone: not a mobile number');
     expect(result.stderr).toContain('row 4 (line 5): username GOOD is also in row 1');
     expect(result.stderr).toContain('row 5 (line 6): the username bcrypt is taken');
     expect(result.stderr).toContain('row 6 (line 7): username "no domain/pat": a domain is 1 to 32 letters');
     expect(result.stderr).toContain('row 7 (line 8): password_hash: PBKDF2 iterations 900000000 are outside');
+    expect(result.stderr).toContain('row 8 (line 9): backup code 2 is not one Keystep can take');
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await t.database.db.selectFrom('accounts').select('username').where('username', '=', 'good').execute()).toEqual([]);
 

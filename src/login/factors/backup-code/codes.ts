@@ -13,8 +13,9 @@ export function generateBackupCodes(random: Random, count = BACKUP_CODE_COUNT): 
   });
 }
 
-// Codes imported from another system (`keystep user import`: WSO2's are digits) keep their own shape.
-const IMPORTED = /^[A-Z0-9]{6,32}$/;
+// Codes imported from another system (`keystep user import`) keep their own shape: WSO2's are
+// digits. Anything else that is not Keystep's form is refused before a hash is compared.
+const IMPORTED = /^\d{6,32}$/;
 
 /** The canonical form that is hashed and compared: no dash or spaces, upper case. */
 export function canonicalBackupCode(input: string): string | undefined {
