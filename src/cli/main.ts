@@ -7,9 +7,11 @@ import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { CliError, cliOf, EXIT, type Cli, type CliIo } from './context.ts';
+import { registerImportCommands } from './import-commands.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
+import { registerUserImport } from './user-import.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -31,6 +33,8 @@ function buildProgram(cli: Cli): Command {
   registerAbuseCommands(program, cli);
   registerAuditCommands(program, cli);
   registerKeysCommands(program, cli);
+  registerImportCommands(program, cli);
+  registerUserImport(program.commands.find((c) => c.name() === 'user')!, cli);
   return program;
 }
 

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
 import pLimit from 'p-limit';
 import commonPasswords from '@zxcvbn-ts/language-common/src/passwords.json' with { type: 'json' };
+import { hashFormat, verifyLegacy } from './legacy-hashes.ts';
 
 // argon2id, m=19 MiB, t=2, p=1 (OWASP). The parameters are stored in each hash, so raising them
 // later still verifies old hashes.
@@ -15,6 +16,28 @@ export interface PasswordHasher {
   verifyDummy(password: string): Promise<void>;
   /** Hashes waiting for a free slot, for the metrics (when the hasher queues them). */
   queueDepth?(): number;
+  /** True for a hash of another format (an imported user's), to be replaced at the next sign-in. */
+  needsRehash?(passwordHash: string): boolean;
+}
+
+/**
+ * Also verifies the bcrypt and PBKDF2 hashes of imported users (argon2i and argon2d go through
+ * argon2's own verify). Such a check costs besides its own work the dummy argon2id of an unknown
+ * user, so an imported account answers no faster than a name without one.
+ */
+export function withLegacyHashes(base: PasswordHasher, limit: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): PasswordHasher {
+  return {
+    hash: (password) => base.hash(password),
+    async verify(passwordHash, password) {
+      const format = hashFormat(passwordHash);
+      if (format !== 'bcrypt' && format !== 'pbkdf2-sha256') return base.verify(passwordHash, password);
+      const [ok] = await Promise.all([limit(() => verifyLegacy(passwordHash, password)).catch(() => false), base.verifyDummy(password)]);
+      return ok;
+    },
+    verifyDummy: (password) => base.verifyDummy(password),
+    needsRehash: (passwordHash) => hashFormat(passwordHash) !== 'argon2id',
+    ...(base.queueDepth ? { queueDepth: () => base.queueDepth!() } : {}),
+  };
 }
 
 /**
@@ -26,7 +49,7 @@ export interface PasswordHasher {
 export function createArgon2Hasher(concurrency = availableParallelism()): PasswordHasher {
   const limit = pLimit(Math.max(1, concurrency));
   let dummy: Promise<string> | undefined;
-  return {
+  return withLegacyHashes({
     hash: (password) => limit(() => hash(password, argon2Options)),
     verify: (passwordHash, password) => limit(() => verify(passwordHash, password)).catch(() => false),
     async verifyDummy(password) {
@@ -34,7 +57,7 @@ export function createArgon2Hasher(concurrency = availableParallelism()): Passwo
       await limit(async () => verify(await dummy!, password)).catch(() => false);
     },
     queueDepth: () => limit.pendingCount,
-  };
+  }, limit);
 }
 
 const common = new Set(commonPasswords as string[]);

@@ -40,6 +40,11 @@ export interface AccountStore {
   findIdsByVerifiedPhone(phone: string): Promise<string[]>;
   setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void>;
   /**
+   * Replaces an imported password hash with Keystep's own, only while the account still has the
+   * one the sign-in checked (an operator's new password meanwhile wins). False when it had changed.
+   */
+  replacePasswordHash(id: string, expected: string, next: string): Promise<boolean>;
+  /**
    * Takes one attempt at a code (SMS or backup) before it is compared, atomically: it counts as a
    * wrong code until `clearOtpFailures` says it was right. Refused while the account is locked; the
    * attempt that reaches lockAfter sets the lock for every attempt after it.

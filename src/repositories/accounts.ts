@@ -3,7 +3,7 @@ import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AccountRow } from '../db/schema.ts';
 import type { Account, OtpAttempt } from '../login/ports.ts';
-import { accountName, parseAccountName, PRIMARY_DOMAIN } from '../shared/account-name.ts';
+import { accountName, parseAccountName, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
 
 export type { Account };
 
@@ -97,6 +97,15 @@ export function accountRepository(db: Db) {
       return toAccount({ ...row, factors: [] });
     },
 
+    /** Those of the given names that are taken, as `domain/username` lowered (usernames compare as sign-in compares them). */
+    async takenNames(names: readonly AccountName[]): Promise<Set<string>> {
+      if (!names.length) return new Set();
+      const rows = await db.selectFrom('accounts').select(['domain', 'username'])
+        .where(sql<boolean>`lower(username) = any(${names.map((n) => n.username.toLowerCase())}::text[])`).execute();
+      const wanted = new Set(names.map((n) => `${n.domain}/${n.username.toLowerCase()}`));
+      return new Set(rows.map((r) => `${r.domain}/${r.username.toLowerCase()}`).filter((key) => wanted.has(key)));
+    },
+
     async list(filter: AccountFilter = {}): Promise<Account[]> {
       let query = db.selectFrom('accounts').selectAll().select(factorsOf);
       // strpos, not like: a % or _ in the search text is just a character.
@@ -120,6 +129,13 @@ export function accountRepository(db: Db) {
       await db.updateTable('accounts')
         .set({ password_hash: passwordHash, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
+    },
+
+    async replacePasswordHash(id: string, expected: string, next: string): Promise<boolean> {
+      const result = await db.updateTable('accounts')
+        .set({ password_hash: next, updated_at: sql<Date>`now()` })
+        .where('id', '=', id).where('password_hash', '=', expected).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     async setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void> {

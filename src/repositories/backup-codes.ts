@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { BackupCodeStore } from '../login/factors/backup-code/ports.ts';
 
-export function backupCodeRepository(db: Db): BackupCodeStore & { replaceAll(accountId: string, hashes: string[]): Promise<void> } {
+export function backupCodeRepository(db: Db): BackupCodeStore & { replaceAll(accountId: string, hashes: string[]): Promise<void>; insertAll(accountId: string, hashes: string[]): Promise<void> } {
   return {
     async listUnused(accountId) {
       const rows = await db.selectFrom('backup_codes').select(['id', 'code_hash'])
@@ -21,6 +21,11 @@ export function backupCodeRepository(db: Db): BackupCodeStore & { replaceAll(acc
       const row = await db.selectFrom('backup_codes').select((eb) => eb.fn.countAll<string>().as('n'))
         .where('account_id', '=', accountId).where('used_at', 'is', null).executeTakeFirstOrThrow();
       return Number(row.n);
+    },
+
+    /** Codes added to the account's (an import's, inside the caller's transaction). */
+    async insertAll(accountId, hashes) {
+      if (hashes.length) await db.insertInto('backup_codes').values(hashes.map((code_hash) => ({ account_id: accountId, code_hash }))).execute();
     },
 
     /** A fresh set replaces every old code, in one transaction. */

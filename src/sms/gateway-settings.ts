@@ -47,7 +47,7 @@ export function looksSecret(name: string): boolean {
 }
 
 /** `Name: value, Name2: value2` (the WSO2 form) or a map. */
-function parseHeaders(headers: GatewaySettings['headers']): [string, string][] {
+export function parseHeaders(headers: GatewaySettings['headers']): [string, string][] {
   if (headers === undefined) return [];
   if (typeof headers !== 'string') return Object.entries(headers);
   return headers

@@ -26,6 +26,11 @@ async function setup() {
     findById: async () => ({ ...account }),
     findIdsByVerifiedPhone: async () => { throw new Error('not used by the password step'); },
     setPhone: async () => { throw new Error('not used by the password step'); },
+    replacePasswordHash: async (_id, expected, next) => {
+      if (account.passwordHash !== expected) return false;
+      account.passwordHash = next;
+      return true;
+    },
     reserveOtpAttempt: async () => { throw new Error('not used by the password step'); },
     clearOtpFailures: async () => { throw new Error('not used by the password step'); },
   };

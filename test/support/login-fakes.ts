@@ -42,6 +42,11 @@ export function fakeAccounts(account: Account, others: readonly Account[] = []) 
       if (id === state.account.id) state.account = { ...state.account, phone, phoneVerifiedAt: verifiedAt };
       else state.others = state.others.map((a) => (a.id === id ? { ...a, phone, phoneVerifiedAt: verifiedAt } : a));
     },
+    replacePasswordHash: async (id, expected, next) => {
+      if (id !== state.account.id || state.account.passwordHash !== expected) return false;
+      state.account = { ...state.account, passwordHash: next };
+      return true;
+    },
     // Refused while locked; a lock that ran out counts afresh from zero.
     reserveOtpAttempt: async (id, now, lockAfter, lockUntil): Promise<OtpAttempt> => {
       // Only the account signing in is counted: a factor counting another's would be a bug.

@@ -13,11 +13,15 @@ export function generateBackupCodes(random: Random, count = BACKUP_CODE_COUNT): 
   });
 }
 
+// Codes imported from another system (`keystep user import`) keep their own shape: WSO2's are
+// digits. Anything else that is not Keystep's form is refused before a hash is compared.
+const IMPORTED = /^\d{6,32}$/;
+
 /** The canonical form that is hashed and compared: no dash or spaces, upper case. */
 export function canonicalBackupCode(input: string): string | undefined {
   const code = normalizeCode(input);
-  if (code.length !== LENGTH || [...code].some((c) => !ALPHANUMERIC_SYMBOLS.includes(c))) return undefined;
-  return code;
+  if (code.length === LENGTH && [...code].every((c) => ALPHANUMERIC_SYMBOLS.includes(c))) return code;
+  return IMPORTED.test(code) ? code : undefined;
 }
 
 /** Makes a fresh set for an account, stores only salted hashes (replacing the old set), returns the codes once. */

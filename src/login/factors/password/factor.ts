@@ -118,6 +118,10 @@ export function passwordFactor({ accounts, passwordFailures: failures, hasher, a
         return { kind: 'retry', message: 'ACCOUNT_DISABLED', slot: keep };
       }
       await failures.clear(key);
+      // An imported user's hash of another format becomes Keystep's argon2id now that the password is known.
+      if (hasher.needsRehash?.(account.passwordHash) && (await accounts.replacePasswordHash(account.id, account.passwordHash, await hasher.hash(password)))) {
+        await audit.record({ event: 'user.password_rehashed', result: 'info', accountId: account.id, step: 'password', flowUid: state.uid });
+      }
       await event(state, 'success', account.id);
       return { kind: 'passed', account, slot: null };
     },

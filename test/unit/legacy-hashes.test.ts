@@ -1,0 +1,57 @@
+import { pbkdf2Sync } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { describe, expect, it } from 'vitest';
+import { fromWso2Pbkdf2, hashFormat, importedHashProblem, verifyLegacy } from '../../src/login/legacy-hashes.ts';
+import { withLegacyHashes, type PasswordHasher } from '../../src/login/passwords.ts';
+
+const ab64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '').replace(/\+/g, '.');
+
+describe('imported password hashes', () => {
+  it('verify PBKDF2-SHA256 in passlib\'s form and in WSO2\'s, whose salt is the salt text\'s bytes', async () => {
+    const salt = Buffer.from('0123456789abcdef');
+    const common = `$pbkdf2-sha256$2000$${ab64(salt)}$${ab64(pbkdf2Sync('pässword-1', salt, 2000, 32, 'sha256'))}`;
+    expect(await verifyLegacy(common, 'pässword-1')).toBe(true);
+    expect(await verifyLegacy(common, 'pässword-2')).toBe(false);
+    const wso2 = fromWso2Pbkdf2(pbkdf2Sync('secret-pw', 'QmFzZTY0U2FsdA==', 10_000, 32, 'sha256').toString('base64'), 'QmFzZTY0U2FsdA==')!;
+    expect(wso2).toMatch(/^\$pbkdf2-sha256\$10000\$/);
+    expect(await verifyLegacy(wso2, 'secret-pw')).toBe(true);
+    expect(await verifyLegacy(wso2, 'Secret-pw')).toBe(false);
+    expect(fromWso2Pbkdf2('not base64!', 'salt')).toBeUndefined();
+  });
+
+  it('verify bcrypt ($2a$, $2b$, $2y$)', async () => {
+    const hash = bcrypt.hashSync('bcrypt-password', 4);
+    for (const prefix of ['$2a$', '$2b$', '$2y$']) {
+      const variant = prefix + hash.slice(4);
+      expect(hashFormat(variant)).toBe('bcrypt');
+      expect(await verifyLegacy(variant, 'bcrypt-password')).toBe(true);
+    }
+    expect(await verifyLegacy(hash, 'bcrypt-passworD')).toBe(false);
+  });
+
+  it('refuse hashes Keystep cannot verify and parameters that would make one try cost too much', async () => {
+    expect(importedHashProblem('5f4dcc3b5aa765d61d8327deb882cf99')).toMatch(/not a password hash Keystep can verify/);
+    expect(importedHashProblem(`$pbkdf2-sha256$900000000$${ab64(Buffer.alloc(8))}$${ab64(Buffer.alloc(32))}`)).toMatch(/iterations/);
+    expect(importedHashProblem(`$2b$31$${'a'.repeat(53)}`)).toMatch(/bcrypt cost 31/);
+    expect(importedHashProblem('$argon2id$v=19$m=4194304,t=3,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toMatch(/argon2 parameters/);
+    // Refused before any work, so a stored hash like that costs nothing at sign-in either.
+    expect(await verifyLegacy(`$pbkdf2-sha256$900000000$${ab64(Buffer.alloc(8))}$${ab64(Buffer.alloc(32))}`, 'x')).toBe(false);
+  });
+
+  it('cost an imported account the dummy argon2id too, and ask for a new hash unless it is argon2id', async () => {
+    const calls = { verify: 0, dummy: 0 };
+    const base: PasswordHasher = {
+      hash: async (p) => `$argon2id$${p}`,
+      verify: async () => { calls.verify++; return true; },
+      verifyDummy: async () => { calls.dummy++; },
+    };
+    const hasher = withLegacyHashes(base);
+    expect(await hasher.verify(bcrypt.hashSync('pw-for-bcrypt', 4), 'pw-for-bcrypt')).toBe(true);
+    expect(calls).toEqual({ verify: 0, dummy: 1 });
+    expect(await hasher.verify('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo', 'x')).toBe(true);
+    expect(calls).toEqual({ verify: 1, dummy: 1 });
+    expect(hasher.needsRehash!('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(false);
+    expect(hasher.needsRehash!('$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(true);
+    expect(hasher.needsRehash!(bcrypt.hashSync('x', 4))).toBe(true);
+  });
+});
