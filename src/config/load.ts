@@ -95,11 +95,23 @@ function productionProblems(input: Record<string, unknown>): string[] {
 export interface ConfigChecks {
   /** Problems of the gateway's request template, when `sms.sender` is `http`. */
   smsGateway?: (gateway: Config['sms']['gateway']) => string[];
+  /** Problems of the operator's translation files and the default language. */
+  translations?: (translations: Config['translations']) => string[];
 }
 
 // The gateway group is judged on its own, so that a bad template is listed even when some other
 // setting is wrong too, instead of after that one is fixed.
 function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
+  return [...gatewayProblems(input, checks), ...translationProblems(input, checks)];
+}
+
+function translationProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
+  const parsed = configSchema.shape.translations.safeParse(input.translations);
+  if (!checks.translations || !parsed.success) return [];
+  return checks.translations(parsed.data).map((p) => `translations (KEYSTEP_TRANSLATIONS_DIR, KEYSTEP_TRANSLATIONS_DEFAULT_LANGUAGE): ${p}`);
+}
+
+function gatewayProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
   const sms = input.sms;
   if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
   const { sender, gateway } = sms as { sender?: unknown; gateway?: unknown };

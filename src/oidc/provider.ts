@@ -28,6 +28,8 @@ export interface ProviderDeps {
   pages: ProviderPages;
   /** Whether this account, for this client and request, needs the second factor. */
   needsSecondFactor?(input: StepUpInput): Promise<boolean>;
+  /** The languages the pages speak, for discovery's `ui_locales_supported`. */
+  languages?: readonly string[];
 }
 
 export interface StepUpInput {
@@ -124,6 +126,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       phone: ['phone_number', 'phone_number_verified'],
     },
     acrValues: [...acrValues],
+    // The languages a `ui_locales` request can get (the login's pages choose by it, see http/language.ts).
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...(deps.languages ?? ['en'])] },
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientDefaults: {
