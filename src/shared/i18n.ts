@@ -72,7 +72,8 @@ export function languageTag(tag: string): string | undefined {
   }
 }
 
-const NONE = '\u0000';
+// No linguistic content: a well-formed tag that names no language Keystep could have.
+const NONE = 'zxx';
 
 /**
  * The first of the lists (OIDC `ui_locales`, then `Accept-Language`, each in order of preference)
