@@ -190,7 +190,8 @@ export function interactionRoutes(deps: Deps): Router {
       ...view.model,
       ...page(info),
       step: stepOf(next),
-      alternatives: next.alternatives,
+      // Written out here rather than in the view, so that a page copied from an older Keystep shows them too.
+      alternatives: next.alternatives.map((o) => ({ ...o, label: deps.messages.page(o.label, {}, languageOf(ctx, deps.messages.defaultLanguage)) })),
       ...shown(ctx, flash ?? view.message),
     });
   });

@@ -65,7 +65,9 @@ export function createViews(serviceName: string, dir = viewsDir, texts: MessageC
         template = pug.compileFile(path.join(dir, `${name}.pug`));
         compiled.set(name, template);
       }
-      return template({ serviceName, lang: language, t: viewTexts(texts, language), ...model });
+      const t = viewTexts(texts, language);
+      // The title arrives as a text key; written out here, a page copied from an older Keystep shows it too.
+      return template({ serviceName, lang: language, t, ...model, title: typeof model.title === 'string' ? t(model.title) : model.title });
     },
   };
 }
