@@ -15,6 +15,7 @@ import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
+import { ACCOUNT_CLIENT_ID } from './account-routes.ts';
 import { chooseFor, languageOf, setLanguage } from './language.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 
@@ -153,7 +154,9 @@ export function interactionRoutes(deps: Deps): Router {
     redirect303(ctx, returnTo);
   }
 
-  const page = (info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: info.clientName });
+  // Keystep's own account page is named in the page's language, not by its registered English name.
+  const clientNameOf = (ctx: Context, info: InteractionInfo) => (info.clientId === ACCOUNT_CLIENT_ID ? deps.messages.page('title.account', {}, languageOf(ctx, deps.messages.defaultLanguage)) : info.clientName);
+  const page = (ctx: Context, info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: clientNameOf(ctx, info) });
   const shown = (ctx: Context, notice: Notice | undefined) => notice
     ? { message: deps.messages.text(notice.message, notice.params, languageOf(ctx, deps.messages.defaultLanguage)), messageKind: deps.messages.kind(notice.message) }
     : {};
@@ -170,16 +173,16 @@ export function interactionRoutes(deps: Deps): Router {
     languageFor(ctx, info, stored);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await open.finishConsent());
-      return sendPage(ctx, views, 'consent', { ...page(info), title: 'title.allow-access', scopes: [...info.missingScopes, ...info.missingClaims] });
+      return sendPage(ctx, views, 'consent', { ...page(ctx, info), title: 'title.allow-access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
-    if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'title.signing-in', ...page(info), ...shown(ctx, { message: 'LOGIN_FINISHING' }) });
+    if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'title.signing-in', ...page(ctx, info), ...shown(ctx, { message: 'LOGIN_FINISHING' }) });
     const earlier = await steppingUpFrom(stored, info);
-    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'title.sign-in', ...page(info), step: EARLIER_SIGN_IN, username: earlier.username });
+    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'title.sign-in', ...page(ctx, info), step: EARLIER_SIGN_IN, username: earlier.username });
     const login = contextOf(ctx, stored, info);
     const next = await chain.next(login);
     if (next.kind === 'done') {
       if (!stored.data.notice) return complete(ctx, open, stored, login.account);
-      return sendPage(ctx, views, 'notice', { title: 'title.signed-in', ...page(info), ...shown(ctx, stored.data.notice) });
+      return sendPage(ctx, views, 'notice', { title: 'title.signed-in', ...page(ctx, info), ...shown(ctx, stored.data.notice) });
     }
     const flash = stored.data.flash;
     // A message is shown once: a reload shows the plain form.
@@ -188,7 +191,7 @@ export function interactionRoutes(deps: Deps): Router {
     sendPage(ctx, views, view.view, {
       title: 'title.sign-in',
       ...view.model,
-      ...page(info),
+      ...page(ctx, info),
       step: stepOf(next),
       // Written out here rather than in the view, so that a page copied from an older Keystep shows them too.
       alternatives: next.alternatives.map((o) => ({ ...o, label: deps.messages.page(o.label, {}, languageOf(ctx, deps.messages.defaultLanguage)) })),

@@ -119,6 +119,7 @@ describe('the pages in each language', () => {
     it(`shows the account pages and the sign-out in ${language}`, async () => {
       const browser = new SpeakingBrowser('never:', ACCEPT[language]!);
       const login = pageOf(await browser.visit(`${t.issuer}/account`));
+      expectIn(login, language);
       const codePage = pageOf(await submitPassword(browser, login, 'ines', 'ines-long-password'));
       const account = pageOf(await submitStep(browser, codePage, 'sms-otp', { code: codeIn(await lastSms(PHONE)) }));
       expect(account.url).toBe(`${t.issuer}/account`);

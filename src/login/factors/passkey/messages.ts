@@ -22,6 +22,7 @@ export const passkeyTexts = {
   'passkey.offer': 'Use a passkey instead',
   'passkey.start.lead': 'Sign in with a passkey you added to your account: your phone, computer or security key confirms it is you.',
   'passkey.use': 'Use your passkey',
+  'passkey.not-used': 'The passkey was not used. Try again, or choose another way.',
   'passkey.sign-in.lead': 'Use your passkey when your browser asks for it.',
   'passkey.sign-in.noscript': 'Passkeys need JavaScript in this browser. Choose another way to sign in below.',
   'passkey.list.title': 'Your passkeys',
