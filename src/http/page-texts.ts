@@ -54,7 +54,7 @@ export const pageTexts = {
   'account.passkeys.none': 'No passkeys yet.',
   'account.passkeys.manage': 'Add or remove passkeys',
   'account.backup': 'Backup codes',
-  'account.backup.left': 'You have {count, plural, one {# unused backup code} other {# unused backup codes}}.',
+  'account.backup.left': 'You have {count, plural, one {{count} unused backup code} other {{count} unused backup codes}}.',
   'account.backup.new': 'Get new backup codes',
   'account.events': 'Recent sign-ins',
   'account.events.none': 'No sign-ins recorded yet.',

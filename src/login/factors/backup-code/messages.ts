@@ -4,7 +4,7 @@ export const backupCodeMessages = {
   BACKUP_CODES_SAVED: 'Your new backup codes are active; the old ones no longer work.',
   BACKUP_CODE_MISSING: 'Enter one of your backup codes.',
   BACKUP_CODE_INCORRECT: 'That backup code is not right, or it was already used.',
-  BACKUP_CODES_LEFT: 'Backup code accepted. You have {count, plural, one {# unused backup code} other {# unused backup codes}} left.',
+  BACKUP_CODES_LEFT: 'Backup code accepted. You have {count, plural, one {{count} unused backup code} other {{count} unused backup codes}} left.',
   BACKUP_CODES_NONE_LEFT: 'Backup code accepted. That was your last one: ask your administrator for new backup codes.',
   BACKUP_CODES_GONE: 'New backup codes are shown only once, and that page was already shown. If you did not save them, make a new set.',
 } as const;

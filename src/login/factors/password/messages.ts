@@ -2,8 +2,8 @@
 export const passwordMessages = {
   CREDENTIALS_INCORRECT: 'The username or password is incorrect.',
   CREDENTIALS_MISSING: 'Enter your username and password.',
-  PASSWORD_THROTTLED: 'Too many wrong passwords for this username. Wait {seconds, plural, one {# second} other {# seconds}}, then try again.',
-  ACCOUNT_LOCKED: 'Sign-in for this username is locked after too many wrong passwords. Try again in {minutes, plural, one {# minute} other {# minutes}} or ask your administrator to unlock it.',
+  PASSWORD_THROTTLED: 'Too many wrong passwords for this username. Wait {seconds, plural, one {{seconds} second} other {{seconds} seconds}}, then try again.',
+  ACCOUNT_LOCKED: 'Sign-in for this username is locked after too many wrong passwords. Try again in {minutes, plural, one {{minutes} minute} other {{minutes} minutes}} or ask your administrator to unlock it.',
   ACCOUNT_DISABLED: 'This account is disabled. Ask your administrator for help.',
 } as const;
 
