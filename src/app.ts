@@ -2,6 +2,7 @@ import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
 import { retentionSeconds } from './config/retention.ts';
+import { ConfigError } from './config/load.ts';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
@@ -20,6 +21,9 @@ import { providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { serverLifecycle } from './http/server.ts';
 import { staticRoutes } from './http/static-routes.ts';
+import { languageFromHeaders } from './http/language.ts';
+import { pageTexts } from './http/page-texts.ts';
+import { pageTranslations } from './http/page-translations.ts';
 import { createViews, type Views } from './http/views.ts';
 import { accountNotice } from './login/account-notice.ts';
 import { loginChain, type LoginChain } from './login/chain.ts';
@@ -30,7 +34,7 @@ import { passkeyEnrolment } from './login/factors/passkey/account.ts';
 import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
-import { messageCatalogue } from './login/messages.ts';
+import { messageCatalogue, operatorTextProblems, type MessageCatalogue, type TextPart } from './login/messages.ts';
 import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
@@ -65,6 +69,8 @@ import { purposeKey } from './shared/keys.ts';
 import { withAuditLines } from './shared/audit-lines.ts';
 import type { Logger } from './shared/log.ts';
 import { cryptoRandom, type Random } from './shared/random.ts';
+import type { Texts } from './shared/i18n.ts';
+import { readTranslationFiles } from './shared/translation-files.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
 import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
@@ -171,8 +177,26 @@ function smsBudgetPolicy(config: Config): SmsBudgetPolicy {
   };
 }
 
+/** Every owner of texts: the factors (with the chain's own, which the catalogue adds) and the pages. */
+export function textParts(modules: readonly FactorModule<FactorDeps>[]): TextPart[] {
+  return [...modules, { messages: {}, texts: pageTexts, translations: pageTranslations }];
+}
+
+/** The operator's translation files, and every problem with them or with the default language. */
+export function loadTranslations(settings: Config['translations'], modules: readonly FactorModule<FactorDeps>[] = factorModules): { operator: Record<string, Texts>; problems: string[] } {
+  const { files, problems } = settings.dir ? readTranslationFiles(settings.dir) : { files: {}, problems: [] };
+  return { operator: files, problems: [...problems, ...operatorTextProblems(textParts(modules), files, settings.defaultLanguage)] };
+}
+
+/** Every text in every language, the operator's winning; a problem stops the start like a bad setting. */
+function buildTexts(config: Config, modules: readonly FactorModule<FactorDeps>[]): MessageCatalogue {
+  const { operator, problems } = loadTranslations(config.translations, modules);
+  if (problems.length) throw new ConfigError(problems.map((p) => `translations (KEYSTEP_TRANSLATIONS_DIR, KEYSTEP_TRANSLATIONS_DEFAULT_LANGUAGE): ${p}`));
+  return messageCatalogue(textParts(modules), { defaultLanguage: config.translations.defaultLanguage, operator });
+}
+
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
-function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[]) {
+function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[], texts: MessageCatalogue) {
   const { config, clock, random } = rt;
   const settings = {
     password: config.password,
@@ -182,19 +206,19 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
     deliveries: stores.smsDeliveries,
-    serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
+    serviceName: config.serviceName, issuerHost: new URL(config.issuer).host, texts: texts.page,
     budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
   const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
-  const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
+  const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, texts: texts.page, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
   const removal = { notify, guardRemoval: removalGuard(keepsSecondFactor(chain), stores.accounts, stores.accountLock) };
   return {
     chain,
-    messages: messageCatalogue(modules),
+    messages: texts,
     signInEvents: signInEvents(modules),
-    phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName }),
+    phone: phoneChange({ ...deps, sender: sms.sender, serviceName: config.serviceName, texts: texts.page }),
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
     passkeys: passkeyEnrolment({ ...deps, ...removal, lock: stores.accountLock }),
@@ -205,6 +229,7 @@ type Login = ReturnType<typeof buildLogin>;
 type Provider = ReturnType<typeof createProvider>;
 
 function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChain, views: Views): Provider {
+  const languages = views.texts.languages;
   const provider = createProvider({
     config: rt.config,
     keys: keys.provider.keys(),
@@ -214,6 +239,7 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
     pages: providerPages(views, rt.log),
     clock: rt.clock,
+    languages,
     async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
       const account = await stores.accounts.findById(accountId);
       return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
@@ -262,6 +288,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   if (sms.receipts) routers.push(smsReceiptRoutes(sms.receipts, config.issuer, rt.log));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
+  provider.use(languageFromHeaders(login.messages));
   provider.use(errorPages(views, rt.log));
   if (config.trustedProxies.length > 0) provider.use(clientAddress(config.trustedProxies));
   provider.use(addressLimit(config.loginRequestLimit, views));
@@ -295,8 +322,10 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
     { usedGateways: (uid) => stores.smsDeliveries.usedGateways(uid), receipts: stores.smsDeliveries }, { metrics, provider: smsProvider(config) });
   meterCircuits(metrics, config.sms.gateways.length ? sms.gateways : sms.circuit && (() => [{ name: smsProvider(config), circuit: sms.circuit!() }]));
   const keys = await buildKeys(config, stores, rt.random, rt.clock);
-  const views = createViews(config.serviceName, config.viewsDir);
-  const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);
+  const modules = options.factorModules ?? factorModules;
+  const texts = buildTexts(config, modules);
+  const views = createViews(config.serviceName, config.viewsDir, texts);
+  const login = buildLogin(rt, stores, keys, sms, modules, texts);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
   meterLoginsStarted(provider, metrics);
   await ensureAccountClient(stores, config.issuer);

@@ -1,4 +1,4 @@
-import { createApp } from '../app.ts';
+import { createApp, loadTranslations } from '../app.ts';
 import { loadConfig } from '../config/load.ts';
 import { openDatabase } from '../db/open.ts';
 import { createLogger } from '../shared/log.ts';
@@ -10,7 +10,7 @@ import { gatewayProblems, gatewaysProblems } from '../sms-wiring.ts';
 export async function serve(cli: Cli): Promise<void> {
   const { io } = cli;
   // The gateway's template is judged with the rest, before anything starts.
-  const config = loadConfig(io.env, {}, { smsGateway: gatewayProblems, smsGateways: gatewaysProblems });
+  const config = loadConfig(io.env, {}, { smsGateway: gatewayProblems, smsGateways: gatewaysProblems, translations: (t) => loadTranslations(t).problems });
   const log = createLogger(config.logLevel, logDestination(io.stdout, 1));
   const database = await openDatabase(config);
   try {

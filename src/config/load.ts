@@ -100,11 +100,23 @@ export interface ConfigChecks {
   smsGateway?: (gateway: Config['sms']['gateway']) => string[];
   /** Problems of `sms.gateways` (each template, names, receipts), when `sms.sender` is `http`. */
   smsGateways?: (gateways: Config['sms']['gateways']) => string[];
+  /** Problems of the operator's translation files and the default language. */
+  translations?: (translations: Config['translations']) => string[];
 }
 
 // The gateway group is judged on its own, so that a bad template is listed even when some other
 // setting is wrong too, instead of after that one is fixed.
 function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
+  return [...gatewayProblems(input, checks), ...translationProblems(input, checks)];
+}
+
+function translationProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
+  const parsed = configSchema.shape.translations.safeParse(input.translations);
+  if (!checks.translations || !parsed.success) return [];
+  return checks.translations(parsed.data).map((p) => `translations (KEYSTEP_TRANSLATIONS_DIR, KEYSTEP_TRANSLATIONS_DEFAULT_LANGUAGE): ${p}`);
+}
+
+function gatewayProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
   const sms = input.sms;
   if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
   const { sender, gateway, gateways } = sms as { sender?: unknown; gateway?: unknown; gateways?: unknown };

@@ -181,9 +181,8 @@ export const configSchema = z.strictObject({
       .describe('Refuse, at phone capture, a number already verified on another account (the message does not say which).'),
     maskVisibleDigits: z.number().int().min(0).max(6).default(4)
       .describe('Last digits of the number shown on the code page, e.g. `+44 •••• ••34 56` (WSO2 noOfDigits).'),
-    message: z.string().min(1).max(640).refine((m) => m.includes('{code}'), 'must contain {code}')
-      .default("Your {service} code is {code}. It expires in {minutes} minutes. Don't share it.\n\n@{host} #{code}")
-      .describe('The SMS text. Placeholders: `{code}`, `{service}`, `{minutes}`, `{host}` (the issuer host). Keep the last line `@{host} #{code}`: browsers use it to offer the code for autofill, bound to this site.'),
+    message: z.string().min(1).max(640).refine((m) => m.includes('{code}'), 'must contain {code}').optional()
+      .describe('Your own SMS text, the same in every language (when unset: the text `SMS_CODE` of the translations, in the language of the page that asked for the code; see "Languages"). Placeholders: `{code}`, `{service}`, `{minutes}`, `{host}` (the issuer host). Keep the last line `@{host} #{code}`: browsers use it to offer the code for autofill, bound to this site.'),
   }).prefault({}),
   sms: z.strictObject({
     sender: z.enum(['http', 'console']).default('console')
@@ -257,6 +256,13 @@ export const configSchema = z.strictObject({
       .describe('Days the SMS send log (`sms_messages`) is kept; never less than the longest SMS budget window.'),
     stdout: z.boolean().default(false)
       .describe('Also write each audit event as a JSON line on standard output (with the logs, `"audit":true`), for a log shipper.'),
+  }).prefault({}),
+  // Languages of the pages and SMS (see "Languages" in the README).
+  translations: z.strictObject({
+    defaultLanguage: z.string().min(2).max(35).default('en')
+      .describe('The language of a request whose `ui_locales` and `Accept-Language` name none Keystep has: `en`, `de`, `fr`, or one a file in `translations.dir` adds.'),
+    dir: z.string().min(1).optional()
+      .describe('A directory of your own translation files, `<language>.json` (`de.json`, `pt-BR.json`): each a JSON object of text keys and ICU messages. A file of a shipped language overrides those texts; another adds the language. Checked at start-up.'),
   }).prefault({}),
   tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)

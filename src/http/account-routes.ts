@@ -18,6 +18,7 @@ import { AppError } from '../shared/errors.ts';
 import { maskPhone } from '../shared/phone.ts';
 import { checkCsrf as checkFormCsrf, formBody, formOf, formToken } from './forms.ts';
 import { authorizationResponseValid, ownConfiguration, signInRequest } from './own-client.ts';
+import { languageOf } from './language.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 import { accountName } from '../shared/account-name.ts';
 
@@ -39,7 +40,7 @@ const NEXT_PAGES = new Set(['/account', '/account/phone', '/account/backup-codes
 export interface AccountOverview {
   account(id: string): Promise<Account | undefined>;
   backupCodesLeft(accountId: string): Promise<number>;
-  recentSignIns(accountId: string): Promise<{ at: Date; ip: string | null; result: string; factor: string }[]>;
+  recentSignIns(accountId: string): Promise<{ at: Date; ip: string | null; succeeded: boolean; reason: string; factor: string | undefined; factorKey: string | undefined }[]>;
   /** Ends every session, grant, token and login in progress of the account, but the session `keepSessionUid` names. */
   signOutEverywhere(accountId: string, cause: 'sign-out-everywhere' | 'phone-changed', keepSessionUid?: string): Promise<void>;
 }
@@ -111,7 +112,8 @@ export function accountRoutes(deps: Deps): Router {
   const note = (ctx: Context) => {
     const code = typeof ctx.query.m === 'string' && messages.has(ctx.query.m) ? ctx.query.m : undefined;
     const n = typeof ctx.query.n === 'string' && /^\d{1,4}$/.test(ctx.query.n) ? Number(ctx.query.n) : undefined;
-    return code ? { message: messages.text(code, n === undefined ? {} : { attempts: n, minutes: n, seconds: n }), messageKind: messages.kind(code) } : {};
+    const params: Record<string, number> = n === undefined ? {} : { attempts: n, minutes: n, seconds: n, count: n };
+    return code ? { message: messages.text(code, params, languageOf(ctx, messages.defaultLanguage)), messageKind: messages.kind(code) } : {};
   };
   const withNote = (path: string, { message, params }: { message: string; params?: Record<string, string | number> | undefined }) => {
     const n = params && Object.values(params).find((v) => typeof v === 'number');
@@ -119,7 +121,7 @@ export function accountRoutes(deps: Deps): Router {
   };
 
   /** Keystep's own record of a change in progress (a pending number, codes to show once). */
-  async function action(ctx: Context, session: SignedInSession, account: Account, create = false): Promise<{ flow: LoginFlow; change: { uid: string; clientId: string; ip: string; flow: LoginFlow } } | undefined> {
+  async function action(ctx: Context, session: SignedInSession, account: Account, create = false): Promise<{ flow: LoginFlow; change: { uid: string; clientId: string; ip: string; language: string; flow: LoginFlow } } | undefined> {
     let uid = ctx.cookies.get(ACTION_COOKIE, { signed: true });
     if (create || !uid) {
       uid = `acct_${randomBytes(18).toString('base64url')}`;
@@ -129,7 +131,7 @@ export function accountRoutes(deps: Deps): Router {
     const flow = await flows.find(uid);
     if (!flow) return undefined;
     if (flow.accountId && flow.accountId !== account.id) return undefined;
-    return { flow, change: { uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, flow: { ...flow, accountId: account.id } } };
+    return { flow, change: { uid, clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, language: languageOf(ctx, messages.defaultLanguage), flow: { ...flow, accountId: account.id } } };
   }
 
   router.get('/callback', async (ctx) => {
@@ -159,7 +161,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     const { account, session } = who;
     sendPage(ctx, views, 'account', {
-      title: 'Your account', username: accountName(account), csrfToken: csrfFor(session), ...note(ctx),
+      title: 'title.account', username: accountName(account), csrfToken: csrfFor(session), ...note(ctx),
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       // Its last use is noted when a login that used it is handed over.
       phoneLastUsedAt: ((used) => used && minute(used))(account.factors.find((f) => f.id === 'sms-otp')?.lastUsedAt ?? null),
@@ -173,7 +175,7 @@ export function accountRoutes(deps: Deps): Router {
   router.get('/phone', async (ctx) => {
     const who = await signedIn(ctx, '/account/phone', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'factors/sms-otp/account-number', { title: 'Change your number', csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/sms-otp/account-number', { title: 'sms.account.title', csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/phone', formBody(), async (ctx) => {
@@ -195,7 +197,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const pending = current && readSlot(current.flow.data, 'sms-otp', pendingNumberSlot)?.pendingPhone;
     if (!pending) return redirect303(ctx, '/account/phone');
-    sendPage(ctx, views, 'factors/sms-otp/account-code', { title: 'Check your new number', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/sms-otp/account-code', { title: 'sms.verify.title', destination: maskPhone(pending, deps.maskDigits), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/phone/verify', formBody(), async (ctx) => {
@@ -216,7 +218,7 @@ export function accountRoutes(deps: Deps): Router {
   router.get('/backup-codes/new', async (ctx) => {
     const who = await signedIn(ctx, '/account/backup-codes/new', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'factors/backup-code/account-confirm', { title: 'New backup codes', csrfToken: csrfFor(who.session) });
+    sendPage(ctx, views, 'factors/backup-code/account-confirm', { title: 'backup-code.new.title', csrfToken: csrfFor(who.session) });
   });
 
   router.post('/backup-codes', formBody(), async (ctx) => {
@@ -242,7 +244,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!current || !shown || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'backup-code', null) }))) return gone();
     const codes = deps.backupCodes.open(current.change.uid, shown);
     if (!codes) return gone();
-    sendPage(ctx, views, 'factors/backup-code/account-codes', { title: 'Your new backup codes', codes, csrfToken: csrfFor(who.session) });
+    sendPage(ctx, views, 'factors/backup-code/account-codes', { title: 'backup-code.shown.title', codes, csrfToken: csrfFor(who.session) });
   });
 
   router.post('/backup-codes/saved', formBody(), async (ctx) => {
@@ -257,7 +259,7 @@ export function accountRoutes(deps: Deps): Router {
   router.get('/totp/new', async (ctx) => {
     const who = await signedIn(ctx, '/account/totp/new', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'factors/totp/account-start', { title: 'Set up an authenticator app', replaces: (await deps.totp.status(who.account.id)) !== undefined, csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/totp/account-start', { title: 'totp.start.title', replaces: (await deps.totp.status(who.account.id)) !== undefined, csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/totp/new', formBody(), async (ctx) => {
@@ -286,7 +288,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await pendingTotp(ctx, who.session, who.account);
     const shown = current && (await deps.totp.page(current.change, who.account, current.pending));
     if (!shown) return setupGone(ctx);
-    sendPage(ctx, views, 'factors/totp/account-add', { title: 'Set up an authenticator app', ...shown, csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/totp/account-add', { title: 'totp.start.title', ...shown, csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/totp/confirm', formBody(), async (ctx) => {
@@ -306,21 +308,21 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account/totp/remove', { fresh: true });
     if (!who) return;
     if (!(await deps.totp.status(who.account.id))) return redirect303(ctx, withNote('/account', { message: 'TOTP_NONE' }));
-    sendPage(ctx, views, 'factors/totp/account-remove', { title: 'Remove your authenticator app', csrfToken: csrfFor(who.session) });
+    sendPage(ctx, views, 'factors/totp/account-remove', { title: 'totp.remove.title', csrfToken: csrfFor(who.session) });
   });
 
   router.post('/totp/remove', formBody(), async (ctx) => {
     const who = await signedIn(ctx, '/account/totp/remove', { fresh: true });
     if (!who) return;
     checkCsrf(ctx, who.session);
-    const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account);
+    const removed = await deps.totp.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, language: languageOf(ctx, messages.defaultLanguage) }, who.account);
     redirect303(ctx, withNote('/account', { message: removed === 'removed' ? 'TOTP_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : removed === 'busy' ? 'ACCOUNT_BUSY' : 'TOTP_NONE' }));
   });
 
   router.get('/passkeys', async (ctx) => {
     const who = await signedIn(ctx, '/account/passkeys', { fresh: true });
     if (!who) return;
-    sendPage(ctx, views, 'factors/passkey/account-list', { title: 'Your passkeys', passkeys: await passkeyList(who.account.id), csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/passkey/account-list', { title: 'passkey.list.title', passkeys: await passkeyList(who.account.id), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/passkeys/new', formBody(), async (ctx) => {
@@ -343,7 +345,7 @@ export function accountRoutes(deps: Deps): Router {
     const current = await action(ctx, who.session, who.account);
     const pending = current && readSlot(current.flow.data, 'passkey', pendingPasskeySlot);
     if (!pending) return passkeyGone(ctx);
-    sendPage(ctx, views, 'factors/passkey/account-add', { title: 'Add a passkey', name: pending.name, options: await deps.passkeys.options(who.account, pending), csrfToken: csrfFor(who.session), ...note(ctx) });
+    sendPage(ctx, views, 'factors/passkey/account-add', { title: 'passkey.add.title', name: pending.name, options: await deps.passkeys.options(who.account, pending), csrfToken: csrfFor(who.session), ...note(ctx) });
   });
 
   router.post('/passkeys/add', formBody(), async (ctx) => {
@@ -365,7 +367,7 @@ export function accountRoutes(deps: Deps): Router {
     checkCsrf(ctx, who.session);
     // Only a credential id reaches the store (anything else names no passkey).
     const id = credentialId.safeParse(formOf(ctx).id).data;
-    const removed = id ? await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip }, who.account, id) : 'none';
+    const removed = id ? await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, language: languageOf(ctx, messages.defaultLanguage) }, who.account, id) : 'none';
     redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : removed === 'busy' ? 'ACCOUNT_BUSY' : 'PASSKEY_NONE' }));
   });
 
@@ -378,7 +380,7 @@ export function accountRoutes(deps: Deps): Router {
   });
 
   router.get('/signed-out', (ctx) => {
-    sendPage(ctx, views, 'logout-success', { title: 'Signed out', ...note(ctx) });
+    sendPage(ctx, views, 'logout-success', { title: 'title.signed-out', ...note(ctx) });
   });
 
   return router;

@@ -6,7 +6,7 @@ import { allowHttpIssuer, signInRequest } from './own-client.ts';
 import { sendPage, type Views } from './views.ts';
 
 const COOKIE = 'keystep_demo';
-const TITLE = 'Demo app';
+const TITLE = 'title.demo';
 
 interface DemoOptions {
   issuer: string;
@@ -61,7 +61,7 @@ export function demoRoutes({ issuer, clientId, views }: DemoOptions): Router {
 
   router.get('/callback', async (ctx) => {
     const saved = ctx.cookies.get(COOKIE, { signed: true });
-    if (!saved) return show(ctx, { error: 'The sign-in response did not match this browser. Start again.' }, 400);
+    if (!saved) return show(ctx, { error: 'demo.mismatch' }, 400);
     const stored = JSON.parse(saved) as { verifier: string; state: string; nonce: string };
     ctx.cookies.set(COOKIE, null, { path: '/demo' });
     try {

@@ -5,7 +5,7 @@ import { sendPage, type Views } from './views.ts';
 export function devSmsRoutes(inbox: () => readonly { at: Date; to: string; text: string }[], views: Views): Router {
   const router = new Router();
   router.get('/dev/sms', (ctx) => {
-    sendPage(ctx, views, 'dev-sms', { title: 'Development SMS inbox', messages: inbox() });
+    sendPage(ctx, views, 'dev-sms', { title: 'title.dev-sms', messages: inbox() });
   });
   return router;
 }

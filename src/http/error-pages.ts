@@ -1,8 +1,9 @@
 import type { Context, Middleware } from 'koa';
-import { messages, messageText, type MessageCode } from '../login/messages.ts';
+import { messages, type MessageCode } from '../login/messages.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, unavailableReason } from '../shared/unavailable.ts';
+import { languageOf } from './language.ts';
 import { sendPage, type Views } from './views.ts';
 
 const codeForStatus: Record<number, MessageCode> = {
@@ -14,7 +15,9 @@ const codeForStatus: Record<number, MessageCode> = {
   415: 'FORM_TYPE',
 };
 
-const titles: Record<number, string> = { 400: 'Something is wrong with that request', 403: 'Not allowed', 404: 'Page not found', 405: 'Not allowed here', 413: 'Too large', 415: 'Not accepted', 429: 'Too many requests', 500: 'Something went wrong', 503: 'Try again shortly' };
+// The page titles' text keys (page-texts.ts) by status.
+const titled = new Set([400, 403, 404, 405, 413, 415, 429, 500, 503]);
+const titleFor = (status: number) => `error.title.${titled.has(status) ? status : status >= 500 ? 500 : 400}`;
 
 const isMessageCode = (code: string): code is MessageCode => Object.hasOwn(messages, code);
 
@@ -22,7 +25,7 @@ const isMessageCode = (code: string): code is MessageCode => Object.hasOwn(messa
 const genericCode = (status: number): MessageCode => codeForStatus[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'FORM_INVALID');
 
 export interface ErrorPageOptions {
-  /** The page's heading when the error is shown; otherwise the status's own. */
+  /** The text key of the page's heading when the error is shown; otherwise the status's own. */
   title?: string;
   /** Values for the placeholders of the code's message. */
   params?: Record<string, string | number>;
@@ -36,13 +39,14 @@ export interface ErrorPageOptions {
 export function renderError(ctx: Context, views: Views, err: AppError, page: ErrorPageOptions = {}): void {
   const shown = err.expose && (err.description !== undefined || isMessageCode(err.code));
   const code = shown ? err.code : genericCode(err.status);
-  const message = shown && err.description !== undefined ? err.description : messageText(code as MessageCode, page.params);
+  const language = languageOf(ctx, views.texts.defaultLanguage);
+  const message = shown && err.description !== undefined ? err.description : views.texts.text(code, page.params, language);
   if (ctx.accepts('html', 'json') === 'json') {
     ctx.status = err.status;
     ctx.body = { error: code.toLowerCase(), error_description: message };
     return;
   }
-  const title = code === 'LOGIN_EXPIRED' ? 'This sign-in has ended' : (shown ? page.title : undefined) ?? titles[err.status] ?? (err.status >= 500 ? titles[500] : titles[400]);
+  const title = code === 'LOGIN_EXPIRED' ? 'error.title.login-ended' : (shown ? page.title : undefined) ?? titleFor(err.status);
   sendPage(ctx, views, 'error', { title, message, code }, err.status);
 }
 

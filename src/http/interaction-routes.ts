@@ -16,6 +16,8 @@ import { AppError } from '../shared/errors.ts';
 import { noMetrics, secondsSince, type Metrics } from '../shared/metrics.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
+import { ACCOUNT_CLIENT_ID } from './account-routes.ts';
+import { chooseFor, languageOf, setLanguage } from './language.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 import { accountName } from '../shared/account-name.ts';
 
@@ -38,7 +40,7 @@ interface Deps {
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
 
-const factsOf = (info: InteractionInfo, ip: string): RequestFacts => ({
+const factsOf = (info: InteractionInfo, ip: string, language?: string): RequestFacts => ({
   uid: info.uid,
   clientId: info.clientId,
   ip,
@@ -49,6 +51,7 @@ const factsOf = (info: InteractionInfo, ip: string): RequestFacts => ({
     phishingResistant: info.acrValues.includes(ACR_PHR) || info.clientMfa === 'phishing-resistant',
   },
   loginHint: info.loginHint,
+  language,
 });
 
 /**
@@ -112,7 +115,18 @@ export function interactionRoutes(deps: Deps): Router {
     return account;
   }
 
-  const contextOf = (flow: LoginFlow, info: InteractionInfo, ip: string) => loginContext(factsOf(info, ip), flow, accounts);
+  /**
+   * The login's language: the one its first form saved, else the app's `ui_locales`, else the
+   * browser's `Accept-Language`, else the default. Set for the request, so every page (errors too)
+   * and every SMS of this login is in it.
+   */
+  function languageFor(ctx: Context, info: InteractionInfo, flow: LoginFlow): string {
+    const language = flow.data.language !== undefined && deps.messages.languages.includes(flow.data.language) ? flow.data.language : chooseFor(ctx, deps.messages, info.uiLocales);
+    setLanguage(ctx, language);
+    return language;
+  }
+
+  const contextOf = (ctx: Context, flow: LoginFlow, info: InteractionInfo) => loginContext(factsOf(info, ctx.ip, languageOf(ctx, deps.messages.defaultLanguage)), flow, accounts);
 
   /**
    * Hands the login to the provider, once. The progress is saved first, on the version this request
@@ -146,9 +160,11 @@ export function interactionRoutes(deps: Deps): Router {
     redirect303(ctx, returnTo);
   }
 
-  const page = (info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: info.clientName });
-  const shown = (notice: Notice | undefined) => notice
-    ? { message: deps.messages.text(notice.message, notice.params), messageKind: deps.messages.kind(notice.message) }
+  // Keystep's own account page is named in the page's language, not by its registered English name.
+  const clientNameOf = (ctx: Context, info: InteractionInfo) => (info.clientId === ACCOUNT_CLIENT_ID ? deps.messages.page('title.account', {}, languageOf(ctx, deps.messages.defaultLanguage)) : info.clientName);
+  const page = (ctx: Context, info: InteractionInfo) => ({ uid: info.uid, csrfToken: csrfFor(info.uid), clientName: clientNameOf(ctx, info) });
+  const shown = (ctx: Context, notice: Notice | undefined) => notice
+    ? { message: deps.messages.text(notice.message, notice.params, languageOf(ctx, deps.messages.defaultLanguage)), messageKind: deps.messages.kind(notice.message) }
     : {};
   const stepOf = (next: Next) => (next.kind === 'step' ? next.factor.id : next.kind === 'unavailable' ? UNAVAILABLE_STEP : undefined);
 
@@ -160,37 +176,41 @@ export function interactionRoutes(deps: Deps): Router {
     // Pages are shown without writing anything, so an anonymous visitor who only opens pages
     // creates no row. The first form posted with the page's token does.
     const stored = (await flows.find(info.uid)) ?? blankFlow(info.uid);
+    languageFor(ctx, info, stored);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await open.finishConsent());
-      return sendPage(ctx, views, 'consent', { ...page(info), title: 'Allow access', scopes: [...info.missingScopes, ...info.missingClaims] });
+      return sendPage(ctx, views, 'consent', { ...page(ctx, info), title: 'title.allow-access', scopes: [...info.missingScopes, ...info.missingClaims] });
     }
-    if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
+    if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'title.signing-in', ...page(ctx, info), ...shown(ctx, { message: 'LOGIN_FINISHING' }) });
     const earlier = await steppingUpFrom(stored, info);
-    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'Sign in', ...page(info), step: EARLIER_SIGN_IN, username: accountName(earlier) });
-    const login = contextOf(stored, info, ctx.ip);
+    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'title.sign-in', ...page(ctx, info), step: EARLIER_SIGN_IN, username: accountName(earlier) });
+    const login = contextOf(ctx, stored, info);
     const next = await chain.next(login);
     if (next.kind === 'done') {
       if (!stored.data.notice) return complete(ctx, open, stored, login.account);
-      return sendPage(ctx, views, 'notice', { title: 'Signed in', ...page(info), ...shown(stored.data.notice) });
+      return sendPage(ctx, views, 'notice', { title: 'title.signed-in', ...page(ctx, info), ...shown(ctx, stored.data.notice) });
     }
     const flash = stored.data.flash;
     // A message is shown once: a reload shows the plain form.
     if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
     const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : unavailableView(next.message);
     sendPage(ctx, views, view.view, {
-      title: 'Sign in',
+      title: 'title.sign-in',
       ...view.model,
-      ...page(info),
+      ...page(ctx, info),
       step: stepOf(next),
-      alternatives: next.alternatives,
-      ...shown(flash ?? view.message),
+      // Written out here rather than in the view, so that a page copied from an older Keystep shows them too.
+      alternatives: next.alternatives.map((o) => ({ ...o, label: deps.messages.page(o.label, {}, languageOf(ctx, deps.messages.defaultLanguage)) })),
+      ...shown(ctx, flash ?? view.message),
     });
   });
 
   router.post('/', formBody(), async (ctx) => {
     const open = await load(ctx);
     const { info } = open;
-    const stored = await postedFlow(ctx, info.uid);
+    const posted = await postedFlow(ctx, info.uid);
+    // Kept with the login from its first form on: later pages and its SMS agree.
+    const stored: LoginFlow = { ...posted, data: { ...posted.data, language: languageFor(ctx, info, posted) } };
     if (info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
     const form = formOf(ctx);
     const back = () => redirect303(ctx, `/interaction/${info.uid}`);
@@ -202,7 +222,7 @@ export function interactionRoutes(deps: Deps): Router {
       else await flows.saveData({ ...stored, data: { ...stored.data, fresh: true } });
       return back();
     }
-    const login = contextOf(stored, info, ctx.ip);
+    const login = contextOf(ctx, stored, info);
     const next = await chain.next(login);
     // A form from an earlier step (back button, second tab) must not act on the current one.
     if (next.kind === 'done' || form.step !== stepOf(next)) return back();
@@ -229,7 +249,7 @@ export function interactionRoutes(deps: Deps): Router {
       case 'passed': {
         const passed = chain.passed(stored, factor, outcome);
         // The last step: finishing saves with the same check.
-        const after = await chain.next(loginContext(factsOf(info, ctx.ip), passed, accounts, outcome.account));
+        const after = await chain.next(loginContext(factsOf(info, ctx.ip, login.language), passed, accounts, outcome.account));
         if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed, async () => outcome.account);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).
@@ -256,7 +276,7 @@ export function interactionRoutes(deps: Deps): Router {
     checkCsrf(formOf(ctx), csrfFor(info.uid));
     const stored = await flows.find(info.uid);
     if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
-    const login = contextOf(stored, info, ctx.ip);
+    const login = contextOf(ctx, stored, info);
     if ((await chain.next(login)).kind !== 'done') return redirect303(ctx, `/interaction/${info.uid}`);
     return complete(ctx, open, login.flow, login.account);
   });

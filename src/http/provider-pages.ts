@@ -3,7 +3,8 @@ import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { isDatabaseUnavailable } from '../shared/unavailable.ts';
 import { renderUnavailable, reportError } from './error-pages.ts';
-import { sendPage, type Views } from './views.ts';
+import { languageOf } from './language.ts';
+import { sendPage, viewTexts, type Views } from './views.ts';
 
 /**
  * The action and anti-forgery value of the provider's logout form, so that the page writes them
@@ -24,15 +25,17 @@ export function providerPages(views: Views, log: Logger): ProviderPages {
       // The provider's error in Keystep's shape: its status, its OAuth code, exposed as the provider
       // exposes it (4xx); a server error shows only the generic page.
       const status = ctx.status >= 400 ? ctx.status : 400;
-      const description = out.error_description ?? 'The request could not be completed.';
-      const err = new AppError(status, out.error ?? 'server_error', { description: `${description} Go back to the app and try again.`, cause: error });
-      reportError(ctx, views, log, err, { title: 'Sign-in request not accepted' });
+      // The provider's own description is English: it names what the app got wrong, for its developer.
+      const t = viewTexts(views.texts, languageOf(ctx, views.texts.defaultLanguage));
+      const description = t('error.provider', { description: out.error_description ?? t('error.provider-generic') });
+      const err = new AppError(status, out.error ?? 'server_error', { description, cause: error });
+      reportError(ctx, views, log, err, { title: 'error.title.provider' });
     },
     async logout(ctx, form) {
-      sendPage(ctx, views, 'logout', { title: 'Sign out', ...logoutForm(form) });
+      sendPage(ctx, views, 'logout', { title: 'title.sign-out', ...logoutForm(form) });
     },
     async logoutSuccess(ctx) {
-      sendPage(ctx, views, 'logout-success', { title: 'Signed out' });
+      sendPage(ctx, views, 'logout-success', { title: 'title.signed-out' });
     },
   };
 }

@@ -2,23 +2,72 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import pug from 'pug';
 import type { Context } from 'koa';
+import type { MessageCatalogue } from '../login/messages.ts';
+import type { TextParams } from '../shared/i18n.ts';
+import { languageOf } from './language.ts';
 
 export const viewsDir = fileURLToPath(new URL('../../views', import.meta.url));
 
 export interface Views {
-  render(name: string, model: Record<string, unknown>): string;
+  /** `language` picks the texts `t` gives the view and the page's `<html lang>`. */
+  render(name: string, model: Record<string, unknown>, language?: string): string;
+  readonly texts: MessageCatalogue;
 }
 
-export function createViews(serviceName: string, dir = viewsDir): Views {
+// Stands in for an argument while its message is cut around it (no text holds this character).
+const MARK = '\u0000';
+
+/**
+ * What a view gets to write its texts: `t(key, params)`; `t.around(key, name, params)`, the text
+ * before and after one argument, so that the view can set that argument in its own element (a
+ * number in bold) wherever the language puts it; `t.plurals(key, name)`, the text for each plural
+ * form of the language with `#` for the number (for a script that counts); `t.has(key)`;
+ * `t.region('GB')`, a country's name.
+ */
+export function viewTexts(texts: MessageCatalogue, language: string) {
+  const t = (key: string, params: TextParams = {}) => texts.page(key, params, language);
+  let regions: Intl.DisplayNames | undefined;
+  return Object.assign(t, {
+    around(key: string, name: string, params: TextParams = {}): [string, string] {
+      const [before = '', ...after] = t(key, { ...params, [name]: MARK }).split(MARK);
+      return [before, after.join('')];
+    },
+    has: (key: string) => texts.page(key, {}, language) !== key,
+    plurals(key: string, name: string): Record<string, string> {
+      const rules = new Intl.PluralRules(language);
+      const forms: Record<string, string> = {};
+      for (const form of rules.resolvedOptions().pluralCategories) {
+        // The smallest count of that form (2 for `other` in English), written with a # for the number.
+        let n = 0;
+        while (n < 1000 && rules.select(n) !== form) n++;
+        if (n < 1000) forms[form] = t(key, { [name]: n }).replace(String(n), '#');
+      }
+      return forms;
+    },
+    region(code: string): string {
+      regions ??= new Intl.DisplayNames([language], { type: 'region', fallback: 'code' });
+      try {
+        return regions.of(code) ?? code;
+      } catch {
+        return code;
+      }
+    },
+  });
+}
+
+export function createViews(serviceName: string, dir = viewsDir, texts: MessageCatalogue): Views {
   const compiled = new Map<string, pug.compileTemplate>();
   return {
-    render(name, model) {
+    texts,
+    render(name, model, language = texts.defaultLanguage) {
       let template = compiled.get(name);
       if (!template) {
         template = pug.compileFile(path.join(dir, `${name}.pug`));
         compiled.set(name, template);
       }
-      return template({ serviceName, ...model });
+      const t = viewTexts(texts, language);
+      // The title arrives as a text key; written out here, a page copied from an older Keystep shows it too.
+      return template({ serviceName, lang: language, t, ...model, title: typeof model.title === 'string' ? t(model.title) : model.title });
     },
   };
 }
@@ -26,7 +75,8 @@ export function createViews(serviceName: string, dir = viewsDir): Views {
 export function sendPage(ctx: Context, views: Views, name: string, model: Record<string, unknown>, status = 200): void {
   ctx.status = status;
   ctx.type = 'text/html; charset=utf-8';
-  ctx.body = views.render(name, model);
+  ctx.set('Content-Language', languageOf(ctx, views.texts.defaultLanguage));
+  ctx.body = views.render(name, model, languageOf(ctx, views.texts.defaultLanguage));
 }
 
 export function redirect303(ctx: Context, location: string): void {

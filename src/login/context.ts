@@ -8,6 +8,8 @@ export interface RequestFacts {
   ip: string | null;
   policy: LoginPolicy;
   loginHint?: string | undefined;
+  /** The language of this login's pages; its SMS are sent in it. */
+  language?: string | undefined;
 }
 
 /**

@@ -28,6 +28,8 @@ export interface LoginContext {
   policy: LoginPolicy;
   /** The app's guess at who is signing in (OIDC `login_hint`), to fill in the username; never trusted. */
   loginHint?: string | undefined;
+  /** The language of this login's pages (a tag the catalogue has); its SMS are sent in it. */
+  language?: string | undefined;
   flow: LoginFlow;
   /** The account the first stage found, read at most once per request. Only for second-stage factors. */
   account(): Promise<Account>;
@@ -70,6 +72,7 @@ export type StepOutcome<Slot = unknown> =
 /** How a page of one factor offers another of its stage (a button posting `action`). */
 export interface Offer {
   action: string;
+  /** The button's text key, in the factor's `texts` (a label that is no key is shown as it is). */
   label: string;
 }
 
@@ -103,10 +106,15 @@ export interface Factor<Slot = unknown> {
 /** A factor together with what the rest of Keystep needs to know about it: its texts. */
 export interface FactorModule<Deps> {
   readonly id: string;
+  /** Its message codes and their English texts (ICU MessageFormat). */
   readonly messages: Readonly<Record<string, string>>;
+  /** The English texts of its pages (views/factors/<id>/), its offer's label, its SMS. */
+  readonly texts?: Readonly<Record<string, string>>;
   /** Its messages that report progress rather than a problem. */
   readonly info?: readonly string[];
-  /** The audit event of its sign-in tries, and how the account page's "recent sign-ins" names it. */
+  /** Its messages and texts in other languages (`de`, `fr`: every key), by language. */
+  readonly translations?: Readonly<Partial<Record<string, Readonly<Record<string, string>>>>>;
+  /** The audit event of its sign-in tries, and the text key of how the account page's "recent sign-ins" names it. */
   readonly signInEvent?: { event: string; label: string };
   /** The factor, or undefined when the settings switch it off. */
   build(deps: Deps): Factor | undefined;

@@ -8,7 +8,7 @@ export type Notice = z.infer<typeof notice>;
 /**
  * What a login keeps between requests besides its progress: the message of the last submit (shown
  * once), a notice to read before returning to the app, the factor chosen in place of the chain's
- * first pick, and one slot per factor that only that factor reads (through its own schema).
+ * first pick, its language (so that every page and SMS of one login agree), and one slot per factor that only that factor reads (through its own schema).
  * Unreadable parts (a row written by an older Keystep, or poisoned) read as absent: the login
  * then shows its current step afresh rather than failing.
  */
@@ -16,6 +16,8 @@ export const flowDataSchema = z.object({
   flash: notice.optional().catch(undefined),
   notice: notice.optional().catch(undefined),
   choice: z.string().max(64).optional().catch(undefined),
+  // The language its pages and SMS are in, chosen by its first form (ui_locales, Accept-Language).
+  language: z.string().max(35).optional().catch(undefined),
   // The user chose to sign in afresh rather than continue the session's earlier sign-in.
   fresh: z.literal(true).optional().catch(undefined),
   slots: z.record(z.string(), z.unknown()).catch({}).default({}),

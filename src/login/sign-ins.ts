@@ -12,15 +12,19 @@ export function recentlyAuthenticated(loginTs: number | undefined, windowSeconds
 }
 
 
-/** Each factor's audit event of a sign-in try, as the page names it (from the factor modules' `signInEvent`). */
+/** Each factor's audit event of a sign-in try, and the text key the page names it by (from the factor modules' `signInEvent`). */
 export type SignInEvents = Readonly<Record<string, string>>;
 
 export function signInEvents(modules: readonly { signInEvent?: { event: string; label: string } }[]): SignInEvents {
   // A password lock is recorded by the password step under an event of its own.
-  return Object.fromEntries([...modules.flatMap((m) => (m.signInEvent ? [[m.signInEvent.event, m.signInEvent.label]] : [])), ['login.locked', 'password']]);
+  return Object.fromEntries([...modules.flatMap((m) => (m.signInEvent ? [[m.signInEvent.event, m.signInEvent.label]] : [])), ['login.locked', 'password.name']]);
 }
 
-/** The account page's "recent sign-ins": completed logins with their factors, and failed steps. */
+/**
+ * The account page's "recent sign-ins": completed logins with their factors (amr values), and failed
+ * steps with the reason code and the text key of the factor's name (`factorKey`), which the page
+ * writes in its language.
+ */
 export function describeSignIns(events: (AuditEvent & { at: Date })[], signInSteps: SignInEvents, limit = 10) {
   return events
     .filter((e) => e.event === 'login.completed' || (e.result === 'failure' && Object.hasOwn(signInSteps, e.event)))
@@ -28,9 +32,9 @@ export function describeSignIns(events: (AuditEvent & { at: Date })[], signInSte
     .map((e) => ({
       at: e.at,
       ip: e.ip ?? null,
-      result: e.result === 'success' ? 'signed in' : `failed (${e.reason ?? 'refused'})`,
-      factor: e.event === 'login.completed'
-        ? ((e.detail?.amr as string[] | undefined) ?? []).filter((v) => v !== 'mfa').join(' + ')
-        : signInSteps[e.event] ?? e.event,
+      succeeded: e.result === 'success',
+      reason: e.reason ?? 'refused',
+      factor: e.event === 'login.completed' ? ((e.detail?.amr as string[] | undefined) ?? []).filter((v) => v !== 'mfa').join(' + ') : undefined,
+      factorKey: e.event === 'login.completed' ? undefined : signInSteps[e.event] ?? e.event,
     }));
 }

@@ -20,6 +20,8 @@ export interface InteractionInfo {
   missingClaims: string[];
   sessionAccountId: string | undefined;
   loginHint: string | undefined;
+  /** The app's wish for the pages' language (OIDC `ui_locales`: tags by preference, space-separated). */
+  uiLocales: string | undefined;
   /** Where the provider resumes once a result was given (the login was handed over), else undefined. */
   finishedReturnTo: string | undefined;
   /**
@@ -91,6 +93,7 @@ export function interactionFacade(provider: Provider) {
       missingClaims: list(details.missingOIDCClaims),
       sessionAccountId: interaction.session?.accountId,
       loginHint: typeof params.login_hint === 'string' ? params.login_hint : undefined,
+      uiLocales: typeof params.ui_locales === 'string' ? params.ui_locales.slice(0, 512) : undefined,
       finishedReturnTo: interaction.result ? interaction.returnTo : undefined,
       earlierSignIn: await earlierSignIn(interaction),
     };

@@ -34,6 +34,8 @@ export interface ProviderDeps {
   cookieKeys?: () => readonly string[];
   /** When a client's earlier secret stops working (client rotate-secret); the system clock unless given. */
   clock?: Clock;
+  /** The languages the pages speak, for discovery's `ui_locales_supported`. */
+  languages?: readonly string[];
 }
 
 export interface StepUpInput {
@@ -130,6 +132,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       phone: ['phone_number', 'phone_number_verified'],
     },
     acrValues: [...acrValues],
+    // The languages a `ui_locales` request can get (the login's pages choose by it, see http/language.ts).
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: [...(deps.languages ?? ['en'])] },
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientDefaults: {

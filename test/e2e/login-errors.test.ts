@@ -195,7 +195,7 @@ describe('login pages under bad input', () => {
         return out;
       };
       const real = await messages('bob');
-      expect(real[2]).toMatch(/Wait \d+ seconds/);
+      expect(real[2]).toMatch(/Wait \d+ seconds?,/);
       expect(await messages('ghost')).toEqual(real);
     } finally {
       await quick.close();

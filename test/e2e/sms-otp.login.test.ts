@@ -66,7 +66,7 @@ describe('the SMS code step', () => {
     const wrong = wrongCode(code);
     for (let left = 4; left >= 1; left--) {
       page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrong }));
-      expect(alertText(page.html)).toBe(`That code is not right. ${left} tries left for this code.`);
+      expect(alertText(page.html)).toBe(`That code is not right. ${left} ${left === 1 ? 'try' : 'tries'} left for this code.`);
     }
     page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrong }));
     expect(alertText(page.html)).toMatch(/can no longer be used.*new code/);
@@ -162,7 +162,7 @@ describe('the SMS code step', () => {
     await resend;
     sms.failing = false;
     const fourth = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { code: wrongCode(arrived) }));
-    expect(alertText(fourth.html)).toBe('That code is not right. 1 tries left for this code.');
+    expect(alertText(fourth.html)).toBe('That code is not right. 1 try left for this code.');
   });
 
   it('keeps the cooldown when a send may have gone out (a timeout), and the code that arrived works', async () => {

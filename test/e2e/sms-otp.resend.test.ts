@@ -38,7 +38,7 @@ describe('resending codes', () => {
     // The second cooldown is twice the first.
     clock.advance(59);
     page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' }));
-    expect(alertText(page.html)).toBe('You can ask for a new code in 1 seconds.');
+    expect(alertText(page.html)).toBe('You can ask for a new code in 1 second.');
     clock.advance(1);
     page = pageOf(await submitStep(attempt.browser, page, 'sms-otp', { action: 'resend' }));
     expect(sms.to('+447400111111')).toHaveLength(3);

@@ -12,9 +12,14 @@ import { otpSending } from '../../src/login/sms-codes/sending.ts';
 import { parseAccountName } from '../../src/shared/account-name.ts';
 import type { Random } from '../../src/shared/random.ts';
 import { SmsDeliveryError, SmsDestinationError, type SendStatus, type SmsMessage, type SmsReceipt, type SmsSender } from '../../src/sms/port.ts';
+import { messageCatalogue } from '../../src/login/messages.ts';
+import { factorModules } from '../../src/login/registry.ts';
 import { TestClock } from './sms.ts';
 
 export { TestClock } from './sms.ts';
+
+/** The shipped texts of the chain and the factors, in every language (the SMS are made of them). */
+export const shippedTexts = messageCatalogue(factorModules);
 
 /** An account as the stores return it, with what a test sets. */
 export function anAccount(overrides: Partial<Account> = {}): Account {
@@ -341,7 +346,7 @@ export function smsCodeFakes(options: { account: Account; others?: Account[]; co
   const settings = { ...smsOtpSettings, ...options.settings };
   const sending = otpSending({
     otp: otp.store, smsLog: smsLog.log, sender: sms.sender, audit, clock, random, hmacKey: testOtpKey, policy: settings,
-    serviceName: 'Keystep', issuerHost: 'id.example.test', numberKey: testOtpKey, log: silentLog,
+    serviceName: 'Keystep', issuerHost: 'id.example.test', numberKey: testOtpKey, log: silentLog, texts: shippedTexts.page,
     budgets: testBudgets(settings, { windowSeconds: 3600, ipSendLimit: 30, globalSendLimit: 1000, ...options.velocity }, options.budgets),
   });
   return { clock, random, accounts, otp, smsLog, sms, events, audit, sending, settings };

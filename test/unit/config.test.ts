@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { withConfigTable } from '../../src/config/docs.ts';
 import { ConfigError, loadConfig } from '../../src/config/load.ts';
 import { settings } from '../../src/config/settings.ts';
+import { loadTranslations } from '../../src/app.ts';
+import type { Config } from '../../src/config/schema.ts';
 import { gatewayProblems } from '../../src/sms-wiring.ts';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -87,6 +89,19 @@ describe('configuration', () => {
     // Only a gateway in use is judged, and a fine one passes.
     expect(loadConfig({ ...gateway, KEYSTEP_SMS_SENDER: 'console' }, {}, checks).sms.sender).toBe('console');
     expect(loadConfig({ ...gateway, KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' }, {}, checks).sms.sender).toBe('http');
+  });
+
+  it('lists the translation files\' problems with the others, as serve checks them', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'keystep-texts-'));
+    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({ NO_SUCH_TEXT: 'x' }));
+    const checks = { translations: (t: Config['translations']) => loadTranslations(t).problems };
+    expect(problemsOf(() => loadConfig({ PORT: 'eighty', KEYSTEP_TRANSLATIONS_DIR: dir, KEYSTEP_TRANSLATIONS_DEFAULT_LANGUAGE: 'es' }, {}, checks))).toEqual([
+      'port (PORT): Invalid input: expected number, received string',
+      'translations (KEYSTEP_TRANSLATIONS_DIR, KEYSTEP_TRANSLATIONS_DEFAULT_LANGUAGE): de: NO_SUCH_TEXT is not a text Keystep has',
+      expect.stringMatching(/^translations .*: the default language es has no texts/),
+    ]);
+    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({ 'title.sign-in': 'Einloggen' }));
+    expect(loadConfig({ KEYSTEP_TRANSLATIONS_DIR: dir }, {}, checks).translations).toEqual({ dir, defaultLanguage: 'en' });
   });
 
   it('refuses development defaults in production', () => {

@@ -4,7 +4,10 @@ import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorPages } from '../../src/http/error-pages.ts';
 import { providerPages } from '../../src/http/provider-pages.ts';
-import { createViews } from '../../src/http/views.ts';
+import { textParts } from '../../src/app.ts';
+import { createViews, viewsDir } from '../../src/http/views.ts';
+import { messageCatalogue } from '../../src/login/messages.ts';
+import { factorModules } from '../../src/login/registry.ts';
 import { AppError } from '../../src/shared/errors.ts';
 import { createLogger } from '../../src/shared/log.ts';
 
@@ -15,7 +18,7 @@ import { createLogger } from '../../src/shared/log.ts';
 describe('error pages', () => {
   const logLines: string[] = [];
   const log = createLogger('info', new Writable({ write(chunk, _e, done) { logLines.push(String(chunk)); done(); } }) as never);
-  const views = createViews('Keystep');
+  const views = createViews('Keystep', viewsDir, messageCatalogue(textParts(factorModules)));
   const provider = providerPages(views, log);
   let server: import('node:http').Server;
   let origin: string;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { messageCatalogue } from '../../src/login/messages.ts';
 import { factorModules } from '../../src/login/registry.ts';
 import { describeSignIns, signInEvents } from '../../src/login/sign-ins.ts';
 
@@ -12,7 +13,9 @@ describe('the account page\'s recent sign-ins', () => {
       ...['login.password', 'login.sms_otp', 'login.backup_code', 'login.totp', 'login.passkey', 'login.locked'].map(failed),
       failed('account.something_else'),
     ];
-    expect(describeSignIns(events, signInEvents(factorModules)).map((e) => `${e.result}: ${e.factor}`)).toEqual([
+    const english = messageCatalogue(factorModules).page;
+    const described = describeSignIns(events, signInEvents(factorModules));
+    expect(described.map((e) => `${e.succeeded ? 'signed in' : `failed (${e.reason})`}: ${e.factor ?? english(e.factorKey!)}`)).toEqual([
       'signed in: pwd + otp',
       'failed (wrong_code): password', 'failed (wrong_code): SMS code', 'failed (wrong_code): backup code',
       'failed (wrong_code): authenticator app', 'failed (wrong_code): passkey', 'failed (wrong_code): password',

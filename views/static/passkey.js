@@ -39,7 +39,8 @@
       form.submit();
     } catch {
       // Cancelled, timed out or refused by the browser: the challenge still holds, so the button tries again.
-      status.textContent = 'The passkey was not used. Try again, or choose another way.';
+      // The page's language, from the status line's own data (the English stands in for a page without it).
+      status.textContent = status.dataset.notUsed || 'The passkey was not used. Try again, or choose another way.';
       busy = false;
     }
   }

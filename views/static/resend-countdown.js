@@ -10,7 +10,11 @@
 
   // Counted against the clock, not by ticks: a background tab runs its timers late.
   const end = Date.now() + wait * 1000;
-  const seconds = (n) => `${n} ${n === 1 ? 'second' : 'seconds'}`;
+  // The page's language: its texts for each plural form ("#" for the number), picked as that language counts.
+  const own = document.getElementById('resend-texts')?.dataset ?? {};
+  const texts = JSON.parse(own.wait || '{}');
+  const rules = new Intl.PluralRules(document.documentElement.lang || 'en');
+  const waitText = (n) => (texts[rules.select(n)] ?? texts.other ?? 'You can ask for a new code in # seconds.').replace('#', String(n));
   // The one announcement, when the button is back: a live region must be in the page before it
   // changes to be read out, and the per-second text stays out of it so it never floods.
   const ready = document.createElement('p');
@@ -22,14 +26,14 @@
   const tick = () => {
     const left = end - Date.now();
     if (left > 0) {
-      hint.textContent = `You can ask for a new code in ${seconds(Math.ceil(left / 1000))}.`;
+      hint.textContent = waitText(Math.ceil(left / 1000));
       setTimeout(tick, left % 1000 || 1000);
       return;
     }
     button.disabled = false;
     button.removeAttribute('aria-describedby');
     hint.remove();
-    ready.textContent = 'You can ask for a new code now.';
+    ready.textContent = own.ready || 'You can ask for a new code now.';
   };
   tick();
 })();

@@ -8,6 +8,7 @@ import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../../sms
 import type { AuditLog } from '../ports.ts';
 import { codeHmac, generateCode } from '../one-time-codes.ts';
 import { smsReservation, type SmsBudgetPolicy } from './budgets.ts';
+import type { TextOf } from '../messages.ts';
 import type { SmsCodeMessage } from './messages.ts';
 import type { OtpChallenge, OtpStore, SmsDeliveries, SmsLog } from './ports.ts';
 
@@ -20,7 +21,8 @@ export interface OtpSendPolicy {
   userSendLimit: number;
   userSendWindowSeconds: number;
   maskVisibleDigits: number;
-  message: string;
+  /** The operator's SMS text (`smsOtp.message`); when unset, the catalogue's `SMS_CODE` in the login's language. */
+  message?: string | undefined;
 }
 
 export interface OtpSendingDeps {
@@ -41,6 +43,7 @@ export interface OtpSendingDeps {
   log: Logger;
   /** What the providers' delivery receipts said; without it, nothing is known past "sent". */
   deliveries?: SmsDeliveries | undefined;
+  texts: TextOf;
 }
 
 export function smsText(template: string, values: { code: string; service: string; minutes: number; host: string }): string {
@@ -59,11 +62,12 @@ export type SendResult =
   | { kind: 'refused'; reason: 'too-soon' | 'resend-limit' | 'budget' | 'range-paused'; waitSeconds?: number }
   | { kind: 'failed'; uncertain: boolean; destinationRefused: boolean; previousCodeWorks: boolean };
 
-/** Who asked for the code: the login (or account-page change) it is for. */
+/** Who asked for the code: the login (or account-page change) it is for, and the language of its page. */
 export interface SendContext {
   uid: string;
   clientId: string;
   ip: string | null;
+  language?: string | undefined;
 }
 
 /** The message a page shows for a send's result (at the factors' edge). */
@@ -105,7 +109,8 @@ export function otpSending(deps: OtpSendingDeps) {
    * one surely did not go out and the old one did, to the same number, the old one is given back.
    */
   async function deliver(state: SendContext, accountId: string, to: string, code: { code: string; hmac: string }, logId: string, event: string, replaced?: OtpChallenge): Promise<SendResult> {
-    const text = smsText(policy.message, { code: code.code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost });
+    const values = { code: code.code, service: deps.serviceName, minutes: Math.ceil(policy.tokenExpirySeconds / 60), host: deps.issuerHost };
+    const text = policy.message ? smsText(policy.message, values) : deps.texts('SMS_CODE', values, state.language);
     const detail = { destination: maskPhone(to, policy.maskVisibleDigits) };
     try {
       await deps.sender.send({ to, text, code: code.code, purpose: 'otp', accountId, flowUid: state.uid, logId });

@@ -8,6 +8,7 @@ import type { Account } from '../../../src/login/ports.ts';
 import { SmsDeliveryError } from '../../../src/sms/port.ts';
 import {
   anAccount, factorContext, fakeBackupCodes, fakeHasher, recordingAudit, scriptedRandom, smsCodeFakes, testOtpKey,
+  shippedTexts,
 } from '../../support/login-fakes.ts';
 
 const OLD = '+447400123456';
@@ -24,7 +25,7 @@ describe('changing the number on the account page', () => {
     fakes.accounts.store.setPhone = async (...args) => { order.push('setPhone'); await setPhone(...args); };
     const change = phoneChange({
       accounts: fakes.accounts.store, otp: fakes.otp.store, sending: fakes.sending, sender: fakes.sms.sender, audit: fakes.audit, clock: fakes.clock,
-      otpHmacKey: testOtpKey, serviceName: 'Keystep', settings: { smsOtp: fakes.settings, sms: { defaultCountry: 'GB', destinationAllowed: () => true } },
+      otpHmacKey: testOtpKey, serviceName: 'Keystep', texts: shippedTexts.page, settings: { smsOtp: fakes.settings, sms: { defaultCountry: 'GB', destinationAllowed: () => true } },
     });
     const ctx = () => factorContext({ uid: 'change-1', account: fakes.accounts.state.account });
     const beforeSave = async () => { order.push('beforeSave'); };

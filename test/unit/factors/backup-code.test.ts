@@ -28,7 +28,7 @@ describe('the backup code factor', () => {
   it('is there only when backupCode is on, as a fallback offered to every account', async () => {
     expect((await setup({ settings: { backupCode: false } })).factor).toBeUndefined();
     const { factor } = await setup();
-    expect(factor).toMatchObject({ id: 'backup-code', stage: 'second', role: 'fallback', amr: ['mfa'], offer: { action: 'backup', label: 'Use a backup code instead' } } satisfies Partial<Factor>);
+    expect(factor).toMatchObject({ id: 'backup-code', stage: 'second', role: 'fallback', amr: ['mfa'], offer: { action: 'backup', label: 'backup-code.offer' } } satisfies Partial<Factor>);
     expect(factor.enrolled(anAccount({ phone: null }))).toBe(true);
     expect(await factor.show(factorContext())).toEqual({ view: 'factors/backup-code/code', model: {} });
   });

@@ -58,7 +58,7 @@ function setup(options: { account?: Partial<Account>; settings?: Partial<Config[
 describe('the authenticator app factor', () => {
   it('is a second factor proving otp, offered to the accounts that set one up', async () => {
     const t = setup();
-    expect(t.factor).toMatchObject({ id: 'totp', stage: 'second', amr: ['otp'], actions: ['verify'], offer: { action: 'totp', label: 'Use your authenticator app instead' } });
+    expect(t.factor).toMatchObject({ id: 'totp', stage: 'second', amr: ['otp'], actions: ['verify'], offer: { action: 'totp', label: 'totp.offer' } });
     expect(t.factor.role).toBeUndefined();
     expect(await t.factor.enrolled(t.accounts.state.account)).toBe(true);
     expect(await setup({ enrolled: false }).factor.enrolled(anAccount())).toBe(false);

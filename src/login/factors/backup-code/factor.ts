@@ -4,7 +4,8 @@ import type { Factor, FactorModule, StepOutcome } from '../../factor.ts';
 import type { PasswordHasher } from '../../passwords.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
 import { canonicalBackupCode } from './codes.ts';
-import { backupCodeInfo, backupCodeMessages } from './messages.ts';
+import { backupCodeInfo, backupCodeMessages, backupCodeTexts } from './messages.ts';
+import { backupCodeTranslations } from './translations.ts';
 import type { BackupCodeStore } from './ports.ts';
 
 export interface BackupCodeDeps {
@@ -39,7 +40,7 @@ export function backupCodeFactor({ accounts, backupCodes, hasher, audit, clock, 
     role: 'fallback',
     amr: ['mfa'],
     actions: ['verify'],
-    offer: { action: 'backup', label: 'Use a backup code instead' },
+    offer: { action: 'backup', label: 'backup-code.offer' },
     // Offered whenever they are switched on: whether the account has unused codes is not told before one is tried.
     enrolled: () => true,
 
@@ -74,4 +75,4 @@ export function backupCodeFactor({ accounts, backupCodes, hasher, audit, clock, 
   };
 }
 
-export const backupCodeModule: FactorModule<BackupCodeDeps> = { id: 'backup-code', signInEvent: { event: 'login.backup_code', label: 'backup code' }, messages: backupCodeMessages, info: backupCodeInfo, build: backupCodeFactor };
+export const backupCodeModule: FactorModule<BackupCodeDeps> = { id: 'backup-code', signInEvent: { event: 'login.backup_code', label: 'backup-code.name' }, messages: backupCodeMessages, texts: backupCodeTexts, translations: backupCodeTranslations, info: backupCodeInfo, build: backupCodeFactor };

@@ -7,7 +7,7 @@ import type { PasskeyCredential, PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
 import { accountName } from '../../../shared/account-name.ts';
 
-type Ctx = { clientId: string; ip: string | null };
+type Ctx = { clientId: string; ip: string | null; language?: string | undefined };
 
 /** A passkey being added: its challenge and the name the user gave it, in the change's flow (used once). */
 export const pendingPasskeySlot = z.object({ challenge: z.string().min(16).max(128), name: z.string().min(1).max(64) });
@@ -56,7 +56,7 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, gua
       const added = await lock(account.id, () => passkeys.add({ ...created, accountId: account.id, name: pending.name, createdAt: clock.now() }));
       if (!added.ran || !added.value) return { ok: false, reason: 'failed' };
       await record(ctx, account, 'account.passkey_added', { backedUp: created.backedUp, deviceType: created.deviceType });
-      await notify(ctx, account, 'A passkey was added to your account');
+      await notify(ctx, account, 'NOTICE_PASSKEY_ADDED');
       return { ok: true };
     },
 
@@ -69,7 +69,7 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, gua
       }, () => passkeys.remove(account.id, id));
       if (result !== 'removed') return result;
       await record(ctx, account, 'account.passkey_removed', {});
-      await notify(ctx, account, 'A passkey was removed from your account');
+      await notify(ctx, account, 'NOTICE_PASSKEY_REMOVED');
       return 'removed';
     },
   };

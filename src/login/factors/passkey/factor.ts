@@ -3,7 +3,8 @@ import type { Clock } from '../../../shared/clock.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorModule, StepOutcome } from '../../factor.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
-import { passkeyInfo, passkeyMessages } from './messages.ts';
+import { passkeyInfo, passkeyMessages, passkeyTexts } from './messages.ts';
+import { passkeyTranslations } from './translations.ts';
 import type { PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
 
@@ -44,7 +45,7 @@ export function passkeyFactor({ accounts, passkeys, audit, clock, webauthn, sett
     amr: amrOf(false),
     slot: challengeSlot,
     actions: ['start', 'verify'],
-    offer: { action: 'passkey', label: 'Use a passkey instead' },
+    offer: { action: 'passkey', label: 'passkey.offer' },
     phishingResistant: true,
     // Read with the account (its factors), so asking costs no statement of its own.
     enrolled: (account) => account.factors.some((f) => f.id === 'passkey'),
@@ -89,4 +90,4 @@ export function passkeyFactor({ accounts, passkeys, audit, clock, webauthn, sett
   };
 }
 
-export const passkeyModule: FactorModule<PasskeyDeps> = { id: 'passkey', signInEvent: { event: 'login.passkey', label: 'passkey' }, messages: passkeyMessages, info: passkeyInfo, build: (deps) => passkeyFactor(deps) as Factor };
+export const passkeyModule: FactorModule<PasskeyDeps> = { id: 'passkey', signInEvent: { event: 'login.passkey', label: 'passkey.name' }, messages: passkeyMessages, texts: passkeyTexts, translations: passkeyTranslations, info: passkeyInfo, build: (deps) => passkeyFactor(deps) as Factor };

@@ -5,7 +5,8 @@ import { cutCodePoints } from '../../../shared/text.ts';
 import type { Factor, FactorContext, FactorModule, StepOutcome } from '../../factor.ts';
 import type { PasswordHasher } from '../../passwords.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
-import { passwordMessages, type PasswordMessage } from './messages.ts';
+import { passwordMessages, passwordTexts, type PasswordMessage } from './messages.ts';
+import { passwordTranslations } from './translations.ts';
 import type { PasswordFailures, PasswordFailureStore } from './ports.ts';
 
 export interface PasswordStepPolicy {
@@ -128,4 +129,4 @@ export function passwordFactor({ accounts, passwordFailures: failures, hasher, a
   };
 }
 
-export const passwordModule: FactorModule<PasswordDeps> = { id: 'password', signInEvent: { event: 'login.password', label: 'password' }, messages: passwordMessages, build: passwordFactor };
+export const passwordModule: FactorModule<PasswordDeps> = { id: 'password', signInEvent: { event: 'login.password', label: 'password.name' }, messages: passwordMessages, texts: passwordTexts, translations: passwordTranslations, build: passwordFactor };

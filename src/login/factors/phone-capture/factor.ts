@@ -3,7 +3,8 @@ import { maskPhone } from '../../../shared/phone.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorContext, FactorModule, StepOutcome } from '../../factor.ts';
 import { codePageModel, type CodePagePolicy } from '../../sms-codes/code-page.ts';
-import { smsCodeInfo, smsCodeMessages } from '../../sms-codes/messages.ts';
+import { smsCodeInfo, smsCodeMessages, smsCodeTexts } from '../../sms-codes/messages.ts';
+import { smsCodeTranslations } from '../../sms-codes/translations.ts';
 import { numberChecks, numberNotice, type NumberRules } from '../../sms-codes/number.ts';
 import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
 import { sendNotice } from '../../sms-codes/sending.ts';
@@ -89,4 +90,4 @@ export function phoneCaptureFactor({ accounts, otp, sending, audit, clock, otpHm
   };
 }
 
-export const phoneCaptureModule: FactorModule<PhoneCaptureDeps> = { id: 'phone-capture', messages: smsCodeMessages, info: smsCodeInfo, build: phoneCaptureFactor };
+export const phoneCaptureModule: FactorModule<PhoneCaptureDeps> = { id: 'phone-capture', messages: smsCodeMessages, texts: smsCodeTexts, translations: smsCodeTranslations, info: smsCodeInfo, build: phoneCaptureFactor };

@@ -3,13 +3,14 @@ import { maskPhone } from '../../../shared/phone.ts';
 import type { SmsSender } from '../../../sms/port.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { LoginContext } from '../../factor.ts';
+import type { TextOf } from '../../messages.ts';
 import type { Account } from '../../ports.ts';
 import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
 import { numberChecks, numberNotice, type NumberCheck, type NumberRules } from '../../sms-codes/number.ts';
 import { sendNotice, type SendResult } from '../../sms-codes/sending.ts';
 import { otpVerifier, type CodeCheck, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
 
-type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow'>;
+type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow' | 'language'>;
 
 export type PhoneChangeStart =
   | { ok: true; phone: string }
@@ -25,6 +26,7 @@ export type PhoneChangeFinish =
 export interface PhoneChangeDeps extends SmsCodeDeps<{ smsOtp: CodeLockPolicy & OtpVerifyPolicy & { phoneUnique: boolean; maskVisibleDigits: number }; sms: Pick<NumberRules, 'defaultCountry' | 'destinationAllowed'> }> {
   sender: SmsSender;
   serviceName: string;
+  texts: TextOf;
 }
 
 /** The SMS factor's account-page half: a signed-in user changes the number their codes go to. */
@@ -68,7 +70,7 @@ export function phoneChange(deps: PhoneChangeDeps) {
       await lock.event(ctx, 'account.phone_changed', 'success', undefined, { from: mask(old), to: mask(pending) });
       if (old) {
         // An independent notice to the old number: if this was not its owner, they learn of it there.
-        const text = `Your ${deps.serviceName} sign-in number was changed to ${mask(pending)}. If you did not do this, contact your administrator now.`;
+        const text = deps.texts('NOTICE_PHONE_CHANGED', { service: deps.serviceName, number: mask(pending) }, ctx.language);
         await deps.sender.send({ to: old, text, purpose: 'notice', accountId: account.id, flowUid: ctx.uid })
           .catch(() => lock.event(ctx, 'account.phone_change_notice', 'failure', undefined, { destination: mask(old) }));
       }

@@ -3,7 +3,8 @@ import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorModule, StepOutcome } from '../../factor.ts';
 import type { Account } from '../../ports.ts';
 import { codePageModel, type CodePagePolicy } from '../../sms-codes/code-page.ts';
-import { smsCodeInfo, smsCodeMessages } from '../../sms-codes/messages.ts';
+import { smsCodeInfo, smsCodeMessages, smsCodeTexts } from '../../sms-codes/messages.ts';
+import { smsCodeTranslations } from '../../sms-codes/translations.ts';
 import type { SmsCodeDeps } from '../../sms-codes/deps.ts';
 import { sendNotice } from '../../sms-codes/sending.ts';
 import { otpVerifier, type OtpVerifyPolicy } from '../../sms-codes/verification.ts';
@@ -27,7 +28,7 @@ export function smsOtpFactor({ accounts, otp, sending, audit, clock, otpHmacKey,
     stage: 'second',
     amr: ['sms'],
     actions: ['verify', 'resend'],
-    offer: { action: 'sms', label: 'Get a code by text message instead' },
+    offer: { action: 'sms', label: 'sms.offer' },
     enrolled: hasVerifiedPhone,
 
     async show(ctx) {
@@ -70,4 +71,4 @@ export function smsOtpFactor({ accounts, otp, sending, audit, clock, otpHmacKey,
   };
 }
 
-export const smsOtpModule: FactorModule<SmsOtpDeps> = { id: 'sms-otp', signInEvent: { event: 'login.sms_otp', label: 'SMS code' }, messages: smsCodeMessages, info: smsCodeInfo, build: smsOtpFactor };
+export const smsOtpModule: FactorModule<SmsOtpDeps> = { id: 'sms-otp', signInEvent: { event: 'login.sms_otp', label: 'sms.name' }, messages: smsCodeMessages, texts: smsCodeTexts, translations: smsCodeTranslations, info: smsCodeInfo, build: smsOtpFactor };

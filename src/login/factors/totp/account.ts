@@ -12,7 +12,7 @@ import type { TotpStore } from './ports.ts';
 import { groupedSecret, matchingStep, newTotpSecret, sealPending, sealSecret, totpUri, unsealPending } from './secrets.ts';
 import { accountName } from '../../../shared/account-name.ts';
 
-type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow'>;
+type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow' | 'language'>;
 
 /** A new secret between the request that made it and the code that confirms it: sealed, in the change's flow. */
 export const pendingSecretSlot = z.object({ sealed: z.string().max(1024) });
@@ -79,19 +79,19 @@ export function totpEnrolment(deps: TotpAccountDeps) {
       // The step of this code is taken as used: the code that confirmed the app does not sign in too.
       await totp.save(account.id, sealSecret(totpKey, secret, account.id), step, now);
       await lock.event(ctx, 'account.totp_added', 'success');
-      await deps.notify(ctx, account, 'An authenticator app was added to your account');
+      await deps.notify(ctx, account, 'NOTICE_TOTP_ADDED');
       return { ok: true };
     },
 
     /** Removes the account's app, unless it is the last second factor the account needs. */
-    async remove(ctx: { clientId: string; ip: string | null }, account: Account): Promise<TotpRemoval> {
+    async remove(ctx: { clientId: string; ip: string | null; language?: string | undefined }, account: Account): Promise<TotpRemoval> {
       const result = await deps.guardRemoval(account.id, async (fresh) => {
         if (!fresh.factors.some((f) => f.id === 'totp')) return undefined;
         return { ...fresh, factors: fresh.factors.filter((f) => f.id !== 'totp') };
       }, () => totp.remove(account.id));
       if (result !== 'removed') return result;
       await deps.audit.record({ event: 'account.totp_removed', result: 'success', step: 'account', accountId: account.id, clientId: ctx.clientId, ip: ctx.ip });
-      await deps.notify(ctx, account, 'The authenticator app was removed from your account');
+      await deps.notify(ctx, account, 'NOTICE_TOTP_REMOVED');
       return 'removed';
     },
 

@@ -3,7 +3,8 @@ import type { Clock } from '../../../shared/clock.ts';
 import { codeLock, type CodeLockPolicy } from '../../code-lock.ts';
 import type { Factor, FactorModule, StepOutcome } from '../../factor.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
-import { totpInfo, totpMessages } from './messages.ts';
+import { totpInfo, totpMessages, totpTexts } from './messages.ts';
+import { totpTranslations } from './translations.ts';
 import type { TotpStore } from './ports.ts';
 import { matchingStep, unsealSecret } from './secrets.ts';
 
@@ -31,7 +32,7 @@ export function totpFactor({ accounts, totp, audit, clock, totpKey, settings }: 
     stage: 'second',
     amr: ['otp'],
     actions: ['verify'],
-    offer: { action: 'totp', label: 'Use your authenticator app instead' },
+    offer: { action: 'totp', label: 'totp.offer' },
     // Read with the account (its factors), so asking costs no statement of its own.
     enrolled: (account) => account.factors.some((f) => f.id === 'totp'),
 
@@ -74,4 +75,4 @@ export function totpFactor({ accounts, totp, audit, clock, totpKey, settings }: 
   };
 }
 
-export const totpModule: FactorModule<TotpDeps> = { id: 'totp', signInEvent: { event: 'login.totp', label: 'authenticator app' }, messages: totpMessages, info: totpInfo, build: totpFactor };
+export const totpModule: FactorModule<TotpDeps> = { id: 'totp', signInEvent: { event: 'login.totp', label: 'totp.name' }, messages: totpMessages, texts: totpTexts, translations: totpTranslations, info: totpInfo, build: totpFactor };

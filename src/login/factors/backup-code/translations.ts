@@ -1,0 +1,43 @@
+import type { Translations } from '../../messages.ts';
+import type { backupCodeMessages, backupCodeTexts } from './messages.ts';
+
+export const backupCodeTranslations: Translations<typeof backupCodeMessages & typeof backupCodeTexts> = {
+  de: {
+    'backup-code.name': 'Backup-Code',
+    BACKUP_CODES_SAVED: 'Ihre neuen Backup-Codes sind aktiv; die alten gelten nicht mehr.',
+    BACKUP_CODE_MISSING: 'Geben Sie einen Ihrer Backup-Codes ein.',
+    BACKUP_CODE_INCORRECT: 'Dieser Backup-Code ist nicht richtig oder wurde bereits verwendet.',
+    BACKUP_CODES_LEFT: 'Backup-Code akzeptiert. Sie haben noch {count, plural, one {{count} unbenutzten Backup-Code} other {{count} unbenutzte Backup-Codes}}.',
+    BACKUP_CODES_NONE_LEFT: 'Backup-Code akzeptiert. Das war Ihr letzter: Bitten Sie Ihre Administration um neue Backup-Codes.',
+    BACKUP_CODES_GONE: 'Neue Backup-Codes werden nur einmal angezeigt, und diese Seite wurde bereits angezeigt. Falls Sie sie nicht gespeichert haben, erstellen Sie neue.',
+    'backup-code.offer': 'Stattdessen einen Backup-Code verwenden',
+    'backup-code.lead': 'Geben Sie einen der Backup-Codes ein, die Sie gespeichert haben. Jeder Code gilt nur einmal.',
+    'backup-code.label': 'Backup-Code',
+    'backup-code.hint': 'Etwa ABCDE-FGHJK. Bindestriche und Leerzeichen spielen keine Rolle.',
+    'backup-code.new.title': 'Neue Backup-Codes',
+    'backup-code.new.lead': 'Neue Backup-Codes ersetzen alle bisherigen: Die alten Codes gelten sofort nicht mehr.',
+    'backup-code.new.make': 'Neue Backup-Codes erstellen',
+    'backup-code.shown.title': 'Ihre neuen Backup-Codes',
+    'backup-code.shown.lead': 'Bewahren Sie diese Codes an einem sicheren Ort auf. Jeder gilt einmal, anstelle eines Codes per SMS. Sie werden nur jetzt angezeigt.',
+    'backup-code.shown.saved': 'Ich habe sie gespeichert',
+  },
+  fr: {
+    'backup-code.name': 'code de secours',
+    BACKUP_CODES_SAVED: 'Vos nouveaux codes de secours sont actifs ; les anciens ne fonctionnent plus.',
+    BACKUP_CODE_MISSING: 'Saisissez l’un de vos codes de secours.',
+    BACKUP_CODE_INCORRECT: 'Ce code de secours n’est pas correct, ou il a déjà été utilisé.',
+    BACKUP_CODES_LEFT: 'Code de secours accepté. Il vous reste {count, plural, one {{count} code de secours inutilisé} other {{count} codes de secours inutilisés}}.',
+    BACKUP_CODES_NONE_LEFT: 'Code de secours accepté. C’était le dernier : demandez de nouveaux codes de secours à votre administrateur.',
+    BACKUP_CODES_GONE: 'Les nouveaux codes de secours ne sont affichés qu’une fois, et cette page a déjà été affichée. Si vous ne les avez pas enregistrés, créez-en de nouveaux.',
+    'backup-code.offer': 'Utiliser plutôt un code de secours',
+    'backup-code.lead': 'Saisissez l’un des codes de secours que vous avez enregistrés. Chaque code ne sert qu’une fois.',
+    'backup-code.label': 'Code de secours',
+    'backup-code.hint': 'Par exemple ABCDE-FGHJK. Les tirets et les espaces ne comptent pas.',
+    'backup-code.new.title': 'Nouveaux codes de secours',
+    'backup-code.new.lead': 'De nouveaux codes de secours remplacent tous vos codes actuels : les anciens cessent aussitôt de fonctionner.',
+    'backup-code.new.make': 'Créer de nouveaux codes de secours',
+    'backup-code.shown.title': 'Vos nouveaux codes de secours',
+    'backup-code.shown.lead': 'Conservez ces codes en lieu sûr. Chacun sert une fois, à la place d’un code reçu par SMS. Ils ne sont affichés que maintenant.',
+    'backup-code.shown.saved': 'Je les ai enregistrés',
+  },
+};
