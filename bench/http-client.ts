@@ -32,6 +32,8 @@ function defaultPath(url: URL): string {
 
 export class BenchBrowser extends RedirectingBrowser {
   #cookies = new Map<string, Cookie>();
+  /** The client address this browser claims (Keystep believes it from a trusted proxy: the benchmark's own address). */
+  forwardedFor: string | undefined;
 
   #store(setCookie: string, url: URL): void {
     const [pair = '', ...attributes] = setCookie.split(';');
@@ -60,6 +62,7 @@ export class BenchBrowser extends RedirectingBrowser {
       .sort((a, b) => b.path.length - a.path.length).map((c) => `${c.name}=${c.value}`);
     if (cookies.length) headers.cookie = cookies.join('; ');
     if (init.contentType) headers['content-type'] = init.contentType;
+    if (this.forwardedFor) headers['x-forwarded-for'] = this.forwardedFor;
     const response = await fetch(target, { method: init.method ?? 'GET', body: init.body, headers, redirect: 'manual', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     for (const setCookie of response.headers.getSetCookie()) this.#store(setCookie, target);
     return response;

@@ -66,9 +66,10 @@ interface Started {
   page: Page;
 }
 
-/** Authorization request with PKCE, up to the password page. */
-async function authorize(): Promise<Started> {
+/** Authorization request with PKCE, up to the password page; `forwardedFor` is the address the browser claims. */
+async function authorize(forwardedFor?: string): Promise<Started> {
   const browser = new BenchBrowser(config.redirectUri);
+  browser.forwardedFor = forwardedFor;
   const verifier = oidc.randomPKCECodeVerifier();
   const nonce = oidc.randomNonce();
   const state = oidc.randomState();
@@ -106,15 +107,24 @@ async function finish(s: Started, callback: string, user: BenchUser, t: Record<s
   t.userinfo = now();
 }
 
+/** The code page said no code was sent (a budget, a pause): what a real user meets when a defence misfires. */
+class CodeRefused extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(`the code page says ${code}`);
+    this.code = code;
+  }
+}
+
 /** One whole two-factor login: authorize, password, SMS code, token, userinfo. */
-async function fullLogin(user: BenchUser): Promise<void> {
+async function fullLogin(user: BenchUser, forwardedFor?: string): Promise<void> {
   const t: Record<string, number> = { start: now() };
-  const s = await authorize();
+  const s = await authorize(forwardedFor);
   t.authorize = now();
   const codePage = pageOf(await submitPassword(s, s.page, user.username, config.password), 'code page');
   if (!codePage.html.includes('name="code"')) throw new Error(`the password did not lead to the code page: ${messageOf(codePage)}`);
   const sent = messageOf(codePage);
-  if (sent !== 'none') throw new Error(`the code page says ${sent}`);
+  if (sent !== 'none') throw new CodeRefused(sent);
   t.password = now();
   const code = await newCode(user.phone);
   t.sms = now();
@@ -238,10 +248,63 @@ async function stormWorker(user: BenchUser): Promise<void> {
   }
 }
 
+// SMS pumping: the attacker owns accounts whose numbers are sequential in one range it is paid for.
+// Half its workers sign in from one address, half from a new address each time; each login asks
+// for the first code and then presses "Send a new code", and never enters a code. Real users, each
+// from an address of their own, sign in meanwhile.
+const pumping = { attackLogins: { oneAddress: 0, manyAddresses: 0 }, attackAnswers: {} as Record<string, number>, realLogins: 0, realRefused: {} as Record<string, number> };
+let attackIndex = 0;
+
+async function attackWorker(worker: number): Promise<void> {
+  const oneAddress = worker % 2 === 0;
+  for (let i = 0; i < 1_000_000 && running; i++) {
+    const k = attackIndex++;
+    const user = config.pumpAttackers[k % config.pumpAttackers.length]!;
+    try {
+      const s = await authorize(oneAddress ? '203.0.113.66' : `198.51.${(k >> 8) & 255}.${k & 255}`);
+      let page = pageOf(await submitPassword(s, s.page, user.username, config.password), 'code page');
+      if (oneAddress) pumping.attackLogins.oneAddress++;
+      else pumping.attackLogins.manyAddresses++;
+      for (let p = 0; p <= config.resendPresses && running; p++) {
+        if (p > 0) page = pageOf(await submitCode(s, page, { action: 'resend' }), 'code page');
+        const answer = messageOf(page);
+        const key = `${p === 0 ? 'first' : 'resend'}: ${answer === 'none' ? 'sent' : answer}`;
+        pumping.attackAnswers[key] = (pumping.attackAnswers[key] ?? 0) + 1;
+        if (answer === 'unknown') throw new Error(`unexpected answer to the attack: ${page.html.slice(0, 200)}`);
+      }
+    } catch (err) {
+      error(err);
+      await sleep(50);
+    }
+  }
+}
+
+const realPool = config.pumpUsers.map((user, i) => ({ user, address: `192.0.2.${i % 250}`, logins: 0 }));
+
+async function realUserWorker(): Promise<void> {
+  for (let i = 0; i < 1_000_000 && running; i++) {
+    // Each real user signs in at most twice: people do not sign in every few seconds.
+    const entry = realPool.shift();
+    if (!entry) { await sleep(10); continue; }
+    try {
+      await fullLogin(entry.user, entry.address);
+      pumping.realLogins++;
+    } catch (err) {
+      if (err instanceof CodeRefused) pumping.realRefused[err.code] = (pumping.realRefused[err.code] ?? 0) + 1;
+      else error(err);
+    } finally {
+      if (++entry.logins < 2) realPool.push(entry);
+    }
+  }
+}
+
 const cpu0 = process.cpuUsage();
 const workers: Promise<void>[] = [];
 if (config.scenario === 'resend-storm') {
   for (const user of config.stormUsers) workers.push(stormWorker(user));
+} else if (config.scenario === 'pumping') {
+  for (let i = 0; i < config.concurrency; i++) workers.push(realUserWorker());
+  for (let i = 0; i < config.stuffingConcurrency; i++) workers.push(attackWorker(i));
 } else {
   for (let i = 0; i < config.concurrency; i++) workers.push(loginWorker());
   if (config.scenario === 'stuffing') for (let i = 0; i < config.stuffingConcurrency; i++) workers.push(stuffingWorker());
@@ -277,6 +340,7 @@ const result: LoadResult = {
       hashed: stuffing.hashed, other: stuffing.other, answers: stuffing.answers, latencyMs: summarize(stuffing.latency),
     },
   } : {}),
+  ...(config.scenario === 'pumping' ? { pumping } : {}),
   ...(config.scenario === 'resend-storm' ? {
     storm: {
       sessions: storm.sessions, completed: storm.completed, abandoned: storm.abandoned, presses: storm.presses, answers: storm.answers,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-export type ScenarioKind = 'login' | 'stuffing' | 'resend-storm';
+export type ScenarioKind = 'login' | 'stuffing' | 'resend-storm' | 'pumping';
 
 export interface Scenario {
   kind: ScenarioKind;
@@ -18,6 +18,8 @@ export interface BenchOptions {
   stuffingConcurrency: number;
   stuffingUsernames: number;
   users: number;
+  pumpingAccounts: number;
+  pumpingGraceSeconds: number;
   ceilingSeconds: number;
   pin: boolean;
   cpuProf: boolean;
@@ -27,7 +29,8 @@ export interface BenchOptions {
 
 export const USAGE = `npm run bench -- [options]
 
-  --scenario <list>          login, stuffing, resend-storm or all (comma-separated; default all)
+  --scenario <list>          login, stuffing, resend-storm, pumping or all (comma-separated; default all,
+                             which is the first three: pumping runs on request)
   --gateway-delay-ms <list>  SMS gateway response delay(s); one login run each (default 0,300)
   --duration <s>             measured seconds per scenario (default 20)
   --warmup <s>               unmeasured seconds before each measurement (default 5)
@@ -36,6 +39,9 @@ export const USAGE = `npm run bench -- [options]
   --stuffing-concurrency <n> simultaneous credential-stuffing attempts (default: --concurrency)
   --stuffing-usernames <n>   usernames the attack cycles through, a sixth of them real (default 60)
   --users <n>                users with phones for the real logins (default 400; at least --concurrency)
+  --pumping-accounts <n>     pumping: the attacker's accounts, numbers sequential in one range (default 200);
+                             its workers are --stuffing-concurrency, the real users' --concurrency
+  --pumping-grace-seconds <s> pumping: sms.pumping.graceSeconds, scaled down to the run (default 5)
   --ceiling-seconds <s>      seconds of argon2id verifications for the ceiling (default 5)
   --no-pin                   do not pin Keystep to one CPU with taskset
   --cpu-prof                 run Keystep under node --cpu-prof and summarise each profile
@@ -61,6 +67,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       'stuffing-concurrency': { type: 'string' },
       'stuffing-usernames': { type: 'string' },
       users: { type: 'string' },
+      'pumping-accounts': { type: 'string' },
+      'pumping-grace-seconds': { type: 'string' },
       'ceiling-seconds': { type: 'string' },
       'no-pin': { type: 'boolean' },
       'cpu-prof': { type: 'boolean' },
@@ -78,8 +86,8 @@ export function parseOptions(argv: string[]): BenchOptions {
   const wanted = new Set<ScenarioKind>();
   for (const k of kinds) {
     if (k === 'all') for (const all of ['login', 'stuffing', 'resend-storm'] as const) wanted.add(all);
-    else if (k === 'login' || k === 'stuffing' || k === 'resend-storm') wanted.add(k);
-    else throw new Error(`--scenario: unknown scenario ${k} (login, stuffing, resend-storm, all)`);
+    else if (k === 'login' || k === 'stuffing' || k === 'resend-storm' || k === 'pumping') wanted.add(k);
+    else throw new Error(`--scenario: unknown scenario ${k} (login, stuffing, resend-storm, pumping, all)`);
   }
   const delays = (values['gateway-delay-ms'] ?? '0,300').split(',').map((d) => positiveNumber('gateway-delay-ms', d.trim(), 0));
   if (delays.length === 0 || delays.some((d) => d > 30_000)) throw new Error('--gateway-delay-ms: give one or more delays of at most 30000 ms');
@@ -89,6 +97,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   // The attack scenarios run with the first (fastest, by default) gateway delay.
   if (wanted.has('stuffing')) scenarios.push({ kind: 'stuffing', name: 'stuffing', gatewayDelayMs: delays[0]! });
   if (wanted.has('resend-storm')) scenarios.push({ kind: 'resend-storm', name: 'resend-storm', gatewayDelayMs: delays[0]! });
+  if (wanted.has('pumping')) scenarios.push({ kind: 'pumping', name: 'pumping', gatewayDelayMs: delays[0]! });
 
   const concurrency = Math.floor(positiveNumber('concurrency', values.concurrency, 32, 1));
   const users = Math.floor(positiveNumber('users', values.users, 400, 1));
@@ -103,6 +112,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     stuffingConcurrency: Math.floor(positiveNumber('stuffing-concurrency', values['stuffing-concurrency'], concurrency, 1)),
     stuffingUsernames: Math.min(100_000, Math.floor(positiveNumber('stuffing-usernames', values['stuffing-usernames'], 60, 2))),
     users,
+    pumpingAccounts: Math.min(9_999, Math.floor(positiveNumber('pumping-accounts', values['pumping-accounts'], 200, 1))),
+    pumpingGraceSeconds: Math.floor(positiveNumber('pumping-grace-seconds', values['pumping-grace-seconds'], 5, 0)),
     ceilingSeconds: positiveNumber('ceiling-seconds', values['ceiling-seconds'], 5, 0.2),
     pin: !values['no-pin'],
     cpuProf: values['cpu-prof'] === true,

@@ -7,7 +7,7 @@ export interface BenchUser {
 }
 
 export interface LoadConfig {
-  scenario: 'login' | 'stuffing' | 'resend-storm';
+  scenario: 'login' | 'stuffing' | 'resend-storm' | 'pumping';
   issuer: string;
   clientId: string;
   clientSecret: string;
@@ -27,6 +27,10 @@ export interface LoadConfig {
   durationSeconds: number;
   /** resend-storm: "Send a new code" presses per session. */
   resendPresses: number;
+  /** pumping: the attacker's accounts, with sequential numbers in one range. */
+  pumpAttackers: BenchUser[];
+  /** pumping: real users, numbers spread over many ranges; each signs in at most twice. */
+  pumpUsers: BenchUser[];
 }
 
 export const STEPS = ['authorize', 'password', 'otp', 'token', 'userinfo', 'login'] as const;
@@ -62,5 +66,14 @@ export interface LoadResult {
     smsReceived: number;
     maxSmsPerLogin: number;
     smsPerAccount: Record<string, number>;
+  };
+  pumping?: {
+    /** Logins the attack took to the code page, from one address and from many. */
+    attackLogins: { oneAddress: number; manyAddresses: number };
+    /** What the code page said to the attack: first codes and resends. */
+    attackAnswers: Partial<Record<string, number>>;
+    realLogins: number;
+    /** Real users whose code was refused, by the message they saw. */
+    realRefused: Partial<Record<string, number>>;
   };
 }

@@ -48,6 +48,18 @@ export function printReport(r: BenchResults): void {
       console.log(`  auth_events in the window by reason: ${Object.entries(st.eventsByReason).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
       console.log(`  usernames locked at the end: ${st.usernamesLocked}; attempt latency p50/p95 ${fixed(st.latencyMs.p50, 0)}/${fixed(st.latencyMs.p95, 0)} ms`);
     }
+    if (x.pumping) {
+      const pu = x.pumping;
+      const count = (o: Partial<Record<string, number>>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+      console.log(`\npumping: ${pu.attackLogins.oneAddress + pu.attackLogins.manyAddresses} attack logins on ${pu.range} (${pu.attackLogins.oneAddress} from one address, ${pu.attackLogins.manyAddresses} from as many addresses), no code entered`);
+      console.log(`  SMS to the attacker's numbers: ${pu.attackSmsReceived} (perPrefix ${pu.settings.perPrefix}, ipSendLimit ${pu.settings.ipSendLimit}, per login 1 + maxResends ${1 + pu.settings.maxResends!}, cooldown ${pu.settings.resendCooldownSeconds} s)`);
+      console.log(`  refused, by budget: ${count(pu.refusedByBudget)}`);
+      console.log(`  the attack's answers: ${count(pu.attackAnswers)}`);
+      console.log(pu.pause
+        ? `  paused: ${pu.pause.scope} ${pu.pause.range} ${pu.pause.afterSeconds} s after its first SMS (${pu.pause.entered} of ${pu.pause.sent} codes entered; threshold ${pu.settings.threshold}, grace ${pu.settings.graceSeconds} s); attack SMS before the pause ${pu.attackSmsBeforePause}, after ${pu.attackSmsAfterPause}`
+        : '  no range was paused');
+      console.log(`  real users meanwhile: ${pu.realLogins} logins, ${pu.realSmsReceived} SMS; refused a code: ${count(pu.realRefused)}`);
+    }
     if (x.resendStorm) {
       const st = x.resendStorm;
       console.log(`\nresend-storm: ${st.sessions} sessions on ${st.accounts} accounts pressed "Send a new code" ${st.presses} times (no cooldown)`);

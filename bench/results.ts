@@ -61,7 +61,24 @@ export interface ScenarioResult {
     gatewayTotal: number;
     withinBudgets: boolean;
   };
+  pumping?: NonNullable<LoadResult['pumping']> & PumpingFigures;
   profile?: ProfileSummary;
+}
+
+/** What the database says of the pumping attack: SMS against each budget, and the pause that stopped it. */
+export interface PumpingFigures {
+  /** The attacker's range, masked as operators see it. */
+  range: string;
+  settings: Record<string, number>;
+  /** SMS the fake gateway received for the attacker's numbers, and for the real users'. */
+  attackSmsReceived: number;
+  realSmsReceived: number;
+  /** sms.blocked events by budget (audit reasons): what each refused of the attack. */
+  refusedByBudget: Record<string, number>;
+  /** The attacker's range paused by the breaker: seconds after its first SMS, the ratio it saw. */
+  pause: { scope: string; range: string; afterSeconds: number; sent: number; entered: number } | null;
+  attackSmsBeforePause: number;
+  attackSmsAfterPause: number;
 }
 
 export interface BenchResults {

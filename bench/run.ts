@@ -24,7 +24,7 @@ import {
 } from './proc.ts';
 import { formatProfile, summarizeProfile, type CpuProfile, type ProfileSummary } from './profile.ts';
 import { printReport } from './report.ts';
-import type { BenchResults, CpuPlan, ScenarioResult, StormBudgets } from './results.ts';
+import type { BenchResults, CpuPlan, PumpingFigures, ScenarioResult, StormBudgets } from './results.ts';
 
 const PASSWORD = 'bench-Passw0rd-7f3c9a2e';
 const CLIENT_ID = 'bench-rp';
@@ -99,7 +99,46 @@ interface Population {
   victims: BenchUser[];
   storm: BenchUser[];
   unknown: string[];
+  pumpAttackers: BenchUser[];
+  pumpUsers: BenchUser[];
 }
+
+/** The range the pumping attack is paid for: its numbers are +44740050 0000 onwards, one after another. */
+const PUMPED_RANGE = '+44740050';
+
+/** Real users' numbers for the pumping scenario, one range each (+4474XXYY••••), as real users' are spread. */
+function spreadPhones(count: number): string[] {
+  const out: string[] = [];
+  for (let j = 0; out.length < count && j < 9000; j++) {
+    const checked = normalizeMobile(`+4474${String(10 + (j % 90)).padStart(2, '0')}${String(Math.floor(j / 90)).padStart(2, '0')}${1000 + (j % 9000)}`);
+    if (checked.ok) out.push(checked.e164);
+  }
+  if (out.length < count) throw new Error(`only ${out.length} spread numbers for ${count} users`);
+  return out;
+}
+
+/**
+ * The pumping scenario's budgets: the documented defaults, but for the operator's home country (GB
+ * here, where every number is) and the hourly ceiling, which an operator sets to its own volume, and
+ * the breaker's grace, scaled down to a run of seconds.
+ */
+function pumpingSettings(options: BenchOptions): Record<string, string> {
+  return {
+    KEYSTEP_SMS_BUDGETS_COUNTRIES: JSON.stringify({ GB: 1_000_000 }),
+    KEYSTEP_SMS_GLOBAL_SEND_LIMIT: '1000000',
+    KEYSTEP_SMS_IP_SEND_LIMIT: '30',
+    KEYSTEP_SMS_PUMPING_GRACE_SECONDS: String(options.pumpingGraceSeconds),
+    // The attack and the real users claim their addresses in X-Forwarded-For: the benchmark is their proxy.
+    KEYSTEP_TRUST_PROXY: 'true',
+    KEYSTEP_TRUSTED_PROXIES: '127.0.0.1',
+  };
+}
+
+/** The budgets against pumping out of the way of the scenarios that measure something else. */
+const NO_PUMPING_BUDGETS: Record<string, string> = {
+  KEYSTEP_SMS_BUDGETS_PER_NUMBER: '10000', KEYSTEP_SMS_BUDGETS_PER_PREFIX: '1000000', KEYSTEP_SMS_BUDGETS_PER_COUNTRY: '10000000',
+  KEYSTEP_SMS_BUDGETS_PER_DAY: '100000000', KEYSTEP_SMS_BUDGETS_BACKOFF_AFTER: '100', KEYSTEP_SMS_PUMPING_ENABLED: 'false',
+};
 
 function population(options: BenchOptions): Population {
   const tag = Date.now().toString(36);
@@ -111,6 +150,8 @@ function population(options: BenchOptions): Population {
     victims: Array.from({ length: victims }, (_, i) => ({ username: `bench-victim-${i}`, phone: phone(2, i) })),
     storm: Array.from({ length: options.concurrency }, (_, i) => ({ username: `bench-storm-${i}`, phone: phone(3, i) })),
     unknown: Array.from({ length: options.stuffingUsernames - victims }, (_, i) => `nobody-${tag}-${i}`),
+    pumpAttackers: Array.from({ length: options.pumpingAccounts }, (_, i) => ({ username: `bench-pump-${i}`, phone: `${PUMPED_RANGE}${String(i).padStart(4, '0')}` })),
+    pumpUsers: spreadPhones(options.users).map((phone, i) => ({ username: `bench-real-${i}`, phone })),
   };
 }
 
@@ -126,7 +167,7 @@ async function createData(keystep: KeystepProcess, db: OpenDatabase, people: Pop
 
   const accounts = accountRepository(db.db);
   const passwordHash = await createArgon2Hasher().hash(PASSWORD);
-  const all = [...people.users, ...people.victims, ...people.storm];
+  const all = [...people.users, ...people.victims, ...people.storm, ...people.pumpAttackers, ...people.pumpUsers];
   const queue = [...all];
   await Promise.all(Array.from({ length: 4 }, async () => {
     for (let user = queue.shift(); user; user = queue.shift()) {
@@ -171,7 +212,7 @@ async function snapshot(keystep: KeystepProcess, dataDir: string, db: OpenDataba
   };
 }
 
-function settingsFor(scenario: Scenario, gateway: FakeSmsGateway): Record<string, string> {
+function settingsFor(scenario: Scenario, gateway: FakeSmsGateway, options: BenchOptions): Record<string, string> {
   const base: Record<string, string> = {
     LOG_LEVEL: 'info',
     KEYSTEP_SMS_SENDER: 'http',
@@ -186,16 +227,17 @@ function settingsFor(scenario: Scenario, gateway: FakeSmsGateway): Record<string
     KEYSTEP_SMS_GLOBAL_SEND_LIMIT: String(STORM_BUDGETS.globalSendLimit),
     KEYSTEP_LOGIN_REQUEST_LIMIT_PER_ADDRESS: '10000000',
   };
+  if (scenario.kind === 'pumping') return { ...base, ...pumpingSettings(options) };
   if (scenario.kind === 'resend-storm') {
     return {
-      ...base,
+      ...base, ...NO_PUMPING_BUDGETS,
       KEYSTEP_SMS_OTP_MAX_RESENDS: String(STORM_BUDGETS.maxResends),
       KEYSTEP_SMS_OTP_USER_SEND_LIMIT: String(STORM_BUDGETS.userSendLimit),
       KEYSTEP_SMS_OTP_RESEND_COOLDOWN_SECONDS: String(STORM_BUDGETS.resendCooldownSeconds),
     };
   }
   // Many users and a high per-account budget: the budget must not shape the throughput runs.
-  return { ...base, KEYSTEP_SMS_OTP_USER_SEND_LIMIT: '1000' };
+  return { ...base, ...NO_PUMPING_BUDGETS, KEYSTEP_SMS_OTP_USER_SEND_LIMIT: '1000' };
 }
 
 function newestProfile(dir: string): ProfileSummary | undefined {
@@ -222,7 +264,7 @@ interface RunContext {
 async function runScenario(ctx: RunContext, scenario: Scenario): Promise<ScenarioResult> {
   const { options, plan, dataDir, gateway, people } = ctx;
   gateway.delayMs = scenario.gatewayDelayMs;
-  const settings = settingsFor(scenario, gateway);
+  const settings = settingsFor(scenario, gateway, options);
   const profileDir = path.join(dataDir, 'profiles', scenario.name);
   const t0 = performance.now();
   const keystep = await startKeystep({
@@ -257,6 +299,8 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
       warmupSeconds: options.warmupSeconds,
       durationSeconds: options.durationSeconds,
       resendPresses: STORM_BUDGETS.maxResends + 2,
+      pumpAttackers: people.pumpAttackers,
+      pumpUsers: people.pumpUsers,
     };
     const configFile = path.join(dataDir, `load-${scenario.name}.json`);
     writeFileSync(configFile, JSON.stringify(config));
@@ -349,6 +393,7 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
           && dbSentPerLoginMax <= 1 + STORM_BUDGETS.maxResends,
       };
     }
+    if (result.pumping) out.pumping = { ...result.pumping, ...(await pumpingFigures(db, gateway, people, settings)) };
     await db.close();
     db = undefined;
     const t2 = performance.now();
@@ -368,6 +413,39 @@ async function runScenario(ctx: RunContext, scenario: Scenario): Promise<Scenari
   }
 }
 
+/** The pumping attack as the database and the fake gateway saw it. */
+async function pumpingFigures(db: OpenDatabase, gateway: FakeSmsGateway, people: Population, settings: Record<string, string>): Promise<PumpingFigures> {
+  const blocked = await sql<{ reason: string; n: string }>`
+    select reason, count(*)::text as n from auth_events where event = 'sms.blocked' group by reason order by count(*) desc`.execute(db.db);
+  const pause = await sql<{ scope: string; range: string; changed_at: Date; sent: number | null; entered: number | null }>`
+    select scope, range, changed_at, sent, entered from sms_pauses where paused order by (range = ${PUMPED_RANGE}) desc, changed_at limit 1`.execute(db.db);
+  const p = pause.rows[0];
+  const sent = await sql<{ first: Date | null; before: string; after: string }>`
+    select min(at) as first, count(*) filter (where ${p?.changed_at ?? null}::timestamptz is null or at <= ${p?.changed_at ?? null})::text as before,
+      count(*) filter (where at > ${p?.changed_at ?? null})::text as after
+    from sms_messages where prefix = ${PUMPED_RANGE} and status = 'sent'`.execute(db.db);
+  const row = sent.rows[0]!;
+  const received = (users: BenchUser[]) => users.reduce((n, u) => n + gateway.count(u.phone), 0);
+  const number = (key: string, fallback: number) => Number(settings[key] ?? fallback);
+  return {
+    range: `${PUMPED_RANGE}••••`,
+    settings: {
+      perPrefix: number('KEYSTEP_SMS_BUDGETS_PER_PREFIX', 30), ipSendLimit: number('KEYSTEP_SMS_IP_SEND_LIMIT', 30),
+      userSendLimit: number('KEYSTEP_SMS_OTP_USER_SEND_LIMIT', 10), maxResends: 3, resendCooldownSeconds: 30,
+      prefixMinSent: 10, threshold: 0.2, graceSeconds: number('KEYSTEP_SMS_PUMPING_GRACE_SECONDS', 300),
+    },
+    attackSmsReceived: received(people.pumpAttackers),
+    realSmsReceived: received(people.pumpUsers),
+    refusedByBudget: Object.fromEntries(blocked.rows.map((r) => [r.reason, Number(r.n)])),
+    pause: p ? {
+      scope: p.scope, range: p.scope === 'prefix' ? `${p.range}••••` : p.range,
+      afterSeconds: row.first ? Math.round((p.changed_at.getTime() - row.first.getTime()) / 100) / 10 : 0, sent: p.sent ?? 0, entered: p.entered ?? 0,
+    } : null,
+    attackSmsBeforePause: Number(row.before),
+    attackSmsAfterPause: Number(row.after),
+  };
+}
+
 function checksFor(results: ScenarioResult[]): BenchResults['checks'] {
   const checks: BenchResults['checks'] = [];
   for (const r of results) {
@@ -377,6 +455,13 @@ function checksFor(results: ScenarioResult[]): BenchResults['checks'] {
     if (r.stuffing) {
       checks.push({ name: 'stuffing: real users still logged in', ok: r.stuffing.realUserLogins > 0, detail: `${r.stuffing.realUserLogins} logins during the attack` });
       checks.push({ name: 'stuffing: attempts were made', ok: r.stuffing.attempts > 0, detail: `${r.stuffing.attempts} attempts` });
+    }
+    if (r.pumping) {
+      const s = r.pumping;
+      const refused = Object.values(s.realRefused).reduce<number>((a, b) => a + (b ?? 0), 0);
+      checks.push({ name: 'pumping: real users signed in', ok: s.realLogins > 0 && refused === 0, detail: `${s.realLogins} real logins, ${refused} refused a code` });
+      checks.push({ name: 'pumping: the breaker paused the attacker\'s range', ok: s.pause?.range === s.range, detail: s.pause ? `${s.pause.scope} ${s.pause.range} after ${s.pause.afterSeconds} s` : 'no pause' });
+      checks.push({ name: 'pumping: the attack got no more SMS than its range\'s budget', ok: s.attackSmsReceived <= s.settings.perPrefix!, detail: `${s.attackSmsReceived} SMS (perPrefix ${s.settings.perPrefix})` });
     }
     if (r.resendStorm) {
       const s = r.resendStorm;

@@ -76,4 +76,27 @@ describe('the benchmark (a tiny run of each scenario)', () => {
     expect(b.gatewayTotal).toBe(b.dbSentTotal);
     expect(storm!.errors).toBe(0);
   }, TIMEOUT_MS);
+
+  it('stops an SMS pumping attack on one range by its budget and the breaker while real users sign in', async () => {
+    const out = path.join(dir, 'pumping.json');
+    const run = await runBench([
+      '--scenario', 'pumping', '--duration', '6', '--warmup', '0', '--concurrency', '2', '--stuffing-concurrency', '2', '--users', '8',
+      '--pumping-accounts', '20', '--pumping-grace-seconds', '0', '--ceiling-seconds', '0.5', '--gateway-delay-ms', '0', '--out', out,
+    ]);
+    expect(run.code, run.output).toBe(0);
+    const r = JSON.parse(readFileSync(out, 'utf8')) as BenchResults;
+    expect(r.scenarios.map((s) => s.name)).toEqual(['pumping']);
+    expect(r.ok).toBe(true);
+    const p = r.scenarios[0]!.pumping!;
+    expect(r.scenarios[0]!.errors).toBe(0);
+    expect(p.realLogins).toBeGreaterThan(0);
+    expect(p.realRefused).toEqual({});
+    expect(p.realSmsReceived).toBe(p.realLogins);
+    // No code entered, ten judged at once: the breaker pauses the range at its minimum volume.
+    expect(p.pause).toMatchObject({ scope: 'prefix', range: '+44740050••••', sent: 10, entered: 0 });
+    expect(p.attackSmsReceived).toBe(p.attackSmsBeforePause);
+    expect(p.attackSmsAfterPause).toBe(0);
+    expect(p.refusedByBudget.prefix_paused).toBeGreaterThan(0);
+    expect(run.output).toMatch(/paused: prefix \+44740050•••• /);
+  }, TIMEOUT_MS);
 });
