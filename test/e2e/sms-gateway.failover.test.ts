@@ -75,6 +75,9 @@ describe('a login with two SMS providers', () => {
     const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, page, 'sms-otp', { code: backup.lastCode(user.phone) })));
     expect(tokens.claims()!.amr).toEqual(['pwd', 'sms', 'mfa']);
 
+    const ready = await (await fetch(`${t.issuer}/readyz`)).json();
+    expect(ready).toMatchObject({ checks: { smsGateway: { status: 'ok', circuit: { status: 'closed' }, gateways: [{ name: 'primary', circuit: { status: 'closed' } }, { name: 'backup', circuit: { status: 'closed' } }] } } });
+
     // Another login starts with the primary again.
     const other = await newUser();
     await toSecondStep(rp, other.name, other.password);
