@@ -1,9 +1,12 @@
+import { ClientRequest, type IncomingMessage } from 'node:http';
 import { register } from 'node:module';
+import type { Span } from '@opentelemetry/api';
+import type { NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 
 export interface TracingOptions {
   serviceName: string;
   /** Where spans go instead of the OTLP exporter the SDK builds from `OTEL_EXPORTER_OTLP_*` (tests pass an in-memory one). */
-  spanProcessors?: unknown[];
+  spanProcessors?: NodeSDKConfiguration['spanProcessors'];
 }
 
 export interface Tracing {
@@ -26,11 +29,25 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
   ]);
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
-    instrumentations: [new HttpInstrumentation(), new KoaInstrumentation(), new PgInstrumentation()],
-    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors as never } : {}),
+    instrumentations: [new HttpInstrumentation({ requestHook: withoutQuery }), new KoaInstrumentation(), new PgInstrumentation()],
+    ...(options.spanProcessors ? { spanProcessors: options.spanProcessors } : {}),
   });
   sdk.start();
   // Spans still batched go out before the process ends.
   process.once('beforeExit', () => void sdk.shutdown().catch(() => undefined));
   return { shutdown: () => sdk.shutdown() };
+}
+
+/**
+ * Query strings stay out of spans: a gateway's GET template carries the number and the code, and
+ * requests to Keystep carry `login_hint` and `id_token_hint`. The path is kept.
+ */
+function withoutQuery(span: Span, request: ClientRequest | IncomingMessage): void {
+  if (request instanceof ClientRequest) {
+    const path = request.path.split('?')[0];
+    const host = request.getHeader('host') ?? request.host;
+    span.setAttribute('url.full', `${request.protocol}//${String(host)}${path}`);
+  } else if ((request.url ?? '').includes('?')) {
+    span.setAttribute('url.query', 'redacted');
+  }
 }

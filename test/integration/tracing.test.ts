@@ -9,29 +9,39 @@ import { clientRepository } from '../../src/repositories/clients.ts';
 import { REDIRECT_URI } from '../support/app.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 import { freePort } from '../support/ports.ts';
-import { passwordLogin, relyingParty } from '../support/rp.ts';
+import { FakeGateway } from '../support/fake-gateway.ts';
+import { callbackOf, exchange, pageOf, relyingParty, submitStep, toSecondStep } from '../support/rp.ts';
 import type { SpanSummary } from '../support/traced-serve.ts';
 
 const SECRET = 'traced-app-secret-0123456789abcdef';
+const PHONE = '+447400123456';
 
 describe('traces', () => {
   let t: TestDatabase;
   let child: ChildProcess;
   let issuer: string;
+  let fake: FakeGateway;
 
   beforeAll(async () => {
+    fake = await FakeGateway.start();
+    fake.reply = () => ({ status: 200, body: { id: 'm1' } });
     t = await createTestDatabase();
-    await accountRepository(t.db).create({ username: 'tia', passwordHash: await createArgon2Hasher(1).hash('tias-long-password'), phone: null });
+    const accounts = accountRepository(t.db);
+    const account = await accounts.create({ username: 'tia', passwordHash: await createArgon2Hasher(1).hash('tias-long-password'), phone: PHONE });
+    await accounts.setPhone(account.id, PHONE, new Date());
     await clientRepository(t.db).insert({
       clientId: 'traced-app',
       metadata: { redirect_uris: [REDIRECT_URI], grant_types: ['authorization_code'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic', client_secret: SECRET },
       consentRequired: false,
-      mfa: 'optional',
+      mfa: null,
     });
     const port = await freePort();
     issuer = `http://127.0.0.1:${port}`;
     child = fork(path.resolve('test/support/traced-serve.ts'), {
-      env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.url, PORT: String(port), KEYSTEP_ISSUER: issuer, KEYSTEP_DEMO: 'false', LOG_LEVEL: 'warn' },
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: t.url, PORT: String(port), KEYSTEP_ISSUER: issuer, KEYSTEP_DEMO: 'false', LOG_LEVEL: 'warn',
+        // A GET template: the number and the code travel in the query string.
+        KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_METHOD: 'GET', KEYSTEP_SMS_GATEWAY_URL: `${fake.origin}/send?to=$ctx.num&code=$ctx.otp`,
+      },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let output = '';
@@ -52,6 +62,7 @@ describe('traces', () => {
       await exited;
     }
     await t?.drop();
+    await fake?.stop();
   });
 
   it('are on only with an OTLP endpoint (the OpenTelemetry convention)', () => {
@@ -61,9 +72,11 @@ describe('traces', () => {
     expect(tracingSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces', OTEL_SERVICE_NAME: 'id' })).toEqual({ serviceName: 'id' });
   });
 
-  it('of a real login through `keystep serve` (ES modules) hold the HTTP requests, the Koa middleware and the SQL, in one trace per request', async () => {
+  it('of a real login through `keystep serve` (ES modules) hold the HTTP requests, the Koa middleware and the SQL, in one trace per request, and no secret', async () => {
     const rp = await relyingParty({ issuer }, { clientId: 'traced-app', clientSecret: SECRET, redirectUri: REDIRECT_URI });
-    await passwordLogin(rp, 'tia', 'tias-long-password');
+    const { attempt, next } = await toSecondStep(rp, 'tia', 'tias-long-password', { login_hint: 'tia' });
+    const code = fake.received.at(-1)!.url.searchParams.get('code')!;
+    await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, pageOf(next), 'sms-otp', { code })));
     const reply = once(child, 'message');
     child.send('spans');
     const [spans] = (await reply) as [SpanSummary[]];
@@ -75,8 +88,14 @@ describe('traces', () => {
     const sql = sameRequest.filter((s) => s.scope === '@opentelemetry/instrumentation-pg' && s.attributes['db.system.name'] === 'postgresql');
     expect(sql.length).toBeGreaterThan(0);
     expect(sql.some((s) => /^select|^insert|^update|^with/i.test(String(s.attributes['db.query.text'])))).toBe(true);
-    // The statements are there, their values are not (the password, the username).
-    expect(JSON.stringify(spans)).not.toContain('tias-long-password');
+    // The call to the SMS gateway, without its query string.
+    const toGateway = spans.filter((s) => s.scope === '@opentelemetry/instrumentation-http' && String(s.attributes['url.full']).startsWith(fake.origin));
+    expect(toGateway.length).toBeGreaterThan(0);
+    for (const span of toGateway) expect(span.attributes['url.full']).toBe(`${fake.origin}/send`);
+    // The statements are there, their values are not; no query string either (the number and
+    // the code to the gateway, login_hint to Keystep).
+    const text = JSON.stringify(spans);
+    for (const secret of ['tias-long-password', '7400123456', `code=${code}`, 'login_hint=']) expect(text).not.toContain(secret);
     // The token request too, outside the login's pages.
     expect(spans.some((s) => s.scope === '@opentelemetry/instrumentation-http' && String(s.attributes['url.path']) === '/token')).toBe(true);
   });
