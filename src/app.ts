@@ -8,6 +8,8 @@ import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
 import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
+import { federationRoutes } from './http/federation-routes.ts';
+import { upstreamClient } from './federation/upstream-client.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
@@ -53,6 +55,8 @@ import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
+import { federatedLinkRepository } from './repositories/federated-links.ts';
+import { upstreamProviderRepository, type StoredUpstreamProvider } from './repositories/upstream-providers.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
 import type { Logger } from './shared/log.ts';
@@ -108,7 +112,18 @@ function buildStores(db: Db) {
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
     accountLock: accountLock(db),
+    upstreamProviders: upstreamProviderRepository(db),
+    federatedLinks: federatedLinkRepository(db),
   };
+}
+
+/** The upstream providers of the config file and of `keystep idp add`; on the same name the file's wins. */
+function upstreamDirectory(config: Config, stores: Stores) {
+  const fromFile = (name: string): StoredUpstreamProvider | undefined => {
+    const p = Object.hasOwn(config.federation.providers, name) ? config.federation.providers[name] : undefined;
+    return p && { ...p, name, displayName: p.displayName ?? name, clientSecret: p.clientSecret, userAttribute: p.userAttribute, mobileClaim: p.mobileClaim };
+  };
+  return { find: async (name: string) => fromFile(name) ?? (await stores.upstreamProviders.find(name)) };
 }
 
 /** One key per purpose, from the server's one secret (configured, or made once and kept in the database). */
@@ -143,7 +158,12 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
-  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
+  const upstreamProviders = upstreamDirectory(config, stores);
+  const upstream = upstreamClient({ keystepIssuer: config.issuer, timeoutMs: config.federation.timeoutMs, settings: upstreamProviders.find });
+  const deps: FactorDeps = {
+    ...stores, hasher: rt.hasher, clock, random, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings,
+    upstreamProviders, upstreamClient: upstream, federatedAccounts: stores.federatedLinks,
+  };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
   const removal = { notify, guardRemoval: removalGuard(keepsSecondFactor(chain), stores.accounts, stores.accountLock) };
@@ -189,6 +209,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   const { config } = rt;
   const routers = [
     staticRoutes(config.viewsDir),
+    federationRoutes(),
     healthRoutes(readinessChecks(db, sms), config.readinessTimeoutMs),
     interactionRoutes({
       interactions: interactionFacade(provider), flows: stores.flows, accounts: stores.accounts, chain: login.chain, views, messages: login.messages,

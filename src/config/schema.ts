@@ -32,6 +32,20 @@ export const smsGatewaySchema = z.strictObject({
     .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
 }).prefault({});
 
+/** One upstream identity provider in the config file (the same settings as `keystep idp add`). */
+export const upstreamProviderSchema = z.strictObject({
+  issuer: z.url({ protocol: /^https?$/ }),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).max(1024).optional(),
+  scope: z.string().min(1).max(512).refine((s) => s.split(' ').includes('openid'), 'must include openid').default('openid'),
+  displayName: z.string().min(1).max(64).optional(),
+  usecase: z.enum(['local', 'association', 'userAttribute', 'subjectUri']).default('local'),
+  userAttribute: z.string().min(1).max(64).optional(),
+  domains: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)).min(1).default(['primary']),
+  mobileClaim: z.string().min(1).max(64).optional(),
+  jit: z.boolean().default(false),
+}).refine((p) => p.usecase !== 'userAttribute' || p.userAttribute !== undefined, 'usecase userAttribute needs userAttribute');
+
 // Every key that has a description is a setting: it is documented in the README table and can be
 // set from the config file or from its environment variable (see settings.ts). Groups are strict:
 // a key the schema does not know is a problem (a typo would otherwise be ignored in silence).
@@ -169,6 +183,12 @@ export const configSchema = z.strictObject({
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
     gateway: smsGatewaySchema,
+  }).prefault({}),
+  federation: z.strictObject({
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
+      .describe('Limit on every request to an upstream identity provider (discovery, the token request), in milliseconds.'),
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a name of lowercase letters, digits and -'), upstreamProviderSchema).default({})
+      .describe('Upstream OpenID Connect providers by name, beside those of `keystep idp add` (a name in both: this one). Each: `issuer`, `clientId`, `clientSecret`, `scope`, `displayName`, `usecase`, `userAttribute`, `domains`, `mobileClaim`, `jit`, as the `idp add` flags (see "Signing in through another provider").'),
   }).prefault({}),
   tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, EARLIER_SIGN_IN, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
 import { AccountGone, loginContext, type RequestFacts } from '../login/context.ts';
-import type { Notice, StepView } from '../login/factor.ts';
+import type { Factor, Notice, StepOutcome, StepView } from '../login/factor.ts';
 import { recentlyAuthenticated } from '../login/sign-ins.ts';
 import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
 import type { MessageCatalogue } from '../login/messages.ts';
@@ -44,6 +44,7 @@ const factsOf = (info: InteractionInfo, ip: string): RequestFacts => ({
     // The client's phishing-resistant policy is a required second factor of that kind.
     clientMfa: info.clientMfa === 'phishing-resistant' ? 'required' : info.clientMfa,
     phishingResistant: info.acrValues.includes(ACR_PHR) || info.clientMfa === 'phishing-resistant',
+    firstSteps: info.firstSteps,
   },
   loginHint: info.loginHint,
 });
@@ -85,11 +86,19 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   const csrfFor = (uid: string) => formToken(deps.csrfKey, 'login', uid);
+  const expiry = () => addSeconds(deps.clock.now(), deps.interactionTtlSeconds);
+
+  /** Sends the browser to an upstream provider, the factor's slot saved first for its return. */
+  async function leave(ctx: Context, factorId: string, flow: LoginFlow, to: { url: string; slot: unknown }): Promise<void> {
+    const { flash: _, ...data } = flow.data;
+    if (!(await flows.saveData({ ...flow, data: withSlot(data, factorId, to.slot) }))) return redirect303(ctx, `/interaction/${flow.uid}`);
+    redirect303(ctx, to.url);
+  }
 
   /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
   async function postedFlow(ctx: Context, uid: string): Promise<LoginFlow> {
     checkCsrf(formOf(ctx), csrfFor(uid));
-    return flows.findOrCreate(uid, addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
+    return flows.findOrCreate(uid, expiry());
   }
 
   /**
@@ -171,6 +180,8 @@ export function interactionRoutes(deps: Deps): Router {
     // A message is shown once: a reload shows the plain form.
     if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
     const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : unavailableView(next.message);
+    if (view.redirect && next.kind === 'step') return leave(ctx, next.factor.id, await flows.findOrCreate(info.uid, expiry()), view.redirect);
+    allowFormTargets(ctx, next.alternatives.flatMap((o) => (o.target ? [o.target] : [])));
     sendPage(ctx, views, view.view, {
       title: 'Sign in',
       ...view.model,
@@ -207,6 +218,9 @@ export function interactionRoutes(deps: Deps): Router {
 
     // "Use another method": the page offered that factor; the choice holds until a stage passes.
     const target = chain.switchTarget(next, form.action);
+    const starting = target ? chain.factor(target) : undefined;
+    // A way into a factor with several (an upstream provider): the factor starts it at once.
+    if (starting?.starts) return settle(ctx, open, stored, starting, await starting.submit(chain.contextFor(starting, login), form));
     if (target) {
       await flows.saveData({ ...stored, data: { ...stored.data, choice: target } });
       return back();
@@ -214,8 +228,32 @@ export function interactionRoutes(deps: Deps): Router {
     if (next.kind === 'unavailable') return back();
     const { factor } = next;
     if (form.action && !factor.actions.includes(form.action)) return retry({ message: 'STALE_FORM' });
+    return settle(ctx, open, stored, factor, await factor.submit(chain.contextFor(factor, login), form));
+  });
 
-    const outcome = await factor.submit(chain.contextFor(factor, login), form);
+  /**
+   * The browser back from an upstream provider (through its fixed callback, which only forwards):
+   * this browser's interaction cookie opens the login, and the factor checks the answer against the
+   * state its slot kept. Only a first-stage factor of this login that takes a return gets it.
+   */
+  router.get('/return/:factor', async (ctx) => {
+    const open = await load(ctx);
+    const { info } = open;
+    const stored = await flows.find(info.uid);
+    if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
+    const login = contextOf(stored, info, ctx.ip);
+    const next = await chain.next(login);
+    const factor = chain.factor(ctx.params.factor ?? '');
+    const ofThisStage = next.kind === 'step' && (next.factor === factor || next.alternatives.some((o) => o.factor === factor?.id));
+    if (!factor || !ofThisStage || !factor.actions.includes('return')) return redirect303(ctx, `/interaction/${info.uid}`);
+    const params = Object.fromEntries(Object.entries(ctx.query).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+    return settle(ctx, open, stored, factor, await factor.submit(chain.contextFor(factor, login), { ...params, action: 'return' }));
+  });
+
+  /** What follows a factor's answer to a form (or to the browser's return from elsewhere). */
+  async function settle(ctx: Context, open: OpenInteraction, stored: LoginFlow, factor: Factor, outcome: StepOutcome): Promise<void> {
+    const { info } = open;
+    const back = () => redirect303(ctx, `/interaction/${info.uid}`);
     switch (outcome.kind) {
       case 'passed': {
         const passed = chain.passed(stored, factor, outcome);
@@ -229,15 +267,18 @@ export function interactionRoutes(deps: Deps): Router {
       }
       case 'retry': {
         const data = outcome.slot === undefined ? stored.data : withSlot(stored.data, factor.id, outcome.slot);
-        return retry({ message: outcome.message, params: outcome.params }, data);
+        await flows.saveData({ ...stored, data: { ...data, flash: { message: outcome.message, params: outcome.params } } });
+        return back();
       }
+      case 'redirect':
+        return leave(ctx, factor.id, stored, outcome);
       case 'failed': {
         const returnTo = await open.abort('access_denied', deps.messages.text(outcome.message));
         await flows.remove(info.uid);
         return redirect303(ctx, returnTo);
       }
     }
-  });
+  }
 
   // After a notice (e.g. backup codes left), the user goes on to the app.
   router.post('/continue', formBody(), async (ctx) => {
