@@ -49,7 +49,7 @@ export class Upstream {
       })),
       jwks: { keys: [rsaJwk() as never] },
       cookies: { keys: ['upstream-test-cookie-key'] },
-      claims: { openid: ['sub'], email: ['email', 'email_verified'], phone: ['phone_number', 'phone_number_verified'], profile: ['preferred_username', 'name'] },
+      claims: { openid: ['sub', 'acr', 'amr', 'auth_time'], email: ['email', 'email_verified'], phone: ['phone_number', 'phone_number_verified'], profile: ['preferred_username', 'name'] },
       // The claims of the scopes go into the ID token itself, where Keystep reads them.
       conformIdTokenClaims: false,
       pkce: { required: () => true },
