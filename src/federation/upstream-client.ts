@@ -48,9 +48,11 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
     const key = JSON.stringify([settings.issuer, settings.clientId, settings.clientSecret ?? null]);
     let entry = discovered.get(name);
     if (!entry || entry.key !== key) {
-      const insecure = new URL(settings.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [];
+      // The ID token's signature is checked too (against the provider's published keys), not only
+      // its claims, which is all OIDC Core asks of a token that came straight from the token endpoint.
+      const execute = [oidc.enableNonRepudiationChecks, ...(new URL(settings.issuer).protocol === 'http:' ? [oidc.allowInsecureRequests] : [])];
       const auth = settings.clientSecret ? oidc.ClientSecretBasic(settings.clientSecret) : oidc.None();
-      const config = oidc.discovery(new URL(settings.issuer), settings.clientId, settings.clientSecret ? {} : { token_endpoint_auth_method: 'none' }, auth, { execute: insecure, timeout: seconds })
+      const config = oidc.discovery(new URL(settings.issuer), settings.clientId, settings.clientSecret ? {} : { token_endpoint_auth_method: 'none' }, auth, { execute, timeout: seconds })
         .then((c) => { c.timeout = seconds; return c; });
       entry = { key, config };
       discovered.set(name, entry);
