@@ -10,12 +10,23 @@ import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
+import { accountName, parseDomain, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
 import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+
+/** A new account's domain and username from `username` or `domain/username`, or why it cannot be one. */
+export function newAccountName(name: string): AccountName {
+  const slash = name.indexOf('/');
+  const domain = slash < 0 ? PRIMARY_DOMAIN : parseDomain(name.slice(0, slash));
+  if (!domain) throw new CliError('a domain is 1 to 32 letters a-z, digits, _ or -, starting with a letter or digit');
+  const username = slash < 0 ? name : name.slice(slash + 1);
+  if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
+  return { domain, username };
+}
 
 export function parsePhone(input: string, allowedCountries: readonly string[]): string {
   const result = normalizeMobile(input);
@@ -69,26 +80,27 @@ async function changeAndSignOut(ctx: CommandContext, account: Account, change: C
   if (change.event) await audit(ctx, change.event, account.id, change.detail);
   if (change.message) ctx.cli.out.log(change.message);
   await audit(ctx, 'user.signed_out_everywhere', account.id, { cause: change.cause, ...revoked });
-  ctx.cli.out.log(`signed ${account.username} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
+  ctx.cli.out.log(`signed ${accountName(account)} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
 }
 
 export function registerUserCommands(program: Command, cli: Cli): void {
   const user = program.command('user').description('manage user accounts');
 
   user.command('add <username>')
-    .description('create a user; the password is read from stdin (first line) or prompted for twice')
+    .description('create a user (domain/username for a domain other than primary); the password is read from stdin (first line) or prompted for twice')
     .option('--phone <e164>', 'mobile number for the SMS code, in E.164 form')
-    .action((username: string, opts: { phone?: string }) => withDatabase(cli, async (ctx) => {
-      if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
+    .action((name: string, opts: { phone?: string }) => withDatabase(cli, async (ctx) => {
+      const { domain, username } = newAccountName(name);
       const phone = opts.phone ? parsePhone(opts.phone, ctx.config.sms.allowedCountries) : null;
       const accounts = accountRepository(ctx.database.db);
-      if (await accounts.findByUsername(username)) throw new CliError(`the username ${username} is taken`);
+      const shown = accountName({ domain, username });
+      if (await accounts.findInDomain(domain, username)) throw new CliError(`the username ${shown} is taken`);
       const passwordHash = await hashNewPassword(ctx);
       try {
-        const account = await accounts.create({ username, passwordHash, phone });
+        const account = await accounts.create({ domain, username, passwordHash, phone });
         if (phone) await accounts.setPhone(account.id, phone, new Date());
         await audit(ctx, 'user.created', account.id);
-        cli.out.log(`created user ${username}`);
+        cli.out.log(`created user ${shown}`);
       } catch (err) {
         if (err instanceof UsernameTakenError) throw new CliError(err.message);
         throw err;
@@ -102,10 +114,10 @@ export function registerUserCommands(program: Command, cli: Cli): void {
       const now = new Date();
       const failures = passwordFailureRepository(ctx.database.db);
       const rows = await Promise.all((await accountRepository(ctx.database.db).list()).map(async (a) => {
-        const passwordLock = (await failures.find(usernameKey(a.username)))?.lockedUntil;
+        const passwordLock = (await failures.find(usernameKey(accountName(a))))?.lockedUntil;
         const locked = [a.otpLockedUntil, passwordLock].some((until) => until && until > now);
         return {
-          username: a.username,
+          username: accountName(a),
           phone: maskPhone(a.phone),
           status: a.disabled ? 'disabled' : locked ? 'locked' : 'active',
           created: a.createdAt.toISOString(),
@@ -121,7 +133,7 @@ export function registerUserCommands(program: Command, cli: Cli): void {
       const passwordHash = await hashNewPassword(ctx);
       await changeAndSignOut(ctx, account, {
         cause: 'set-password', apply: (accounts) => accounts.setPasswordHash(account.id, passwordHash),
-        event: 'user.password_set', message: `password of ${account.username} changed`,
+        event: 'user.password_set', message: `password of ${accountName(account)} changed`,
       });
     }));
 
@@ -135,7 +147,7 @@ export function registerUserCommands(program: Command, cli: Cli): void {
       await changeAndSignOut(ctx, account, {
         cause: 'set-phone', apply: (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null),
         event: 'user.phone_set', detail: { phone: maskPhone(phone) },
-        message: phone ? `number of ${account.username} set to ${maskPhone(phone)}` : `number of ${account.username} removed`,
+        message: phone ? `number of ${accountName(account)} set to ${maskPhone(phone)}` : `number of ${accountName(account)} removed`,
       });
     }));
 
@@ -145,7 +157,7 @@ export function registerUserCommands(program: Command, cli: Cli): void {
       .action((username: string) => withDatabase(cli, async (ctx) => {
         const account = await findUser(ctx, username);
         const event = disabled ? 'user.disabled' : 'user.enabled';
-        const message = `${account.username} ${disabled ? 'disabled' : 'enabled'}`;
+        const message = `${accountName(account)} ${disabled ? 'disabled' : 'enabled'}`;
         const apply = (accounts: Accounts) => accounts.setDisabled(account.id, disabled);
         if (disabled) return changeAndSignOut(ctx, account, { cause: name, apply, event, message });
         // Enabling brings back no session or token: disabling ended them.
@@ -168,9 +180,9 @@ export function registerUserCommands(program: Command, cli: Cli): void {
     .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       await accountRepository(ctx.database.db).clearOtpFailures(account.id);
-      await passwordFailureRepository(ctx.database.db).clear(usernameKey(account.username));
+      await passwordFailureRepository(ctx.database.db).clear(usernameKey(accountName(account)));
       await audit(ctx, 'user.unlocked', account.id);
-      cli.out.log(`${account.username} unlocked`);
+      cli.out.log(`${accountName(account)} unlocked`);
     }));
 }
 
@@ -181,7 +193,7 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
       const account = await findUser(ctx, username);
       const codes = await issueBackupCodes(backupCodeRepository(ctx.database.db), ctx.cli.hasher(), cryptoRandom, account.id);
       await audit(ctx, 'user.backup_codes_generated', account.id, { count: codes.length });
-      cli.out.log(`Backup codes for ${account.username} (each works once; earlier codes no longer work):\n`);
+      cli.out.log(`Backup codes for ${accountName(account)} (each works once; earlier codes no longer work):\n`);
       for (const code of codes) cli.out.log(`  ${code}`);
       cli.out.log('\nHand them over safely: they are not shown again.');
     }));
@@ -191,9 +203,9 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
     .description('remove the user\'s authenticator app; its codes stop working at once')
     .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
-      if (!(await totpCredentialRepository(ctx.database.db).remove(account.id))) return void cli.out.log(`${account.username} has no authenticator app`);
+      if (!(await totpCredentialRepository(ctx.database.db).remove(account.id))) return void cli.out.log(`${accountName(account)} has no authenticator app`);
       await audit(ctx, 'user.totp_removed', account.id);
-      cli.out.log(`authenticator app of ${account.username} removed`);
+      cli.out.log(`authenticator app of ${accountName(account)} removed`);
     }));
 
   const passkey = user.command('passkey').description('the user\'s passkeys');
@@ -202,7 +214,7 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
     .action((username: string) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       const keys = await passkeyCredentialRepository(ctx.database.db).list(account.id);
-      if (!keys.length) return void cli.out.log(`${account.username} has no passkey`);
+      if (!keys.length) return void cli.out.log(`${accountName(account)} has no passkey`);
       const at = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : 'never');
       for (const k of keys) cli.out.log(`${k.name}\tadded ${at(k.createdAt)}\tlast used ${at(k.lastUsedAt)}\t${k.backedUp ? 'synced' : 'device-bound'}`);
     }));
@@ -212,10 +224,10 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
       const account = await findUser(ctx, username);
       const store = passkeyCredentialRepository(ctx.database.db);
       const named = (await store.list(account.id)).filter((k) => k.name === name);
-      if (!named.length) return void cli.out.log(`${account.username} has no passkey named ${JSON.stringify(name)}`);
+      if (!named.length) return void cli.out.log(`${accountName(account)} has no passkey named ${JSON.stringify(name)}`);
       for (const k of named) await store.remove(account.id, k.id);
       await audit(ctx, 'user.passkey_removed', account.id, { count: named.length });
-      cli.out.log(`${named.length === 1 ? 'passkey' : `${named.length} passkeys`} ${JSON.stringify(name)} of ${account.username} removed`);
+      cli.out.log(`${named.length === 1 ? 'passkey' : `${named.length} passkeys`} ${JSON.stringify(name)} of ${accountName(account)} removed`);
     }));
 
   user.command('set-sms-otp <username> <on|off>')
@@ -226,6 +238,6 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
       await accountRepository(ctx.database.db).setSmsOtpExempt(account.id, value === 'off');
       await audit(ctx, value === 'off' ? 'user.sms_otp_exempted' : 'user.sms_otp_required', account.id);
       const note = ctx.config.smsOtp.enableByUserClaim ? '' : ' (note: smsOtp.enableByUserClaim is off, so exemptions are not honoured)';
-      cli.out.log(`SMS code for ${account.username}: ${value}${note}`);
+      cli.out.log(`SMS code for ${accountName(account)}: ${value}${note}`);
     }));
 }

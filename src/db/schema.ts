@@ -6,6 +6,7 @@ type Json<T> = ColumnType<T, string, string>;
 
 export interface AccountsTable {
   id: Generated<string>;
+  domain: Generated<string>;
   username: string;
   password_hash: string;
   phone: string | null;

@@ -19,6 +19,7 @@ import { maskPhone } from '../shared/phone.ts';
 import { checkCsrf as checkFormCsrf, formBody, formOf, formToken } from './forms.ts';
 import { authorizationResponseValid, ownConfiguration, signInRequest } from './own-client.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
+import { accountName } from '../shared/account-name.ts';
 
 export const ACCOUNT_CLIENT_ID = 'keystep-account';
 
@@ -158,7 +159,7 @@ export function accountRoutes(deps: Deps): Router {
     if (!who) return;
     const { account, session } = who;
     sendPage(ctx, views, 'account', {
-      title: 'Your account', username: account.username, csrfToken: csrfFor(session), ...note(ctx),
+      title: 'Your account', username: accountName(account), csrfToken: csrfFor(session), ...note(ctx),
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       // Its last use is noted when a login that used it is handed over.
       phoneLastUsedAt: ((used) => used && minute(used))(account.factors.find((f) => f.id === 'sms-otp')?.lastUsedAt ?? null),

@@ -16,6 +16,7 @@ import { AppError } from '../shared/errors.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
+import { accountName } from '../shared/account-name.ts';
 
 interface Deps {
   interactions: InteractionFacade;
@@ -169,7 +170,7 @@ export function interactionRoutes(deps: Deps): Router {
     }
     if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'Signing in', ...page(info), ...shown({ message: 'LOGIN_FINISHING' }) });
     const earlier = await steppingUpFrom(stored, info);
-    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'Sign in', ...page(info), step: EARLIER_SIGN_IN, username: earlier.username });
+    if (earlier) return sendPage(ctx, views, 'continue-session', { title: 'Sign in', ...page(info), step: EARLIER_SIGN_IN, username: accountName(earlier) });
     const login = contextOf(stored, info, ctx.ip);
     const next = await chain.next(login);
     if (next.kind === 'done') {

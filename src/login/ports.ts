@@ -6,6 +6,8 @@ export type { LoginFlow } from './flow.ts';
 
 export interface Account {
   id: string;
+  /** The account's domain (`primary` unless created in another); see src/shared/account-name.ts. */
+  domain: string;
   username: string;
   passwordHash: string;
   phone: string | null;
@@ -29,7 +31,10 @@ export interface EnrolledFactor {
 }
 
 export interface AccountStore {
-  findByUsername(username: string): Promise<Account | undefined>;
+  /** The account a typed name means: `alice` in `primary`, `partners/alice` in `partners`. */
+  findByUsername(name: string): Promise<Account | undefined>;
+  /** The account of this username in this domain (for upstream providers, which search domains in order). */
+  findInDomain(domain: string, username: string): Promise<Account | undefined>;
   findById(id: string): Promise<Account | undefined>;
   /** Ids of accounts on which this number is verified. */
   findIdsByVerifiedPhone(phone: string): Promise<string[]>;

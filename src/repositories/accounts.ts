@@ -3,6 +3,7 @@ import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AccountRow } from '../db/schema.ts';
 import type { Account, OtpAttempt } from '../login/ports.ts';
+import { accountName, parseAccountName, PRIMARY_DOMAIN } from '../shared/account-name.ts';
 
 export type { Account };
 
@@ -15,6 +16,7 @@ const factorsOf = sql<FactorJson[]>`coalesce((select json_agg(json_build_object(
 function toAccount(row: AccountRow & { factors: FactorJson[] }): Account {
   return {
     id: row.id,
+    domain: row.domain,
     username: row.username,
     passwordHash: row.password_hash,
     phone: row.phone,
@@ -29,11 +31,17 @@ function toAccount(row: AccountRow & { factors: FactorJson[] }): Account {
   };
 }
 
+function nameParts(name: string): [string, string] {
+  const { domain, username } = parseAccountName(name);
+  return [domain, username];
+}
+
 export class UsernameTakenError extends Error {}
 
 export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
-  const byUsername = prepared((p: { username: string }) => db.selectFrom('accounts').selectAll().select(factorsOf).where(sql<boolean>`lower(username) = lower(${p.username})`));
+  const byUsername = prepared((p: { domain: string; username: string }) => db.selectFrom('accounts').selectAll().select(factorsOf)
+    .where('domain', '=', p.domain).where(sql<boolean>`lower(username) = lower(${p.username})`));
   const byId = prepared((p: { id: string }) => db.selectFrom('accounts').selectAll().select(factorsOf).where('id', '=', p.id));
   // A lock that ran out counts afresh from zero, as the password lock does: the count it left
   // behind (lockAfter) would otherwise lock the account again at the next wrong code.
@@ -49,8 +57,12 @@ export function accountRepository(db: Db) {
       .returning('failed_otp_count');
   });
   return {
-    async findByUsername(username: string): Promise<Account | undefined> {
-      const row = (await byUsername(db, { username })).rows[0];
+    async findByUsername(name: string): Promise<Account | undefined> {
+      return this.findInDomain(...nameParts(name));
+    },
+
+    async findInDomain(domain: string, username: string): Promise<Account | undefined> {
+      const row = (await byUsername(db, { domain, username })).rows[0];
       return row && toAccount(row);
     },
 
@@ -65,19 +77,20 @@ export function accountRepository(db: Db) {
       return rows.map((r) => r.id);
     },
 
-    async create(input: { username: string; passwordHash: string; phone?: string | null }): Promise<Account> {
+    async create(input: { domain?: string; username: string; passwordHash: string; phone?: string | null }): Promise<Account> {
+      const domain = input.domain ?? PRIMARY_DOMAIN;
       const row = await db
         .insertInto('accounts')
-        .values({ username: input.username, password_hash: input.passwordHash, phone: input.phone ?? null })
-        .onConflict((oc) => oc.expression(sql`lower(username)`).doNothing())
+        .values({ domain, username: input.username, password_hash: input.passwordHash, phone: input.phone ?? null })
+        .onConflict((oc) => oc.expression(sql`domain, lower(username)`).doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (!row) throw new UsernameTakenError(`the username ${input.username} is taken`);
+      if (!row) throw new UsernameTakenError(`the username ${accountName({ domain, username: input.username })} is taken`);
       return toAccount({ ...row, factors: [] });
     },
 
     async list(): Promise<Account[]> {
-      const rows = await db.selectFrom('accounts').selectAll().select(factorsOf).orderBy('username').execute();
+      const rows = await db.selectFrom('accounts').selectAll().select(factorsOf).orderBy('domain').orderBy('username').execute();
       return rows.map(toAccount);
     },
 

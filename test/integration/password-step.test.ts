@@ -17,11 +17,12 @@ afterAll(() => database.drop());
 async function setup() {
   let now = new Date('2026-01-01T00:00:00Z');
   const account: Account = {
-    id: '00000000-0000-0000-0000-000000000001', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
+    id: '00000000-0000-0000-0000-000000000001', domain: 'primary', username: 'dana', passwordHash: 'hash:right-password', phone: null, phoneVerifiedAt: null,
     smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: now, factors: [],
   };
   const accounts: AccountStore = {
     findByUsername: async (u) => (u.toLowerCase() === 'dana' ? { ...account } : undefined),
+    findInDomain: async () => { throw new Error('the password step looks up typed names'); },
     findById: async () => ({ ...account }),
     findIdsByVerifiedPhone: async () => { throw new Error('not used by the password step'); },
     setPhone: async () => { throw new Error('not used by the password step'); },

@@ -13,6 +13,7 @@ import type { SmsSender } from '../../src/sms/port.ts';
 import { createLogger } from '../../src/shared/log.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 import { cheapHasher } from './hasher.ts';
+import { parseAccountName } from '../../src/shared/account-name.ts';
 
 export interface TestApp {
   issuer: string;
@@ -69,7 +70,8 @@ export async function startTestApp(options: { host?: 'localhost'; overrides?: Re
     hasher,
     async addUser(username, password, phone = null) {
       const accounts = accountRepository(database.db);
-      const account = await accounts.create({ username, passwordHash: await hasher.hash(password), phone });
+      // `domain/username` makes the account in that domain.
+      const account = await accounts.create({ ...parseAccountName(username), passwordHash: await hasher.hash(password), phone });
       if (phone) await accounts.setPhone(account.id, phone, new Date());
       return account.id;
     },

@@ -7,6 +7,7 @@ import type { PasswordHasher } from '../../src/login/passwords.ts';
 import type { Account, AccountStore, AuditEvent, OtpAttempt } from '../../src/login/ports.ts';
 import type { OtpChallenge, OtpStore, SendBudget, SmsLog } from '../../src/login/sms-codes/ports.ts';
 import { otpSending } from '../../src/login/sms-codes/sending.ts';
+import { parseAccountName } from '../../src/shared/account-name.ts';
 import type { Random } from '../../src/shared/random.ts';
 import { SmsDeliveryError, SmsDestinationError, type SendStatus, type SmsMessage, type SmsReceipt, type SmsSender } from '../../src/sms/port.ts';
 import { TestClock } from './sms.ts';
@@ -16,7 +17,7 @@ export { TestClock } from './sms.ts';
 /** An account as the stores return it, with what a test sets. */
 export function anAccount(overrides: Partial<Account> = {}): Account {
   return {
-    id: '00000000-0000-0000-0000-0000000000a1', username: 'ada', passwordHash: 'hash:right', phone: '+447700900123', phoneVerifiedAt: new Date('2026-01-01T00:00:00Z'),
+    id: '00000000-0000-0000-0000-0000000000a1', domain: 'primary', username: 'ada', passwordHash: 'hash:right', phone: '+447700900123', phoneVerifiedAt: new Date('2026-01-01T00:00:00Z'),
     smsOtpExempt: false, disabled: false, failedOtpCount: 0, otpLockedUntil: null, signOuts: 0, createdAt: new Date('2026-01-01T00:00:00Z'), factors: [],
     ...overrides,
   };
@@ -31,7 +32,8 @@ export function fakeAccounts(account: Account, others: readonly Account[] = []) 
   const state = { account: { ...account }, reads: 0, others: others.map((a) => ({ ...a })) };
   const all = () => [state.account, ...state.others];
   const store: AccountStore = {
-    findByUsername: async (u) => { const a = all().find((x) => x.username === u.toLowerCase()); return a && { ...a }; },
+    findByUsername: async (u) => { const n = parseAccountName(u); return store.findInDomain(n.domain, n.username); },
+    findInDomain: async (domain, u) => { const a = all().find((x) => x.domain === domain && x.username === u.toLowerCase()); return a && { ...a }; },
     findById: async (id) => { state.reads++; const a = all().find((x) => x.id === id); return a && { ...a }; },
     findIdsByVerifiedPhone: async (phone) => all().filter((a) => a.phone === phone && a.phoneVerifiedAt).map((a) => a.id),
     setPhone: async (id, phone, verifiedAt) => {

@@ -5,6 +5,7 @@ import type { RemovalGuard } from '../../last-factor.ts';
 import type { Account, AccountLock, AuditLog } from '../../ports.ts';
 import type { PasskeyCredential, PasskeyStore } from './ports.ts';
 import type { WebAuthnRelyingParty } from './webauthn.ts';
+import { accountName } from '../../../shared/account-name.ts';
 
 type Ctx = { clientId: string; ip: string | null };
 
@@ -43,7 +44,7 @@ export function passkeyEnrolment({ passkeys, audit, clock, webauthn, notify, gua
 
     /** What the page's script hands to `navigator.credentials.create`. */
     async options(account: Account, pending: PendingPasskey): Promise<string> {
-      return JSON.stringify(await webauthn.registrationOptions({ id: account.id, username: account.username }, await passkeys.list(account.id), pending.challenge));
+      return JSON.stringify(await webauthn.registrationOptions({ id: account.id, username: accountName(account) }, await passkeys.list(account.id), pending.challenge));
     },
 
     /** The browser's answer to the pending challenge (which the caller has already taken out). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accountName, parseAccountName } from '../../../shared/account-name.ts';
 import { addSeconds, type Clock } from '../../../shared/clock.ts';
 import { cutCodePoints } from '../../../shared/text.ts';
 import type { Factor, FactorContext, FactorModule, StepOutcome } from '../../factor.ts';
@@ -30,9 +31,12 @@ type Slot = z.infer<typeof slot>;
 type Outcome = StepOutcome<Slot>;
 type Retry = Outcome & { kind: 'retry'; message: PasswordMessage };
 
-/** The username wrong passwords are counted under, as the login form matches it (the store lowers it as the account lookup does). */
+/**
+ * The name wrong passwords are counted under, as the login form matches it: `PRIMARY/ada` and
+ * `ada` are one account, so one count (the store lowers it as the account lookup does).
+ */
 export function usernameKey(username: string): string {
-  return cutCodePoints(username.trim(), 256);
+  return cutCodePoints(accountName(parseAccountName(username)), 256);
 }
 
 /** Seconds until the next try is allowed, growing with each wrong password past throttleAfter. */

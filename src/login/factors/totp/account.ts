@@ -10,6 +10,7 @@ import type { RemovalGuard } from '../../last-factor.ts';
 import type { Account, AccountStore, AuditLog } from '../../ports.ts';
 import type { TotpStore } from './ports.ts';
 import { groupedSecret, matchingStep, newTotpSecret, sealPending, sealSecret, totpUri, unsealPending } from './secrets.ts';
+import { accountName } from '../../../shared/account-name.ts';
 
 type Ctx = Pick<LoginContext, 'uid' | 'clientId' | 'ip' | 'flow'>;
 
@@ -60,7 +61,7 @@ export function totpEnrolment(deps: TotpAccountDeps) {
     async page(ctx: Ctx, account: Account, pending: PendingSecret): Promise<{ qr: string; uri: string; secret: string } | undefined> {
       const secret = unsealPending(totpKey, pending.sealed, ctx.uid, account.id);
       if (secret === undefined) return undefined;
-      const uri = totpUri(secret, deps.serviceName, account.username);
+      const uri = totpUri(secret, deps.serviceName, accountName(account));
       return { qr: await qrSvg(uri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' }), uri, secret: groupedSecret(secret) };
     },
 
