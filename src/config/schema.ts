@@ -41,7 +41,7 @@ export const upstreamProviderSchema = z.strictObject({
   displayName: z.string().min(1).max(64).optional(),
   usecase: z.enum(['local', 'association', 'userAttribute', 'subjectUri']).default('local'),
   userAttribute: z.string().min(1).max(64).optional(),
-  domains: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/)).min(1).default(['primary']),
+  domains: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a domain: 1 to 32 of a-z 0-9 _ -')).min(1).default(['primary']),
   mobileClaim: z.string().min(1).max(64).optional(),
   jit: z.boolean().default(false),
 }).refine((p) => p.usecase !== 'userAttribute' || p.userAttribute !== undefined, 'usecase userAttribute needs userAttribute');

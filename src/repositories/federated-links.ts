@@ -4,13 +4,7 @@ import type { FederatedAccounts } from '../login/factors/federated/ports.ts';
 import type { Account } from '../login/ports.ts';
 import { accountRepository } from './accounts.ts';
 
-/** The domain every account is in until accounts carry domains of their own. */
-export const PRIMARY_DOMAIN = 'primary';
-
-/**
- * Upstream identities (provider, subject) linked to local accounts, and the lookups the upstream
- * sign-in makes. Accounts are in the primary domain only, for now: a lookup in any other finds none.
- */
+/** Upstream identities (provider, subject) linked to local accounts, and the lookups the upstream sign-in makes. */
 export function federatedLinkRepository(db: Db) {
   const accounts = accountRepository(db);
   const linkedId = async (provider: string, subject: string) =>
@@ -27,18 +21,17 @@ export function federatedLinkRepository(db: Db) {
     },
 
     async findInDomain(domain, username) {
-      return domain === PRIMARY_DOMAIN ? accounts.findByUsername(username) : undefined;
+      return accounts.findInDomain(domain, username);
     },
 
     async createLinked({ provider, subject, domain, username, phone }) {
-      if (domain !== PRIMARY_DOMAIN) return undefined;
       // The account and its link together: a just-in-time account is never left unlinked, and of
       // two first sign-ins racing, one makes it.
       return db.transaction().execute(async (tx) => {
         const row = await tx.insertInto('accounts')
           // No password: a hash no password matches, so this account signs in only through its provider.
-          .values({ username, password_hash: '!federated', phone, phone_verified_at: phone ? sql<Date>`now()` : null })
-          .onConflict((oc) => oc.expression(sql`lower(username)`).doNothing())
+          .values({ domain, username, password_hash: '!federated', phone, phone_verified_at: phone ? sql<Date>`now()` : null })
+          .onConflict((oc) => oc.expression(sql`domain, lower(username)`).doNothing())
           .returning('id')
           .executeTakeFirst();
         if (!row) return undefined;

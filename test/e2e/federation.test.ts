@@ -4,12 +4,12 @@ import { clientRepository } from '../../src/repositories/clients.ts';
 import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
 import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { alertText, Browser, type Page } from '../support/browser.ts';
+import { alertText, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
 import { Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'slow', 'keys'];
+const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners'];
 
 describe('signing in through an upstream provider', () => {
   let t: TestApp;
@@ -36,12 +36,12 @@ describe('signing in through an upstream provider', () => {
     await providers.insert(provider('subj', { usecase: 'subjectUri' }));
     await providers.insert(provider('jit', { jit: true, mobileClaim: 'phone_number' }));
     await providers.insert(provider('domains', { domains: ['partners', 'primary'] }));
-    await providers.insert(provider('slow'));
-    await providers.insert(provider('keys'));
+    await providers.insert(provider('partners', { domains: ['partners'], jit: true }));
     await t.addUser('alice', 'alices-long-password', '+447400170001');
     await t.addUser('bob', 'bobs-long-password', '+447400170002');
     await t.addUser('carol@example.com', 'carols-long-password', '+447400170003');
     await t.addUser('dave', 'daves-long-password', '+447400170004');
+    await t.addUser('partners/alice', 'partner-alices-long-password', '+447400170011');
     await t.addUser('nophone', 'nophones-long-password');
     const clients = clientRepository(t.database.db);
     rp = await relyingParty(t, await t.addClient('web-app'));
@@ -131,10 +131,20 @@ describe('signing in through an upstream provider', () => {
     expect((await finishWithCode(rp, attempt, pageOf(next), '+447400170004')).claims()!.sub).toBe(await accountId('dave'));
   });
 
-  it('searches the provider\'s domains in order', async () => {
+  it('searches the provider\'s domains in order: the first match wins', async () => {
     say('domains-alice', { preferred_username: 'alice' });
-    const { attempt, next } = await viaUpstream('domains', { sub: 'domains-alice' });
-    expect((await finishWithCode(rp, attempt, pageOf(next), '+447400170001')).claims()!.sub).toBe(await accountId('alice'));
+    const first = await viaUpstream('domains', { sub: 'domains-alice' });
+    const partner = (await accountRepository(t.database.db).findInDomain('partners', 'alice'))!.id;
+    expect((await finishWithCode(rp, first.attempt, pageOf(first.next), '+447400170011')).claims()!.sub).toBe(partner);
+    // Nobody of that name in partners: primary, next in the list.
+    say('domains-dave', { preferred_username: 'dave' });
+    const second = await viaUpstream('domains', { sub: 'domains-dave' });
+    expect((await finishWithCode(rp, second.attempt, pageOf(second.next), '+447400170004')).claims()!.sub).toBe(await accountId('dave'));
+    // A provider that searches partners only does not find primary's dave; just in time, it makes partners/dave.
+    const made = await viaUpstream('partners', { sub: 'domains-dave' });
+    expect(pageOf(made.next).html).toContain('autocomplete="tel"');
+    const created = (await accountRepository(t.database.db).findInDomain('partners', 'dave'))!;
+    expect(created.id).not.toBe(await accountId('dave'));
   });
 
   it('just in time: makes a linked account with the upstream\'s verified number, then the SMS code; the next sign-in finds it', async () => {
