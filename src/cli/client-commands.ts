@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy } from '../repositories/clients.ts';
-import { CliError, printRows, withDatabase, type Cli } from './context.ts';
+import { upstreamProviderRepository } from '../repositories/upstream-providers.ts';
+import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { IDP_NAME } from './idp-commands.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -36,11 +38,32 @@ interface AddOptions {
   mfa?: string;
   name?: string;
   authMethod?: string;
+  firstStep?: string;
 }
 
 const MFA_HELP = 'required, optional or phishing-resistant (a passkey is required): override smsOtp.mandatory for this client';
 const MFA_ERROR = '--mfa is required, optional or phishing-resistant';
 const isMfaPolicy = (value: string): value is MfaPolicy => (MFA_POLICIES as readonly string[]).includes(value);
+
+const FIRST_STEP_HELP = 'the first-stage sign-ins offered, in order: password and idp:<name> (e.g. password,idp:acme); default password';
+
+/** `--first-step password,idp:acme`: each entry known, none twice, at least one. */
+async function parseFirstSteps(ctx: CommandContext, value: string): Promise<string[]> {
+  const steps = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!steps.length) throw new CliError(`--first-step: ${FIRST_STEP_HELP}`);
+  const problems: string[] = [];
+  for (const step of new Set(steps)) {
+    if (step === 'password') continue;
+    const name = step.startsWith('idp:') ? step.slice(4) : undefined;
+    if (name === undefined || !IDP_NAME.test(name)) problems.push(`--first-step: ${step} is neither password nor idp:<name>`);
+    else if (!Object.hasOwn(ctx.config.federation.providers, name) && !(await upstreamProviderRepository(ctx.database.db).find(name))) {
+      problems.push(`--first-step: no identity provider ${name} (add it with keystep idp add)`);
+    }
+  }
+  if (new Set(steps).size !== steps.length) problems.push('--first-step names an entry twice');
+  if (problems.length) throw new CliError(problems.join('\n'));
+  return steps;
+}
 
 export function registerClientCommands(program: Command, cli: Cli): void {
   const client = program.command('client').description('manage relying-party applications (OIDC clients)');
@@ -52,6 +75,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     .option('--public', 'a public client (SPA or native app): no secret, PKCE only')
     .option('--consent', 'a third-party client: users see a consent page')
     .option('--mfa <policy>', MFA_HELP)
+    .option('--first-step <list>', FIRST_STEP_HELP)
     .option('--name <name>', 'name shown on the sign-in page')
     .option('--auth-method <method>', `token endpoint authentication: ${AUTH_METHODS.join(' or ')}`, 'client_secret_basic')
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
@@ -74,9 +98,10 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         ...(secret ? { client_secret: secret } : {}),
         ...(opts.name ? { client_name: opts.name } : {}),
       };
+      const firstSteps = opts.firstStep === undefined ? null : await parseFirstSteps(ctx, opts.firstStep);
       try {
         await clientRepository(ctx.database.db).insert({
-          clientId, metadata, consentRequired: opts.consent === true, mfa: (opts.mfa as MfaPolicy | undefined) ?? null,
+          clientId, metadata, consentRequired: opts.consent === true, mfa: (opts.mfa as MfaPolicy | undefined) ?? null, firstSteps,
         });
       } catch (err) {
         if (err instanceof ClientExistsError) throw new CliError(err.message);
@@ -92,11 +117,22 @@ export function registerClientCommands(program: Command, cli: Cli): void {
 
   client.command('update <client_id>')
     .description('change a client\'s policy (a running server notices within 5 seconds)')
-    .requiredOption('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`)
-    .action((clientId: string, opts: { mfa: string }) => withDatabase(cli, async (ctx) => {
-      if (opts.mfa !== 'default' && !isMfaPolicy(opts.mfa)) throw new CliError(`${MFA_ERROR} or default`);
-      if (!(await clientRepository(ctx.database.db).setMfa(clientId, opts.mfa === 'default' ? null : opts.mfa))) throw new CliError(`no client ${clientId}`);
-      cli.out.log(`client ${clientId}: mfa ${opts.mfa}`);
+    .option('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`)
+    .option('--first-step <list>', `${FIRST_STEP_HELP}; default: password only again`)
+    .action((clientId: string, opts: { mfa?: string; firstStep?: string }) => withDatabase(cli, async (ctx) => {
+      if (opts.mfa === undefined && opts.firstStep === undefined) throw new CliError('give --mfa or --first-step');
+      if (opts.mfa !== undefined && opts.mfa !== 'default' && !isMfaPolicy(opts.mfa)) throw new CliError(`${MFA_ERROR} or default`);
+      const clients = clientRepository(ctx.database.db);
+      const steps = opts.firstStep === undefined || opts.firstStep === 'default' ? null : await parseFirstSteps(ctx, opts.firstStep);
+      if (!(await clients.find(clientId))) throw new CliError(`no client ${clientId}`);
+      if (opts.mfa !== undefined) {
+        await clients.setMfa(clientId, opts.mfa === 'default' ? null : (opts.mfa as MfaPolicy));
+        cli.out.log(`client ${clientId}: mfa ${opts.mfa}`);
+      }
+      if (opts.firstStep !== undefined) {
+        await clients.setFirstSteps(clientId, steps);
+        cli.out.log(`client ${clientId}: first step ${steps ? steps.join(',') : 'password (default)'}`);
+      }
     }));
 
   client.command('list')
@@ -109,6 +145,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         redirect_uris: (c.metadata.redirect_uris as string[]).join(' '),
         consent: c.consentRequired,
         mfa: c.mfa ?? 'default',
+        first_step: c.firstSteps?.join(',') ?? 'password',
       }));
       printRows(cli, rows, opts.json, 'no clients');
     }));

@@ -4,6 +4,7 @@ import { ConfigError } from '../config/load.ts';
 import { GatewayConfigError } from '../sms/gateway-settings.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { CliError, cliOf, type Cli, type CliIo } from './context.ts';
+import { registerIdpCommands, registerLinkCommands } from './idp-commands.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -25,6 +26,8 @@ function buildProgram(cli: Cli): Command {
   registerUserCommands(program, cli);
   registerClientCommands(program, cli);
   registerSmsCommands(program, cli);
+  registerIdpCommands(program, cli);
+  registerLinkCommands(program, cli);
   return program;
 }
 
