@@ -91,6 +91,14 @@ describe('upstream sign-ins that fail', () => {
     expect(upstream.tokenRequests).toBe(before);
   });
 
+  it('an answer that arrives at another provider\'s callback is refused before any code is redeemed', async () => {
+    const { attempt, callback } = await start({ sub: 'acme-alice' }, { hold: true });
+    const before = upstream.tokenRequests;
+    const elsewhere = callback!.replace('/federation/acme/callback', '/federation/slow/callback');
+    expectFirstPageSaying(pageOf(await attempt.browser.visit(elsewhere)).html, /does not belong to this sign-in/);
+    expect(upstream.tokenRequests).toBe(before);
+  });
+
   it('a callback without a state, or of a login that is not this browser\'s, is a clear page and redeems nothing', async () => {
     const { callback } = await start({ sub: 'acme-alice' }, { hold: true });
     const before = upstream.tokenRequests;
