@@ -25,6 +25,7 @@ import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
 import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
 import { passkeyEnrolment } from './login/factors/passkey/account.ts';
+import { federatedLinking } from './login/factors/federated/account.ts';
 import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
@@ -123,7 +124,11 @@ function upstreamDirectory(config: Config, stores: Stores) {
     const p = Object.hasOwn(config.federation.providers, name) ? config.federation.providers[name] : undefined;
     return p && { ...p, name, displayName: p.displayName ?? name, clientSecret: p.clientSecret, userAttribute: p.userAttribute, mobileClaim: p.mobileClaim };
   };
-  return { find: async (name: string) => fromFile(name) ?? (await stores.upstreamProviders.find(name)) };
+  const names = Object.keys(config.federation.providers);
+  return {
+    find: async (name: string) => fromFile(name) ?? (await stores.upstreamProviders.find(name)),
+    list: async () => [...names.map((n) => fromFile(n)!), ...(await stores.upstreamProviders.list()).filter((p) => !names.includes(p.name))],
+  };
 }
 
 /** One key per purpose, from the server's one secret (configured, or made once and kept in the database). */
@@ -175,6 +180,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
     passkeys: passkeyEnrolment({ ...deps, ...removal, lock: stores.accountLock }),
+    federation: federatedLinking(deps),
   };
 }
 
@@ -216,7 +222,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
       audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
     }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, messages: login.messages, flows: stores.flows,
+      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, federation: login.federation, messages: login.messages, flows: stores.flows,
       views, clock: rt.clock, csrfKey: keys.forms, maskDigits: config.smsOtp.maskVisibleDigits, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
       overview: {
         account: (id) => stores.accounts.findById(id),

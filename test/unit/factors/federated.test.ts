@@ -41,6 +41,8 @@ describe('finding the local account of an upstream identity', () => {
       findLinked: async (p, s) => accounts.find((a) => a.id === links[`${p}|${s}`]),
       findInDomain: async (d, u) => accounts.find((a) => a.domain === d && a.username === u),
       createLinked: async (input) => { made.push(input); return anAccount({ id: 'made', username: input.username }); },
+      link: async () => 'linked',
+      listFor: async () => [],
     };
     return { fake, made };
   }

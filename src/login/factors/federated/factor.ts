@@ -4,7 +4,7 @@ import type { Random } from '../../../shared/random.ts';
 import type { Factor, FactorContext, FactorModule, LoginContext, Offer, StepOutcome, StepView } from '../../factor.ts';
 import type { AuditLog } from '../../ports.ts';
 import { resolveAccount } from './accounts.ts';
-import { federatedMessages, type FederatedMessage } from './messages.ts';
+import { federatedInfo, federatedMessages, type FederatedMessage } from './messages.ts';
 import type { FederatedAccounts, UpstreamClient, UpstreamFailure, UpstreamProvider, UpstreamProviders } from './ports.ts';
 
 export interface FederatedDeps {
@@ -167,5 +167,6 @@ export const federatedModule: FactorModule<FederatedDeps> = {
   id: FEDERATED_ID,
   signInEvent: { event: 'login.federated', label: 'another provider' },
   messages: federatedMessages,
+  info: federatedInfo,
   build: federatedFactor,
 };

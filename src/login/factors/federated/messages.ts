@@ -9,6 +9,12 @@ export const federatedMessages = {
   FEDERATION_NOT_LINKED: 'This sign-in is not linked to an account. Ask your administrator to link your {provider} account, or go back to the app.',
   FEDERATION_NAME_TAKEN: 'An account for your {provider} sign-in could not be made: its username is taken. Ask your administrator for help.',
   FEDERATION_ACCOUNT_DISABLED: 'This account is disabled. Ask your administrator for help.',
+  FEDERATION_LINKED: 'Linked: you can now sign in through that provider.',
+  FEDERATION_LINK_TAKEN: 'That account at the provider is linked to another account already. Nothing was changed.',
+  FEDERATION_LINK_FAILED: 'The provider did not confirm who you are, so nothing was linked. Try again.',
 } as const;
 
 export type FederatedMessage = keyof typeof federatedMessages;
+
+/** Its messages that report progress rather than a problem. */
+export const federatedInfo: readonly FederatedMessage[] = ['FEDERATION_LINKED'];

@@ -24,6 +24,8 @@ export interface UpstreamProvider {
 
 export interface UpstreamProviders {
   find(name: string): Promise<UpstreamProvider | undefined>;
+  /** Every provider (the account page offers to link each). */
+  list(): Promise<UpstreamProvider[]>;
 }
 
 /** What a sign-in at the upstream keeps between the redirect and the callback (in the login's slot). */
@@ -64,4 +66,8 @@ export interface FederatedAccounts {
    * domain (or the identity was linked meanwhile: then the caller reads the link again).
    */
   createLinked(input: { provider: string; subject: string; domain: string; username: string; phone: string | null }): Promise<Account | undefined>;
+  /** Links (provider, subject) to the account; `taken` when that identity is linked already. */
+  link(provider: string, subject: string, accountId: string): Promise<'linked' | 'taken'>;
+  /** The upstream identities linked to the account. */
+  listFor(accountId: string): Promise<{ provider: string; subject: string }[]>;
 }
