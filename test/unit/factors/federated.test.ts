@@ -62,6 +62,15 @@ describe('finding the local account of an upstream identity', () => {
     expect(made).toEqual([{ provider: 'acme', subject: 's', domain: 'partners', username: 'carol', phone: null }]);
   });
 
+  it('just in time: a verified upstream number another account has verified is not taken (phoneUnique)', async () => {
+    const { fake, made } = store([]);
+    const withMobile = { ...acme, jit: true, mobileClaim: 'phone_number' };
+    const claims = { preferred_username: 'ivy', phone_number: '+447400123456', phone_number_verified: true };
+    await resolveAccount(fake, withMobile, 's1', claims, { phoneTaken: async () => true });
+    await resolveAccount(fake, withMobile, 's2', claims, { phoneTaken: async () => false });
+    expect(made).toEqual([expect.objectContaining({ subject: 's1', phone: null }), expect.objectContaining({ subject: 's2', phone: '+447400123456' })]);
+  });
+
   it('just in time without a usable name: named by provider and subject, never "null"', async () => {
     const { fake, made } = store([]);
     await resolveAccount(fake, { ...acme, jit: true }, 'sub-7', { preferred_username: null });

@@ -52,7 +52,7 @@ export async function resolveAccount(
   provider: UpstreamProvider,
   subject: string,
   claims: Claims,
-  defaultCountry?: string,
+  options: { defaultCountry?: string | undefined; phoneTaken?: (e164: string) => Promise<boolean> } = {},
 ): Promise<Resolution> {
   const linked = await accounts.findLinked(provider.name, subject);
   if (linked) return { found: true, account: linked, created: false };
@@ -68,9 +68,10 @@ export async function resolveAccount(
   // name, else by provider and subject; it is linked, so the next sign-in finds it by its link.
   const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? nameOf(`${provider.name}.${subject}`);
   if (!name) return { found: false, reason: 'not_linked' };
-  const made = await accounts.createLinked({
-    provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone: verifiedMobile(provider, claims, defaultCountry),
-  });
+  const mobile = verifiedMobile(provider, claims, options.defaultCountry);
+  // A number another account has verified (with `smsOtp.phoneUnique`) is not taken: the user is asked for one.
+  const phone = mobile && !(await options.phoneTaken?.(mobile)) ? mobile : null;
+  const made = await accounts.createLinked({ provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone });
   if (made) return { found: true, account: made, created: true };
   // Linked by a sign-in racing this one: that account.
   const raced = await accounts.findLinked(provider.name, subject);

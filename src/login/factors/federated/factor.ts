@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Random } from '../../../shared/random.ts';
 import type { Factor, FactorContext, FactorModule, LoginContext, Offer, StepOutcome, StepView } from '../../factor.ts';
-import type { AuditLog } from '../../ports.ts';
+import type { AccountStore, AuditLog } from '../../ports.ts';
 import { resolveAccount } from './accounts.ts';
 import { federatedInfo, federatedMessages, type FederatedMessage } from './messages.ts';
 import type { FederatedAccounts, UpstreamClient, UpstreamFailure, UpstreamProvider, UpstreamProviders } from './ports.ts';
@@ -13,7 +13,8 @@ export interface FederatedDeps {
   federatedAccounts: FederatedAccounts;
   audit: AuditLog;
   random: Random;
-  settings: { sms: { defaultCountry?: string | undefined } };
+  accounts: Pick<AccountStore, 'findIdsByVerifiedPhone'>;
+  settings: { sms: { defaultCountry?: string | undefined }; smsOtp: { phoneUnique: boolean } };
 }
 
 export const FEDERATED_ID = 'federated';
@@ -116,7 +117,10 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
       return retry(FAILURE_MESSAGES[result.reason], provider, ended);
     }
     const proof = upstreamProof(result.claims);
-    const found = await resolveAccount(deps.federatedAccounts, provider, result.subject, result.claims, deps.settings.sms.defaultCountry);
+    const found = await resolveAccount(deps.federatedAccounts, provider, result.subject, result.claims, {
+      defaultCountry: deps.settings.sms.defaultCountry,
+      phoneTaken: deps.settings.smsOtp.phoneUnique ? async (e164) => (await deps.accounts.findIdsByVerifiedPhone(e164)).length > 0 : undefined,
+    });
     if (!found.found) {
       await event(ctx, 'failure', provider.name, { reason: found.reason, detail: proof });
       return retry(found.reason === 'name_taken' ? 'FEDERATION_NAME_TAKEN' : 'FEDERATION_NOT_LINKED', provider, ended);
