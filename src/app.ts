@@ -1,6 +1,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
+import { retentionSeconds } from './config/retention.ts';
 import type { Config } from './config/schema.ts';
 import type { Db } from './db/connection.ts';
 import { DEMO_CLIENT_ID } from './demo-data.ts';
@@ -10,10 +11,13 @@ import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
 import { federationRoutes } from './http/federation-routes.ts';
 import { upstreamClient } from './federation/upstream-client.ts';
+import { clientAddress } from './http/client-address.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
+import { smsReceiptRoutes } from './http/sms-receipt-routes.ts';
 import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
+import { metricsRoutes } from './http/metrics-routes.ts';
 import { providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { serverLifecycle } from './http/server.ts';
@@ -34,6 +38,7 @@ import { keepsSecondFactor, removalGuard } from './login/last-factor.ts';
 import { createArgon2Hasher, type PasswordHasher } from './login/passwords.ts';
 import { buildFactors, factorModules, type FactorDeps } from './login/registry.ts';
 import { describeSignIns, REAUTH_WINDOW_SECONDS, signInEvents } from './login/sign-ins.ts';
+import type { SmsBudgetPolicy } from './login/sms-codes/budgets.ts';
 import { otpSending } from './login/sms-codes/sending.ts';
 import { clientMetadataSource } from './oidc/client-metadata.ts';
 import { interactionFacade } from './oidc/interaction.ts';
@@ -54,17 +59,21 @@ import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
 import { serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
+import { smsDeliveryRepository } from './repositories/sms-deliveries.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { federatedLinkRepository } from './repositories/federated-links.ts';
 import { upstreamProviderRepository, type StoredUpstreamProvider } from './repositories/upstream-providers.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
+import { withAuditLines } from './shared/audit-lines.ts';
 import type { Logger } from './shared/log.ts';
 import { cryptoRandom, type Random } from './shared/random.ts';
 import { destinationAllowed } from './sms/destination-policy.ts';
 import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
+import { meterCircuits, meteredHasher, meteredStores, meterLoginsStarted, smsProvider, wireMetrics, type MetricsWiring } from './metrics-wiring.ts';
+import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
 
 export interface AppOptions {
   config: Config;
@@ -85,6 +94,8 @@ export interface KeystepApp {
   listen(port: number, host?: string): Promise<Server>;
   sweep(): Promise<void>;
   close(): Promise<void>;
+  /** The port of the metrics listener, when `metrics.port` asks for one (0 picks a free port). */
+  metricsPort?: number;
 }
 
 interface Runtime {
@@ -93,25 +104,28 @@ interface Runtime {
   clock: Clock;
   random: Random;
   hasher: PasswordHasher;
+  observed: MetricsWiring;
 }
 
 type Stores = ReturnType<typeof buildStores>;
 
-function buildStores(db: Db) {
+function buildStores(db: Db, auditLines?: Logger) {
+  const audit = auditLines ? withAuditLines(authEventRepository(db), auditLines) : authEventRepository(db);
   return {
     accounts: accountRepository(db),
     clients: clientRepository(db),
     payloads: oidcPayloadRepository(db),
     flows: loginFlowRepository(db),
-    audit: authEventRepository(db),
+    audit,
     otp: otpChallengeRepository(db),
     backupCodes: backupCodeRepository(db),
     totp: totpCredentialRepository(db),
     passkeys: passkeyCredentialRepository(db),
     smsLog: smsMessageRepository(db),
+    smsDeliveries: smsDeliveryRepository(db),
     secrets: serverSecretRepository(db),
     passwordFailures: passwordFailureRepository(db),
-    signOutEverywhere: signOutEverywhere(db, authEventRepository(db)),
+    signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
     upstreamProviders: upstreamProviderRepository(db),
     federatedLinks: federatedLinkRepository(db),
@@ -144,10 +158,29 @@ async function buildKeys(config: Config, stores: Stores, random: Random) {
     forms: purposeKey(secret, 'form-tokens'),
     shownOnce: purposeKey(secret, 'shown-once'),
     totpSecrets: purposeKey(secret, 'totp-secrets'),
+    smsNumbers: purposeKey(secret, 'sms-numbers'),
   };
 }
 
 type Keys = Awaited<ReturnType<typeof buildKeys>>;
+
+/** The SMS budgets and the pumping breaker, from their settings (README: "SMS pumping"). */
+function smsBudgetPolicy(config: Config): SmsBudgetPolicy {
+  const { sms, smsOtp } = config;
+  const b = sms.budgets;
+  return {
+    perLogin: smsOtp.maxResends + 1,
+    account: { limit: smsOtp.userSendLimit, windowSeconds: smsOtp.userSendWindowSeconds },
+    address: { limit: sms.ipSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    hour: { limit: sms.globalSendLimit, windowSeconds: sms.velocityWindowSeconds },
+    perDay: b.perDay,
+    number: { limit: b.perNumber, windowSeconds: b.numberWindowSeconds },
+    prefix: { limit: b.perPrefix, windowSeconds: b.prefixWindowSeconds, hiddenDigits: b.prefixHiddenDigits },
+    country: { limit: b.perCountry, windowSeconds: b.countryWindowSeconds, limits: b.countries },
+    backoff: { after: b.backoffAfter, minSeconds: b.backoffMinSeconds, maxSeconds: b.backoffMaxSeconds, jitter: b.backoffJitter, windowSeconds: b.backoffWindowSeconds },
+    pumping: sms.pumping,
+  };
+}
 
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
 function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[]) {
@@ -159,8 +192,9 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
   };
   const sending = otpSending({
     otp: stores.otp, smsLog: stores.smsLog, sender: sms.sender, audit: stores.audit, clock, random, hmacKey: keys.otpCodes, policy: config.smsOtp,
+    deliveries: stores.smsDeliveries,
     serviceName: config.serviceName, issuerHost: new URL(config.issuer).host,
-    velocity: { windowSeconds: config.sms.velocityWindowSeconds, ipSendLimit: config.sms.ipSendLimit, globalSendLimit: config.sms.globalSendLimit },
+    budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
   const upstreamProviders = upstreamDirectory(config, stores);
@@ -195,6 +229,7 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     clients: clientMetadataSource((id) => stores.clients.find(id)),
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
     pages: providerPages(views, rt.log),
+    clock: rt.clock,
     async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
       const account = await stores.accounts.findById(accountId);
       return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
@@ -207,7 +242,8 @@ function readinessChecks(db: Db, sms: SmsWiring): ReadinessCheck[] {
   const checks: ReadinessCheck[] = [{ name: 'database', check: async () => { await sql`select 1`.execute(db); return { ok: true }; } }];
   // Every instance shares the gateway, and logins can still finish with backup codes.
   const circuit = sms.circuit;
-  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit() } }) });
+  const gateways = sms.gateways;
+  if (circuit) checks.push({ name: 'smsGateway', check: async () => ({ ok: true, detail: { circuit: circuit(), ...(gateways ? { gateways: gateways() } : {}) } }) });
   return checks;
 }
 
@@ -220,6 +256,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
     interactionRoutes({
       interactions: interactionFacade(provider), flows: stores.flows, accounts: stores.accounts, chain: login.chain, views, messages: login.messages,
       audit: stores.audit, clock: rt.clock, csrfKey: keys.forms, interactionTtlSeconds: config.session.interactionTtlSeconds, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
+      metrics: rt.observed.metrics,
     }),
     accountRoutes({
       issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, federation: login.federation, messages: login.messages, flows: stores.flows,
@@ -236,9 +273,12 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   if (config.demo && config.env !== 'production') routers.push(demoRoutes({ issuer: config.issuer, clientId: DEMO_CLIENT_ID, views }));
   // The development inbox shows full numbers and codes: never in production (which refuses the console sender).
   if (sms.inbox && config.env !== 'production') routers.push(devSmsRoutes(sms.inbox, views));
+  if (config.metrics.bearerToken && rt.observed.scrape) routers.push(metricsRoutes(rt.observed.scrape, config.metrics.bearerToken));
+  if (sms.receipts) routers.push(smsReceiptRoutes(sms.receipts, config.issuer, rt.log));
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(errorPages(views, rt.log));
+  if (config.trustedProxies.length > 0) provider.use(clientAddress(config.trustedProxies));
   provider.use(addressLimit(config.loginRequestLimit, views));
   provider.use(allowedMethods());
   for (const router of routers) provider.use(router.routes());
@@ -260,18 +300,32 @@ function ensureAccountClient(stores: Stores, issuer: string) {
 /** The composition root: the only place that picks concrete adapters and wires them together. */
 export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const { config, db, log } = options;
-  const rt: Runtime = { config, log, clock: options.clock ?? systemClock, random: options.random ?? cryptoRandom, hasher: options.hasher ?? createArgon2Hasher() };
-  const stores = buildStores(db);
-  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender);
+  const clock = options.clock ?? systemClock;
+  const observed = wireMetrics(config, clock, db);
+  const { metrics } = observed;
+  const rt: Runtime = { config, log, clock, random: options.random ?? cryptoRandom, hasher: meteredHasher(options.hasher ?? createArgon2Hasher(), metrics), observed };
+  const stores = meteredStores(buildStores(db, config.audit.stdout ? log : undefined), metrics, clock);
+  if (config.sms.allowedCountries.includes('*')) log.warn('sms.allowedCountries is *: SMS may go to every country; list the countries your users are in to narrow what SMS pumping can cost');
+  const sms = wireSmsSender(config, log, rt.clock, (r) => stores.smsLog.record(r), options.smsSender,
+    { usedGateways: (uid) => stores.smsDeliveries.usedGateways(uid), receipts: stores.smsDeliveries }, { metrics, provider: smsProvider(config) });
+  meterCircuits(metrics, config.sms.gateways.length ? sms.gateways : sms.circuit && (() => [{ name: smsProvider(config), circuit: sms.circuit!() }]));
   const keys = await buildKeys(config, stores, rt.random);
   const views = createViews(config.serviceName, config.viewsDir);
   const login = buildLogin(rt, stores, keys, sms, options.factorModules ?? factorModules);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
+  meterLoginsStarted(provider, metrics);
   await ensureAccountClient(stores, config.issuer);
   mountRoutes(provider, rt, db, stores, keys, login, sms, views);
 
-  const sweep = expiredRowSweeper(stores, rt.clock, log);
+  const sweep = expiredRowSweeper(stores, rt.clock, log, retentionSeconds(config));
   const handler = provider.callback();
   const server = serverLifecycle(handler, sweep, config.sweepIntervalSeconds);
-  return { callback: () => handler, sweep, listen: server.listen, close: server.close };
+  const scrape = observed.scrape;
+  const metricsServer: MetricsServer | undefined = config.metrics.port !== undefined && scrape
+    ? await startMetricsServer(scrape, config.metrics.port, config.metrics.host)
+    : undefined;
+  const close = async () => {
+    await Promise.all([server.close(), metricsServer?.close()]);
+  };
+  return { callback: () => handler, sweep, listen: server.listen, close, metricsPort: metricsServer?.port };
 }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from 'commander';
-import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy } from '../repositories/clients.ts';
+import { Option, type Command } from 'commander';
+import { livePreviousSecrets, PREVIOUS_SECRETS_PROPERTY, previousSecret } from '../oidc/previous-secrets.ts';
+import { authEventRepository } from '../repositories/auth-events.ts';
+import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy, type StoredClient } from '../repositories/clients.ts';
 import { upstreamProviderRepository } from '../repositories/upstream-providers.ts';
-import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { CliError, NotFoundError, printRows, UsageError, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { durationOption } from './durations.ts';
 import { IDP_NAME } from './idp-commands.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
@@ -65,6 +68,59 @@ async function parseFirstSteps(ctx: CommandContext, value: string): Promise<stri
   return steps;
 }
 
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+/** What `client update` collects from its options before one statement applies it. */
+interface ClientChange {
+  metadata: Record<string, unknown>;
+  consentRequired?: boolean;
+  mfa?: MfaPolicy | null;
+  /** `--first-step` as given (checked against the providers once the database is open). */
+  firstStep?: string;
+  /** What was changed, for the message. */
+  changed: string[];
+}
+
+function checkUris(uris: string[]): string[] {
+  const problems = uris.map(checkRedirectUri).filter(Boolean);
+  if (problems.length) throw new CliError(problems.join('\n'));
+  return uris;
+}
+
+/**
+ * The options of `client update`, one line each: the option, and what its value changes. An option
+ * not given is not applied; a negated option (`--no-…`) is applied only when given.
+ */
+const CLIENT_UPDATES: { option: Option; apply(value: never, change: ClientChange): void }[] = [
+  { option: new Option('--redirect-uri <uri>', 'the redirect URIs, replacing the current ones (repeat for several)').argParser(collect), apply: (v: string[], c) => { c.metadata.redirect_uris = checkUris(v); c.changed.push('redirect URIs'); } },
+  { option: new Option('--post-logout-redirect-uri <uri>', 'the post-logout URIs, replacing the current ones (repeat for several)').argParser(collect), apply: (v: string[], c) => { c.metadata.post_logout_redirect_uris = checkUris(v); c.changed.push('post-logout URIs'); } },
+  { option: new Option('--no-post-logout-redirect-uris', 'remove every post-logout URI').default(undefined), apply: (v: boolean, c) => { if (!v) { c.metadata.post_logout_redirect_uris = []; c.changed.push('post-logout URIs removed'); } } },
+  { option: new Option('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`), apply: (v: string, c) => { if (v !== 'default' && !isMfaPolicy(v)) throw new CliError(`${MFA_ERROR} or default`); c.mfa = v === 'default' ? null : v; c.changed.push(`mfa ${v}`); } },
+  { option: new Option('--consent', 'users see a consent page (a third-party client)'), apply: (v: boolean, c) => { c.consentRequired = v; c.changed.push(v ? 'consent required' : 'no consent page'); } },
+  { option: new Option('--no-consent', 'no consent page (a first-party client)'), apply: () => {} },
+  { option: new Option('--name <name>', 'name shown on the sign-in page'), apply: (v: string, c) => { c.metadata.client_name = v; c.changed.push('name'); } },
+  { option: new Option('--first-step <list>', `${FIRST_STEP_HELP}; default: password only again`), apply: (v: string, c) => { c.firstStep = v; c.changed.push(`first step ${v === 'default' ? 'password (default)' : v}`); } },
+];
+
+/** A client as an operator reads it: its settings, and of its secrets only whether an earlier one still works. */
+function describeClient(c: StoredClient, now: Date) {
+  const m = c.metadata;
+  const previous = livePreviousSecrets(m[PREVIOUS_SECRETS_PROPERTY], now).map((p) => new Date(p.expires_at * 1000).toISOString());
+  return {
+    client_id: c.clientId,
+    type: m.token_endpoint_auth_method === 'none' ? 'public' : 'confidential',
+    name: typeof m.client_name === 'string' ? m.client_name : null,
+    redirect_uris: (m.redirect_uris as string[] | undefined) ?? [],
+    post_logout_redirect_uris: (m.post_logout_redirect_uris as string[] | undefined) ?? [],
+    token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic',
+    consent: c.consentRequired,
+    mfa: c.mfa ?? 'default',
+    first_step: c.firstSteps?.join(',') ?? 'password',
+    previous_secret_expires_at: previous.length ? previous.sort().at(-1)! : null,
+    created: c.createdAt.toISOString(),
+  };
+}
+
 export function registerClientCommands(program: Command, cli: Cli): void {
   const client = program.command('client').description('manage relying-party applications (OIDC clients)');
 
@@ -115,24 +171,64 @@ export function registerClientCommands(program: Command, cli: Cli): void {
       }
     }));
 
-  client.command('update <client_id>')
-    .description('change a client\'s policy (a running server notices within 5 seconds)')
-    .option('--mfa <policy>', `${MFA_HELP}; default: follow smsOtp.mandatory again`)
-    .option('--first-step <list>', `${FIRST_STEP_HELP}; default: password only again`)
-    .action((clientId: string, opts: { mfa?: string; firstStep?: string }) => withDatabase(cli, async (ctx) => {
-      if (opts.mfa === undefined && opts.firstStep === undefined) throw new CliError('give --mfa or --first-step');
-      if (opts.mfa !== undefined && opts.mfa !== 'default' && !isMfaPolicy(opts.mfa)) throw new CliError(`${MFA_ERROR} or default`);
-      const clients = clientRepository(ctx.database.db);
-      const steps = opts.firstStep === undefined || opts.firstStep === 'default' ? null : await parseFirstSteps(ctx, opts.firstStep);
-      if (!(await clients.find(clientId))) throw new CliError(`no client ${clientId}`);
-      if (opts.mfa !== undefined) {
-        await clients.setMfa(clientId, opts.mfa === 'default' ? null : (opts.mfa as MfaPolicy));
-        cli.out.log(`client ${clientId}: mfa ${opts.mfa}`);
+  const update = client.command('update <client_id>')
+    .description('change a client\'s settings; what is not named stays, the secret too (a running server notices within 5 seconds)');
+  for (const { option } of CLIENT_UPDATES) update.addOption(option);
+  update.action((clientId: string, opts: Record<string, unknown>) => withDatabase(cli, async (ctx) => {
+    const change: ClientChange = { metadata: {}, changed: [] };
+    for (const { option, apply } of CLIENT_UPDATES) {
+      const value = opts[option.attributeName()];
+      if (value !== undefined) apply(value as never, change);
+    }
+    if (!change.changed.length) throw new UsageError(`say what to change: ${CLIENT_UPDATES.map((u) => u.option.long).join(', ')}`);
+    const { metadata, consentRequired, mfa, firstStep } = change;
+    const steps = firstStep === undefined || firstStep === 'default' ? null : await parseFirstSteps(ctx, firstStep);
+    const patch = { ...(Object.keys(metadata).length ? { metadata } : {}), consentRequired, mfa };
+    const clients = clientRepository(ctx.database.db);
+    // Only the first steps: no other column to change (an empty update is no statement).
+    const onlyFirstSteps = !patch.metadata && consentRequired === undefined && mfa === undefined;
+    if (!(onlyFirstSteps ? await clients.setFirstSteps(clientId, steps) : await clients.update(clientId, patch))) throw new NotFoundError(`no client ${clientId}`);
+    if (firstStep !== undefined && !onlyFirstSteps) await clients.setFirstSteps(clientId, steps);
+    cli.out.log(`client ${clientId}: ${change.changed.join(', ')}`);
+  }));
+
+  client.command('show <client_id>')
+    .description('a client\'s settings (never its secret)')
+    .option('--json', 'print JSON')
+    .action((clientId: string, opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
+      const found = await clientRepository(ctx.database.db).find(clientId);
+      if (!found) throw new NotFoundError(`no client ${clientId}`);
+      const details = describeClient(found, new Date());
+      if (opts.json) return void cli.out.log(JSON.stringify(details, null, 2));
+      for (const [key, value] of Object.entries(details)) {
+        const shown = Array.isArray(value) ? (value.length ? value.join(' ') : '-') : value ?? '-';
+        cli.out.log(`${`${key}:`.padEnd(28)}${shown}`);
       }
-      if (opts.firstStep !== undefined) {
-        await clients.setFirstSteps(clientId, steps);
-        cli.out.log(`client ${clientId}: first step ${steps ? steps.join(',') : 'password (default)'}`);
-      }
+    }));
+
+  client.command('rotate-secret <client_id>')
+    .description('give a confidential client a new secret, printed once; the old one keeps working for the grace period')
+    .option('--grace <duration>', 'how long the old secret keeps working, such as 30m, 12h or 7d (0s: not at all)', '24h')
+    .option('--json', 'print {"client_id", "client_secret", "previous_secret_expires_at"} as JSON')
+    .action((clientId: string, opts: { grace: string; json?: boolean }) => withDatabase(cli, async (ctx) => {
+      const grace = durationOption('--grace', opts.grace);
+      if (grace > MAX_GRACE_SECONDS) throw new UsageError('--grace is at most 30d');
+      const now = new Date();
+      // Whole seconds, as it is kept.
+      const expiresAt = new Date(Math.floor(now.getTime() / 1000 + grace) * 1000);
+      const secret = randomBytes(32).toString('base64url');
+      const rotated = await clientRepository(ctx.database.db).replaceMetadata(clientId, (metadata) => {
+        const old = metadata.client_secret;
+        if (metadata.token_endpoint_auth_method === 'none' || typeof old !== 'string') throw new CliError(`${clientId} is a public client: it has no secret`);
+        const previous = [...livePreviousSecrets(metadata[PREVIOUS_SECRETS_PROPERTY], now), ...(grace > 0 ? [previousSecret(old, expiresAt)] : [])];
+        return { ...metadata, client_secret: secret, [PREVIOUS_SECRETS_PROPERTY]: previous };
+      });
+      if (!rotated) throw new NotFoundError(`no client ${clientId}`);
+      await authEventRepository(ctx.database.db).record({ event: 'client.secret_rotated', result: 'info', clientId, reason: 'cli', detail: { graceSeconds: grace } });
+      const until = grace > 0 ? expiresAt.toISOString() : null;
+      if (opts.json) return void cli.out.log(JSON.stringify({ client_id: clientId, client_secret: secret, previous_secret_expires_at: until }));
+      cli.out.log(`new client_secret for ${clientId}: ${secret}\nKeep it safe: it is not shown again.`);
+      cli.out.log(until ? `The previous secret works until ${until}.` : 'The previous secret no longer works.');
     }));
 
   client.command('list')
@@ -153,7 +249,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
   client.command('remove <client_id>')
     .description('delete a client; its tokens stop working (a running server notices within 5 seconds)')
     .action((clientId: string) => withDatabase(cli, async (ctx) => {
-      if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new CliError(`no client ${clientId}`);
+      if (!(await clientRepository(ctx.database.db).remove(clientId))) throw new NotFoundError(`no client ${clientId}`);
       cli.out.log(`removed client ${clientId}`);
     }));
 }

@@ -8,8 +8,23 @@ import { openDatabase, type OpenDatabase } from '../db/open.ts';
 import { createArgon2Hasher, type PasswordHasher } from '../login/passwords.ts';
 import { createLogger, type Logger } from '../shared/log.ts';
 
+/** The exit statuses a script can rely on (README, "The `keystep` command"). */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 3 } as const;
+
 /** A person's mistake: the message says what to do, and no stack trace follows it. */
-export class CliError extends Error {}
+export class CliError extends Error {
+  readonly exitCode: number = EXIT.failure;
+}
+
+/** A command line the command cannot take: a missing or malformed option. */
+export class UsageError extends CliError {
+  override readonly exitCode: number = EXIT.usage;
+}
+
+/** The user, client or key named does not exist. */
+export class NotFoundError extends CliError {
+  override readonly exitCode: number = EXIT.notFound;
+}
 
 /**
  * Where one run of the command reads and writes: the process's own streams and environment when run

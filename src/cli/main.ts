@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load.ts';
 import { GatewayConfigError } from '../sms/gateway-settings.ts';
+import { registerAbuseCommands } from './abuse-commands.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerClientCommands } from './client-commands.ts';
-import { CliError, cliOf, type Cli, type CliIo } from './context.ts';
+import { CliError, cliOf, EXIT, type Cli, type CliIo } from './context.ts';
 import { registerIdpCommands, registerLinkCommands } from './idp-commands.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
@@ -26,6 +28,8 @@ function buildProgram(cli: Cli): Command {
   registerUserCommands(program, cli);
   registerClientCommands(program, cli);
   registerSmsCommands(program, cli);
+  registerAbuseCommands(program, cli);
+  registerAuditCommands(program, cli);
   registerIdpCommands(program, cli);
   registerLinkCommands(program, cli);
   return program;
@@ -52,15 +56,16 @@ export async function run(args: string[], io: CliIo): Promise<number> {
     // Without a command (global options at most) Keystep serves.
     const commandGiven = args.some((a) => a !== '--debug');
     await program.parseAsync(commandGiven ? args : [...args, 'serve'], { from: 'user' });
-    return 0;
+    return EXIT.ok;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode;
+    // Commander has printed its message (and the help); only help and --version end well.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     // A stack trace only on request: after a clear message it reads as a crash of Keystep.
     const debug = program.opts<{ debug?: boolean }>().debug === true;
     io.stderr.write(`keystep: ${messageOf(err)}\n`);
     if (debug) io.stderr.write(`${err instanceof Error ? err.stack ?? '' : ''}\n`);
     else if (!explained(err)) io.stderr.write('(run the command again with --debug for the stack trace)\n');
-    return 1;
+    return err instanceof CliError ? err.exitCode : EXIT.failure;
   }
 }
 

@@ -4,13 +4,13 @@ import { openDatabase } from '../db/open.ts';
 import { createLogger } from '../shared/log.ts';
 import { ensureMigrated, logDestination, type Cli } from './context.ts';
 import { DEMO_PASSWORD, DEMO_USERNAME, ensureDemoData } from '../demo-data.ts';
-import { gatewayProblems } from '../sms-wiring.ts';
+import { gatewayProblems, gatewaysProblems } from '../sms-wiring.ts';
 
 /** Starts the server and hands its stop to the io once it listens. */
 export async function serve(cli: Cli): Promise<void> {
   const { io } = cli;
   // The gateway's template is judged with the rest, before anything starts.
-  const config = loadConfig(io.env, {}, { smsGateway: gatewayProblems });
+  const config = loadConfig(io.env, {}, { smsGateway: gatewayProblems, smsGateways: gatewaysProblems });
   const log = createLogger(config.logLevel, logDestination(io.stdout, 1));
   const database = await openDatabase(config);
   try {

@@ -11,9 +11,10 @@ import { accountRepository, UsernameTakenError, type Account } from '../reposito
 import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { accountName, parseDomain, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
+import { oidcPayloadRepository } from '../repositories/oidc-payloads.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
-import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { CliError, NotFoundError, UsageError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
 
 const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
@@ -48,7 +49,7 @@ async function hashNewPassword(ctx: CommandContext): Promise<string> {
 
 async function findUser(ctx: CommandContext, username: string): Promise<Account> {
   const account = await accountRepository(ctx.database.db).findByUsername(username);
-  if (!account) throw new CliError(`no user named ${username}`);
+  if (!account) throw new NotFoundError(`no user named ${username}`);
   return account;
 }
 
@@ -83,6 +84,45 @@ async function changeAndSignOut(ctx: CommandContext, account: Account, change: C
   ctx.cli.out.log(`signed ${accountName(account)} out everywhere: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
 }
 
+interface ListOptions {
+  search?: string;
+  disabled?: boolean;
+  locked?: boolean;
+  phone?: boolean;
+  factor?: string;
+  json?: boolean;
+}
+
+/** disabled, locked (by wrong passwords or codes, until the lock ends), or active. */
+async function statusOf(ctx: CommandContext, account: Account): Promise<'disabled' | 'locked' | 'active'> {
+  if (account.disabled) return 'disabled';
+  const now = new Date();
+  const passwordLock = (await passwordFailureRepository(ctx.database.db).find(usernameKey(accountName(account))))?.lockedUntil;
+  return [account.otpLockedUntil, passwordLock].some((until) => until && until > now) ? 'locked' : 'active';
+}
+
+const iso = (d: Date | null | undefined) => d?.toISOString() ?? null;
+
+async function describeUser(ctx: CommandContext, account: Account) {
+  const db = ctx.database.db;
+  const live = await oidcPayloadRepository(db).countForAccount(account.id);
+  return {
+    username: account.username,
+    id: account.id,
+    status: await statusOf(ctx, account),
+    phone: maskPhone(account.phone) || null,
+    phone_verified: iso(account.phoneVerifiedAt),
+    sms_otp_exempt: account.smsOtpExempt,
+    created: account.createdAt.toISOString(),
+    last_sign_in: iso(await authEventRepository(db).lastOf(account.id, 'login.completed')),
+    sessions: live.Session ?? 0,
+    grants: live.Grant ?? 0,
+    passkeys: (await passkeyCredentialRepository(db).list(account.id)).length,
+    backup_codes_left: await backupCodeRepository(db).countUnused(account.id),
+    factors: account.factors.map((f) => ({ id: f.id, enrolled: f.enrolledAt.toISOString(), last_used: iso(f.lastUsedAt) })),
+  };
+}
+
 export function registerUserCommands(program: Command, cli: Cli): void {
   const user = program.command('user').description('manage user accounts');
 
@@ -108,22 +148,56 @@ export function registerUserCommands(program: Command, cli: Cli): void {
     }));
 
   user.command('list')
-    .description('list users')
+    .description('list users; the filters combine')
+    .option('--search <text>', 'usernames containing this text, any case')
+    .option('--disabled', 'only disabled users')
+    .option('--locked', 'only users locked by failed passwords or codes')
+    .option('--no-phone', 'only users without a mobile number')
+    .option('--factor <id>', 'only users with this factor (totp, passkey, backup-code, sms-otp when used)')
     .option('--json', 'print JSON')
-    .action((opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
-      const now = new Date();
-      const failures = passwordFailureRepository(ctx.database.db);
-      const rows = await Promise.all((await accountRepository(ctx.database.db).list()).map(async (a) => {
-        const passwordLock = (await failures.find(usernameKey(accountName(a))))?.lockedUntil;
-        const locked = [a.otpLockedUntil, passwordLock].some((until) => until && until > now);
-        return {
-          username: accountName(a),
-          phone: maskPhone(a.phone),
-          status: a.disabled ? 'disabled' : locked ? 'locked' : 'active',
-          created: a.createdAt.toISOString(),
-        };
-      }));
+    .action((opts: ListOptions) => withDatabase(cli, async (ctx) => {
+      const accounts = await accountRepository(ctx.database.db).list({
+        search: opts.search, disabled: opts.disabled ? true : undefined, hasPhone: opts.phone === false ? false : undefined,
+      });
+      const rows = [];
+      for (const a of accounts) {
+        if (opts.factor !== undefined && !a.factors.some((f) => f.id === opts.factor)) continue;
+        const status = await statusOf(ctx, a);
+        if (opts.locked && status !== 'locked') continue;
+        rows.push({ username: accountName(a), phone: maskPhone(a.phone), status, created: a.createdAt.toISOString() });
+      }
       printRows(cli, rows, opts.json, 'no users');
+    }));
+
+  user.command('show <username>')
+    .description('everything about a user but secrets: status, number (masked), factors, sessions, last sign-in')
+    .option('--json', 'print JSON')
+    .action((username: string, opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
+      const details = await describeUser(ctx, await findUser(ctx, username));
+      if (opts.json) return void cli.out.log(JSON.stringify(details, null, 2));
+      for (const [key, value] of Object.entries(details)) {
+        if (key !== 'factors') cli.out.log(`${`${key}:`.padEnd(20)}${value ?? '-'}`);
+      }
+      cli.out.log('factors:');
+      for (const f of details.factors) cli.out.log(`  ${f.id.padEnd(12)}added ${f.enrolled}, last used ${f.last_used ?? 'never'}`);
+      if (!details.factors.length) cli.out.log('  none beyond the password');
+    }));
+
+  user.command('delete <username>')
+    .description('delete a user with their sessions, grants, tokens, logins in progress, factors and links (cannot be undone)')
+    .option('--yes', 'confirm the deletion')
+    .action((username: string, opts: { yes?: boolean }) => withDatabase(cli, async (ctx) => {
+      const account = await findUser(ctx, username);
+      if (!opts.yes) throw new UsageError(`deleting ${accountName(account)} cannot be undone: run it again with --yes`);
+      const revoked = await ctx.database.db.transaction().execute(async (trx) => {
+        const ended = await accountRevocation(trx).revoke(account.id);
+        await passwordFailureRepository(trx).clear(usernameKey(accountName(account)));
+        if (!(await accountRepository(trx).remove(account.id))) throw new NotFoundError(`no user named ${username}`);
+        return ended;
+      });
+      // The account is gone, so the event names it in its detail only (its earlier events stay, unlinked, until the retention).
+      await authEventRepository(ctx.database.db).record({ event: 'user.deleted', result: 'info', accountId: null, reason: 'cli', detail: { accountId: account.id, ...revoked } });
+      cli.out.log(`deleted user ${accountName(account)}: ended ${revoked.sessions} session(s), ${revoked.grants} grant(s), ${revoked.tokens} token(s) and ${revoked.logins} login(s) in progress`);
     }));
 
   user.command('set-password <username>')
@@ -211,9 +285,14 @@ function registerSecondFactorCommands(user: Command, cli: Cli): void {
   const passkey = user.command('passkey').description('the user\'s passkeys');
   passkey.command('list <username>')
     .description('list the user\'s passkeys: name, when added and last used, whether synced')
-    .action((username: string) => withDatabase(cli, async (ctx) => {
+    .option('--json', 'print JSON')
+    .action((username: string, opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
       const keys = await passkeyCredentialRepository(ctx.database.db).list(account.id);
+      if (opts.json) {
+        const rows = keys.map((k) => ({ name: k.name, added: k.createdAt.toISOString(), last_used: iso(k.lastUsedAt), synced: k.backedUp }));
+        return void cli.out.log(JSON.stringify(rows, null, 2));
+      }
       if (!keys.length) return void cli.out.log(`${accountName(account)} has no passkey`);
       const at = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : 'never');
       for (const k of keys) cli.out.log(`${k.name}\tadded ${at(k.createdAt)}\tlast used ${at(k.lastUsedAt)}\t${k.backedUp ? 'synced' : 'device-bound'}`);

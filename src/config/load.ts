@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { configSchema, smsGatewaySchema, type Config } from './schema.ts';
+import { z } from 'zod';
+import { configSchema, smsGatewayListItemSchema, smsGatewaySchema, type Config } from './schema.ts';
 import { settings, type Setting } from './settings.ts';
 
 export class ConfigError extends Error {
@@ -86,6 +87,8 @@ function productionProblems(input: Record<string, unknown>): string[] {
   if (input.demo === true) problems.push('demo (KEYSTEP_DEMO): demo data is refused in production');
   const sms = input.sms as { sender?: unknown } | undefined;
   if ((sms?.sender ?? 'console') === 'console') problems.push('sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway');
+  const countries = (sms as { allowedCountries?: unknown } | undefined)?.allowedCountries;
+  if (!Array.isArray(countries) || countries.length === 0) problems.push('sms.allowedCountries (KEYSTEP_SMS_ALLOWED_COUNTRIES): must list the countries SMS may go to in production (`*` allows all)');
   if (input.issuer === undefined) problems.push('issuer (KEYSTEP_ISSUER): must be set in production');
   else if (typeof input.issuer === 'string' && !input.issuer.startsWith('https://')) problems.push('issuer (KEYSTEP_ISSUER): must use https in production');
   return problems;
@@ -95,6 +98,8 @@ function productionProblems(input: Record<string, unknown>): string[] {
 export interface ConfigChecks {
   /** Problems of the gateway's request template, when `sms.sender` is `http`. */
   smsGateway?: (gateway: Config['sms']['gateway']) => string[];
+  /** Problems of `sms.gateways` (each template, names, receipts), when `sms.sender` is `http`. */
+  smsGateways?: (gateways: Config['sms']['gateways']) => string[];
 }
 
 // The gateway group is judged on its own, so that a bad template is listed even when some other
@@ -102,8 +107,12 @@ export interface ConfigChecks {
 function checkedProblems(input: Record<string, unknown>, checks: ConfigChecks): string[] {
   const sms = input.sms;
   if (!checks.smsGateway || typeof sms !== 'object' || sms === null) return [];
-  const { sender, gateway } = sms as { sender?: unknown; gateway?: unknown };
+  const { sender, gateway, gateways } = sms as { sender?: unknown; gateway?: unknown; gateways?: unknown };
   if (sender !== 'http') return [];
+  if (Array.isArray(gateways) && gateways.length > 0) {
+    const list = z.array(smsGatewayListItemSchema).safeParse(gateways);
+    return list.success ? checks.smsGateways?.(list.data) ?? [] : [];
+  }
   const parsed = smsGatewaySchema.safeParse(gateway);
   return parsed.success ? checks.smsGateway(parsed.data) : [];
 }

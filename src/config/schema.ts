@@ -1,4 +1,12 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
+
+function validProxyEntry(entry: string): boolean {
+  const [address = '', bits, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+}
 
 /** The `sms.gateway` group, also checked on its own at start-up (see load.ts). */
 export const smsGatewaySchema = z.strictObject({
@@ -46,6 +54,25 @@ export const upstreamProviderSchema = z.strictObject({
   mobileClaim: z.string().min(1).max(64).optional(),
   jit: z.boolean().default(false),
 }).refine((p) => p.usecase !== 'userAttribute' || p.userAttribute !== undefined, 'usecase userAttribute needs userAttribute');
+const receiptStatus = z.enum(['queued', 'sent', 'delivered', 'undelivered', 'failed']);
+
+/** One of `sms.gateways`: a gateway as `sms.gateway` describes it, named, with its own circuit, countries and receipts. */
+export const smsGatewayListItemSchema = smsGatewaySchema.unwrap().extend({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'lower-case letters, digits and dashes, at most 32'),
+  countries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2})$/, 'a calling code like 44 or +1, or an ISO country code like GB')).default([]),
+  notSentStatus: z.array(z.coerce.number().int().min(500).max(599)).default([]),
+  circuitFailures: z.number().int().min(1).max(100).optional(),
+  circuitCooldownSeconds: z.number().int().min(1).max(3600).optional(),
+  receipts: z.strictObject({
+    format: z.enum(['twilio', 'generic']),
+    authToken: z.string().min(1).optional(),
+    secret: z.string().min(16, 'at least 16 characters').optional(),
+    secretHeader: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name').optional(),
+    messageIdField: z.string().min(1).optional(),
+    statusField: z.string().min(1).optional(),
+    statusMap: z.record(z.string(), receiptStatus).optional(),
+  }).optional(),
+});
 
 // Every key that has a description is a setting: it is documented in the README table and can be
 // set from the config file or from its environment variable (see settings.ts). Groups are strict:
@@ -69,6 +96,8 @@ export const configSchema = z.strictObject({
     .describe('Apply pending migrations at start-up against `databaseUrl` (the embedded database is always migrated).'),
   trustProxy: z.boolean().default(false)
     .describe('Trust `X-Forwarded-*` headers from a TLS-terminating proxy in front of Keystep.'),
+  trustedProxies: z.array(z.string().refine((entry) => validProxyEntry(entry), 'an IP address or a CIDR range like 10.0.0.0/8')).default([])
+    .describe('Addresses or CIDR ranges of the proxies in front of Keystep. When set, `X-Forwarded-For` is believed only from them, and the client address is the nearest entry that is not one of them (the per-address limits, the SMS budgets and the audit trail use it).'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('Log level of the JSON logs.'),
   serviceName: z.string().min(1).max(64).default('Keystep')
@@ -100,6 +129,10 @@ export const configSchema = z.strictObject({
       .describe('The server secret (at least 32 characters): it keys the HMAC of stored SMS codes, and Keystep derives from it (HKDF) a key for each other purpose: the anti-forgery tokens of the forms, and new backup codes kept encrypted until shown. Default: generated once and stored in the database; set it to keep it apart from the code rows.'),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
       .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
+    publishAheadSeconds: z.number().int().min(0).max(2_592_000).default(3600)
+      .describe('How long a signing key made by `keystep keys rotate` is published in the JWKS before it signs, so apps that cache the JWKS know it first (at least twice `reloadSeconds` is always kept).'),
+    reloadSeconds: z.number().int().min(5).max(3600).default(60)
+      .describe('How often a running server reads the stored signing and cookie keys again, to pick up a rotation.'),
   }).prefault({}),
   password: z.strictObject({
     minLength: z.number().int().min(8).max(64).default(8)
@@ -171,19 +204,73 @@ export const configSchema = z.strictObject({
       .describe('How SMS leave Keystep: `http` (the gateway below) or `console` (development only: the log and the `/dev/sms` inbox; production refuses it).'),
     defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like GB').optional()
       .describe('Country of numbers typed without a country code (shown as a hint on the phone page), e.g. `GB`.'),
-    allowedCountries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2})$/, 'a calling code like 44 or +1, or an ISO country code like GB')).default([])
-      .describe('Destinations allowed, as calling codes (`44`, `+1`) or ISO country codes (`GB`); empty allows all. Checked before the gateway is called.'),
+    allowedCountries: z.array(z.string().regex(/^(\+?\d{1,4}|[A-Za-z]{2}|\*)$/, 'a calling code like 44 or +1, an ISO country code like GB, or *')).default([])
+      .describe('Destinations allowed, as calling codes (`44`, `+1`) or ISO country codes (`GB`); `*` allows all (logged as a warning at start-up). Production requires it to be set; elsewhere empty allows all. Checked before the gateway is called.'),
     velocityWindowSeconds: z.number().int().min(60).max(86400).default(3600)
       .describe('The window of `ipSendLimit` and `globalSendLimit`.'),
     ipSendLimit: z.number().int().min(1).max(100_000).default(30)
       .describe('SMS for logins from one client address per window, across accounts (against SMS pumping).'),
     globalSendLimit: z.number().int().min(1).max(10_000_000).default(1000)
       .describe('SMS for all logins per window: a ceiling on spend if everything else fails.'),
+    budgets: z.strictObject({
+      perNumber: z.number().int().min(1).max(10_000).default(10)
+        .describe('SMS to one number per `numberWindowSeconds`, across accounts (Auth0 refuses more than 10 an hour per device).'),
+      numberWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+        .describe('The window of `perNumber`.'),
+      perPrefix: z.number().int().min(1).max(1_000_000).default(30)
+        .describe('SMS to one number range (the number without its last `prefixHiddenDigits` digits) per `prefixWindowSeconds`: sequential numbers of one rented range share it.'),
+      prefixWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+        .describe('The window of `perPrefix`.'),
+      prefixHiddenDigits: z.number().int().min(1).max(8).default(4)
+        .describe('Digits taken off the end of a number to make its range, for `perPrefix` and the pumping breaker.'),
+      perCountry: z.number().int().min(1).max(10_000_000).default(300)
+        .describe('SMS to one country per `countryWindowSeconds`, unless `countries` names it.'),
+      countryWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+        .describe('The window of the per-country budgets.'),
+      countries: z.record(z.string().regex(/^[A-Z]{2}$/, 'an ISO country code like GB'), z.number().int().min(0).max(10_000_000)).default({})
+        .describe('Per-country budgets that replace `perCountry`, e.g. `{"GB": 2000, "US": 1000}` (0 sends nothing there).'),
+      perDay: z.number().int().min(1).max(100_000_000).default(10_000)
+        .describe('SMS for all logins per 24 hours, beside the hourly `globalSendLimit`.'),
+      backoffAfter: z.number().int().min(1).max(100).default(3)
+        .describe('From this send to one account or number within `backoffWindowSeconds` on, the next must wait: `backoffMinSeconds`, doubling with each send, at most `backoffMaxSeconds`, plus jitter (Auth0: 1 to 32 minutes).'),
+      backoffMinSeconds: z.number().int().min(1).max(86400).default(60)
+        .describe('The first back-off wait.'),
+      backoffMaxSeconds: z.number().int().min(1).max(86400).default(1920)
+        .describe('The longest back-off wait (32 minutes).'),
+      backoffJitter: z.number().min(0).max(1).default(0.2)
+        .describe('Each back-off wait is stretched by a random part of up to this fraction of it, so that waits of many accounts do not end together.'),
+      backoffWindowSeconds: z.number().int().min(60).max(86400).default(3600)
+        .describe('Sends older than this no longer count towards the back-off.'),
+    }).prefault({}),
+    pumping: z.strictObject({
+      enabled: z.boolean().default(true)
+        .describe('Pause a number range or country automatically when its codes are rarely entered (SMS pumping: numbers that are paid for receiving, never used).'),
+      windowSeconds: z.number().int().min(300).max(7 * 86400).default(3600)
+        .describe('The sliding window the ratio of codes entered to codes sent is measured over.'),
+      graceSeconds: z.number().int().min(0).max(3600).default(300)
+        .describe('Codes sent more recently than this are not judged yet: their users may still be typing them.'),
+      threshold: z.number().min(0).max(1).default(0.2)
+        .describe('Below this ratio of codes entered to codes sent, the range is paused (real users enter most of theirs).'),
+      prefixMinSent: z.number().int().min(1).max(1_000_000).default(10)
+        .describe('Codes a number range must have been sent in the window before its ratio is judged.'),
+      countryMinSent: z.number().int().min(1).max(10_000_000).default(50)
+        .describe('Codes a country must have been sent in the window before its ratio is judged.'),
+    }).prefault({}),
     circuitFailures: z.number().int().min(1).max(100).default(5)
       .describe('Consecutive failed sends after which the sender fails fast for `circuitCooldownSeconds` (a circuit breaker).'),
     circuitCooldownSeconds: z.number().int().min(1).max(3600).default(30)
       .describe('How long the sender fails fast before it tries the gateway again.'),
     gateway: smsGatewaySchema,
+    gateways: z.array(smsGatewayListItemSchema).max(10).default([])
+      .describe('Several providers, tried in order (see "Several providers"): each item is a gateway as `sms.gateway`, plus `name`, and optionally `countries`, `notSentStatus`, `circuitFailures`, `circuitCooldownSeconds` and `receipts`. Empty: `sms.gateway` alone, named `default`.'),
+  }).prefault({}),
+  audit: z.strictObject({
+    retentionDays: z.number().int().min(1).max(36_500).default(90)
+      .describe('Days the audit trail (`auth_events`) is kept; older rows are deleted by the sweep.'),
+    smsRetentionDays: z.number().int().min(1).max(36_500).default(90)
+      .describe('Days the SMS send log (`sms_messages`) is kept; never less than the longest SMS budget window.'),
+    stdout: z.boolean().default(false)
+      .describe('Also write each audit event as a JSON line on standard output (with the logs, `"audit":true`), for a log shipper.'),
   }).prefault({}),
   federation: z.strictObject({
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
@@ -200,6 +287,14 @@ export const configSchema = z.strictObject({
       .describe('Authorization code lifetime.'),
     refreshTokenTtlSeconds: z.number().int().min(300).max(31_536_000).default(1_209_600)
       .describe('Absolute refresh token lifetime (rotation keeps the original expiry).'),
+  }).prefault({}),
+  metrics: z.strictObject({
+    port: z.number().int().min(0).max(65535).optional()
+      .describe('Serve Prometheus metrics at `/metrics` on a listener of their own at this port (on `metrics.host`). Unset: no such listener.'),
+    host: z.string().min(1).default('127.0.0.1')
+      .describe('Address of the metrics listener. Loopback by default: the scraper runs beside Keystep, or set an address only it can reach.'),
+    bearerToken: z.string().min(32).max(512).regex(/^[\x21-\x7e]+$/, 'printable characters without spaces').optional()
+      .describe('Serve `/metrics` on the main listener too, to requests with `Authorization: Bearer <this token>` (at least 32 characters). Unset: not on the main listener.'),
   }).prefault({}),
 });
 

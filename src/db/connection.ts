@@ -32,5 +32,15 @@ export function createDb(connectionString: string, maxConnections = 10, timeouts
   });
   // An idle client's error (a restarted server) must not crash the process; the next query reconnects.
   pool.on('error', () => {});
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** How the pool of a database made by `createDb` is used, for the metrics. */
+export function poolUse(db: Db): (() => { total: number; idle: number; waiting: number }) | undefined {
+  const pool = pools.get(db);
+  return pool && (() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
 }

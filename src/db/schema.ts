@@ -148,6 +148,29 @@ export interface SmsMessagesTable {
   provider_message_id: string | null;
   error: string | null;
   duration_ms: number | null;
+  // The pumping defences' keys (an HMAC of the number, its prefix, its country), back-off, conversion.
+  number_key: string | null;
+  prefix: string | null;
+  country: string | null;
+  next_send_at: NullableTimestamp;
+  entered_at: NullableTimestamp;
+  /** The provider that took the message (`sms.gateways[].name`); null before there were several. */
+  gateway: string | null;
+  /** What the provider's delivery receipts said last: queued, sent, delivered, undelivered, failed. */
+  delivery: string | null;
+  delivery_at: Timestamp | null;
+}
+
+/** A prefix or country the pumping breaker or an operator paused (or resumed: `paused` false). */
+export interface SmsPausesTable {
+  scope: 'prefix' | 'country';
+  range: string;
+  paused: boolean;
+  reason: string;
+  sent: number | null;
+  entered: number | null;
+  changed_at: Timestamp;
+  judged_from: Timestamp;
 }
 
 export interface UpstreamProvidersTable {
@@ -180,6 +203,7 @@ export interface Database {
   sms_messages: SmsMessagesTable;
   upstream_providers: UpstreamProvidersTable;
   federated_links: FederatedLinksTable;
+  sms_pauses: SmsPausesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

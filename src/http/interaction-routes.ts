@@ -13,6 +13,7 @@ import { InteractionGone, type InteractionFacade, type InteractionInfo, type Ope
 import { ACR_MFA, ACR_PHR } from '../shared/acr.ts';
 import { addSeconds, type Clock } from '../shared/clock.ts';
 import { AppError } from '../shared/errors.ts';
+import { noMetrics, secondsSince, type Metrics } from '../shared/metrics.ts';
 import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
@@ -32,6 +33,7 @@ interface Deps {
   interactionTtlSeconds: number;
   /** How recent a session's sign-in must be for a step-up to ask only for the second factor. */
   reauthWindowSeconds: number;
+  metrics?: Metrics;
 }
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -64,6 +66,8 @@ const unavailableView = (message: string): StepView => ({ view: 'second-factor-u
 
 export function interactionRoutes(deps: Deps): Router {
   const { interactions, flows, chain, views, accounts } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const finished = (client: string, result: 'success' | 'failed' | 'cancelled') => metrics.count('keystep_logins_finished_total', { client, result });
   const router = new Router({ prefix: '/interaction/:uid' });
 
   // The interaction can end under any request (finished or cancelled by another, expired, its
@@ -119,6 +123,15 @@ export function interactionRoutes(deps: Deps): Router {
 
   const contextOf = (flow: LoginFlow, info: InteractionInfo, ip: string) => loginContext(factsOf(info, ip), flow, accounts);
 
+  /** A factor's answer to a form (or to the browser's return), counted and timed per factor and outcome. */
+  async function submitTo(factor: Factor, login: ReturnType<typeof contextOf>, form: Record<string, string | undefined>): Promise<StepOutcome> {
+    const started = performance.now();
+    const outcome = await factor.submit(chain.contextFor(factor, login), form);
+    metrics.count('keystep_step_results_total', { factor: factor.id, outcome: outcome.kind });
+    metrics.observe('keystep_step_duration_seconds', { factor: factor.id, outcome: outcome.kind }, secondsSince(started));
+    return outcome;
+  }
+
   /**
    * Hands the login to the provider, once. The progress is saved first, on the version this request
    * read, and marked as being handed over in the same statement: of any number of requests racing to
@@ -147,6 +160,7 @@ export function interactionRoutes(deps: Deps): Router {
       return redirect303(ctx, await open.abort('access_denied', 'The sign-in was ended by a change to the account.'));
     }
     await deps.audit.record({ event: 'login.completed', result: 'success', accountId: flow.accountId, clientId, flowUid: uid, ip: ctx.ip, detail: { amr } });
+    finished(clientId, 'success');
     redirect303(ctx, returnTo);
   }
 
@@ -221,7 +235,7 @@ export function interactionRoutes(deps: Deps): Router {
     const target = chain.switchTarget(next, form.action);
     const starting = target ? chain.factor(target) : undefined;
     // A way into a factor with several (an upstream provider): the factor starts it at once.
-    if (starting?.starts) return settle(ctx, open, stored, starting, await starting.submit(chain.contextFor(starting, login), form));
+    if (starting?.starts) return settle(ctx, open, stored, starting, await submitTo(starting, login, form));
     if (target) {
       await flows.saveData({ ...stored, data: { ...stored.data, choice: target } });
       return back();
@@ -229,7 +243,7 @@ export function interactionRoutes(deps: Deps): Router {
     if (next.kind === 'unavailable') return back();
     const { factor } = next;
     if (form.action && !factor.actions.includes(form.action)) return retry({ message: 'STALE_FORM' });
-    return settle(ctx, open, stored, factor, await factor.submit(chain.contextFor(factor, login), form));
+    return settle(ctx, open, stored, factor, await submitTo(factor, login, form));
   });
 
   /**
@@ -248,7 +262,7 @@ export function interactionRoutes(deps: Deps): Router {
     const ofThisStage = next.kind === 'step' && (next.factor === factor || next.alternatives.some((o) => o.factor === factor?.id));
     if (!factor || !ofThisStage || !factor.actions.includes('return')) return redirect303(ctx, `/interaction/${info.uid}`);
     const params = Object.fromEntries(Object.entries(ctx.query).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
-    return settle(ctx, open, stored, factor, await factor.submit(chain.contextFor(factor, login), { ...params, action: 'return' }));
+    return settle(ctx, open, stored, factor, await submitTo(factor, login, { ...params, action: 'return' }));
   });
 
   /** What follows a factor's answer to a form (or to the browser's return from elsewhere). */
@@ -276,6 +290,7 @@ export function interactionRoutes(deps: Deps): Router {
       case 'failed': {
         const returnTo = await open.abort('access_denied', deps.messages.text(outcome.message));
         await flows.remove(info.uid);
+        finished(info.clientId, 'failed');
         return redirect303(ctx, returnTo);
       }
     }
@@ -311,6 +326,7 @@ export function interactionRoutes(deps: Deps): Router {
     const flow = await flows.find(info.uid);
     const returnTo = await open.abort('access_denied', 'The user cancelled the sign-in.');
     await deps.audit.record({ event: 'login.cancelled', result: 'info', accountId: flow?.accountId ?? null, clientId: info.clientId, flowUid: info.uid, ip: ctx.ip });
+    finished(info.clientId, 'cancelled');
     await flows.remove(info.uid);
     redirect303(ctx, returnTo);
   });

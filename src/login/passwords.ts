@@ -13,6 +13,8 @@ export interface PasswordHasher {
   verify(passwordHash: string, password: string): Promise<boolean>;
   /** Spends the same work as a real verify, for logins of unknown users. */
   verifyDummy(password: string): Promise<void>;
+  /** Hashes waiting for a free slot, for the metrics (when the hasher queues them). */
+  queueDepth?(): number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createArgon2Hasher(concurrency = availableParallelism()): Passwo
       dummy ??= limit(() => hash('keystep-dummy-password-for-unknown-users', argon2Options));
       await limit(async () => verify(await dummy!, password)).catch(() => false);
     },
+    queueDepth: () => limit.pendingCount,
   };
 }
 

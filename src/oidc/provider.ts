@@ -1,9 +1,11 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
 import { ACR_MFA, ACR_PHR, acrMeets, acrValues } from '../shared/acr.ts';
+import { systemClock, type Clock } from '../shared/clock.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../shared/unavailable.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
 import { cookieSigner } from './cookie-signer.ts';
+import { acceptPreviousSecrets, isPreviousSecrets, PREVIOUS_SECRETS_PROPERTY } from './previous-secrets.ts';
 import { requestedAcrs } from './requested-acr.ts';
 import type { ProviderKeys } from './keys.ts';
 
@@ -28,6 +30,8 @@ export interface ProviderDeps {
   pages: ProviderPages;
   /** Whether this account, for this client and request, needs the second factor. */
   needsSecondFactor?(input: StepUpInput): Promise<boolean>;
+  /** When a client's earlier secret stops working (client rotate-secret); the system clock unless given. */
+  clock?: Clock;
 }
 
 export interface StepUpInput {
@@ -140,8 +144,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: [CONSENT_PROPERTY, MFA_PROPERTY, FIRST_STEPS_PROPERTY],
+      properties: [CONSENT_PROPERTY, MFA_PROPERTY, PREVIOUS_SECRETS_PROPERTY, FIRST_STEPS_PROPERTY],
       validator(_ctx, key, value) {
+        if (key === PREVIOUS_SECRETS_PROPERTY && value !== undefined && !isPreviousSecrets(value)) throw new Error(`${key} must be a list of hashes and expiry times`);
         if (key === CONSENT_PROPERTY && value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
         if (key === MFA_PROPERTY && value !== undefined && !CLIENT_MFA.includes(value)) throw new Error(`${key} must be required, optional or phishing-resistant`);
         if (key === FIRST_STEPS_PROPERTY && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) throw new Error(`${key} must be a list of names`);
@@ -200,6 +205,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     renderError: (ctx, out, error) => deps.pages.error(ctx, out, error),
   };
   const provider = new Provider(config.issuer, configuration);
+  acceptPreviousSecrets(provider, deps.clock ?? systemClock);
   provider.proxy = config.trustProxy;
   // Behind one proxy, the client address is the last X-Forwarded-For entry (the one the proxy added),
   // not the first, which the client can write.

@@ -38,6 +38,14 @@ function nameParts(name: string): [string, string] {
 
 export class UsernameTakenError extends Error {}
 
+/** Which accounts a listing shows; an absent field does not filter. */
+export interface AccountFilter {
+  /** Part of the username, any case. */
+  search?: string;
+  disabled?: boolean;
+  hasPhone?: boolean;
+}
+
 export function accountRepository(db: Db) {
   // Read several times in every login, so prepared once.
   const byUsername = prepared((p: { domain: string; username: string }) => db.selectFrom('accounts').selectAll().select(factorsOf)
@@ -89,9 +97,23 @@ export function accountRepository(db: Db) {
       return toAccount({ ...row, factors: [] });
     },
 
-    async list(): Promise<Account[]> {
-      const rows = await db.selectFrom('accounts').selectAll().select(factorsOf).orderBy('domain').orderBy('username').execute();
+    async list(filter: AccountFilter = {}): Promise<Account[]> {
+      let query = db.selectFrom('accounts').selectAll().select(factorsOf);
+      // strpos, not like: a % or _ in the search text is just a character.
+      if (filter.search) query = query.where(sql<boolean>`strpos(lower(username), lower(${filter.search})) > 0`);
+      if (filter.disabled !== undefined) query = query.where('disabled_at', filter.disabled ? 'is not' : 'is', null);
+      if (filter.hasPhone !== undefined) query = query.where('phone', filter.hasPhone ? 'is not' : 'is', null);
+      const rows = await query.orderBy('domain').orderBy('username').execute();
       return rows.map(toAccount);
+    },
+
+    /**
+     * Deletes the account; its factors, codes, logins in progress and the rest that belongs to it go
+     * with it (foreign keys cascade), its audit events and SMS log rows stay without it (set null).
+     */
+    async remove(id: string): Promise<boolean> {
+      const result = await db.deleteFrom('accounts').where('id', '=', id).executeTakeFirst();
+      return result.numDeletedRows > 0n;
     },
 
     async setPasswordHash(id: string, passwordHash: string): Promise<void> {

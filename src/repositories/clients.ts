@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { ClientRow } from '../db/schema.ts';
 
@@ -27,6 +28,13 @@ function toClient(row: ClientRow): StoredClient {
 }
 
 export class ClientExistsError extends Error {}
+
+/** What `client update` changes; an absent field stays as it is (`mfa: null`: follow smsOtp.mandatory). */
+export interface ClientPatch {
+  metadata?: Record<string, unknown>;
+  consentRequired?: boolean;
+  mfa?: MfaPolicy | null;
+}
 
 export function clientRepository(db: Db) {
   return {
@@ -67,6 +75,36 @@ export function clientRepository(db: Db) {
     async setFirstSteps(clientId: string, steps: readonly string[] | null): Promise<boolean> {
       const result = await db.updateTable('clients').set({ first_steps: steps ? [...steps] : null }).where('client_id', '=', clientId).executeTakeFirst();
       return result.numUpdatedRows > 0n;
+    },
+
+    /**
+     * Changes what the patch names and nothing else: `metadata` is merged key by key into the stored
+     * metadata (the secret stays unless named). False when there is no such client.
+     */
+    async update(clientId: string, patch: ClientPatch): Promise<boolean> {
+      const result = await db.updateTable('clients')
+        .set({
+          ...(patch.metadata ? { metadata: sql<string>`metadata || ${JSON.stringify(patch.metadata)}::jsonb` } : {}),
+          ...(patch.consentRequired !== undefined ? { consent_required: patch.consentRequired } : {}),
+          ...(patch.mfa !== undefined ? { mfa: patch.mfa } : {}),
+        })
+        .where('client_id', '=', clientId).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /**
+     * Replaces a client's metadata with what `change` makes of it, the row locked meanwhile (two
+     * rotations at once must not both keep the same previous secret). Undefined when there is no
+     * such client; `change` may throw to change nothing.
+     */
+    async replaceMetadata(clientId: string, change: (metadata: Record<string, unknown>) => Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+      return db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('clients').select('metadata').where('client_id', '=', clientId).forUpdate().executeTakeFirst();
+        if (!row) return undefined;
+        const metadata = change(row.metadata);
+        await trx.updateTable('clients').set({ metadata: JSON.stringify(metadata) }).where('client_id', '=', clientId).execute();
+        return metadata;
+      });
     },
 
     async list(): Promise<StoredClient[]> {

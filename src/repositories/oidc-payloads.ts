@@ -137,6 +137,13 @@ export function oidcPayloadRepository(db: Db) {
       return (await query.returning('model').execute()).map((row) => row.model);
     },
 
+    /** How many live rows of each model belong to the account (sessions, grants, tokens). */
+    async countForAccount(accountId: string): Promise<Record<string, number>> {
+      const rows = await db.selectFrom('oidc_payloads').select(['model', sql<string>`count(*)::text`.as('n')])
+        .where('account_id', '=', accountId).where(live).groupBy('model').execute();
+      return Object.fromEntries(rows.map((r) => [r.model, Number(r.n)]));
+    },
+
     async revokeGrant(grantId: string): Promise<void> {
       await db.deleteFrom('oidc_payloads')
         .where((eb) => eb.or([eb('grant_id', '=', grantId), eb.and([eb('model', '=', 'Grant'), eb('id', '=', grantId)])]))

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
-import { changedRows as changed, prepared } from '../db/prepared.ts';
+import { prepared } from '../db/prepared.ts';
 import type { OtpChallengeRow } from '../db/schema.ts';
 import type { LastSend, OtpChallenge, OtpStore } from '../login/sms-codes/ports.ts';
 
@@ -37,10 +37,7 @@ export function otpChallengeRepository(db: Db): OtpStore {
     .set({ attempts: sql`attempts + 1` })
     .where('flow_uid', '=', p.flowUid).where('consumed_at', 'is', null).where('attempts', '<', p.maxAttempts)
     .returningAll());
-  // Conditional: of two correct submissions racing, only one changes the row.
-  const consume = prepared((p: { flowUid: string }) => db.updateTable('otp_challenges')
-    .set({ consumed_at: sql<Date>`now()` })
-    .where('flow_uid', '=', p.flowUid).where('consumed_at', 'is', null));
+  // consume is conditional: of two correct submissions racing, only one changes the row.
 
   return {
     async find(flowUid) {
@@ -103,7 +100,20 @@ export function otpChallengeRepository(db: Db): OtpStore {
     },
 
     async consume(flowUid) {
-      return changed(await consume(db, { flowUid }));
+      // The code was entered: its SMS converted, for the pumping breaker's ratio (the login's newest
+      // counted send: the one whose code this is, or the one a failed resend gave back).
+      const result = await sql<{ flow_uid: string }>`
+        with used as (
+          update otp_challenges set consumed_at = now()
+          where flow_uid = ${flowUid} and consumed_at is null
+          returning flow_uid
+        ), entered as (
+          update sms_messages set entered_at = now()
+          where id = (select m.id from sms_messages m, used where m.flow_uid = used.flow_uid
+                      and m.status in ('reserved', 'sent', 'uncertain') order by m.at desc, m.id desc limit 1)
+        )
+        select flow_uid from used`.execute(db);
+      return result.rows.length > 0;
     },
   };
 }

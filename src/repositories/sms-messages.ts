@@ -1,23 +1,35 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
-import type { SmsLog } from '../login/sms-codes/ports.ts';
+import type { BudgetName, SmsLog } from '../login/sms-codes/ports.ts';
 import type { SendRecord } from '../sms/port.ts';
 
 
+/** What keystep_take_sms answers. */
+interface Taken {
+  id?: string;
+  refused?: BudgetName | 'backoff' | 'paused';
+  retry_at?: string | null;
+  scope?: 'prefix' | 'country';
+  range?: string;
+  paused_now?: boolean;
+  sent?: number;
+  entered?: number;
+}
+
 /** One row per SMS Keystep tried to send; the number is stored masked. */
-export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number> } {
+export function smsMessageRepository(db: Db): SmsLog & { record(record: SendRecord): Promise<void>; settleAbandoned(before: Date, limit: number): Promise<number>; prune(before: Date, limit: number): Promise<number> } {
   // One reservation and one outcome per SMS login: prepared once.
-  const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; error: string | null; duration_ms: number }) =>
+  const finish = prepared((p: { id: string; status: string; http_status: number | null; provider_message_id: string | null; gateway: string | null; error: string | null; duration_ms: number }) =>
     db.updateTable('sms_messages')
-      .set({ status: p.status, http_status: p.http_status, provider_message_id: p.provider_message_id, error: p.error, duration_ms: p.duration_ms })
+      .set({ status: p.status, http_status: p.http_status, provider_message_id: p.provider_message_id, gateway: p.gateway, error: p.error, duration_ms: p.duration_ms })
       .where('id', '=', p.id));
 
   return {
     async record(r) {
       const outcome = {
         status: r.status, http_status: r.httpStatus ?? null, provider_message_id: r.providerMessageId ?? null,
-        error: r.error ?? null, duration_ms: r.durationMs,
+        gateway: r.gateway ?? null, error: r.error ?? null, duration_ms: r.durationMs,
       };
       if (r.id) {
         await finish(db, { id: r.id, ...outcome });
@@ -28,18 +40,28 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
       }).execute();
     },
 
-    async reserve({ accountId, flowUid, destination, ip, at, account, perIp, global }) {
-      // keystep_reserve_sms (a migration) takes the reservations' lock, counts the three budgets and
-      // inserts the reservation only if none is spent, in one round trip.
-      const result = await sql<{ sent_by_account: number; sent_by_ip: number; sent_globally: number; reservation_id: string | null; retry_at: Date | null }>`
-        select * from keystep_reserve_sms(${accountId}, ${flowUid}, ${ip}::text, ${at}, ${destination},
-          ${account.since}, ${account.limit}, ${perIp.since}, ${perIp.limit}, ${global.since}, ${global.limit})`.execute(db);
-      const row = result.rows[0]!;
-      if (row.reservation_id) return { id: row.reservation_id };
-      const retryAt = row.retry_at;
-      if (row.sent_by_account >= account.limit) return { refused: 'account' as const, retryAt };
-      if (row.sent_by_ip >= perIp.limit) return { refused: 'ip' as const, retryAt };
-      return { refused: 'global' as const, retryAt };
+    async reserve(r) {
+      // keystep_take_sms (a migration) takes the reservations' lock, checks the pauses and the
+      // pumping breaker, counts every budget and the back-off, and inserts the reservation only if
+      // all allow it, in one round trip.
+      const iso = (d: Date) => d.toISOString();
+      const budgets = Object.fromEntries(Object.entries(r.budgets).map(([name, b]) => [name, { since: iso(b.since), limit: b.limit }]));
+      const input = {
+        account_id: r.accountId, flow_uid: r.flowUid, ip: r.ip, at: iso(r.at), destination: r.destination,
+        number_key: r.numberKey, prefix: r.prefix, country: r.country, budgets,
+        backoff: { since: iso(r.backoff.since), after: r.backoff.after, min_seconds: r.backoff.minSeconds, max_seconds: r.backoff.maxSeconds, jitter: r.backoff.jitter },
+        breaker: {
+          enabled: r.breaker.enabled, since: iso(r.breaker.since), until: iso(r.breaker.until), threshold: r.breaker.threshold,
+          prefix_min_sent: r.breaker.prefixMinSent, country_min_sent: r.breaker.countryMinSent,
+        },
+      };
+      const result = await sql<{ taken: Taken }>`select keystep_take_sms(${JSON.stringify(input)}::jsonb) as taken`.execute(db);
+      const taken = result.rows[0]!.taken;
+      if (taken.id) return { id: taken.id };
+      if (taken.refused === 'paused') {
+        return { refused: 'paused', scope: taken.scope!, range: taken.range!, ...(taken.paused_now ? { pausedNow: { sent: taken.sent!, entered: taken.entered! } } : {}) };
+      }
+      return { refused: taken.refused!, retryAt: taken.retry_at ? new Date(taken.retry_at) : null };
     },
 
     async release(id) {
@@ -56,6 +78,14 @@ export function smsMessageRepository(db: Db): SmsLog & { record(record: SendReco
         .where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('status', '=', 'reserved').where('at', '<', before).limit(limit))
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+
+    /** Deletes up to `limit` rows sent before `before` (the retention, never inside a budget window). */
+    async prune(before: Date, limit: number): Promise<number> {
+      const result = await db.deleteFrom('sms_messages')
+        .where('id', 'in', (eb) => eb.selectFrom('sms_messages').select('id').where('at', '<', before).where('status', '<>', 'reserved').limit(limit))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -59,3 +59,8 @@ export function maskPhone(e164: string | null | undefined, visibleDigits = 4): s
   const groups = masked.match(/.{1,4}/g) ?? [];
   return `+${country} ${groups.join(' ')}`.replace('+ ', '+');
 }
+
+/** A number range (`+44740012`) as operators see it: `+44740012••••`, the hidden digits as dots. */
+export function maskedPrefix(prefix: string, hiddenDigits = 4): string {
+  return `${prefix}${'•'.repeat(hiddenDigits)}`;
+}

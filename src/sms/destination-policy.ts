@@ -1,9 +1,9 @@
 import { normalizeMobile, phoneFacts } from '../shared/phone.ts';
 import { SmsDestinationError, type SmsSender } from './port.ts';
 
-/** Whether a number may be sent to: `allowed` holds calling codes (`44`, `+1`) or ISO codes (`GB`); empty allows all. */
+/** Whether a number may be sent to: `allowed` holds calling codes (`44`, `+1`) or ISO codes (`GB`); empty or `*` allows all. */
 export function destinationAllowed(e164: string, allowed: readonly string[]): boolean {
-  if (allowed.length === 0) return true;
+  if (allowed.length === 0 || allowed.includes('*')) return true;
   const parsed = phoneFacts(e164);
   if (!parsed) return false;
   return allowed.some((entry) => /^\+?\d+$/.test(entry)

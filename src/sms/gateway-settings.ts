@@ -69,8 +69,11 @@ function parseForm(payload: string): [string, string][] {
 
 const TWILIO = 'https://api.twilio.com/2010-04-01/Accounts';
 
-/** Applies the preset (explicit settings win) and gathers what is secret. */
-export function resolveGateway(settings: GatewaySettings): GatewayTemplate {
+/**
+ * Applies the preset (explicit settings win) and gathers what is secret. `statusCallback`: the URL the
+ * Twilio preset asks Twilio to post delivery receipts to.
+ */
+export function resolveGateway(settings: GatewaySettings, statusCallback?: string): GatewayTemplate {
   const problems: string[] = [];
   let { url, method, payload, basicAuth, successStatus, messageIdPath } = settings;
   let form: [string, string][] | undefined;
@@ -81,7 +84,7 @@ export function resolveGateway(settings: GatewaySettings): GatewayTemplate {
     if (!from === !messagingServiceSid) problems.push('sms.gateway.from: the twilio preset needs either from or messagingServiceSid');
     url ??= `${TWILIO}/${encodeURIComponent(accountSid ?? '')}/Messages.json`;
     method ??= 'POST';
-    if (!payload) form = [['To', '$ctx.num'], from ? ['From', from] : ['MessagingServiceSid', messagingServiceSid ?? ''], ['Body', '$ctx.msg']];
+    if (!payload) form = [['To', '$ctx.num'], from ? ['From', from] : ['MessagingServiceSid', messagingServiceSid ?? ''], ['Body', '$ctx.msg'], ...(statusCallback ? [['StatusCallback', statusCallback] as [string, string]] : [])];
     basicAuth ??= accountSid && authToken ? { username: accountSid, password: authToken } : undefined;
     successStatus ??= [201];
     messageIdPath ??= 'sid';

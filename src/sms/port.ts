@@ -15,6 +15,8 @@ export interface SmsReceipt {
   /** The gateway's id for the message, when it gives one. */
   messageId?: string;
   status?: number;
+  /** The provider that took it (`sms.gateways[].name`). */
+  gateway?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export interface SendRecord {
   status: Exclude<SendStatus, 'reserved'>;
   httpStatus?: number | null;
   providerMessageId?: string | null;
+  /** The provider that took it, or the last one tried. */
+  gateway?: string | null;
   error?: string | null;
   durationMs: number;
 }
@@ -45,10 +49,13 @@ export class SmsDeliveryError extends Error {
   readonly status: number | undefined;
   /** The gateway may have sent it anyway (a timeout, a success without a message id). */
   readonly mayHaveSent: boolean;
-  constructor(message: string, status?: number, options?: { cause?: unknown; mayHaveSent?: boolean }) {
+  /** The provider tried last, when there is a list of them. */
+  readonly gateway: string | undefined;
+  constructor(message: string, status?: number, options?: { cause?: unknown; mayHaveSent?: boolean; gateway?: string }) {
     super(message, options);
     this.status = status;
     this.mayHaveSent = options?.mayHaveSent ?? false;
+    this.gateway = options?.gateway;
   }
 
   /** How the send log records this failure. */
@@ -69,4 +76,21 @@ export class SmsDestinationError extends SmsDeliveryError {}
 /** The port every SMS leaves Keystep through. Adapters: HTTP gateway, console (development). */
 export interface SmsSender {
   send(message: SmsMessage): Promise<SmsReceipt>;
+}
+
+/** What a provider's delivery receipts say became of a message. */
+export type Delivery = 'queued' | 'sent' | 'delivered' | 'undelivered' | 'failed';
+
+/**
+ * The order receipts are applied in: one never replaces a receipt of the same or a higher rank, so
+ * duplicates change nothing and a late "sent" cannot undo "delivered". `undelivered` and `failed`
+ * are final and rank alike (the first one stays); `delivered`, the handset's own word, outranks them
+ * (a carrier may report a failure it later recovers from, never the reverse).
+ */
+export const deliveryRank: Readonly<Record<Delivery, number>> = { queued: 1, sent: 2, undelivered: 3, failed: 3, delivered: 4 };
+
+/** Where receipts land: the send log, matched by provider and the provider's message id. */
+export interface ReceiptStore {
+  /** Applies a receipt unless the message has one of the same or a higher rank. */
+  applyReceipt(gateway: string, messageId: string, delivery: Delivery, at: Date): Promise<'updated' | 'unchanged' | 'unknown'>;
 }

@@ -33,14 +33,14 @@ export function withSendLog(sender: SmsSender, record: (r: SendRecord) => Promis
       // Recording happens after the send, outside it: a failing database must not turn a sent SMS
       // into a "not sent" one (the user would ask again and get a second SMS).
       const record$ = 'receipt' in outcome
-        ? record({ ...base, status: 'sent', httpStatus: outcome.receipt.status ?? null, providerMessageId: messageId, durationMs })
-        : record({ ...base, status: outcome.error.sendStatus, httpStatus: outcome.error.status ?? null, error: storableText(outcome.error.message, 500), durationMs });
+        ? record({ ...base, status: 'sent', httpStatus: outcome.receipt.status ?? null, providerMessageId: messageId, gateway: outcome.receipt.gateway ?? null, durationMs })
+        : record({ ...base, status: outcome.error.sendStatus, httpStatus: outcome.error.status ?? null, gateway: outcome.error.gateway ?? null, error: storableText(outcome.error.message, 500), durationMs });
       await record$.catch((err: unknown) => log.error({ err, to: base.destination }, 'could not record an sms send'));
       if ('receipt' in outcome) {
-        log.info({ to: base.destination, purpose: message.purpose, status: outcome.receipt.status, messageId, durationMs }, 'sms sent');
+        log.info({ to: base.destination, purpose: message.purpose, gateway: outcome.receipt.gateway, status: outcome.receipt.status, messageId, durationMs }, 'sms sent');
         return outcome.receipt;
       }
-      log.warn({ to: base.destination, purpose: message.purpose, status: outcome.error.status, outcome: outcome.error.sendStatus, durationMs, reason: storableText(outcome.error.message, 1500) }, 'sms not sent');
+      log.warn({ to: base.destination, purpose: message.purpose, gateway: outcome.error.gateway, status: outcome.error.status, outcome: outcome.error.sendStatus, durationMs, reason: storableText(outcome.error.message, 1500) }, 'sms not sent');
       throw outcome.error;
     },
   };

@@ -64,7 +64,7 @@ describe('the keystep command evicts whoever is signed in', () => {
   it('says so when the user does not exist, and signs nobody else out', async () => {
     const accountId = await t.addUser('bystander', PASSWORD, '+447400100990');
     const { tokens } = await signIn('bystander', '+447400100990');
-    expect(await runCli(['user', 'revoke', 'nobody'], { DATABASE_URL: t.database.url })).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named nobody/) });
+    expect(await runCli(['user', 'revoke', 'nobody'], { DATABASE_URL: t.database.url })).toMatchObject({ code: 3, stderr: expect.stringMatching(/no user named nobody/) });
     await t.addUser('signed-out', PASSWORD);
     const revoked = await runCli(['user', 'revoke', 'signed-out'], { DATABASE_URL: t.database.url });
     expect(revoked.stdout).toBe('signed signed-out out everywhere: ended 0 session(s), 0 grant(s), 0 token(s) and 0 login(s) in progress\n');

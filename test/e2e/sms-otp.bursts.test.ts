@@ -112,7 +112,7 @@ describe('SMS limits under bursts', () => {
     const alerts = await openAtOnce(logins);
     expect(fake.to(phoneOf(BURST + 1))).toHaveLength(limits.userSendLimit);
     expect(alerts.filter((a) => a === undefined)).toHaveLength(limits.userSendLimit);
-    expect(alerts.filter((a) => a?.startsWith('Too many codes were sent to this account recently.'))).toHaveLength(BURST - limits.userSendLimit);
+    expect(alerts.filter((a) => a?.startsWith('No more codes can be sent for now.'))).toHaveLength(BURST - limits.userSendLimit);
     expect(await rows()).toEqual({ sent: limits.userSendLimit, other: [] });
   });
 
@@ -120,7 +120,7 @@ describe('SMS limits under bursts', () => {
     const logins = await Promise.all(Array.from({ length: BURST }, (_, i) => passwordPassed(i, '203.0.113.7')));
     const alerts = await openAtOnce(logins);
     expect(fake.received).toHaveLength(limits.ipSendLimit);
-    expect(alerts.filter((a) => a?.startsWith('Too many codes are being sent right now.'))).toHaveLength(BURST - limits.ipSendLimit);
+    expect(alerts.filter((a) => a?.startsWith('No more codes can be sent for now.'))).toHaveLength(BURST - limits.ipSendLimit);
     expect(await rows()).toEqual({ sent: limits.ipSendLimit, other: [] });
   });
 
@@ -128,7 +128,7 @@ describe('SMS limits under bursts', () => {
     const logins = await Promise.all(Array.from({ length: BURST }, (_, i) => passwordPassed(i, `192.0.2.${i + 1}`)));
     const alerts = await openAtOnce(logins);
     expect(fake.received).toHaveLength(limits.globalSendLimit);
-    expect(alerts.filter((a) => a?.startsWith('Too many codes are being sent right now.'))).toHaveLength(BURST - limits.globalSendLimit);
+    expect(alerts.filter((a) => a?.startsWith('No more codes can be sent for now.'))).toHaveLength(BURST - limits.globalSendLimit);
     expect(await rows()).toEqual({ sent: limits.globalSendLimit, other: [] });
   });
 });

@@ -96,7 +96,7 @@ describe('what the code page says', () => {
     const page = pageOf(next);
     expect(leadText(page.html)).toBe(`No code has been sent yet to ${MASKED}.`);
     // The first SMS leaves the hour's window 40 minutes from now.
-    expect(alertText(page.html)).toBe('Too many codes were sent to this account recently. You can ask for a new code in 40 minutes, or use a backup code.');
+    expect(alertText(page.html)).toBe('No more codes can be sent for now. You can ask for a new code in 40 minutes, or use another way to sign in, such as a backup code.');
     expect(page.html).toContain('Use a backup code instead');
   });
 
@@ -107,6 +107,6 @@ describe('what the code page says', () => {
     clock.advance(60);
     const page = pageOf(await submitStep(first.attempt.browser, first.page, 'sms-otp', { action: 'resend' }));
     expect(leadText(page.html)).toBe(`We sent a code by text message to ${MASKED}.`);
-    expect(alertText(page.html)).toBe('Too many codes were sent to this account recently. You can ask for a new code in 58 minutes, or use a backup code.');
+    expect(alertText(page.html)).toBe('No more codes can be sent for now. You can ask for a new code in 58 minutes, or use another way to sign in, such as a backup code.');
   });
 });

@@ -59,7 +59,7 @@ describe('resending codes', () => {
     for (let i = 0; i < 5; i++) await toSecondStep(rp, 'lou', 'lous-long-password');
     expect(sms.to('+447400222222')).toHaveLength(5);
     const { next } = await toSecondStep(rp, 'lou', 'lous-long-password');
-    expect(alertText(pageOf(next).html)).toMatch(/Too many codes were sent to this account recently/);
+    expect(alertText(pageOf(next).html)).toMatch(/No more codes can be sent for now/);
     expect(sms.to('+447400222222')).toHaveLength(5);
     const blocked = await t.database.db.selectFrom('auth_events').select('reason').where('event', '=', 'sms.blocked').execute();
     expect(blocked.map((b) => b.reason)).toContain('user_send_limit');
@@ -80,7 +80,7 @@ describe('velocity limits beyond the account', () => {
       await toSecondStep(rp, 'oak', 'oaks-long-password');
       await toSecondStep(rp, 'elm', 'elms-long-password');
       const third = await toSecondStep(rp, 'ash', 'ashs-long-password');
-      expect(alertText(pageOf(third.next).html)).toMatch(/Too many codes are being sent right now/);
+      expect(alertText(pageOf(third.next).html)).toMatch(/No more codes can be sent for now/);
       expect(sms.sent).toHaveLength(2);
       // Another address gets through until everyone's budget is spent.
       await t.database.db.updateTable('sms_messages').set({ ip: '203.0.113.9' }).execute();
@@ -88,7 +88,7 @@ describe('velocity limits beyond the account', () => {
       expect(sms.sent).toHaveLength(3);
       await t.database.db.updateTable('sms_messages').set({ ip: '203.0.113.9' }).execute();
       const fourth = await toSecondStep(rp, 'oak', 'oaks-long-password');
-      expect(alertText(pageOf(fourth.next).html)).toMatch(/Too many codes are being sent right now/);
+      expect(alertText(pageOf(fourth.next).html)).toMatch(/No more codes can be sent for now/);
       expect(sms.sent).toHaveLength(3);
       const reasons = (await t.database.db.selectFrom('auth_events').select('reason').where('event', '=', 'sms.blocked').execute()).map((r) => r.reason);
       expect(reasons).toEqual(['ip_send_limit', 'global_send_limit']);

@@ -162,7 +162,7 @@ describe('the authenticator app', () => {
     expect(await runCli(['user', 'totp', 'remove', 'tia'], env)).toMatchObject({ code: 0, stdout: 'authenticator app of tia removed\n' });
     expect(await credential()).toBeUndefined();
     expect(await runCli(['user', 'totp', 'remove', 'tia'], env)).toMatchObject({ code: 0, stdout: 'tia has no authenticator app\n' });
-    expect(await runCli(['user', 'totp', 'remove', 'nobody'], env)).toMatchObject({ code: 1 });
+    expect(await runCli(['user', 'totp', 'remove', 'nobody'], env)).toMatchObject({ code: 3 });
     const events = await t.database.db.selectFrom('auth_events').select('event').where('account_id', '=', accountId).where('event', 'like', '%totp%').execute();
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['account.totp_added', 'account.totp_removed', 'user.totp_removed', 'login.totp']));
   });

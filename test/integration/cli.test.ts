@@ -81,7 +81,7 @@ describe('the keystep command', () => {
     expect(await failures.find('erin')).toBeUndefined();
     expect((await repo.findByUsername('erin'))!.otpLockedUntil).toBeNull();
     expect(JSON.parse((await runCli(['user', 'list', '--json'], env)).stdout)[0].status).toBe('active');
-    expect(await runCli(['user', 'unlock', 'nobody'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named nobody/) });
+    expect(await runCli(['user', 'unlock', 'nobody'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no user named nobody/) });
   });
 
   it('prints fresh backup codes once, replacing the old ones, and sets the SMS exemption', async () => {
@@ -126,12 +126,12 @@ describe('the keystep command', () => {
     expect(JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout).map((c: { mfa: string }) => c.mfa)).toEqual(['phishing-resistant', 'phishing-resistant', 'required']);
     expect((await runCli(['client', 'update', 'kiosk', '--mfa', 'default'], env)).code).toBe(0);
     expect(await runCli(['client', 'update', 'shop', '--mfa', 'sometimes'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/phishing-resistant or default/) });
-    expect(await runCli(['client', 'update', 'nobody', '--mfa', 'required'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no client nobody/) });
+    expect(await runCli(['client', 'update', 'nobody', '--mfa', 'required'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no client nobody/) });
     expect(await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://x.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
     expect(await runCli(['client', 'add', 'bad', '--redirect-uri', 'http://evil.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
     expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--redirect-uri/) });
     expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(0);
-    expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(1);
+    expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(3);
   });
 
   it('says what a person got wrong without a stack trace, and prints the trace with --debug', async () => {
@@ -141,7 +141,7 @@ describe('the keystep command', () => {
     expect(unreachable.stderr).toMatch(/^keystep: connect ECONNREFUSED 127\.0\.0\.1:\d+\n/);
     expect(unreachable.stderr).not.toMatch(/^\s+at /m);
     expect(unreachable.stderr).toContain('--debug');
-    expect(await runCli(['user', 'unlock', 'nobody'], env)).toEqual({ code: 1, stdout: '', stderr: 'keystep: no user named nobody\n' });
+    expect(await runCli(['user', 'unlock', 'nobody'], env)).toEqual({ code: 3, stdout: '', stderr: 'keystep: no user named nobody\n' });
 
     for (const args of [['--debug', 'user', 'list'], ['user', 'list', '--debug']]) {
       const traced = await runCli(args, closed);
@@ -150,7 +150,7 @@ describe('the keystep command', () => {
       expect(traced.stderr).toMatch(/^\s+at /m);
     }
     const missing = await runCli(['--debug', 'user', 'unlock', 'nobody'], env);
-    expect(missing).toMatchObject({ code: 1, stderr: expect.stringMatching(/^keystep: no user named nobody\n.*\n\s+at findUser /) });
+    expect(missing).toMatchObject({ code: 3, stderr: expect.stringMatching(/^keystep: no user named nobody\n.*\n\s+at findUser /) });
   });
 
   it('reports configuration problems all at once and exits non-zero', async () => {

@@ -72,7 +72,7 @@ describe('the passkey store', () => {
     expect(await runCli(['user', 'passkey', 'remove', 'val', 'Phone'], env)).toMatchObject({ code: 0, stdout: 'passkey "Phone" of val removed\n' });
     expect((await store.list(id)).map((k) => k.name)).toEqual(['Key']);
     expect(await runCli(['user', 'passkey', 'remove', 'val', 'Phone'], env)).toMatchObject({ code: 0, stdout: 'val has no passkey named "Phone"\n' });
-    expect(await runCli(['user', 'passkey', 'remove', 'nobody', 'Key'], env)).toMatchObject({ code: 1 });
+    expect(await runCli(['user', 'passkey', 'remove', 'nobody', 'Key'], env)).toMatchObject({ code: 3 });
     const events = await t.db.selectFrom('auth_events').select(['event', 'detail']).where('account_id', '=', id).execute();
     expect(events).toEqual([{ event: 'user.passkey_removed', detail: { count: 1 } }]);
     // The last one gone from the command line: the account no longer has the factor.

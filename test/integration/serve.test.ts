@@ -70,7 +70,7 @@ describe('keystep serve', () => {
 
   it('starts in production with a gateway, serving neither the demo nor the dev SMS inbox', async () => {
     const port = await freePort();
-    const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
+    const gateway = { KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg', KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB' };
     // KEYSTEP_HOST is honoured (HOST, which shells set to the machine's name, is not).
     const server = await serveInProcess({ DATABASE_URL: t.url, KEYSTEP_AUTO_MIGRATE: 'true', NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', PORT: String(port), KEYSTEP_HOST: '127.0.0.2', HOST: '127.0.0.1', ...gateway });
     try {

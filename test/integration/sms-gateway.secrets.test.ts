@@ -94,14 +94,14 @@ describe('gateway secrets', () => {
     fake.basicAuth = { username: 'AC42', password: TOKEN };
     const env = { ...presetEnv(), KEYSTEP_SMS_GATEWAY_URL: `${fake.origin}/2010-04-01/Accounts/AC42/Messages.json` };
     const sent = await runCli(['sms', 'test', NUMBER], env);
-    expect(sent.stdout).toMatch(/^sent: status 201, message id SM0+1\n$/);
+    expect(sent.stdout).toMatch(/^sent through default: status 201, message id SM0+1\n$/);
     expect(fake.received[0]!.form.get('Body')).toMatch(/test message/);
     const rows = await t.db.selectFrom('sms_messages').select(['purpose', 'status', 'provider_message_id']).execute();
     expect(rows).toEqual([{ purpose: 'test', status: 'sent', provider_message_id: expect.stringMatching(/^SM/) }]);
 
     fake.reply = () => ({ status: 500, body: { message: 'down' } });
     const failed = await runCli(['sms', 'test', NUMBER], env);
-    expect(failed).toMatchObject({ code: 1, stderr: expect.stringMatching(/not sent: gateway answered 500/) });
+    expect(failed).toMatchObject({ code: 1, stderr: expect.stringMatching(/not sent \(default\): gateway answered 500/) });
     expect(await runCli(['sms', 'test', '+33612345678'], { ...env, KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/not allowed/) });
     expect(await runCli(['sms', 'test', NUMBER], { ...env, KEYSTEP_SMS_GATEWAY_PAYLOAD: '{"to": $ctx.num}', KEYSTEP_SMS_GATEWAY_CONTENT_TYPE: 'json' })).toMatchObject({ code: 1, stderr: expect.stringMatching(/valid JSON/) });
   });

@@ -28,7 +28,15 @@ export interface TestApp {
 }
 
 // Every test login comes from 127.0.0.1; the per-address SMS and request limits are tested on their own.
-const testDefaults = { sms: { ipSendLimit: 100_000 }, loginRequestLimit: { perAddress: 10_000_000 } };
+// So are the budgets against SMS pumping: tests reuse a few numbers of one range and rarely enter codes.
+const testDefaults = {
+  sms: {
+    ipSendLimit: 100_000,
+    budgets: { perNumber: 10_000, perPrefix: 100_000, perCountry: 1_000_000, perDay: 10_000_000, backoffAfter: 100 },
+    pumping: { prefixMinSent: 1_000_000, countryMinSent: 1_000_000 },
+  },
+  loginRequestLimit: { perAddress: 10_000_000 },
+};
 
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out = { ...base };

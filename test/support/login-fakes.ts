@@ -5,7 +5,9 @@ import type { FactorContext, LoginContext } from '../../src/login/factor.ts';
 import type { BackupCodeStore } from '../../src/login/factors/backup-code/ports.ts';
 import type { PasswordHasher } from '../../src/login/passwords.ts';
 import type { Account, AccountStore, AuditEvent, OtpAttempt } from '../../src/login/ports.ts';
-import type { OtpChallenge, OtpStore, SendBudget, SmsLog } from '../../src/login/sms-codes/ports.ts';
+import type { SmsBudgetPolicy } from '../../src/login/sms-codes/budgets.ts';
+import type { BudgetName, OtpChallenge, OtpStore, SendBudget, SmsLog } from '../../src/login/sms-codes/ports.ts';
+import { createLogger } from '../../src/shared/log.ts';
 import { otpSending } from '../../src/login/sms-codes/sending.ts';
 import { parseAccountName } from '../../src/shared/account-name.ts';
 import type { Random } from '../../src/shared/random.ts';
@@ -147,15 +149,20 @@ interface LoggedSms {
   ip: string | null;
   destination: string;
   status: SendStatus;
+  numberKey?: string;
+  prefix?: string;
+  country?: string;
+  nextSendAt?: Date;
 }
 
 /**
- * An in-memory SmsLog: the budgets count what reached the gateway or may have (reserved, sent,
- * uncertain), and a spent budget frees a send when its oldest counted send leaves the window.
- * `settle` is what the sender's send log records once an SMS went (or did not).
+ * An in-memory SmsLog with the budgets of keystep_take_sms: they count what reached the gateway or
+ * may have (reserved, sent, uncertain), and a spent budget frees a send when its oldest counted send
+ * leaves the window; the back-off as there. (The pumping breaker is tested against Postgres.)
  */
 export function fakeSmsLog() {
   const rows: LoggedSms[] = [];
+  const paused = new Set<string>();
   let ids = 0;
   const counted = (r: LoggedSms, since: Date) => r.at > since && (r.status === 'reserved' || r.status === 'sent' || r.status === 'uncertain');
   const retryAt = (matching: LoggedSms[], at: Date, budget: SendBudget) => {
@@ -163,15 +170,28 @@ export function fakeSmsLog() {
     return new Date(oldest + (at.getTime() - budget.since.getTime()));
   };
   const log: SmsLog = {
-    async reserve({ accountId, flowUid, destination, ip, at, account, perIp, global }) {
-      const byAccount = rows.filter((r) => r.accountId === accountId && counted(r, account.since));
-      const byIp = ip === null ? [] : rows.filter((r) => r.ip === ip && counted(r, perIp.since));
-      const overall = rows.filter((r) => counted(r, global.since));
-      if (byAccount.length >= account.limit) return { refused: 'account', retryAt: retryAt(byAccount, at, account) };
-      if (ip !== null && byIp.length >= perIp.limit) return { refused: 'ip', retryAt: retryAt(byIp, at, perIp) };
-      if (overall.length >= global.limit) return { refused: 'global', retryAt: retryAt(overall, at, global) };
+    async reserve(q) {
+      if (paused.has(q.prefix)) return { refused: 'paused', scope: 'prefix', range: q.prefix };
+      if (paused.has(q.country)) return { refused: 'paused', scope: 'country', range: q.country };
+      const keys: Record<BudgetName, (r: LoggedSms) => boolean> = {
+        login: (r) => r.flowUid === q.flowUid, account: (r) => r.accountId === q.accountId, number: (r) => r.numberKey === q.numberKey,
+        prefix: (r) => r.prefix === q.prefix, address: (r) => q.ip !== null && r.ip === q.ip, country: (r) => r.country === q.country,
+        hour: () => true, day: () => true,
+      };
+      for (const [name, budget] of Object.entries(q.budgets) as Array<[BudgetName, SendBudget]>) {
+        const matching = rows.filter((r) => keys[name](r) && counted(r, budget.since));
+        if (matching.length >= budget.limit) return { refused: name, retryAt: retryAt(matching, q.at, budget) };
+      }
+      const mine = rows.filter((r) => counted(r, q.backoff.since) && (r.accountId === q.accountId || r.numberKey === q.numberKey));
+      const waits = mine.flatMap((r) => (r.nextSendAt && r.nextSendAt > q.at ? [r.nextSendAt.getTime()] : []));
+      if (waits.length) return { refused: 'backoff', retryAt: new Date(Math.max(...waits)) };
+      const index = Math.max(mine.filter((r) => r.accountId === q.accountId).length, mine.filter((r) => r.numberKey === q.numberKey).length) + 1;
+      const wait = index < q.backoff.after ? 0 : Math.min(q.backoff.maxSeconds, q.backoff.minSeconds * 2 ** (index - q.backoff.after)) * (1 + q.backoff.jitter);
       const id = `sms-${++ids}`;
-      rows.push({ id, at, accountId, flowUid, ip, destination, status: 'reserved' });
+      rows.push({
+        id, at: q.at, accountId: q.accountId, flowUid: q.flowUid, ip: q.ip, destination: q.destination, status: 'reserved',
+        numberKey: q.numberKey, prefix: q.prefix, country: q.country, ...(wait > 0 ? { nextSendAt: new Date(q.at.getTime() + wait * 1000) } : {}),
+      });
       return { id };
     },
     async release(id) {
@@ -182,6 +202,10 @@ export function fakeSmsLog() {
   return {
     log,
     rows,
+    /** Pauses a prefix or country, as the breaker or `keystep abuse pause` would. */
+    pause(range: string) {
+      paused.add(range);
+    },
     settle(id: string | undefined, status: Exclude<SendStatus, 'reserved'>) {
       const row = rows.find((r) => r.id === id);
       if (row) row.status = status;
@@ -273,12 +297,35 @@ export const smsOtpSettings: Config['smsOtp'] = {
   phoneUnique: false, maskVisibleDigits: 4, message: 'Your {service} code is {code}.\n\n@{host} #{code}',
 };
 
+const silentLog = createLogger('silent');
+
+/**
+ * The budgets as the composition root builds them from the default settings, with the per-login,
+ * per-account, per-address and hourly ones from `settings` and `velocity`; the back-off starts late
+ * enough not to meet the tests of the per-login cooldown unless `budgets` says otherwise.
+ */
+export function testBudgets(settings: Config['smsOtp'], velocity: { windowSeconds: number; ipSendLimit: number; globalSendLimit: number }, budgets: Partial<SmsBudgetPolicy> = {}): SmsBudgetPolicy {
+  return {
+    perLogin: settings.maxResends + 1,
+    account: { limit: settings.userSendLimit, windowSeconds: settings.userSendWindowSeconds },
+    address: { limit: velocity.ipSendLimit, windowSeconds: velocity.windowSeconds },
+    hour: { limit: velocity.globalSendLimit, windowSeconds: velocity.windowSeconds },
+    perDay: 10_000,
+    number: { limit: 1000, windowSeconds: 3600 },
+    prefix: { limit: 1000, windowSeconds: 3600, hiddenDigits: 4 },
+    country: { limit: 1000, windowSeconds: 3600, limits: {} },
+    backoff: { after: 100, minSeconds: 60, maxSeconds: 1920, jitter: 0.2, windowSeconds: 3600 },
+    pumping: { enabled: true, windowSeconds: 3600, graceSeconds: 300, threshold: 0.2, prefixMinSent: 10, countryMinSent: 50 },
+    ...budgets,
+  };
+}
+
 /**
  * Everything sending SMS codes needs, in memory: the real sending over fake stores, a recording
  * sender, a clock the test moves and scripted codes. `settings` is the one `smsOtp` object the
  * sending and the factors share (as the composition root passes it to both).
  */
-export function smsCodeFakes(options: { account: Account; others?: Account[]; codes?: number[]; settings?: Partial<Config['smsOtp']>; velocity?: Partial<{ windowSeconds: number; ipSendLimit: number; globalSendLimit: number }> }) {
+export function smsCodeFakes(options: { account: Account; others?: Account[]; codes?: number[]; settings?: Partial<Config['smsOtp']>; velocity?: Partial<{ windowSeconds: number; ipSendLimit: number; globalSendLimit: number }>; budgets?: Partial<SmsBudgetPolicy> }) {
   const clock = new TestClock(Date.parse('2026-03-01T09:00:00Z'));
   const random = scriptedRandom(options.codes ?? []);
   const accounts = fakeAccounts(options.account, options.others);
@@ -289,7 +336,8 @@ export function smsCodeFakes(options: { account: Account; others?: Account[]; co
   const settings = { ...smsOtpSettings, ...options.settings };
   const sending = otpSending({
     otp: otp.store, smsLog: smsLog.log, sender: sms.sender, audit, clock, random, hmacKey: testOtpKey, policy: settings,
-    serviceName: 'Keystep', issuerHost: 'id.example.test', velocity: { windowSeconds: 3600, ipSendLimit: 30, globalSendLimit: 1000, ...options.velocity },
+    serviceName: 'Keystep', issuerHost: 'id.example.test', numberKey: testOtpKey, log: silentLog,
+    budgets: testBudgets(settings, { windowSeconds: 3600, ipSendLimit: 30, globalSendLimit: 1000, ...options.velocity }, options.budgets),
   });
   return { clock, random, accounts, otp, smsLog, sms, events, audit, sending, settings };
 }

@@ -29,7 +29,7 @@ describe('configuration', () => {
   });
 
   it('listens on loopback unless told otherwise, in every mode; KEYSTEP_HOST (not HOST) says otherwise', () => {
-    const production = { NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg' };
+    const production = { NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_GATEWAY_URL: 'https://sms.example.com/send', KEYSTEP_SMS_GATEWAY_PAYLOAD: 'to=$ctx.num&text=$ctx.msg', KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB' };
     for (const env of [{}, { NODE_ENV: 'test' }, production]) expect(loadConfig({ ...env, HOST: 'build-box.example.com' }).host).toBe('127.0.0.1');
     expect(loadConfig({ KEYSTEP_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
@@ -94,14 +94,16 @@ describe('configuration', () => {
     expect(problems).toEqual([
       'demo (KEYSTEP_DEMO): demo data is refused in production',
       'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway',
+      'sms.allowedCountries (KEYSTEP_SMS_ALLOWED_COUNTRIES): must list the countries SMS may go to in production (`*` allows all)',
       'issuer (KEYSTEP_ISSUER): must be set in production',
     ]);
     expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'http://id.example.com' }))).toContain('issuer (KEYSTEP_ISSUER): must use https in production');
-    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com' }))).toEqual([
+    expect(problemsOf(() => loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_ALLOWED_COUNTRIES: 'GB,IE' }))).toEqual([
       'sms.sender (KEYSTEP_SMS_SENDER): the console sender is for development; set it to http and configure sms.gateway',
     ]);
-    const prod = loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http' });
+    const prod = loadConfig({ NODE_ENV: 'production', KEYSTEP_ISSUER: 'https://id.example.com', KEYSTEP_SMS_SENDER: 'http', KEYSTEP_SMS_ALLOWED_COUNTRIES: '*' });
     expect(prod.demo).toBe(false);
+    expect(prod.sms.allowedCountries).toEqual(['*']);
   });
 
   it('is documented in full in the README table', () => {

@@ -1,4 +1,5 @@
 // What sending and checking SMS codes needs: the login's code and the send log with its budgets.
+import type { Delivery } from '../../sms/port.ts';
 
 /**
  * What became of a login's last code: sent, not sent (the gateway failed or was not reached: it
@@ -56,17 +57,57 @@ export interface SendBudget {
   limit: number;
 }
 
+/** The budgets an SMS is counted against (see budgets.ts for what each counts). */
+export type BudgetName = 'login' | 'account' | 'number' | 'prefix' | 'address' | 'country' | 'hour' | 'day';
+
+/** One SMS to take from the budgets, with every key it is counted under. */
+export interface SmsReservation {
+  accountId: string;
+  flowUid: string;
+  /** The number masked, for operators. */
+  destination: string;
+  ip: string | null;
+  at: Date;
+  /** An HMAC of the number: sends to one number are counted without storing it. */
+  numberKey: string;
+  /** The number without its last digits (`+44740012`). */
+  prefix: string;
+  /** ISO code, or the calling code when the number belongs to no single country. */
+  country: string;
+  budgets: Partial<Record<BudgetName, SendBudget>>;
+  /**
+   * After `after - 1` counted sends to the account or the number since `since`, each further send
+   * sets a wait before the next: `minSeconds` doubling, at most `maxSeconds`, stretched by `jitter` (0 to 1).
+   */
+  backoff: { since: Date; after: number; minSeconds: number; maxSeconds: number; jitter: number };
+  /**
+   * The pumping breaker: counted sends between `since` and `until` (old enough for their code to have
+   * been entered) to this prefix or country; with at least the minimum of them and a ratio of codes
+   * entered below `threshold`, the range is paused.
+   */
+  breaker: { enabled: boolean; since: Date; until: Date; prefixMinSent: number; countryMinSent: number; threshold: number };
+}
+
+export type Reserved =
+  | { id: string }
+  | { refused: BudgetName | 'backoff'; retryAt: Date | null }
+  /** The range is paused; `pausedNow` when this request's judgement paused it. */
+  | { refused: 'paused'; scope: 'prefix' | 'country'; range: string; pausedNow?: { sent: number; entered: number } };
+
 export interface SmsLog {
   /**
-   * Takes one SMS from the budgets: the account's, the requesting address's and everyone's (all
-   * reservations are serialised, so simultaneous logins cannot overspend any of them). Records a
-   * reserved send and returns its id, or names the budget that is spent and when it frees a send at
-   * the earliest. The sender fills the record in once the SMS went.
+   * Takes one SMS from every budget at once, under one lock shared by all instances (simultaneous
+   * logins cannot overspend any of them): records a reserved send and returns its id, or says which
+   * budget or pause refused it and when a send frees at the earliest. The sender fills the record
+   * in once the SMS went.
    */
-  reserve(reservation: {
-    accountId: string; flowUid: string; destination: string; ip: string | null; at: Date;
-    account: SendBudget; perIp: SendBudget; global: SendBudget;
-  }): Promise<{ id: string } | { refused: 'account' | 'ip' | 'global'; retryAt: Date | null }>;
+  reserve(reservation: SmsReservation): Promise<Reserved>;
   /** Gives back a reservation that was not used. */
   release(id: string): Promise<void>;
+}
+
+/** What the providers' delivery receipts said of a login's sends (see `sms.gateways[].receipts`). */
+export interface SmsDeliveries {
+  /** What the receipts said of this login's newest send; undefined when none came. */
+  lastDelivery(flowUid: string): Promise<Delivery | undefined>;
 }

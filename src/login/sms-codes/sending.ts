@@ -1,13 +1,15 @@
 import type { KeyObject } from 'node:crypto';
 import { addSeconds, type Clock } from '../../shared/clock.ts';
 import { AppError } from '../../shared/errors.ts';
-import { maskPhone } from '../../shared/phone.ts';
+import type { Logger } from '../../shared/log.ts';
+import { maskedPrefix, maskPhone } from '../../shared/phone.ts';
 import type { Random } from '../../shared/random.ts';
 import { SmsDeliveryError, SmsDestinationError, type SmsSender } from '../../sms/port.ts';
 import type { AuditLog } from '../ports.ts';
 import { codeHmac, generateCode } from '../one-time-codes.ts';
+import { smsReservation, type SmsBudgetPolicy } from './budgets.ts';
 import type { SmsCodeMessage } from './messages.ts';
-import type { OtpChallenge, OtpStore, SmsLog } from './ports.ts';
+import type { OtpChallenge, OtpStore, SmsDeliveries, SmsLog } from './ports.ts';
 
 export interface OtpSendPolicy {
   tokenLength: number;
@@ -32,8 +34,13 @@ export interface OtpSendingDeps {
   policy: OtpSendPolicy;
   serviceName: string;
   issuerHost: string;
-  /** Velocity limits beyond the account's budget: per requesting address and for everyone. */
-  velocity: { windowSeconds: number; ipSendLimit: number; globalSendLimit: number };
+  /** Every budget beyond the login's cooldown, and the pumping breaker (budgets.ts). */
+  budgets: SmsBudgetPolicy;
+  /** Keys the HMAC a number is counted under. */
+  numberKey: KeyObject;
+  log: Logger;
+  /** What the providers' delivery receipts said; without it, nothing is known past "sent". */
+  deliveries?: SmsDeliveries | undefined;
 }
 
 export function smsText(template: string, values: { code: string; service: string; minutes: number; host: string }): string {
@@ -49,7 +56,7 @@ export function smsText(template: string, values: { code: string; service: strin
  */
 export type SendResult =
   | { kind: 'sent'; resent: boolean }
-  | { kind: 'refused'; reason: 'too-soon' | 'resend-limit' | 'account-budget' | 'shared-budget'; waitSeconds?: number }
+  | { kind: 'refused'; reason: 'too-soon' | 'resend-limit' | 'budget' | 'range-paused'; waitSeconds?: number }
   | { kind: 'failed'; uncertain: boolean; destinationRefused: boolean; previousCodeWorks: boolean };
 
 /** Who asked for the code: the login (or account-page change) it is for. */
@@ -68,7 +75,9 @@ export function sendNotice(result: SendResult): { message: SmsCodeMessage; param
       const minutes = Math.max(1, Math.ceil((result.waitSeconds ?? 60) / 60));
       if (result.reason === 'too-soon') return { message: 'RESEND_TOO_SOON', params: { seconds: result.waitSeconds ?? 0 } };
       if (result.reason === 'resend-limit') return { message: 'RESEND_LIMIT' };
-      return { message: result.reason === 'account-budget' ? 'SEND_LIMIT' : 'SEND_BUSY', params: { minutes } };
+      if (result.reason === 'range-paused') return { message: 'SMS_RANGE_PAUSED' };
+      // One message for every budget: which one was spent would tell an attacker what to vary.
+      return { message: 'SEND_LIMIT', params: { minutes } };
     }
     case 'failed':
       if (result.destinationRefused) return { message: 'SMS_DESTINATION_REFUSED' };
@@ -117,25 +126,33 @@ export function otpSending(deps: OtpSendingDeps) {
     }
   }
 
-  const refusals = { account: 'user_send_limit', ip: 'ip_send_limit', global: 'global_send_limit' } as const;
+  // For operators (the audit trail): which budget it was.
+  const refusals = {
+    login: 'login_send_limit', account: 'user_send_limit', number: 'number_send_limit', prefix: 'prefix_send_limit',
+    address: 'ip_send_limit', country: 'country_send_limit', hour: 'global_send_limit', day: 'daily_send_limit', backoff: 'send_backoff',
+  } as const;
 
-  /** One SMS from the budgets (the account's, the address's, everyone's), or the message saying why not. */
+  /** One SMS from every budget, or the refusal saying (to the user) only that none can be sent now. */
   async function reserve(state: SendContext, accountId: string, to: string): Promise<{ id: string } | (SendResult & { kind: 'refused' })> {
     const now = clock.now();
-    const velocitySince = addSeconds(now, -deps.velocity.windowSeconds);
-    const result = await deps.smsLog.reserve({
-      accountId, flowUid: state.uid, destination: maskPhone(to, policy.maskVisibleDigits), ip: state.ip, at: now,
-      account: { since: addSeconds(now, -policy.userSendWindowSeconds), limit: policy.userSendLimit },
-      perIp: { since: velocitySince, limit: deps.velocity.ipSendLimit },
-      global: { since: velocitySince, limit: deps.velocity.globalSendLimit },
-    });
+    const result = await deps.smsLog.reserve(smsReservation(deps.budgets, deps.numberKey, deps.random, {
+      accountId, flowUid: state.uid, ip: state.ip, destination: maskPhone(to, policy.maskVisibleDigits), to, now,
+    }));
     if ('id' in result) return result;
-    const reason = refusals[result.refused];
-    await deps.audit.record({ event: 'sms.blocked', result: 'failure', step: 'sms-otp', reason, accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip });
-    const window = result.refused === 'account' ? policy.userSendWindowSeconds : deps.velocity.windowSeconds;
-    const retryAt = result.retryAt ?? addSeconds(now, window);
+    const audit = { event: 'sms.blocked', result: 'failure', step: 'sms-otp', accountId, clientId: state.clientId, flowUid: state.uid, ip: state.ip } as const;
+    if (result.refused === 'paused') {
+      const range = result.scope === 'prefix' ? maskedPrefix(result.range, deps.budgets.prefix.hiddenDigits) : result.range;
+      if (result.pausedNow) {
+        const { sent, entered } = result.pausedNow;
+        deps.log.warn({ scope: result.scope, range, sent, entered, ratio: Number((entered / sent).toFixed(3)) }, 'sms pumping suspected: codes to this range are rarely entered, so sending to it is paused (keystep abuse resume lifts it)');
+      }
+      await deps.audit.record({ ...audit, reason: `${result.scope}_paused`, detail: { range } });
+      return { kind: 'refused', reason: 'range-paused' };
+    }
+    await deps.audit.record({ ...audit, reason: refusals[result.refused] });
+    const retryAt = result.retryAt ?? addSeconds(now, 60);
     const waitSeconds = Math.max(1, Math.ceil((retryAt.getTime() - now.getTime()) / 1000));
-    return { kind: 'refused', reason: result.refused === 'account' ? 'account-budget' : 'shared-budget', waitSeconds };
+    return { kind: 'refused', reason: 'budget', waitSeconds };
   }
 
   function newCode(uid: string) {
@@ -164,6 +181,12 @@ export function otpSending(deps: OtpSendingDeps) {
   }
 
   return {
+    /** Whether a receipt said this login's newest code did not reach the phone. */
+    async notDelivered(uid: string): Promise<boolean> {
+      const delivery = await deps.deliveries?.lastDelivery(uid);
+      return delivery === 'undelivered' || delivery === 'failed';
+    },
+
     /**
      * The first code of this login, and the login's challenge as it then stands. Sends nothing if one
      * was already sent (a reload, a second tab).

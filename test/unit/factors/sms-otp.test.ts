@@ -184,13 +184,13 @@ describe('the SMS code factor', () => {
       expect(t.events).toMatchObject([{ event: 'sms.blocked', reason: 'user_send_limit' }]);
     });
 
-    it('sends nothing past the address or the global budget (SEND_BUSY)', async () => {
+    it('sends nothing past the address or the global budget, with the message of any other budget', async () => {
       const byIp = setup({ velocity: { ipSendLimit: 1 } });
       byIp.smsLog.earlier({ at: new Date(byIp.clock.now().getTime() - 59 * 60_000), accountId: 'someone-else', flowUid: 'other-login', ip: '127.0.0.1', destination: '-' });
-      expect((await byIp.show()).message).toEqual({ message: 'SEND_BUSY', params: { minutes: 1 } });
+      expect((await byIp.show()).message).toEqual({ message: 'SEND_LIMIT', params: { minutes: 1 } });
       const global = setup({ velocity: { globalSendLimit: 1 } });
       global.smsLog.earlier({ at: new Date(global.clock.now().getTime() - 30 * 60_000), accountId: 'someone-else', flowUid: 'other-login', ip: '10.9.9.9', destination: '-' });
-      expect((await global.show()).message).toEqual({ message: 'SEND_BUSY', params: { minutes: 30 } });
+      expect((await global.show()).message).toEqual({ message: 'SEND_LIMIT', params: { minutes: 30 } });
       expect([...byIp.sms.attempts, ...global.sms.attempts]).toEqual([]);
       expect([...byIp.events, ...global.events].map((e) => e.reason)).toEqual(['ip_send_limit', 'global_send_limit']);
     });

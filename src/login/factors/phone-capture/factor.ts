@@ -57,7 +57,14 @@ export function phoneCaptureFactor({ accounts, otp, sending, audit, clock, otpHm
       if (locked) return lock.lockedView(locked);
       const pending = ctx.slot?.pendingPhone;
       if (!pending) return { view: 'factors/phone-capture/number', model: { countryHint: settings.sms.defaultCountry } };
-      return { view: 'factors/sms-otp/code', model: { ...codePageModel(await otp.find(ctx.uid), pending, policy, clock), canChangeNumber: true } };
+      const challenge = await otp.find(ctx.uid);
+      // A receipt may say the code never reached the number typed (a wrong one, or the provider's fault).
+      const undelivered = challenge?.lastSend === 'sent' && challenge.destination === pending && (await sending.notDelivered(ctx.uid));
+      return {
+        view: 'factors/sms-otp/code',
+        model: { ...codePageModel(challenge, pending, policy, clock), canChangeNumber: true },
+        ...(undelivered ? { message: { message: 'SMS_NOT_DELIVERED' } } : {}),
+      };
     },
 
     async submit(ctx, form): Promise<Outcome> {

@@ -41,10 +41,12 @@ export function smsOtpFactor({ accounts, otp, sending, audit, clock, otpHmacKey,
       // A code that went to another number (see submit) is no use here: a new one goes to this number.
       const elsewhere = challenge && challenge.destination !== account.phone;
       const problem = result && result.kind !== 'sent' ? sendNotice(result) : undefined;
+      // A receipt may have come since the code was sent: the page says so, and offers a new code.
+      const undelivered = !problem && !elsewhere && challenge?.lastSend === 'sent' && (await sending.notDelivered(ctx.uid));
       return {
         view: 'factors/sms-otp/code',
         model: codePageModel(elsewhere ? undefined : challenge, account.phone, policy, clock),
-        message: problem ?? (elsewhere ? { message: 'CODE_DEAD' } : undefined),
+        message: problem ?? (elsewhere ? { message: 'CODE_DEAD' } : undelivered ? { message: 'SMS_NOT_DELIVERED' } : undefined),
       };
     },
 
