@@ -10,6 +10,8 @@ import { ACCOUNT_CLIENT_ID, accountRoutes } from './http/account-routes.ts';
 import { addressLimit } from './http/address-limit.ts';
 import { allowedMethods } from './http/allowed-methods.ts';
 import { demoRoutes } from './http/demo-routes.ts';
+import { federationRoutes } from './http/federation-routes.ts';
+import { upstreamClient } from './federation/upstream-client.ts';
 import { clientAddress } from './http/client-address.ts';
 import { devSmsRoutes } from './http/dev-sms-routes.ts';
 import { smsReceiptRoutes } from './http/sms-receipt-routes.ts';
@@ -31,6 +33,7 @@ import { accountClaims } from './login/claims.ts';
 import type { FactorModule } from './login/factor.ts';
 import { backupCodeRenewal } from './login/factors/backup-code/account.ts';
 import { passkeyEnrolment } from './login/factors/passkey/account.ts';
+import { federatedLinking } from './login/factors/federated/account.ts';
 import { webAuthnRelyingParty } from './login/factors/passkey/webauthn.ts';
 import { phoneChange } from './login/factors/sms-otp/account.ts';
 import { totpEnrolment } from './login/factors/totp/account.ts';
@@ -64,6 +67,8 @@ import { smsMessageRepository } from './repositories/sms-messages.ts';
 import { smsDeliveryRepository } from './repositories/sms-deliveries.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
+import { federatedLinkRepository } from './repositories/federated-links.ts';
+import { upstreamProviderRepository, type StoredUpstreamProvider } from './repositories/upstream-providers.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
 import { withAuditLines } from './shared/audit-lines.ts';
@@ -131,6 +136,21 @@ function buildStores(db: Db, auditLines?: Logger) {
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
+    upstreamProviders: upstreamProviderRepository(db),
+    federatedLinks: federatedLinkRepository(db),
+  };
+}
+
+/** The upstream providers of the config file and of `keystep idp add`; on the same name the file's wins. */
+function upstreamDirectory(config: Config, stores: Stores) {
+  const fromFile = (name: string): StoredUpstreamProvider | undefined => {
+    const p = Object.hasOwn(config.federation.providers, name) ? config.federation.providers[name] : undefined;
+    return p && { ...p, name, displayName: p.displayName ?? name, clientSecret: p.clientSecret, userAttribute: p.userAttribute, mobileClaim: p.mobileClaim };
+  };
+  const names = Object.keys(config.federation.providers);
+  return {
+    find: async (name: string) => fromFile(name) ?? (await stores.upstreamProviders.find(name)),
+    list: async () => [...names.map((n) => fromFile(n)!), ...(await stores.upstreamProviders.list()).filter((p) => !names.includes(p.name))],
   };
 }
 
@@ -210,7 +230,12 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
-  const deps: FactorDeps = { ...stores, hasher: rt.hasher, clock, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings };
+  const upstreamProviders = upstreamDirectory(config, stores);
+  const upstream = upstreamClient({ keystepIssuer: config.issuer, timeoutMs: config.federation.timeoutMs, settings: upstreamProviders.find });
+  const deps: FactorDeps = {
+    ...stores, hasher: rt.hasher, clock, random, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings,
+    upstreamProviders, upstreamClient: upstream, federatedAccounts: stores.federatedLinks,
+  };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, texts: texts.page, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
   const removal = { notify, guardRemoval: removalGuard(keepsSecondFactor(chain), stores.accounts, stores.accountLock) };
@@ -222,6 +247,7 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     backupCodes: backupCodeRenewal({ ...deps, random, shownOnceKey: keys.shownOnce }),
     totp: totpEnrolment({ ...deps, ...removal, random, serviceName: config.serviceName }),
     passkeys: passkeyEnrolment({ ...deps, ...removal, lock: stores.accountLock }),
+    federation: federatedLinking(deps),
   };
 }
 
@@ -263,6 +289,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
   const { config } = rt;
   const routers = [
     staticRoutes(config.viewsDir),
+    federationRoutes(),
     healthRoutes(readinessChecks(db, sms), config.readinessTimeoutMs),
     interactionRoutes({
       interactions: interactionFacade(provider), flows: stores.flows, accounts: stores.accounts, chain: login.chain, views, messages: login.messages,
@@ -270,7 +297,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
       metrics: rt.observed.metrics,
     }),
     accountRoutes({
-      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, messages: login.messages, flows: stores.flows,
+      issuer: config.issuer, sessions: sessionReader(provider), phone: login.phone, backupCodes: login.backupCodes, totp: login.totp, passkeys: login.passkeys, federation: login.federation, messages: login.messages, flows: stores.flows,
       views, clock: rt.clock, csrfKey: keys.forms, maskDigits: config.smsOtp.maskVisibleDigits, reauthWindowSeconds: REAUTH_WINDOW_SECONDS,
       overview: {
         account: (id) => stores.accounts.findById(id),

@@ -3,8 +3,10 @@ import { Option, type Command } from 'commander';
 import { livePreviousSecrets, PREVIOUS_SECRETS_PROPERTY, previousSecret } from '../oidc/previous-secrets.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy, type StoredClient } from '../repositories/clients.ts';
-import { CliError, NotFoundError, printRows, UsageError, withDatabase, type Cli } from './context.ts';
+import { upstreamProviderRepository } from '../repositories/upstream-providers.ts';
+import { CliError, NotFoundError, printRows, UsageError, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { durationOption } from './durations.ts';
+import { IDP_NAME } from './idp-commands.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -39,11 +41,32 @@ interface AddOptions {
   mfa?: string;
   name?: string;
   authMethod?: string;
+  firstStep?: string;
 }
 
 const MFA_HELP = 'required, optional or phishing-resistant (a passkey is required): override smsOtp.mandatory for this client';
 const MFA_ERROR = '--mfa is required, optional or phishing-resistant';
 const isMfaPolicy = (value: string): value is MfaPolicy => (MFA_POLICIES as readonly string[]).includes(value);
+
+const FIRST_STEP_HELP = 'the first-stage sign-ins offered, in order: password and idp:<name> (e.g. password,idp:acme); default password';
+
+/** `--first-step password,idp:acme`: each entry known, none twice, at least one. */
+async function parseFirstSteps(ctx: CommandContext, value: string): Promise<string[]> {
+  const steps = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!steps.length) throw new CliError(`--first-step: ${FIRST_STEP_HELP}`);
+  const problems: string[] = [];
+  for (const step of new Set(steps)) {
+    if (step === 'password') continue;
+    const name = step.startsWith('idp:') ? step.slice(4) : undefined;
+    if (name === undefined || !IDP_NAME.test(name)) problems.push(`--first-step: ${step} is neither password nor idp:<name>`);
+    else if (!Object.hasOwn(ctx.config.federation.providers, name) && !(await upstreamProviderRepository(ctx.database.db).find(name))) {
+      problems.push(`--first-step: no identity provider ${name} (add it with keystep idp add)`);
+    }
+  }
+  if (new Set(steps).size !== steps.length) problems.push('--first-step names an entry twice');
+  if (problems.length) throw new CliError(problems.join('\n'));
+  return steps;
+}
 
 const MAX_GRACE_SECONDS = 30 * 86_400;
 
@@ -52,6 +75,8 @@ interface ClientChange {
   metadata: Record<string, unknown>;
   consentRequired?: boolean;
   mfa?: MfaPolicy | null;
+  /** `--first-step` as given (checked against the providers once the database is open). */
+  firstStep?: string;
   /** What was changed, for the message. */
   changed: string[];
 }
@@ -74,6 +99,7 @@ const CLIENT_UPDATES: { option: Option; apply(value: never, change: ClientChange
   { option: new Option('--consent', 'users see a consent page (a third-party client)'), apply: (v: boolean, c) => { c.consentRequired = v; c.changed.push(v ? 'consent required' : 'no consent page'); } },
   { option: new Option('--no-consent', 'no consent page (a first-party client)'), apply: () => {} },
   { option: new Option('--name <name>', 'name shown on the sign-in page'), apply: (v: string, c) => { c.metadata.client_name = v; c.changed.push('name'); } },
+  { option: new Option('--first-step <list>', `${FIRST_STEP_HELP}; default: password only again`), apply: (v: string, c) => { c.firstStep = v; c.changed.push(`first step ${v === 'default' ? 'password (default)' : v}`); } },
 ];
 
 /** A client as an operator reads it: its settings, and of its secrets only whether an earlier one still works. */
@@ -89,6 +115,7 @@ function describeClient(c: StoredClient, now: Date) {
     token_endpoint_auth_method: m.token_endpoint_auth_method ?? 'client_secret_basic',
     consent: c.consentRequired,
     mfa: c.mfa ?? 'default',
+    first_step: c.firstSteps?.join(',') ?? 'password',
     previous_secret_expires_at: previous.length ? previous.sort().at(-1)! : null,
     created: c.createdAt.toISOString(),
   };
@@ -104,6 +131,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     .option('--public', 'a public client (SPA or native app): no secret, PKCE only')
     .option('--consent', 'a third-party client: users see a consent page')
     .option('--mfa <policy>', MFA_HELP)
+    .option('--first-step <list>', FIRST_STEP_HELP)
     .option('--name <name>', 'name shown on the sign-in page')
     .option('--auth-method <method>', `token endpoint authentication: ${AUTH_METHODS.join(' or ')}`, 'client_secret_basic')
     .option('--json', 'print {"client_id", "client_secret"} as JSON')
@@ -126,9 +154,10 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         ...(secret ? { client_secret: secret } : {}),
         ...(opts.name ? { client_name: opts.name } : {}),
       };
+      const firstSteps = opts.firstStep === undefined ? null : await parseFirstSteps(ctx, opts.firstStep);
       try {
         await clientRepository(ctx.database.db).insert({
-          clientId, metadata, consentRequired: opts.consent === true, mfa: (opts.mfa as MfaPolicy | undefined) ?? null,
+          clientId, metadata, consentRequired: opts.consent === true, mfa: (opts.mfa as MfaPolicy | undefined) ?? null, firstSteps,
         });
       } catch (err) {
         if (err instanceof ClientExistsError) throw new CliError(err.message);
@@ -152,9 +181,14 @@ export function registerClientCommands(program: Command, cli: Cli): void {
       if (value !== undefined) apply(value as never, change);
     }
     if (!change.changed.length) throw new UsageError(`say what to change: ${CLIENT_UPDATES.map((u) => u.option.long).join(', ')}`);
-    const { metadata, consentRequired, mfa } = change;
+    const { metadata, consentRequired, mfa, firstStep } = change;
+    const steps = firstStep === undefined || firstStep === 'default' ? null : await parseFirstSteps(ctx, firstStep);
     const patch = { ...(Object.keys(metadata).length ? { metadata } : {}), consentRequired, mfa };
-    if (!(await clientRepository(ctx.database.db).update(clientId, patch))) throw new NotFoundError(`no client ${clientId}`);
+    const clients = clientRepository(ctx.database.db);
+    // Only the first steps: no other column to change (an empty update is no statement).
+    const onlyFirstSteps = !patch.metadata && consentRequired === undefined && mfa === undefined;
+    if (!(onlyFirstSteps ? await clients.setFirstSteps(clientId, steps) : await clients.update(clientId, patch))) throw new NotFoundError(`no client ${clientId}`);
+    if (firstStep !== undefined && !onlyFirstSteps) await clients.setFirstSteps(clientId, steps);
     cli.out.log(`client ${clientId}: ${change.changed.join(', ')}`);
   }));
 
@@ -207,6 +241,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
         redirect_uris: (c.metadata.redirect_uris as string[]).join(' '),
         consent: c.consentRequired,
         mfa: c.mfa ?? 'default',
+        first_step: c.firstSteps?.join(',') ?? 'password',
       }));
       printRows(cli, rows, opts.json, 'no clients');
     }));

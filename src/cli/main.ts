@@ -8,6 +8,7 @@ import { registerClientCommands } from './client-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { CliError, cliOf, EXIT, type Cli, type CliIo } from './context.ts';
 import { registerImportCommands } from './import-commands.ts';
+import { registerIdpCommands, registerLinkCommands } from './idp-commands.ts';
 import { registerMigrateCommands } from './migrate-commands.ts';
 import { registerSmsCommands } from './sms-commands.ts';
 import { registerUserCommands } from './user-commands.ts';
@@ -35,6 +36,8 @@ function buildProgram(cli: Cli): Command {
   registerKeysCommands(program, cli);
   registerImportCommands(program, cli);
   registerUserImport(program.commands.find((c) => c.name() === 'user')!, cli);
+  registerIdpCommands(program, cli);
+  registerLinkCommands(program, cli);
   return program;
 }
 

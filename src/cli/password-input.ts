@@ -41,3 +41,8 @@ export async function readNewPassword(io: CliIo): Promise<string> {
   if (first !== second) throw new CliError('the two passwords differ');
   return first;
 }
+
+/** A secret (an upstream client secret): the first line of stdin when piped, or typed once without echo. */
+export async function readSecret(io: CliIo, question: string): Promise<string> {
+  return (io.stdin.isTTY ? await askHidden(io, question) : await readFirstLine(io)).trim();
+}

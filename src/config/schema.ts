@@ -40,6 +40,20 @@ export const smsGatewaySchema = z.strictObject({
     .describe('Twilio preset: a Messaging Service SID, instead of `from`.'),
 }).prefault({});
 
+/** One upstream identity provider in the config file (the same settings as `keystep idp add`). */
+export const upstreamProviderSchema = z.strictObject({
+  // http only for a provider on this machine (development, tests), as `keystep idp add` allows.
+  issuer: z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(new URL(u).hostname), 'must use https (http only on localhost)'),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).max(1024).optional(),
+  scope: z.string().min(1).max(512).refine((s) => s.split(' ').includes('openid'), 'must include openid').default('openid'),
+  displayName: z.string().min(1).max(64).optional(),
+  usecase: z.enum(['local', 'association', 'userAttribute', 'subjectUri']).default('local'),
+  userAttribute: z.string().min(1).max(64).optional(),
+  domains: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'a domain: 1 to 32 of a-z 0-9 _ -')).min(1).default(['primary']),
+  mobileClaim: z.string().min(1).max(64).optional(),
+  jit: z.boolean().default(false),
+}).refine((p) => p.usecase !== 'userAttribute' || p.userAttribute !== undefined, 'usecase userAttribute needs userAttribute');
 const receiptStatus = z.enum(['queued', 'sent', 'delivered', 'undelivered', 'failed']);
 
 /** One of `sms.gateways`: a gateway as `sms.gateway` describes it, named, with its own circuit, countries and receipts. */
@@ -263,6 +277,12 @@ export const configSchema = z.strictObject({
       .describe('The language of a request whose `ui_locales` and `Accept-Language` name none Keystep has: `en`, `de`, `fr`, or one a file in `translations.dir` adds.'),
     dir: z.string().min(1).optional()
       .describe('A directory of your own translation files, `<language>.json` (`de.json`, `pt-BR.json`): each a JSON object of text keys and ICU messages. A file of a shipped language overrides those texts; another adds the language. Checked at start-up.'),
+  }).prefault({}),
+  federation: z.strictObject({
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000)
+      .describe('Limit on every request to an upstream identity provider (discovery, the token request), in milliseconds.'),
+    providers: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a name of lowercase letters, digits and -'), upstreamProviderSchema).default({})
+      .describe('Upstream OpenID Connect providers by name, beside those of `keystep idp add` (a name in both: this one). Each: `issuer`, `clientId`, `clientSecret`, `scope`, `displayName`, `usecase`, `userAttribute`, `domains`, `mobileClaim`, `jit`, as the `idp add` flags (see "Signing in through another provider").'),
   }).prefault({}),
   tokens: z.strictObject({
     accessTokenTtlSeconds: z.number().int().min(60).max(86400).default(3600)

@@ -33,6 +33,7 @@ export interface ClientsTable {
   metadata: Json<Record<string, unknown>>;
   consent_required: Generated<boolean>;
   mfa: string | null;
+  first_steps: Generated<string[] | null>;
   created_at: Generated<Date>;
 }
 
@@ -172,6 +173,20 @@ export interface SmsPausesTable {
   judged_from: Timestamp;
 }
 
+export interface UpstreamProvidersTable {
+  name: string;
+  settings: Json<Record<string, unknown>>;
+  client_secret: string | null;
+  created_at: Generated<Date>;
+}
+
+export interface FederatedLinksTable {
+  provider: string;
+  subject: string;
+  account_id: string;
+  created_at: Generated<Date>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   password_failures: PasswordFailuresTable;
@@ -186,6 +201,8 @@ export interface Database {
   account_factors: AccountFactorsTable;
   passkey_credentials: PasskeyCredentialsTable;
   sms_messages: SmsMessagesTable;
+  upstream_providers: UpstreamProvidersTable;
+  federated_links: FederatedLinksTable;
   sms_pauses: SmsPausesTable;
 }
 

@@ -5,6 +5,8 @@ import type { Context } from 'koa';
 import { shownOnceSlot, type BackupCodeRenewal } from '../login/factors/backup-code/account.ts';
 import { credentialId } from '../login/factors/passkey/webauthn.ts';
 import { pendingPasskeySlot, type PasskeyEnrolment } from '../login/factors/passkey/account.ts';
+import { pendingLinkSlot, type FederatedLinking } from '../login/factors/federated/account.ts';
+import { allowFormTargets } from './security-headers.ts';
 import { pendingNumberSlot, type PhoneChange } from '../login/factors/sms-otp/account.ts';
 import { pendingSecretSlot, type TotpEnrolment } from '../login/factors/totp/account.ts';
 import { readSlot, withSlot, type LoginFlow } from '../login/flow.ts';
@@ -53,6 +55,8 @@ interface Deps {
   backupCodes: BackupCodeRenewal;
   totp: TotpEnrolment;
   passkeys: PasskeyEnrolment;
+  /** "Link your Acme SSO account": the upstream sign-in's account-page half. */
+  federation: FederatedLinking;
   overview: AccountOverview;
   messages: MessageCatalogue;
   /** How recent the last full sign-in must be for a change. */
@@ -160,7 +164,11 @@ export function accountRoutes(deps: Deps): Router {
     const who = await signedIn(ctx, '/account');
     if (!who) return;
     const { account, session } = who;
+    const providers = await deps.federation.overview(account.id);
+    // Each "Link" form leads the browser to its provider.
+    allowFormTargets(ctx, providers.filter((p) => !p.linked).map((p) => p.issuer));
     sendPage(ctx, views, 'account', {
+      providers,
       title: 'title.account', username: accountName(account), csrfToken: csrfFor(session), ...note(ctx),
       phone: account.phone ? maskPhone(account.phone, deps.maskDigits) : undefined, phoneVerifiedAt: account.phoneVerifiedAt?.toISOString().slice(0, 16).replace('T', ' '),
       // Its last use is noted when a login that used it is handed over.
@@ -369,6 +377,35 @@ export function accountRoutes(deps: Deps): Router {
     const id = credentialId.safeParse(formOf(ctx).id).data;
     const removed = id ? await deps.passkeys.remove({ clientId: ACCOUNT_CLIENT_ID, ip: ctx.ip, language: languageOf(ctx, messages.defaultLanguage) }, who.account, id) : 'none';
     redirect303(ctx, withNote('/account/passkeys', { message: removed === 'removed' ? 'PASSKEY_REMOVED' : removed === 'last' ? 'LAST_SECOND_FACTOR' : removed === 'busy' ? 'ACCOUNT_BUSY' : 'PASSKEY_NONE' }));
+  });
+
+  // "Link your Acme SSO account": after a fresh two-factor sign-in, off to the provider; its answer
+  // comes back through the provider's fixed callback, which forwards a change's state here.
+  router.post('/federation/link', formBody(), async (ctx) => {
+    const who = await signedIn(ctx, '/account', { fresh: true });
+    if (!who) return;
+    checkCsrf(ctx, who.session);
+    const current = await action(ctx, who.session, who.account, true);
+    if (!current) throw new AppError(400, 'LOGIN_EXPIRED');
+    const started = await deps.federation.start(current.change.uid, formOf(ctx).provider ?? '');
+    if (!started.ok) return redirect303(ctx, withNote('/account', { message: 'FEDERATION_LINK_FAILED' }));
+    await flows.save({ ...current.flow, accountId: who.account.id, data: withSlot(current.flow.data, 'federated-link', started.slot) });
+    redirect303(ctx, started.url);
+  });
+
+  router.get('/federation/return', async (ctx) => {
+    const who = await signedIn(ctx, '/account', { fresh: true });
+    if (!who) return;
+    const current = await action(ctx, who.session, who.account);
+    const pending = current && readSlot(current.flow.data, 'federated-link', pendingLinkSlot);
+    // One answer per try: taken out (compare-and-set) before it is checked.
+    if (!current || !pending || !(await flows.save({ ...current.flow, data: withSlot(current.flow.data, 'federated-link', null) }))) {
+      return redirect303(ctx, withNote('/account', { message: 'FEDERATION_LINK_FAILED' }));
+    }
+    const params = Object.fromEntries(Object.entries(ctx.query).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+    const result = await deps.federation.finish({ uid: current.change.uid, ip: ctx.ip }, who.account, pending, params);
+    const message = result.ok ? 'FEDERATION_LINKED' : result.reason === 'taken' ? 'FEDERATION_LINK_TAKEN' : 'FEDERATION_LINK_FAILED';
+    redirect303(ctx, withNote('/account', { message }));
   });
 
   router.post('/sign-out-everywhere', formBody(), async (ctx) => {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { acrFor, EARLIER_SIGN_IN, UNAVAILABLE_STEP, type LoginChain, type Next } from '../login/chain.ts';
 import { AccountGone, loginContext, type RequestFacts } from '../login/context.ts';
-import type { Notice, StepView } from '../login/factor.ts';
+import type { Factor, Notice, StepOutcome, StepView } from '../login/factor.ts';
 import { recentlyAuthenticated } from '../login/sign-ins.ts';
 import { blankFlow, withSlot, type LoginFlow } from '../login/flow.ts';
 import type { MessageCatalogue } from '../login/messages.ts';
@@ -49,6 +49,7 @@ const factsOf = (info: InteractionInfo, ip: string, language?: string): RequestF
     // The client's phishing-resistant policy is a required second factor of that kind.
     clientMfa: info.clientMfa === 'phishing-resistant' ? 'required' : info.clientMfa,
     phishingResistant: info.acrValues.includes(ACR_PHR) || info.clientMfa === 'phishing-resistant',
+    firstSteps: info.firstSteps,
   },
   loginHint: info.loginHint,
   language,
@@ -93,11 +94,19 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   const csrfFor = (uid: string) => formToken(deps.csrfKey, 'login', uid);
+  const expiry = () => addSeconds(deps.clock.now(), deps.interactionTtlSeconds);
+
+  /** Sends the browser to an upstream provider, the factor's slot saved first for its return. */
+  async function leave(ctx: Context, factorId: string, flow: LoginFlow, to: { url: string; slot: unknown }): Promise<void> {
+    const { flash: _, ...data } = flow.data;
+    if (!(await flows.saveData({ ...flow, data: withSlot(data, factorId, to.slot) }))) return redirect303(ctx, `/interaction/${flow.uid}`);
+    redirect303(ctx, to.url);
+  }
 
   /** A posted form's flow, after its anti-forgery token was checked; created by the first post of a login. */
   async function postedFlow(ctx: Context, uid: string): Promise<LoginFlow> {
     checkCsrf(formOf(ctx), csrfFor(uid));
-    return flows.findOrCreate(uid, addSeconds(deps.clock.now(), deps.interactionTtlSeconds));
+    return flows.findOrCreate(uid, expiry());
   }
 
   /**
@@ -127,6 +136,15 @@ export function interactionRoutes(deps: Deps): Router {
   }
 
   const contextOf = (ctx: Context, flow: LoginFlow, info: InteractionInfo) => loginContext(factsOf(info, ctx.ip, languageOf(ctx, deps.messages.defaultLanguage)), flow, accounts);
+
+  /** A factor's answer to a form (or to the browser's return), counted and timed per factor and outcome. */
+  async function submitTo(factor: Factor, login: ReturnType<typeof contextOf>, form: Record<string, string | undefined>): Promise<StepOutcome> {
+    const started = performance.now();
+    const outcome = await factor.submit(chain.contextFor(factor, login), form);
+    metrics.count('keystep_step_results_total', { factor: factor.id, outcome: outcome.kind });
+    metrics.observe('keystep_step_duration_seconds', { factor: factor.id, outcome: outcome.kind }, secondsSince(started));
+    return outcome;
+  }
 
   /**
    * Hands the login to the provider, once. The progress is saved first, on the version this request
@@ -194,13 +212,15 @@ export function interactionRoutes(deps: Deps): Router {
     // A message is shown once: a reload shows the plain form.
     if (flash) await flows.saveData({ ...stored, data: { ...stored.data, flash: undefined } });
     const view = next.kind === 'step' ? await next.factor.show(chain.contextFor(next.factor, login)) : unavailableView(next.message);
+    if (view.redirect && next.kind === 'step') return leave(ctx, next.factor.id, await flows.findOrCreate(info.uid, expiry()), view.redirect);
+    allowFormTargets(ctx, next.alternatives.flatMap((o) => (o.target ? [o.target] : [])));
     sendPage(ctx, views, view.view, {
       title: 'title.sign-in',
       ...view.model,
       ...page(ctx, info),
       step: stepOf(next),
       // Written out here rather than in the view, so that a page copied from an older Keystep shows them too.
-      alternatives: next.alternatives.map((o) => ({ ...o, label: deps.messages.page(o.label, {}, languageOf(ctx, deps.messages.defaultLanguage)) })),
+      alternatives: next.alternatives.map((o) => ({ ...o, label: deps.messages.page(o.label, o.labelParams ?? {}, languageOf(ctx, deps.messages.defaultLanguage)) })),
       ...shown(ctx, flash ?? view.message),
     });
   });
@@ -233,6 +253,9 @@ export function interactionRoutes(deps: Deps): Router {
 
     // "Use another method": the page offered that factor; the choice holds until a stage passes.
     const target = chain.switchTarget(next, form.action);
+    const starting = target ? chain.factor(target) : undefined;
+    // A way into a factor with several (an upstream provider): the factor starts it at once.
+    if (starting?.starts) return settle(ctx, open, stored, starting, await submitTo(starting, login, form));
     if (target) {
       await flows.saveData({ ...stored, data: { ...stored.data, choice: target } });
       return back();
@@ -240,16 +263,38 @@ export function interactionRoutes(deps: Deps): Router {
     if (next.kind === 'unavailable') return back();
     const { factor } = next;
     if (form.action && !factor.actions.includes(form.action)) return retry({ message: 'STALE_FORM' });
+    return settle(ctx, open, stored, factor, await submitTo(factor, login, form));
+  });
 
-    const started = performance.now();
-    const outcome = await factor.submit(chain.contextFor(factor, login), form);
-    metrics.count('keystep_step_results_total', { factor: factor.id, outcome: outcome.kind });
-    metrics.observe('keystep_step_duration_seconds', { factor: factor.id, outcome: outcome.kind }, secondsSince(started));
+  /**
+   * The browser back from an upstream provider (through its fixed callback, which only forwards):
+   * this browser's interaction cookie opens the login, and the factor checks the answer against the
+   * state its slot kept. Only a first-stage factor of this login that takes a return gets it.
+   */
+  router.get('/return/:factor', async (ctx) => {
+    const open = await load(ctx);
+    const { info } = open;
+    const stored = await flows.find(info.uid);
+    if (!stored || info.prompt !== 'login') return redirect303(ctx, `/interaction/${info.uid}`);
+    languageFor(ctx, info, stored);
+    const login = contextOf(ctx, stored, info);
+    const next = await chain.next(login);
+    const factor = chain.factor(ctx.params.factor ?? '');
+    const ofThisStage = next.kind === 'step' && (next.factor === factor || next.alternatives.some((o) => o.factor === factor?.id));
+    if (!factor || !ofThisStage || !factor.actions.includes('return')) return redirect303(ctx, `/interaction/${info.uid}`);
+    const params = Object.fromEntries(Object.entries(ctx.query).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])));
+    return settle(ctx, open, stored, factor, await submitTo(factor, login, { ...params, action: 'return' }));
+  });
+
+  /** What follows a factor's answer to a form (or to the browser's return from elsewhere). */
+  async function settle(ctx: Context, open: OpenInteraction, stored: LoginFlow, factor: Factor, outcome: StepOutcome): Promise<void> {
+    const { info } = open;
+    const back = () => redirect303(ctx, `/interaction/${info.uid}`);
     switch (outcome.kind) {
       case 'passed': {
         const passed = chain.passed(stored, factor, outcome);
         // The last step: finishing saves with the same check.
-        const after = await chain.next(loginContext(factsOf(info, ctx.ip, login.language), passed, accounts, outcome.account));
+        const after = await chain.next(loginContext(factsOf(info, ctx.ip, languageOf(ctx, deps.messages.defaultLanguage)), passed, accounts, outcome.account));
         if (!outcome.notice && after.kind === 'done') return complete(ctx, open, passed, async () => outcome.account);
         // Saved before anything else happens: if a concurrent request moved this login on first,
         // this one stops here (no next step on a stale account).
@@ -258,8 +303,11 @@ export function interactionRoutes(deps: Deps): Router {
       }
       case 'retry': {
         const data = outcome.slot === undefined ? stored.data : withSlot(stored.data, factor.id, outcome.slot);
-        return retry({ message: outcome.message, params: outcome.params }, data);
+        await flows.saveData({ ...stored, data: { ...data, flash: { message: outcome.message, params: outcome.params } } });
+        return back();
       }
+      case 'redirect':
+        return leave(ctx, factor.id, stored, outcome);
       case 'failed': {
         const returnTo = await open.abort('access_denied', deps.messages.text(outcome.message));
         await flows.remove(info.uid);
@@ -267,7 +315,7 @@ export function interactionRoutes(deps: Deps): Router {
         return redirect303(ctx, returnTo);
       }
     }
-  });
+  }
 
   // After a notice (e.g. backup codes left), the user goes on to the app.
   router.post('/continue', formBody(), async (ctx) => {

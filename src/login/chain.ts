@@ -111,6 +111,33 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     return neededByPolicy(account, policy) ?? neededByEnrolment(await enrolledOf(account), policy);
   }
 
+  /**
+   * The first stage as the client allows it: the factors its first steps name (password only by
+   * default), and those with several ways in (`starts`) that offer at least one. Every way in of
+   * the latter is an alternative on the stage's page, its own page included.
+   */
+  async function firstStage(ctx: LoginContext): Promise<Next> {
+    const steps = ctx.policy.firstSteps ?? ['password'];
+    const candidates: Factor[] = [];
+    const starts: Offer[] = [];
+    for (const f of of('first')) {
+      if (!f.starts) {
+        if (steps.includes(f.id)) candidates.push(f);
+        continue;
+      }
+      const ways = await f.starts(ctx);
+      if (ways.length) candidates.push(f);
+      starts.push(...ways.map((o) => ({ ...o, factor: f.id })));
+    }
+    const chosen = candidates.find((f) => f.id === ctx.flow.data.choice) ?? candidates[0];
+    // A client whose first steps name nothing Keystep has (a provider removed since) still signs in with a password.
+    if (!chosen) return pick(of('first').filter((f) => !f.starts), undefined);
+    return { kind: 'step', factor: chosen, alternatives: [...offers(candidates, chosen), ...starts] };
+  }
+
+  /** A passed first-stage factor that asks for the second stage whatever the account's settings (an upstream sign-in). */
+  const firstAsksSecond = (flow: LoginFlow) => flow.passed.some((id) => byId.get(id)?.secondStageUnlessOptional === true);
+
   function pick(candidates: readonly Factor[], choice: string | undefined, policy?: LoginPolicy): Next {
     const chosen = candidates.find((f) => f.id === choice) ?? candidates.find((f) => f.role !== 'fallback');
     if (!chosen) {
@@ -123,20 +150,22 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
   return {
     factors,
     secondFactorNeeded,
+    factor: (id: string) => byId.get(id),
 
     async next(ctx: LoginContext): Promise<Next> {
       const { flow } = ctx;
-      if (!stagePassed(flow, 'first')) return pick(of('first'), flow.data.choice);
+      if (!stagePassed(flow, 'first')) return firstStage(ctx);
       if (stagePassed(flow, 'second', counts(ctx.policy))) return { kind: 'done' };
       const account = await ctx.account();
-      const decided = neededByPolicy(account, ctx.policy);
+      // Never skipped in silence after an upstream sign-in: only a client that allows it skips it.
+      const decided = firstAsksSecond(flow) && ctx.policy.clientMfa !== 'optional' ? true : neededByPolicy(account, ctx.policy);
       // Each factor is asked once for this decision, and only when the policy left it open or a step follows.
       const enrolled = decided === false ? new Set<Factor>() : await enrolledOf(account);
       if (!(decided ?? neededByEnrolment(enrolled, ctx.policy))) {
         // A login that continued an earlier sign-in proves nothing new without a second factor:
         // should the policy no longer ask for one, it signs in afresh rather than finish as is.
         const onlyEarlier = flow.passed.every((id) => id === EARLIER_SIGN_IN);
-        return onlyEarlier ? pick(of('first'), flow.data.choice) : { kind: 'done' };
+        return onlyEarlier ? firstStage(ctx) : { kind: 'done' };
       }
       return pick(secondOptions(enrolled, account, ctx.policy), flow.data.choice, ctx.policy);
     },
@@ -150,7 +179,7 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
     switchTarget(next: Next, action: string | undefined): string | undefined {
       if (next.kind === 'done' || action === undefined) return undefined;
       const offer = next.alternatives.find((o) => o.action === action);
-      return offer && factors.find((f) => f.offer === offer)?.id;
+      return offer && (offer.factor ?? factors.find((f) => f.offer === offer)?.id);
     },
 
     /** The flow after a factor passed: its id and amr added, its slot kept, the last message dropped. */

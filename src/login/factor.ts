@@ -18,6 +18,11 @@ export interface LoginPolicy {
    * the second factor is needed, and only a phishing-resistant one (`Factor.phishingResistant`) counts.
    */
   phishingResistant?: boolean | undefined;
+  /**
+   * The client's first steps: factor ids (`password`) and options of a factor (`idp:<name>`, read
+   * by the factor that has `starts`). Undefined: password only.
+   */
+  firstSteps?: readonly string[] | undefined;
 }
 
 /** One request of one login, passed explicitly to every factor (nothing about a login is kept per module). */
@@ -47,6 +52,11 @@ export interface StepView {
   model: Record<string, unknown>;
   /** A message the step itself wants shown (a message from the last submit takes precedence). */
   message?: Notice | undefined;
+  /**
+   * Instead of a page, the browser goes elsewhere (an upstream provider), and the factor's slot is
+   * kept for its return: the one GET that writes, for a login whose only way in is that provider.
+   */
+  redirect?: { url: string; slot: unknown } | undefined;
 }
 
 /** The same step again, with a message. */
@@ -67,6 +77,8 @@ export type StepOutcome<Slot = unknown> =
   // The account the factor proved; a first factor's read goes with the login (its sign-out count).
   | { kind: 'passed'; account: Account; amr?: readonly string[]; notice?: Notice; slot?: Slot | null }
   | (Retry & { slot?: Slot | null | undefined })
+  // The browser goes to `url` (an upstream provider) and comes back to the factor's `return` action.
+  | { kind: 'redirect'; url: string; slot: Slot }
   | Failed;
 
 /** How a page of one factor offers another of its stage (a button posting `action`). */
@@ -74,6 +86,12 @@ export interface Offer {
   action: string;
   /** The button's text key, in the factor's `texts` (a label that is no key is shown as it is). */
   label: string;
+  /** The label's arguments (an upstream provider's display name). */
+  labelParams?: Record<string, string>;
+  /** The factor a start offer starts (set for `starts` offers, whose actions are not static). */
+  factor?: string;
+  /** Where a start offer's form leads the browser (an upstream's origin), for the page's form-action. */
+  target?: string;
 }
 
 /**
@@ -94,6 +112,17 @@ export interface Factor<Slot = unknown> {
   readonly offer?: Offer;
   /** A pass cannot be relayed by a look-alike site (WebAuthn binds its signature to the origin). */
   readonly phishingResistant?: boolean;
+  /**
+   * A first-stage factor with several ways in (one per upstream provider the client allows): one
+   * offer per way, each an action of its own, shown on its stage's page; none: it is not offered.
+   * A first-stage factor without it is offered when the client's first steps name its id.
+   */
+  starts?(ctx: LoginContext): Promise<Offer[]>;
+  /**
+   * A first-stage factor after which the second stage runs even where the account or the global
+   * settings would skip it: only a client whose MFA policy is `optional` skips it.
+   */
+  readonly secondStageUnlessOptional?: boolean;
   /**
    * Whether the account has this factor (a first-stage factor is not asked). A factor whose answer
    * is in a store of its own answers with a promise; the chain asks each factor once per decision.

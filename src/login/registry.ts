@@ -1,5 +1,6 @@
 import type { Factor, FactorModule } from './factor.ts';
 import { backupCodeModule, type BackupCodeDeps } from './factors/backup-code/factor.ts';
+import { federatedModule, type FederatedDeps } from './factors/federated/factor.ts';
 import { passkeyModule, type PasskeyDeps } from './factors/passkey/factor.ts';
 import { passwordModule, type PasswordDeps } from './factors/password/factor.ts';
 import { phoneCaptureModule, type PhoneCaptureDeps } from './factors/phone-capture/factor.ts';
@@ -7,7 +8,7 @@ import { smsOtpModule, type SmsOtpDeps } from './factors/sms-otp/factor.ts';
 import { totpModule, type TotpDeps } from './factors/totp/factor.ts';
 
 /** Everything any factor is built from: the composition root makes one of these. */
-export type FactorDeps = PasswordDeps & PasskeyDeps & TotpDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCodeDeps;
+export type FactorDeps = PasswordDeps & PasskeyDeps & TotpDeps & SmsOtpDeps & PhoneCaptureDeps & BackupCodeDeps & FederatedDeps;
 
 /**
  * The factors Keystep signs in with, in the order the chain considers them within a stage (the
@@ -15,6 +16,8 @@ export type FactorDeps = PasswordDeps & PasskeyDeps & TotpDeps & SmsOtpDeps & Ph
  */
 export const factorModules: readonly FactorModule<FactorDeps>[] = [
   passwordModule,
+  // Signing in at an upstream provider, for clients whose first steps name one (`idp:<name>`).
+  federatedModule,
   // First of the second stage: an account with a passkey is asked for it, the factor no site can phish.
   passkeyModule,
   // Before the SMS code: an account with both is asked for the app's code, which costs no SMS.

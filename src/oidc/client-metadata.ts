@@ -1,5 +1,5 @@
 import { clientMetadataCache } from './client-cache.ts';
-import { CONSENT_PROPERTY, MFA_PROPERTY, type ClientMfa } from './provider.ts';
+import { CONSENT_PROPERTY, FIRST_STEPS_PROPERTY, MFA_PROPERTY, type ClientMfa } from './provider.ts';
 
 /** A client as Keystep stores it. */
 export interface ClientRecord {
@@ -7,6 +7,8 @@ export interface ClientRecord {
   metadata: Record<string, unknown>;
   consentRequired: boolean;
   mfa: ClientMfa | null;
+  /** The first-stage factors it offers; null or absent: password only. */
+  firstSteps?: readonly string[] | null;
 }
 
 /**
@@ -17,6 +19,6 @@ export function clientMetadataSource(find: (clientId: string) => Promise<ClientR
   return clientMetadataCache(async (clientId) => {
     const client = await find(clientId);
     if (!client) return undefined;
-    return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}) };
+    return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}), ...(client.firstSteps ? { [FIRST_STEPS_PROPERTY]: [...client.firstSteps] } : {}) };
   });
 }

@@ -14,6 +14,8 @@ export interface InteractionInfo {
   redirectUris: string[];
   consentRequired: boolean;
   clientMfa: ClientMfa | null;
+  /** The first-stage factors the client offers (`password`, `idp:<name>`); undefined: password only. */
+  firstSteps: string[] | undefined;
   /** The acr values the request asks for (acr_values and the claims parameter). */
   acrValues: string[];
   missingScopes: string[];
@@ -88,6 +90,7 @@ export function interactionFacade(provider: Provider) {
       redirectUris: [...(client.redirectUris ?? [])],
       consentRequired: settings.consentRequired,
       clientMfa: settings.mfa,
+      firstSteps: settings.firstSteps,
       acrValues: requestedAcrs(params),
       missingScopes: list(details.missingOIDCScope),
       missingClaims: list(details.missingOIDCClaims),

@@ -50,14 +50,21 @@ const CLIENT_MFA: readonly unknown[] = ['required', 'optional', 'phishing-resist
 
 export const CONSENT_PROPERTY = 'keystep_consent';
 export const MFA_PROPERTY = 'keystep_mfa';
+/** The first-stage factors the client offers (`password`, `idp:<name>`); absent: password only. */
+export const FIRST_STEPS_PROPERTY = 'keystep_first_steps';
 
 /**
  * Keystep's own client settings. The provider keeps extra metadata on the client under its own
  * name; `client.metadata()` would rebuild every field of the client on each call.
  */
-export function clientSettings(client: { [key: string]: unknown } | undefined): { consentRequired: boolean; mfa: ClientMfa | null } {
+export function clientSettings(client: { [key: string]: unknown } | undefined): { consentRequired: boolean; mfa: ClientMfa | null; firstSteps: string[] | undefined } {
   const mfa = client?.[MFA_PROPERTY];
-  return { consentRequired: client?.[CONSENT_PROPERTY] === true, mfa: CLIENT_MFA.includes(mfa) ? (mfa as ClientMfa) : null };
+  const steps = client?.[FIRST_STEPS_PROPERTY];
+  return {
+    consentRequired: client?.[CONSENT_PROPERTY] === true,
+    mfa: CLIENT_MFA.includes(mfa) ? (mfa as ClientMfa) : null,
+    firstSteps: Array.isArray(steps) ? steps.filter((v): v is string => typeof v === 'string') : undefined,
+  };
 }
 
 /** The acr this request needs of the session before Keystep's policy is asked: `phr` or `mfa`. */
@@ -143,11 +150,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
     },
     extraClientMetadata: {
-      properties: [CONSENT_PROPERTY, MFA_PROPERTY, PREVIOUS_SECRETS_PROPERTY],
+      properties: [CONSENT_PROPERTY, MFA_PROPERTY, PREVIOUS_SECRETS_PROPERTY, FIRST_STEPS_PROPERTY],
       validator(_ctx, key, value) {
         if (key === PREVIOUS_SECRETS_PROPERTY && value !== undefined && !isPreviousSecrets(value)) throw new Error(`${key} must be a list of hashes and expiry times`);
         if (key === CONSENT_PROPERTY && value !== undefined && typeof value !== 'boolean') throw new Error(`${key} must be a boolean`);
         if (key === MFA_PROPERTY && value !== undefined && !CLIENT_MFA.includes(value)) throw new Error(`${key} must be required, optional or phishing-resistant`);
+        if (key === FIRST_STEPS_PROPERTY && value !== undefined && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) throw new Error(`${key} must be a list of names`);
       },
     },
     features: {

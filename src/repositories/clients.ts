@@ -11,6 +11,8 @@ export interface StoredClient {
   metadata: Record<string, unknown>;
   consentRequired: boolean;
   mfa: MfaPolicy | null;
+  /** The first-stage factors the client offers (`password`, `idp:<name>`); null: password only. */
+  firstSteps?: string[] | null;
   createdAt: Date;
 }
 
@@ -20,6 +22,7 @@ function toClient(row: ClientRow): StoredClient {
     metadata: row.metadata,
     consentRequired: row.consent_required,
     mfa: MFA_POLICIES.find((p) => p === row.mfa) ?? null,
+    firstSteps: row.first_steps,
     createdAt: row.created_at,
   };
 }
@@ -47,6 +50,7 @@ export function clientRepository(db: Db) {
           metadata: JSON.stringify(client.metadata),
           consent_required: client.consentRequired,
           mfa: client.mfa,
+          first_steps: client.firstSteps ?? null,
         })
         .onConflict((oc) => oc.column('client_id').doNothing())
         .executeTakeFirst();
@@ -64,6 +68,12 @@ export function clientRepository(db: Db) {
     /** Sets a client's MFA policy (null: follow `smsOtp.mandatory`); false when there is no such client. */
     async setMfa(clientId: string, mfa: MfaPolicy | null): Promise<boolean> {
       const result = await db.updateTable('clients').set({ mfa }).where('client_id', '=', clientId).executeTakeFirst();
+      return result.numUpdatedRows > 0n;
+    },
+
+    /** Sets the first-stage factors a client offers (null: password only); false when there is no such client. */
+    async setFirstSteps(clientId: string, steps: readonly string[] | null): Promise<boolean> {
+      const result = await db.updateTable('clients').set({ first_steps: steps ? [...steps] : null }).where('client_id', '=', clientId).executeTakeFirst();
       return result.numUpdatedRows > 0n;
     },
 

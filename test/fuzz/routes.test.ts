@@ -14,6 +14,7 @@ const routes = [
   '/account/backup-codes/saved', '/account/sign-out-everywhere', '/account/signed-out',
   '/auth', '/auth/abc', '/token', '/me', '/token/revocation', '/session/end', '/session/end/confirm', '/session/end/success', '/jwks',
   '/.well-known/openid-configuration', '/request',
+  '/federation/acme/callback', '/federation/acme/callback?state=abc.x&code=y', '/interaction/abc/return/federated', '/account/federation/link', '/account/federation/return',
 ];
 
 describe('fuzzing every route', () => {

@@ -15,12 +15,14 @@ const allowed: Record<string, string[]> = {
   // A store implements a port: the chain's (login/ports), a factor's (its ports.ts), the flow's shape.
   repositories: ['repositories', 'db', 'login/ports', 'login/flow', 'login/**/ports', 'sms/port', 'shared'],
   http: ['http', 'login', 'oidc', 'shared'],
-  cli: ['cli', 'config', 'db', 'login', 'repositories', 'shared', 'sms', 'oidc', 'app', 'demo-data', 'sms-wiring'],
+  cli: ['cli', 'config', 'db', 'login', 'repositories', 'shared', 'sms', 'oidc', 'app', 'demo-data', 'sms-wiring', 'federation'],
+  // The relying party of upstream providers implements the upstream sign-in's port.
+  federation: ['federation', 'login/**/ports', 'shared'],
 };
 
 // Packages a folder must not use: the login is pure TypeScript; pages and routes reach no database.
 const bannedPackages: Record<string, string[]> = {
-  login: ['koa', '@koa/router', '@koa/bodyparser', 'kysely', 'pg', 'got', 'oidc-provider'],
+  login: ['koa', '@koa/router', '@koa/bodyparser', 'kysely', 'pg', 'got', 'oidc-provider', 'openid-client', 'oauth4webapi'],
   http: ['kysely', 'pg', 'got'],
   shared: ['koa', 'kysely', 'pg', 'got', 'oidc-provider'],
 };

@@ -9,7 +9,7 @@ const base = { uid: 'uid-1', csrfToken: 'token', step: 'sms-otp', clientName: 'E
 type Model = Record<string, unknown> | ((language: string) => Record<string, unknown>);
 const models: Record<string, Model[]> = {
   account: [
-    { title: 'title.account', username: 'fay', phone: '+44 •••• ••23 23', phoneVerifiedAt: '2026-03-01 09:00', phoneLastUsedAt: '2026-03-02 10:00', backupLeft: 1, totp: { addedAt: '2026-03-01 09:00', lastUsedAt: null }, passkeys: [{ name: 'Laptop', addedAt: '2026-03-01 09:00', lastUsedAt: null }], events: [{ at: '2026-03-01 09:00:00', ip: '192.0.2.1', succeeded: true, factor: 'pwd + sms' }, { at: '2026-03-01 09:00:00', ip: null, succeeded: false, reason: 'wrong_code', factorKey: 'sms.name' }] },
+    { title: 'title.account', username: 'fay', phone: '+44 •••• ••23 23', phoneVerifiedAt: '2026-03-01 09:00', phoneLastUsedAt: '2026-03-02 10:00', backupLeft: 1, totp: { addedAt: '2026-03-01 09:00', lastUsedAt: null }, passkeys: [{ name: 'Laptop', addedAt: '2026-03-01 09:00', lastUsedAt: null }], providers: [{ name: 'acme', displayName: 'Acme SSO', linked: true }, { name: 'corp', displayName: 'Corp', linked: false }], events: [{ at: '2026-03-01 09:00:00', ip: '192.0.2.1', succeeded: true, factor: 'pwd + sms' }, { at: '2026-03-01 09:00:00', ip: null, succeeded: false, reason: 'wrong_code', factorKey: 'sms.name' }] },
     { title: 'title.account', username: 'fay', backupLeft: 4, totp: undefined, passkeys: [], events: [] },
   ],
   consent: [{ ...base, title: 'title.allow-access', scopes: ['openid', 'profile'] }],
@@ -25,6 +25,7 @@ const models: Record<string, Model[]> = {
   'factors/backup-code/account-codes': [{ title: 'backup-code.shown.title', codes: ['ABCDE-FGHJK'], csrfToken: 'token' }],
   'factors/backup-code/account-confirm': [{ title: 'backup-code.new.title', csrfToken: 'token' }],
   'factors/backup-code/code': [{ ...base, title: 'title.sign-in' }],
+  'factors/federated/choose': [{ ...base, title: 'title.sign-in', step: 'password', alternatives: [{ action: 'idp:acme', label: 'federated.offer', labelParams: { provider: 'Acme SSO' } }] }],
   'factors/passkey/account-add': [{ title: 'passkey.add.title', name: 'Laptop', options: '{}', csrfToken: 'token' }],
   'factors/passkey/account-list': [{ title: 'passkey.list.title', csrfToken: 'token', passkeys: [{ id: 'a', name: 'Laptop', synced: true, addedAt: '2026-03-01 09:00', lastUsedAt: '2026-03-02 09:00' }] }, { title: 'passkey.list.title', csrfToken: 'token', passkeys: [] }],
   'factors/passkey/sign-in': [{ ...base, title: 'title.sign-in', options: '{}' }],

@@ -1,0 +1,79 @@
+import { normalizeMobile } from '../../../shared/phone.ts';
+import type { Account } from '../../ports.ts';
+import type { FederatedAccounts, UpstreamProvider } from './ports.ts';
+
+type Claims = Readonly<Record<string, unknown>>;
+
+const MAX_USERNAME = 256;
+
+/** A claim's value as a username: a non-empty string only (never the text of a null). */
+function nameOf(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const name = value.trim();
+  return name && [...name].length <= MAX_USERNAME ? name : undefined;
+}
+
+/** A claim the upstream may vouch for: where it sends `<claim>_verified`, only `true` counts. */
+function verified(claims: Claims, claim: string): unknown {
+  const flag = claims[`${claim}_verified`];
+  return flag === undefined || flag === true ? claims[claim] : undefined;
+}
+
+/** The local username the provider's usecase reads from the upstream identity (none for association). */
+export function usernameOf(provider: UpstreamProvider, subject: string, claims: Claims): string | undefined {
+  switch (provider.usecase) {
+    case 'local': return nameOf(claims[provider.userAttribute ?? 'preferred_username']);
+    case 'userAttribute': return provider.userAttribute ? nameOf(verified(claims, provider.userAttribute)) : undefined;
+    case 'subjectUri': return nameOf(subject);
+    case 'association': return undefined;
+  }
+}
+
+/** The number the upstream vouches for (`<claim>_verified: true`, nothing less), as E.164. */
+export function verifiedMobile(provider: UpstreamProvider, claims: Claims, defaultCountry?: string): string | null {
+  if (!provider.mobileClaim || claims[`${provider.mobileClaim}_verified`] !== true) return null;
+  const value = claims[provider.mobileClaim];
+  if (typeof value !== 'string') return null;
+  const mobile = normalizeMobile(value, defaultCountry);
+  return mobile.ok ? mobile.e164 : null;
+}
+
+export type Resolution =
+  | { found: true; account: Account; created: boolean }
+  | { found: false; reason: 'not_linked' | 'name_taken' };
+
+/**
+ * The local account of an upstream identity: its link first (association, and accounts made just in
+ * time), then the usecase's username in each of the provider's domains in order, then (with `jit`)
+ * a new account in the first domain, linked in the same transaction.
+ */
+export async function resolveAccount(
+  accounts: FederatedAccounts,
+  provider: UpstreamProvider,
+  subject: string,
+  claims: Claims,
+  options: { defaultCountry?: string | undefined; phoneTaken?: (e164: string) => Promise<boolean> } = {},
+): Promise<Resolution> {
+  const linked = await accounts.findLinked(provider.name, subject);
+  if (linked) return { found: true, account: linked, created: false };
+  const username = usernameOf(provider, subject, claims);
+  if (username) {
+    for (const domain of provider.domains) {
+      const account = await accounts.findInDomain(domain, username);
+      if (account) return { found: true, account, created: false };
+    }
+  }
+  if (!provider.jit) return { found: false, reason: 'not_linked' };
+  // A just-in-time account is named by the usecase's claim, else by the upstream's own preferred
+  // name, else by provider and subject; it is linked, so the next sign-in finds it by its link.
+  const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? nameOf(`${provider.name}.${subject}`);
+  if (!name) return { found: false, reason: 'not_linked' };
+  const mobile = verifiedMobile(provider, claims, options.defaultCountry);
+  // A number another account has verified (with `smsOtp.phoneUnique`) is not taken: the user is asked for one.
+  const phone = mobile && !(await options.phoneTaken?.(mobile)) ? mobile : null;
+  const made = await accounts.createLinked({ provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone });
+  if (made) return { found: true, account: made, created: true };
+  // Linked by a sign-in racing this one: that account.
+  const raced = await accounts.findLinked(provider.name, subject);
+  return raced ? { found: true, account: raced, created: false } : { found: false, reason: 'name_taken' };
+}

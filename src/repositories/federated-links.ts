@@ -1,0 +1,66 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connection.ts';
+import type { FederatedAccounts } from '../login/factors/federated/ports.ts';
+import type { Account } from '../login/ports.ts';
+import { accountRepository } from './accounts.ts';
+
+/** Upstream identities (provider, subject) linked to local accounts, and the lookups the upstream sign-in makes. */
+export function federatedLinkRepository(db: Db) {
+  const accounts = accountRepository(db);
+  const linkedId = async (provider: string, subject: string) =>
+    (await db.selectFrom('federated_links').select('account_id').where('provider', '=', provider).where('subject', '=', subject).executeTakeFirst())?.account_id;
+
+  const store: FederatedAccounts & {
+    link(provider: string, subject: string, accountId: string): Promise<'linked' | 'taken'>;
+    unlink(provider: string, subject: string): Promise<boolean>;
+    listFor(accountId: string): Promise<{ provider: string; subject: string }[]>;
+  } = {
+    async findLinked(provider, subject): Promise<Account | undefined> {
+      const id = await linkedId(provider, subject);
+      return id ? accounts.findById(id) : undefined;
+    },
+
+    async findInDomain(domain, username) {
+      return accounts.findInDomain(domain, username);
+    },
+
+    async createLinked({ provider, subject, domain, username, phone }) {
+      // The account and its link together: a just-in-time account is never left unlinked, and of
+      // two first sign-ins racing, one makes it.
+      return db.transaction().execute(async (tx) => {
+        const row = await tx.insertInto('accounts')
+          // No password: a hash no password matches, so this account signs in only through its provider.
+          .values({ domain, username, password_hash: '!federated', phone, phone_verified_at: phone ? sql<Date>`now()` : null })
+          .onConflict((oc) => oc.expression(sql`domain, lower(username)`).doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const link = await tx.insertInto('federated_links').values({ provider, subject, account_id: row.id })
+          .onConflict((oc) => oc.columns(['provider', 'subject']).doNothing()).executeTakeFirst();
+        if (link.numInsertedOrUpdatedRows === 0n) throw new LinkRaced();
+        return row.id;
+      }).then(async (id) => (id ? accounts.findById(id) : undefined)).catch((err: unknown) => {
+        if (err instanceof LinkRaced) return undefined;
+        throw err;
+      });
+    },
+
+    async link(provider, subject, accountId) {
+      const result = await db.insertInto('federated_links').values({ provider, subject, account_id: accountId })
+        .onConflict((oc) => oc.columns(['provider', 'subject']).doNothing()).executeTakeFirst();
+      return result.numInsertedOrUpdatedRows === 0n ? 'taken' : 'linked';
+    },
+
+    async unlink(provider, subject) {
+      const result = await db.deleteFrom('federated_links').where('provider', '=', provider).where('subject', '=', subject).executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    },
+
+    async listFor(accountId) {
+      return db.selectFrom('federated_links').select(['provider', 'subject']).where('account_id', '=', accountId).orderBy('provider').execute();
+    },
+  };
+  return store;
+}
+
+class LinkRaced extends Error {}

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { clientRepository } from '../../src/repositories/clients.ts';
+import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
+import { upstreamProviderRepository } from '../../src/repositories/upstream-providers.ts';
+import { startTestApp, type TestApp } from '../support/app.ts';
+import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
+import { exchange, callbackOf, pageOf, relyingParty, startLogin, submitPassword, submitStep } from '../support/rp.ts';
+import { distinctCodes, RecordingSender } from '../support/sms.ts';
+import { Upstream } from '../support/upstream.ts';
+
+describe('linking an upstream account from the account page', () => {
+  let t: TestApp;
+  let upstream: Upstream;
+  const sms = new RecordingSender();
+  const users = { gil: '+447400190001', hal: '+447400190002' } as const;
+
+  beforeAll(async () => {
+    t = await startTestApp({ smsSender: sms, random: distinctCodes(), overrides: { smsOtp: { userSendLimit: 100, resendCooldownSeconds: 0 } } });
+    upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/acme/callback`] }]);
+    await upstreamProviderRepository(t.database.db).insert({
+      name: 'acme', issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
+      displayName: 'Acme SSO', usecase: 'association', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
+    });
+    for (const [name, phone] of Object.entries(users)) await t.addUser(name, `${name}s-long-password`, phone);
+    upstream.claims.set('acme-gil', { preferred_username: 'someone-else' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await upstream?.close();
+  });
+
+  /** Signed in at the account page with the password and the SMS code. */
+  async function accountPage(name: keyof typeof users): Promise<{ browser: Browser; page: Page }> {
+    const browser = new Browser('never:');
+    const login = pageOf(await browser.visit(`${t.issuer}/account`));
+    const codePage = pageOf(await submitPassword(browser, login, name, `${name}s-long-password`));
+    return { browser, page: pageOf(await submitStep(browser, codePage, 'sms-otp', { code: sms.lastCode(users[name]) })) };
+  }
+  const link = (browser: Browser, page: Page) => browser.submit(`${t.issuer}/account/federation/link`, { _csrf: hiddenValue(page.html, '_csrf'), provider: 'acme' });
+
+  it('links the identity the upstream proves, and the next upstream sign-in finds the account', async () => {
+    const { browser, page } = await accountPage('gil');
+    expect(page.html).toContain('Link your Acme SSO account');
+    upstream.answer = { sub: 'acme-gil' };
+    const after = pageOf(await link(browser, page));
+    expect(after.url).toMatch(/\/account\?m=FEDERATION_LINKED$/);
+    expect(alertText(after.html)).toBe('Linked: you can now sign in through that provider.');
+    expect(after.html).toContain('Your Acme SSO account is linked.');
+    const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
+    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+
+    // usecase association: the link is what finds gil.
+    const rp = await relyingParty(t, await t.addClient('web-app'));
+    await clientRepository(t.database.db).setFirstSteps('web-app', ['password', 'idp:acme']);
+    const attempt = await startLogin(rp);
+    const codePage = pageOf(await submitStep(attempt.browser, pageOf(attempt.visit), 'password', { action: 'idp:acme' }));
+    const tokens = await exchange(rp, attempt, callbackOf(await submitStep(attempt.browser, codePage, 'sms-otp', { code: sms.lastCode(users.gil) })));
+    expect(tokens.claims()).toMatchObject({ sub: gil, amr: ['fed', 'sms', 'mfa'] });
+  });
+
+  it('does not move an identity linked to another account', async () => {
+    const { browser, page } = await accountPage('hal');
+    upstream.answer = { sub: 'acme-gil' };
+    const after = pageOf(await link(browser, page));
+    expect(alertText(after.html)).toMatch(/linked to another account already/);
+    const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
+    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+  });
+
+  it('links nothing on a forged answer, nor on one replayed after it was used', async () => {
+    const { browser, page } = await accountPage('hal');
+    upstream.answer = { sub: 'acme-hal' };
+    upstream.holdCallbacks = true;
+    await link(browser, page);
+    upstream.holdCallbacks = false;
+    const callback = upstream.held.at(-1)!;
+    const forged = new URL(callback);
+    forged.searchParams.set('state', `${forged.searchParams.get('state')!.split('.')[0]}.forged`);
+    const tries = () => t.database.db.selectFrom('auth_events').select('reason').where('event', '=', 'account.federated_link').execute();
+    const before = (await tries()).length;
+    expect(alertText(pageOf(await browser.visit(forged.toString())).html)).toMatch(/nothing was linked/);
+    // Refused by the state kept with the change, before the answer reached the provider's client.
+    expect((await tries()).length).toBe(before);
+    // The try ended with the forged answer: the real one is refused too.
+    expect(alertText(pageOf(await browser.visit(callback)).html)).toMatch(/nothing was linked/);
+    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    // Another browser, not signed in at the account page, gets nowhere with it.
+    const elsewhere = pageOf(await new Browser('never:').visit(callback));
+    expect(elsewhere.html).toContain('name="password"');
+    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+  });
+});

@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accountRepository } from '../../src/repositories/accounts.ts';
+import { clientRepository } from '../../src/repositories/clients.ts';
+import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
+import { upstreamProviderRepository } from '../../src/repositories/upstream-providers.ts';
+import { runCli } from '../support/cli.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+
+const SECRET = 'upstream-client-secret-0123456789';
+
+describe('keystep idp, client --first-step, user link', () => {
+  let t: TestDatabase;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    env = { DATABASE_URL: t.url, KEYSTEP_ISSUER: 'https://id.example.com' };
+  });
+  afterAll(() => t.drop());
+
+  it('adds a provider with its secret from stdin, and never prints the secret', async () => {
+    const added = await runCli(['idp', 'add', 'acme', '--issuer', 'https://sso.acme.example', '--client-id', 'keystep', '--client-secret-stdin',
+      '--display-name', 'Acme SSO', '--usecase', 'userAttribute', '--user-attribute', 'email', '--domains', 'partners,primary', '--mobile-claim', 'phone_number', '--jit'], env, `${SECRET}\n`);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('callback URL to register there: https://id.example.com/federation/acme/callback');
+    const stored = (await upstreamProviderRepository(t.db).find('acme'))!;
+    expect(stored).toMatchObject({ clientSecret: SECRET, usecase: 'userAttribute', userAttribute: 'email', domains: ['partners', 'primary'], mobileClaim: 'phone_number', jit: true, displayName: 'Acme SSO' });
+    const list = await runCli(['idp', 'list', '--json'], env);
+    expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'acme', secret: 'set', usecase: 'userAttribute', domains: 'partners,primary', source: 'cli' })]);
+    expect(list.stdout + (await runCli(['idp', 'list'], env)).stdout).not.toContain(SECRET);
+    // A public client at the provider: no secret.
+    expect((await runCli(['idp', 'add', 'social', '--issuer', 'http://localhost:4000', '--client-id', 'keystep'], env)).code).toBe(0);
+    expect((await upstreamProviderRepository(t.db).find('social'))!.clientSecret).toBeUndefined();
+  });
+
+  it('refuses what it cannot use, each with its reason', async () => {
+    const add = (args: string[], stdin = '') => runCli(['idp', 'add', ...args], env, stdin);
+    expect(await add(['Bad Name', '--issuer', 'https://x.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/provider name/) });
+    expect(await add(['plain', '--issuer', 'http://sso.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
+    expect(await add(['nocid', '--issuer', 'https://x.example'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/give --client-id/) });
+    expect(await add(['attr', '--issuer', 'https://x.example', '--client-id', 'k', '--usecase', 'userAttribute'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/needs --user-attribute/) });
+    expect(await add(['case', '--issuer', 'https://x.example', '--client-id', 'k', '--usecase', 'email'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--usecase is local, association/) });
+    expect(await add(['dom', '--issuer', 'https://x.example', '--client-id', 'k', '--domains', 'Partners!'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--domains/) });
+    expect(await add(['scope', '--issuer', 'https://x.example', '--client-id', 'k', '--scope', 'email'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/include openid/) });
+    expect(await add(['empty', '--issuer', 'https://x.example', '--client-id', 'k', '--client-secret-stdin'], '\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/no client secret/) });
+    expect(await add(['acme', '--issuer', 'https://x.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
+    expect((await upstreamProviderRepository(t.db).list()).map((p) => p.name)).toEqual(['acme', 'social']);
+  });
+
+  it('lists the config file\'s providers beside the command\'s, the file\'s winning on a name', async () => {
+    const providers = JSON.stringify({ corp: { issuer: 'https://corp.example', clientId: 'ks', clientSecret: 'file-secret-value' }, acme: { issuer: 'https://other.example', clientId: 'ks2' } });
+    const list = await runCli(['idp', 'list', '--json'], { ...env, KEYSTEP_FEDERATION_PROVIDERS: providers });
+    const rows = JSON.parse(list.stdout) as { name: string; source: string; issuer: string }[];
+    expect(rows.map((r) => [r.name, r.source, r.issuer])).toEqual([['corp', 'config', 'https://corp.example'], ['acme', 'config', 'https://other.example'], ['social', 'cli', 'http://localhost:4000']]);
+    expect(list.stdout).not.toContain('file-secret-value');
+    expect(await runCli(['idp', 'add', 'corp', '--issuer', 'https://x.example', '--client-id', 'k'], { ...env, KEYSTEP_FEDERATION_PROVIDERS: providers })).toMatchObject({ code: 1, stderr: expect.stringMatching(/config file already has/) });
+  });
+
+  it('sets a client\'s first steps on add and update, known providers only', async () => {
+    expect((await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://shop.example/cb', '--first-step', 'password,idp:acme'], env)).code).toBe(0);
+    expect((await clientRepository(t.db).find('shop'))!.firstSteps).toEqual(['password', 'idp:acme']);
+    expect(await runCli(['client', 'update', 'shop', '--first-step', 'idp:nobody'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider nobody/) });
+    expect(await runCli(['client', 'update', 'shop', '--first-step', 'passkey'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/neither password nor idp/) });
+    expect(await runCli(['client', 'update', 'shop', '--first-step', 'idp:acme,idp:acme'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/twice/) });
+    expect(await runCli(['client', 'update', 'shop'], env)).toMatchObject({ stderr: expect.stringMatching(/say what to change: .*--first-step/) });
+    expect(await runCli(['client', 'update', 'shop', '--first-step', 'idp:social'], env)).toMatchObject({ code: 0, stdout: 'client shop: first step idp:social\n' });
+    expect(JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ client_id: 'shop', first_step: 'idp:social' })]);
+    expect((await runCli(['client', 'update', 'shop', '--first-step', 'default'], env)).code).toBe(0);
+    expect((await clientRepository(t.db).find('shop'))!.firstSteps).toBeNull();
+  });
+
+  it('links and unlinks an account to an upstream identity; one identity, one account', async () => {
+    expect((await runCli(['user', 'add', 'partners/alice'], env, 'alices-long-password\n')).code).toBe(0);
+    expect((await runCli(['user', 'add', 'bob'], env, 'bobs-long-password\n')).code).toBe(0);
+    const alice = (await accountRepository(t.db).findInDomain('partners', 'alice'))!;
+    expect(await runCli(['user', 'link', 'partners/alice', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 0, stdout: 'linked partners/alice to acme\n' });
+    expect((await federatedLinkRepository(t.db).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
+    expect(await runCli(['user', 'link', 'bob', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/linked already to partners\/alice/) });
+    expect(await runCli(['user', 'link', 'bob', '--idp', 'nobody', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider nobody/) });
+    expect(await runCli(['user', 'link', 'carol', '--idp', 'acme', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named carol/) });
+    expect(await runCli(['user', 'unlink', 'bob', '--idp', 'acme'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no link to acme/) });
+    expect(await runCli(['user', 'unlink', 'partners/alice', '--idp', 'acme'], env)).toMatchObject({ code: 0, stdout: 'unlinked partners/alice from acme\n' });
+    expect(await federatedLinkRepository(t.db).findLinked('acme', 'sub-1')).toBeUndefined();
+  });
+
+  it('removes a provider and its links', async () => {
+    const bob = (await accountRepository(t.db).findByUsername('bob'))!;
+    expect((await runCli(['user', 'link', 'bob', '--idp', 'social', '--subject', 'sub-9'], env)).code).toBe(0);
+    expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 0, stdout: 'removed identity provider social\n' });
+    expect(await federatedLinkRepository(t.db).listFor(bob.id)).toEqual([]);
+    expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider social/) });
+  });
+});
