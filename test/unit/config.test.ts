@@ -2,22 +2,14 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { problemsOf } from '../support/config-problems.ts';
 import { withConfigTable } from '../../src/config/docs.ts';
-import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { loadConfig } from '../../src/config/load.ts';
 import { settings } from '../../src/config/settings.ts';
 import { loadTranslations } from '../../src/app.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { gatewayProblems } from '../../src/sms-wiring.ts';
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('configuration', () => {
   it('has honest defaults', () => {

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config/load.ts';
+import { problemsOf } from '../support/config-problems.ts';
+import { loadConfig } from '../../src/config/load.ts';
 
-function problemsOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const withProviders = (providers: unknown) => loadConfig({ KEYSTEP_FEDERATION_PROVIDERS: JSON.stringify(providers) });
 
