@@ -18,6 +18,7 @@ import { checkCsrf, formBody, formOf, formToken } from './forms.ts';
 import { allowFormTargets } from './security-headers.ts';
 import { ACCOUNT_CLIENT_ID } from './account-routes.ts';
 import { chooseFor, languageOf, setLanguage } from './language.ts';
+import { pageTexts } from './page-texts.ts';
 import { redirect303, sendPage, type Views } from './views.ts';
 import { accountName } from '../shared/account-name.ts';
 
@@ -63,6 +64,12 @@ const factsOf = (info: InteractionInfo, ip: string, language?: string): RequestF
 function signInSecond(signedOutAt: Date | null, now = Date.now()): number {
   const second = Math.floor(now / 1000);
   return signedOutAt ? Math.max(second, Math.floor(signedOutAt.getTime() / 1000) + 1) : second;
+}
+
+/** What the consent page says of a scope or claim: its own text where Keystep has one. */
+function scopeText(name: string): { name: string; key: string } {
+  const key = `consent.scope.${name}`;
+  return { name, key: /^[a-z_]{1,40}$/.test(name) && key in pageTexts && name !== 'other' ? key : 'consent.scope.other' };
 }
 
 const unavailableView = (message: string): StepView => ({ view: 'second-factor-unavailable', model: {}, message: { message } });
@@ -197,7 +204,7 @@ export function interactionRoutes(deps: Deps): Router {
     languageFor(ctx, info, stored);
     if (info.prompt === 'consent') {
       if (!info.consentRequired) return redirect303(ctx, await open.finishConsent());
-      return sendPage(ctx, views, 'consent', { ...page(ctx, info), title: 'title.allow-access', scopes: [...info.missingScopes, ...info.missingClaims] });
+      return sendPage(ctx, views, 'consent', { ...page(ctx, info), title: 'title.allow-access', scopes: [...info.missingScopes, ...info.missingClaims].map(scopeText) });
     }
     if (stored.handingOver) return sendPage(ctx, views, 'notice', { title: 'title.signing-in', ...page(ctx, info), ...shown(ctx, { message: 'LOGIN_FINISHING' }) });
     const earlier = await steppingUpFrom(stored, info);

@@ -41,7 +41,7 @@ describe('Basic OP: the claims parameter, request objects, PKCE', () => {
     const attempt = await startLogin(partner, { scope: 'openid', claims: JSON.stringify({ userinfo: { phone_number: { essential: true } } }) });
     const codePage = pageOf(await submitPassword(attempt.browser, pageOf(attempt.visit), SAM.username, SAM.password));
     const consent = pageOf(await submitStep(attempt.browser, codePage, 'sms-otp', { code: c.gateway.lastCode(SAM.phone) }));
-    expect(consent.html).toContain('<li>phone_number</li>');
+    expect(consent.html).toContain('<li data-scope="phone_number">see your mobile number</li>');
     const allowed = await attempt.browser.submit(new URL(formAction(consent.html), consent.url).toString(), { _csrf: hiddenValue(consent.html, '_csrf') });
     const tokens = await exchange(partner, attempt, callbackOf(allowed));
     expect((await oidc.fetchUserInfo(partner.config, tokens.access_token, c.samId)).phone_number).toBe(SAM.phone);

@@ -21,7 +21,7 @@ describe('consent', () => {
     const attempt = await startLogin(thirdParty, { scope: 'openid profile' });
     const consent = pageOf(await submitPassword(attempt.browser, pageOf(attempt.visit), 'gina', 'ginas-long-password'));
     expect(consent.html).toContain('asks to:');
-    expect(consent.html).toContain('<li>profile</li>');
+    expect(consent.html).toContain('<li data-scope="profile">see your username</li>');
     const allowed = await attempt.browser.submit(new URL(formAction(consent.html), consent.url).toString(), { _csrf: hiddenValue(consent.html, '_csrf') });
     const tokens = await exchange(thirdParty, attempt, callbackOf(allowed));
     expect(tokens.scope).toContain('profile');

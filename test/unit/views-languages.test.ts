@@ -12,7 +12,7 @@ const models: Record<string, Model[]> = {
     { title: 'title.account', username: 'fay', phone: '+44 •••• ••23 23', phoneVerifiedAt: '2026-03-01 09:00', phoneLastUsedAt: '2026-03-02 10:00', backupLeft: 1, totp: { addedAt: '2026-03-01 09:00', lastUsedAt: null }, passkeys: [{ name: 'Laptop', addedAt: '2026-03-01 09:00', lastUsedAt: null }], providers: [{ name: 'acme', displayName: 'Acme SSO', linked: true }, { name: 'corp', displayName: 'Corp', linked: false }], events: [{ at: '2026-03-01 09:00:00', ip: '192.0.2.1', succeeded: true, factor: 'pwd + sms' }, { at: '2026-03-01 09:00:00', ip: null, succeeded: false, reason: 'wrong_code', factorKey: 'sms.name' }] },
     { title: 'title.account', username: 'fay', backupLeft: 4, totp: undefined, passkeys: [], events: [] },
   ],
-  consent: [{ ...base, title: 'title.allow-access', scopes: ['openid', 'profile'] }],
+  consent: [{ ...base, title: 'title.allow-access', scopes: [{ name: 'openid', key: 'consent.scope.openid' }, { name: 'profile', key: 'consent.scope.profile' }, { name: 'urn:x', key: 'consent.scope.other' }] }],
   'continue-session': [{ ...base, title: 'title.sign-in', username: 'fay' }, { ...base, clientName: undefined, title: 'title.sign-in', username: 'fay' }],
   demo: [{ title: 'title.demo' }, { title: 'title.demo', claims: '{}', error: 'demo.mismatch' }],
   'dev-sms': [{ title: 'title.dev-sms', messages: [] }, { title: 'title.dev-sms', messages: [{ at: new Date(0), to: '+447400000000', text: '123456' }] }],
