@@ -27,8 +27,17 @@ export const pageTexts = {
   'error.title.login-ended': 'This sign-in has ended',
   'error.title.provider': 'Sign-in request not accepted',
   'error.code': 'Error code: {code}',
-  'error.provider': '{description} Go back to the app and try again.',
+  // The provider's errors: a sentence in the user's language by OAuth error code, then the
+  // provider's own English description, which is for the app's developer.
+  'error.provider': '{lead} Go back to the app and try again.',
+  'error.provider.detail': '{lead} Go back to the app and try again. For the app\'s developer: {description}',
   'error.provider-generic': 'The request could not be completed.',
+  'error.provider.invalid_request': 'The app sent a sign-in request that Keystep cannot accept.',
+  'error.provider.invalid_client': 'Keystep does not know the app that sent you here, or the app did not identify itself correctly.',
+  'error.provider.invalid_redirect_uri': 'The app asked to bring you back to an address it has not registered.',
+  'error.provider.unauthorized_client': 'The app is not allowed to sign you in this way.',
+  'error.provider.unsupported_response_type': 'The app asked for a kind of sign-in that Keystep does not offer.',
+  'error.provider.invalid_scope': 'The app asked for access that Keystep cannot give.',
   'consent.lead': '{client} asks to:',
   'consent.allow': 'Allow',
   // What a scope or claim lets the app do; one not named here is shown as the app named it.

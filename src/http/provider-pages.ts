@@ -4,6 +4,7 @@ import type { Logger } from '../shared/log.ts';
 import { isDatabaseUnavailable } from '../shared/unavailable.ts';
 import { renderUnavailable, reportError } from './error-pages.ts';
 import { languageOf } from './language.ts';
+import { pageTexts } from './page-texts.ts';
 import { sendPage, viewTexts, type Views } from './views.ts';
 
 /**
@@ -27,8 +28,13 @@ export function providerPages(views: Views, log: Logger): ProviderPages {
       const status = ctx.status >= 400 ? ctx.status : 400;
       // The provider's own description is English: it names what the app got wrong, for its developer.
       const t = viewTexts(views.texts, languageOf(ctx, views.texts.defaultLanguage));
-      const description = t('error.provider', { description: out.error_description ?? t('error.provider-generic') });
-      const err = new AppError(status, out.error ?? 'server_error', { description, cause: error });
+      const code = out.error ?? 'server_error';
+      const leadKey = `error.provider.${code}`;
+      const lead = t(/^[a-z_]{1,64}$/.test(code) && leadKey in pageTexts ? leadKey : 'error.provider-generic');
+      const description = out.error_description
+        ? t('error.provider.detail', { lead, description: out.error_description })
+        : t('error.provider', { lead });
+      const err = new AppError(status, code, { description, cause: error });
       reportError(ctx, views, log, err, { title: 'error.title.provider' });
     },
     async logout(ctx, form) {

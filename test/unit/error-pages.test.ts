@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import Koa from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorPages } from '../../src/http/error-pages.ts';
+import { languageFromHeaders } from '../../src/http/language.ts';
 import { providerPages } from '../../src/http/provider-pages.ts';
 import { textParts } from '../../src/app.ts';
 import { createViews, viewsDir } from '../../src/http/views.ts';
@@ -41,6 +42,7 @@ describe('error pages', () => {
 
   beforeAll(async () => {
     const app = new Koa();
+    app.use(languageFromHeaders(views.texts));
     app.use(errorPages(views, log));
     app.use(async (ctx) => { await routes[ctx.path]!(ctx); });
     server = app.listen(0, '127.0.0.1');
@@ -49,8 +51,8 @@ describe('error pages', () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const get = async (path: string, accept = 'text/html') => {
-    const res = await fetch(`${origin}${path}`, { headers: { accept } });
+  const get = async (path: string, accept = 'text/html', language = 'en') => {
+    const res = await fetch(`${origin}${path}`, { headers: { accept, 'accept-language': language } });
     return { status: res.status, text: await res.text() };
   };
 
@@ -82,8 +84,10 @@ describe('error pages', () => {
     const theirs = await get('/provider');
     expect(theirs.status).toBe(400);
     expect(theirs.text).toContain('Sign-in request not accepted');
-    expect(theirs.text).toContain('missing required parameter Go back to the app and try again.');
+    expect(theirs.text).toContain("The app sent a sign-in request that Keystep cannot accept. Go back to the app and try again. For the app's developer: missing required parameter");
     expect(theirs.text).toContain('Error code: invalid_request');
+    // In the user's language, but for the description the provider gives the app's developer.
+    expect((await get('/provider', 'text/html', 'de')).text).toContain('Die App hat eine Anmeldeanfrage gesendet, die Keystep nicht annehmen kann. Kehren Sie zur App zurück und versuchen Sie es erneut. Für die Entwickler der App (auf Englisch): missing required parameter');
     // The same page: everything but the heading, the message and the code is alike.
     const frame = (html: string) => html.replace(/<title>.*?<\/title>/s, '').replace(/<h1[^>]*>.*?<\/h1>/s, '').replace(/<p class="message[^"]*"[^>]*>.*?<\/p>/s, '').replace(/<p class="detail">.*?<\/p>/s, '');
     expect(frame(theirs.text)).toBe(frame(own.text));
