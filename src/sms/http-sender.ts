@@ -26,6 +26,18 @@ const MAX_GATEWAY_BODY_BYTES = 64 * 1024;
 // got's timeout events that fire before a request could have left.
 const BEFORE_CONNECTED = new Set(['lookup', 'connect', 'secureConnect']);
 
+/**
+ * Whether the request can have reached the gateway: its connection (and TLS handshake) was made.
+ * The event alone does not say: with the same limit for connecting and for the whole request, a
+ * connection that never completes (a host that drops packets) times out as `request`.
+ */
+function connected(err: RequestError, url: string): boolean {
+  if (err instanceof TimeoutError && BEFORE_CONNECTED.has(err.event)) return false;
+  const timings = err.timings;
+  if (!timings) return true;
+  return (new URL(url).protocol === 'https:' ? timings.secureConnect : timings.connect) !== undefined;
+}
+
 interface GatewayResponse {
   statusCode: number;
   body: string;
@@ -104,7 +116,7 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
       } catch (err) {
         // A timeout after connecting may still have sent the SMS; one before, or a refused or
         // unresolved connection, did not.
-        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: !BEFORE_CONNECTED.has(err.event) });
+        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: connected(err, req.url) });
         const code = err instanceof RequestError ? err.code : 'ERROR';
         throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent: !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) });
       }
