@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { smsAbuseRepository, type RangeScope, type SourceCount } from '../repositories/sms-abuse.ts';
 import { systemClock } from '../shared/clock.ts';
-import { maskedPrefix } from '../shared/phone.ts';
+import { maskedPrefix, possibleNumber } from '../shared/phone.ts';
 import { CliError, withDatabase, type Cli } from './context.ts';
 
 /** A range as typed: an ISO country code (`GB`), or the start of numbers (`+44740012`, spaces allowed). */
@@ -11,6 +11,19 @@ export function parseRange(input: string): { scope: RangeScope; range: string } 
   const digits = text.replace(/[\s•.-]/g, '');
   if (/^\+?\d{1,15}$/.test(digits)) return { scope: 'prefix', range: `+${digits.replace('+', '')}` };
   throw new CliError(`${input}: give a country code like GB or the start of numbers like +44740012`);
+}
+
+/**
+ * The longest start of `range` that a prefix pause can match: a pause is matched against a number's
+ * range (the number without its last `hiddenDigits` digits, all Keystep keeps of it), so a prefix
+ * longer than the range of every number it begins would cover none.
+ */
+export function longestPausable(range: string, hiddenDigits: number): string {
+  for (let length = range.length; length > 2; length--) {
+    const start = range.slice(0, length);
+    for (let total = length + hiddenDigits; total <= 16; total++) if (possibleNumber(start.padEnd(total, '0'))) return start;
+  }
+  return range.slice(0, 2);
 }
 
 const ratio = (c: { sent: number | null; entered: number | null }) => (c.sent ? Number(((c.entered ?? 0) / c.sent).toFixed(2)) : null);
@@ -71,7 +84,12 @@ export function registerAbuseCommands(program: Command, cli: Cli): void {
     .description('stop sending SMS to a country (GB) or to numbers starting with a prefix (+44740012)')
     .action(async (input: string) => {
       const { scope, range } = parseRange(input);
-      await withDatabase(cli, async ({ database }) => {
+      await withDatabase(cli, async ({ config, database }) => {
+        const hidden = config.sms.budgets.prefixHiddenDigits;
+        const longest = scope === 'prefix' ? longestPausable(range, hidden) : range;
+        if (longest !== range) {
+          throw new CliError(`${range}: a pause covers whole ranges (a number without its last ${hidden} digits), and no number's range is as long as this; give at most ${longest}`);
+        }
         const changed = await smsAbuseRepository(database.db).pause(scope, range, systemClock.now());
         cli.out.log(changed ? `paused ${scope} ${range}` : `${scope} ${range} was already paused (now marked as paused by hand)`);
       });
