@@ -151,6 +151,23 @@ describe('the SMS budgets in Postgres', () => {
     expect(await reserve(p, { account: 26, to: '+447400812346' })).toEqual({ refused: 'paused', scope: 'prefix', range: '+4474' });
   });
 
+  it('judges the ratio by the codes that may have arrived: those receipts report undelivered or failed do not count', async () => {
+    const pumping = { enabled: true, windowSeconds: 3600, graceSeconds: 300, threshold: 0.2, prefixMinSent: 10, countryMinSent: 10 };
+    const p = policy({ pumping });
+    const db = database.db;
+    // A provider's outage: ten codes to one range, the provider took them, the receipts say none arrived.
+    const sent = await taken(10, p, (i) => ({ account: i, to: NUMBER(i) }));
+    await db.updateTable('sms_messages').set({ status: 'sent', delivery: 'undelivered' }).where('id', 'in', sent.map((r) => (r as { id: string }).id)).execute();
+    clock.advance(301);
+    // Its users could not enter codes they never got: neither the range nor the country is paused,
+    // so the new code they ask for (through another provider) goes out.
+    expect(await reserve(p, { account: 20, to: NUMBER(20) })).toHaveProperty('id');
+    expect(await db.selectFrom('sms_pauses').selectAll().execute()).toEqual([]);
+    // Codes that may have arrived and were not entered still pause it.
+    await db.updateTable('sms_messages').set({ delivery: 'delivered' }).where('id', 'in', sent.map((r) => (r as { id: string }).id)).execute();
+    expect(await reserve(p, { account: 21, to: NUMBER(21) })).toMatchObject({ refused: 'paused', scope: 'prefix', pausedNow: { sent: 10, entered: 0 } });
+  });
+
   it('pauses a country on its own volume', async () => {
     const p = policy({ pumping: { enabled: true, windowSeconds: 3600, graceSeconds: 0, threshold: 0.5, prefixMinSent: 1000, countryMinSent: 6 } });
     // Six ranges of one country, none with enough volume of its own.
