@@ -85,6 +85,16 @@ describe('the SMS budgets in Postgres', () => {
     }
   });
 
+  it('counts an IPv6 client by its /64, as the request limit does: one subscriber has all its addresses', async () => {
+    const p = policy({ address: { limit: 3, windowSeconds: 3600 } });
+    const results = await taken(4, p, (i) => ({ account: i, to: NUMBER(i * 10_000), ip: `2001:db8:1:2::${i + 1}` }));
+    expect(results.slice(0, 3).every((r) => 'id' in r)).toBe(true);
+    expect(results[3]).toMatchObject({ refused: 'address' });
+    // Another /64 has its own budget; IPv4 addresses are counted one by one.
+    expect(await reserve(p, { account: 10, to: NUMBER(50_000), ip: '2001:db8:1:3::1' })).toHaveProperty('id');
+    expect(await reserve(p, { account: 11, to: NUMBER(60_000), ip: '198.51.100.1' })).toHaveProperty('id');
+  });
+
   it('holds a budget under a burst: 50 simultaneous sends to one range from 50 accounts and addresses', async () => {
     const p = policy({ prefix: { limit: 7, windowSeconds: 3600, hiddenDigits: 4 } });
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => reserve(p, { account: i, to: NUMBER(i), ip: `198.51.100.${i}` })));
