@@ -117,8 +117,11 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
         // A timeout after connecting may still have sent the SMS; one before, or a refused or
         // unresolved connection, did not.
         if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: connected(err, req.url) });
+        // Nor can any failure before the connection and its TLS handshake were made (a certificate
+        // not trusted, an unreachable host) have sent it.
         const code = err instanceof RequestError ? err.code : 'ERROR';
-        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent: !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) });
+        const mayHaveSent = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) && (!(err instanceof RequestError) || connected(err, req.url));
+        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent });
       }
       const status = response.statusCode;
       if (response.oversized) {

@@ -77,6 +77,13 @@ describe('several SMS gateways', () => {
     }
   });
 
+  it('after a TLS handshake that fails (a certificate not trusted, or no TLS at all), the next gateway is tried: no request left', async () => {
+    const s = sender({ first: { url: `${first.origin.replace('http:', 'https:')}/Messages.json` } });
+    expect(await s.sender.send(message())).toMatchObject({ gateway: 'backup' });
+    expect(received()).toEqual([0, 1, 0]);
+    expect(s.records).toMatchObject([{ status: 'sent', gateway: 'backup' }]);
+  });
+
   it('a 5xx that is not listed as "not sent" ends the send there: the next gateway gets nothing', async () => {
     first.reply = () => ({ status: 503 });
     const s = sender({ first: { notSentStatus: [502] } });
