@@ -34,7 +34,8 @@ const BEFORE_CONNECTED = new Set(['lookup', 'connect', 'secureConnect']);
 function connected(err: RequestError, url: string): boolean {
   if (err instanceof TimeoutError && BEFORE_CONNECTED.has(err.event)) return false;
   const timings = err.timings;
-  if (!timings) return true;
+  // A kept-alive connection was made for an earlier request: this one may have been written to it.
+  if (!timings || err.request?.reusedSocket === true) return true;
   return (new URL(url).protocol === 'https:' ? timings.secureConnect : timings.connect) !== undefined;
 }
 
