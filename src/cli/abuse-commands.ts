@@ -38,7 +38,7 @@ export function registerAbuseCommands(program: Command, cli: Cli): void {
       await withDatabase(cli, async ({ config, database }) => {
         const { sms } = config;
         const hidden = sms.budgets.prefixHiddenDigits;
-        const status = await smsAbuseRepository(database.db).status(systemClock.now(), sms.pumping.windowSeconds);
+        const status = await smsAbuseRepository(database.db).status(systemClock.now(), sms.pumping.windowSeconds, 5, sms.velocityWindowSeconds);
         // Only ranges and masked prefixes leave the database: never a whole number.
         const masked = (c: SourceCount) => ({ ...c, key: maskedPrefix(c.key, hidden) });
         const pauses = status.pauses.map((p) => ({
@@ -47,7 +47,7 @@ export function registerAbuseCommands(program: Command, cli: Cli): void {
         }));
         const report = {
           budgets: {
-            hour: { sent: status.sentLastHour, limit: sms.globalSendLimit, windowSeconds: sms.velocityWindowSeconds },
+            hour: { sent: status.sentInGlobalWindow, limit: sms.globalSendLimit, windowSeconds: sms.velocityWindowSeconds },
             day: { sent: status.sentLastDay, limit: sms.budgets.perDay },
           },
           pumping: { enabled: sms.pumping.enabled, threshold: sms.pumping.threshold, windowSeconds: sms.pumping.windowSeconds },
@@ -63,7 +63,7 @@ export function registerAbuseCommands(program: Command, cli: Cli): void {
           cli.out.log(JSON.stringify(report, null, 2));
           return;
         }
-        cli.out.log(`SMS sent in the last hour: ${status.sentLastHour} (globalSendLimit ${sms.globalSendLimit} per ${sms.velocityWindowSeconds} s)`);
+        cli.out.log(`SMS sent in the last ${sms.velocityWindowSeconds} s: ${status.sentInGlobalWindow} (globalSendLimit ${sms.globalSendLimit} per ${sms.velocityWindowSeconds} s)`);
         cli.out.log(`SMS sent in the last day: ${status.sentLastDay} (budgets.perDay ${sms.budgets.perDay})`);
         cli.out.log(`Pumping breaker: ${sms.pumping.enabled ? `pauses a range below ${sms.pumping.threshold} codes entered per code sent` : 'off'}`);
         if (pauses.length === 0) cli.out.log('\nNo range is paused.');

@@ -178,6 +178,15 @@ describe('the SMS budgets in Postgres', () => {
     expect(await reserve(p, { account: 21, to: NUMBER(21) })).toMatchObject({ refused: 'paused', scope: 'prefix', pausedNow: { sent: 10, entered: 0 } });
   });
 
+  it('abuse status counts the global budget over its own window', async () => {
+    await taken(3, policy(), (i) => ({ account: i, to: NUMBER(i) }));
+    clock.advance(5400);
+    const abuse = smsAbuseRepository(database.db);
+    // sms.velocityWindowSeconds of two hours: the three sends of 90 minutes ago still count against it.
+    expect((await abuse.status(clock.now(), 3600, 5, 7200)).sentInGlobalWindow).toBe(3);
+    expect((await abuse.status(clock.now(), 3600, 5, 3600)).sentInGlobalWindow).toBe(0);
+  });
+
   it('pauses a country on its own volume', async () => {
     const p = policy({ pumping: { enabled: true, windowSeconds: 3600, graceSeconds: 0, threshold: 0.5, prefixMinSent: 1000, countryMinSent: 6 } });
     // Six ranges of one country, none with enough volume of its own.
