@@ -13,7 +13,11 @@ export function proxyList(entries: readonly string[]): BlockList {
   return list;
 }
 
-const bare = (address: string) => address.trim().replace(/^\[(.*)\]$/, '$1').replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+// An entry as proxies write it: IPv6 in brackets, and some (Azure's Application Gateway) add the port.
+const bare = (address: string) => address.trim()
+  .replace(/^\[([^\]]*)\](?::\d+)?$/, '$1')
+  .replace(/^(\d+\.\d+\.\d+\.\d+):\d+$/, '$1')
+  .replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 
 function trusted(list: BlockList, address: string): boolean {
   const family = isIP(address);

@@ -22,7 +22,8 @@ export interface SourceCount {
 }
 
 export interface AbuseStatus {
-  sentLastHour: number;
+  /** Counted sends within the global budget's window (`sms.velocityWindowSeconds`). */
+  sentInGlobalWindow: number;
   sentLastDay: number;
   pauses: RangePause[];
   countries: SourceCount[];
@@ -44,7 +45,7 @@ export function smsAbuseRepository(db: Db) {
   }
 
   return {
-    async status(now: Date, windowSeconds: number, limit = 5): Promise<AbuseStatus> {
+    async status(now: Date, windowSeconds: number, limit = 5, globalWindowSeconds = 3600): Promise<AbuseStatus> {
       const since = new Date(now.getTime() - windowSeconds * 1000);
       const count = async (from: Date) => Number((await db.selectFrom('sms_messages').select((eb) => eb.fn.countAll<string>().as('n'))
         .where('at', '>', from).where('status', 'in', COUNTED).executeTakeFirstOrThrow()).n);
@@ -55,7 +56,7 @@ export function smsAbuseRepository(db: Db) {
         .groupBy('a.username').orderBy('sent', 'desc').orderBy('a.username').limit(limit)
         .execute();
       return {
-        sentLastHour: await count(new Date(now.getTime() - 3600_000)),
+        sentInGlobalWindow: await count(new Date(now.getTime() - globalWindowSeconds * 1000)),
         sentLastDay: await count(new Date(now.getTime() - 86_400_000)),
         pauses: pauses.map((p) => ({ scope: p.scope, range: p.range, reason: p.reason, changedAt: p.changed_at, sent: p.sent, entered: p.entered })),
         countries: await top('country', since, limit),

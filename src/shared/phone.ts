@@ -60,6 +60,11 @@ export function maskPhone(e164: string | null | undefined, visibleDigits = 4): s
   return `+${country} ${groups.join(' ')}`.replace('+ ', '+');
 }
 
+/** Whether a number of this length could exist where `e164` begins (libphonenumber's possible lengths; the digits are not checked). */
+export function possibleNumber(e164: string): boolean {
+  return parsePhoneNumberFromString(e164)?.isPossible() ?? false;
+}
+
 /** A number range (`+44740012`) as operators see it: `+44740012••••`, the hidden digits as dots. */
 export function maskedPrefix(prefix: string, hiddenDigits = 4): string {
   return `${prefix}${'•'.repeat(hiddenDigits)}`;

@@ -26,6 +26,19 @@ const MAX_GATEWAY_BODY_BYTES = 64 * 1024;
 // got's timeout events that fire before a request could have left.
 const BEFORE_CONNECTED = new Set(['lookup', 'connect', 'secureConnect']);
 
+/**
+ * Whether the request can have reached the gateway: its connection (and TLS handshake) was made.
+ * The event alone does not say: with the same limit for connecting and for the whole request, a
+ * connection that never completes (a host that drops packets) times out as `request`.
+ */
+function connected(err: RequestError, url: string): boolean {
+  if (err instanceof TimeoutError && BEFORE_CONNECTED.has(err.event)) return false;
+  const timings = err.timings;
+  // A kept-alive connection was made for an earlier request: this one may have been written to it.
+  if (!timings || err.request?.reusedSocket === true) return true;
+  return (new URL(url).protocol === 'https:' ? timings.secureConnect : timings.connect) !== undefined;
+}
+
 interface GatewayResponse {
   statusCode: number;
   body: string;
@@ -104,9 +117,12 @@ export function createHttpSender(gateway: CompiledGateway, log: Logger): SmsSend
       } catch (err) {
         // A timeout after connecting may still have sent the SMS; one before, or a refused or
         // unresolved connection, did not.
-        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: !BEFORE_CONNECTED.has(err.event) });
+        if (err instanceof TimeoutError) throw new SmsDeliveryError(`gateway timed out after ${template.timeoutMs} ms (${err.event})`, undefined, { cause: err, mayHaveSent: connected(err, req.url) });
+        // Nor can any failure before the connection and its TLS handshake were made (a certificate
+        // not trusted, an unreachable host) have sent it.
         const code = err instanceof RequestError ? err.code : 'ERROR';
-        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent: !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) });
+        const mayHaveSent = !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(code) && (!(err instanceof RequestError) || connected(err, req.url));
+        throw new SmsDeliveryError(`gateway unreachable (${code})`, undefined, { cause: err, mayHaveSent });
       }
       const status = response.statusCode;
       if (response.oversized) {

@@ -42,6 +42,8 @@ describe('the pumping breaker in logins', () => {
     clock.advance(61);
     const paused = await toSecondStep(rp, 'pump-0', 'pumps-long-password');
     expect(alertText(pageOf(paused.next).html)).toBe(smsCodeMessages.SMS_RANGE_PAUSED);
+    // The user is not stranded: the page offers the backup code.
+    expect(pageOf(paused.next).html).toContain('name="action" value="backup"');
     expect(sms.sent).toHaveLength(4);
     const warning = t.logLines.find((l) => l.includes('sms pumping suspected'));
     expect(JSON.parse(warning!)).toMatchObject({ level: 40, scope: 'prefix', range: '+44740055••••', sent: 3, entered: 0, ratio: 0 });
@@ -74,5 +76,14 @@ describe('the pumping breaker in logins', () => {
     expect(alertText(pageOf(country.next).html)).toBe(smsCodeMessages.SMS_RANGE_PAUSED);
     expect(sms.sent).toHaveLength(6);
     expect(await runCli(['abuse', 'pause', 'not a range'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/give a country code like GB/) });
+
+    // A pause is matched by a number's range (all that is kept of it): one longer than any range
+    // would cover no number, so it is refused rather than reported as paused.
+    expect(await runCli(['abuse', 'resume', 'GB'], env)).toMatchObject({ code: 0 });
+    expect(await runCli(['abuse', 'pause', '+447400550'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/give at most \+44740055\b/) });
+    expect(await runCli(['abuse', 'pause', '+44740055'], env)).toMatchObject({ code: 0, stdout: 'paused prefix +44740055\n' });
+    const byHand = await toSecondStep(rp, 'pump-2', 'pumps-long-password');
+    expect(alertText(pageOf(byHand.next).html)).toBe(smsCodeMessages.SMS_RANGE_PAUSED);
+    expect(sms.sent).toHaveLength(6);
   });
 });

@@ -85,6 +85,16 @@ describe('the SMS budgets in Postgres', () => {
     }
   });
 
+  it('counts an IPv6 client by its /64, as the request limit does: one subscriber has all its addresses', async () => {
+    const p = policy({ address: { limit: 3, windowSeconds: 3600 } });
+    const results = await taken(4, p, (i) => ({ account: i, to: NUMBER(i * 10_000), ip: `2001:db8:1:2::${i + 1}` }));
+    expect(results.slice(0, 3).every((r) => 'id' in r)).toBe(true);
+    expect(results[3]).toMatchObject({ refused: 'address' });
+    // Another /64 has its own budget; IPv4 addresses are counted one by one.
+    expect(await reserve(p, { account: 10, to: NUMBER(50_000), ip: '2001:db8:1:3::1' })).toHaveProperty('id');
+    expect(await reserve(p, { account: 11, to: NUMBER(60_000), ip: '198.51.100.1' })).toHaveProperty('id');
+  });
+
   it('holds a budget under a burst: 50 simultaneous sends to one range from 50 accounts and addresses', async () => {
     const p = policy({ prefix: { limit: 7, windowSeconds: 3600, hiddenDigits: 4 } });
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => reserve(p, { account: i, to: NUMBER(i), ip: `198.51.100.${i}` })));
@@ -149,6 +159,32 @@ describe('the SMS budgets in Postgres', () => {
     expect(await reserve(p, { account: 25, to: '+33612345678' })).toEqual({ refused: 'paused', scope: 'country', range: 'FR' });
     await abuse.pause('prefix', '+4474', clock.now());
     expect(await reserve(p, { account: 26, to: '+447400812346' })).toEqual({ refused: 'paused', scope: 'prefix', range: '+4474' });
+  });
+
+  it('judges the ratio by the codes that may have arrived: those receipts report undelivered or failed do not count', async () => {
+    const pumping = { enabled: true, windowSeconds: 3600, graceSeconds: 300, threshold: 0.2, prefixMinSent: 10, countryMinSent: 10 };
+    const p = policy({ pumping });
+    const db = database.db;
+    // A provider's outage: ten codes to one range, the provider took them, the receipts say none arrived.
+    const sent = await taken(10, p, (i) => ({ account: i, to: NUMBER(i) }));
+    await db.updateTable('sms_messages').set({ status: 'sent', delivery: 'undelivered' }).where('id', 'in', sent.map((r) => (r as { id: string }).id)).execute();
+    clock.advance(301);
+    // Its users could not enter codes they never got: neither the range nor the country is paused,
+    // so the new code they ask for (through another provider) goes out.
+    expect(await reserve(p, { account: 20, to: NUMBER(20) })).toHaveProperty('id');
+    expect(await db.selectFrom('sms_pauses').selectAll().execute()).toEqual([]);
+    // Codes that may have arrived and were not entered still pause it.
+    await db.updateTable('sms_messages').set({ delivery: 'delivered' }).where('id', 'in', sent.map((r) => (r as { id: string }).id)).execute();
+    expect(await reserve(p, { account: 21, to: NUMBER(21) })).toMatchObject({ refused: 'paused', scope: 'prefix', pausedNow: { sent: 10, entered: 0 } });
+  });
+
+  it('abuse status counts the global budget over its own window', async () => {
+    await taken(3, policy(), (i) => ({ account: i, to: NUMBER(i) }));
+    clock.advance(5400);
+    const abuse = smsAbuseRepository(database.db);
+    // sms.velocityWindowSeconds of two hours: the three sends of 90 minutes ago still count against it.
+    expect((await abuse.status(clock.now(), 3600, 5, 7200)).sentInGlobalWindow).toBe(3);
+    expect((await abuse.status(clock.now(), 3600, 5, 3600)).sentInGlobalWindow).toBe(0);
   });
 
   it('pauses a country on its own volume', async () => {

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { SmsDeliveryError, SmsDestinationError, type SmsMessage } from '../../src/sms/port.ts';
 import { gatewayProblems, gatewaysProblems, wireSmsSender } from '../../src/sms-wiring.ts';
 import { createLogger } from '../../src/shared/log.ts';
-import { FakeGateway } from '../support/fake-gateway.ts';
+import { blackHole, FakeGateway } from '../support/fake-gateway.ts';
 import { gatewaySender } from '../support/gateway-sender.ts';
 import { TestClock } from '../support/sms.ts';
 
@@ -61,6 +61,28 @@ describe('several SMS gateways', () => {
       expect(s.records).toMatchObject([{ status: 'sent', gateway: 'backup' }]);
     });
   }
+
+  it('after a timeout while connecting (a host that drops packets), the next gateway is tried: nothing left, and it costs nothing', async () => {
+    const hole = await blackHole();
+    try {
+      const s = sender({ first: { url: `${hole.origin}/Messages.json` } });
+      expect(await s.sender.send(message())).toMatchObject({ gateway: 'backup' });
+      expect(received()).toEqual([0, 1, 0]);
+      // With no gateway after it, the send is recorded as unreached: no budget pays for it.
+      const alone = gatewaySender({ gateways: [gateway('primary', first, { url: `${hole.origin}/Messages.json` })] });
+      await expect(alone.sender.send(message())).rejects.toMatchObject({ mayHaveSent: false });
+      expect(alone.records).toMatchObject([{ status: 'unreached', gateway: 'primary' }]);
+    } finally {
+      await hole.stop();
+    }
+  });
+
+  it('after a TLS handshake that fails (a certificate not trusted, or no TLS at all), the next gateway is tried: no request left', async () => {
+    const s = sender({ first: { url: `${first.origin.replace('http:', 'https:')}/Messages.json` } });
+    expect(await s.sender.send(message())).toMatchObject({ gateway: 'backup' });
+    expect(received()).toEqual([0, 1, 0]);
+    expect(s.records).toMatchObject([{ status: 'sent', gateway: 'backup' }]);
+  });
 
   it('a 5xx that is not listed as "not sent" ends the send there: the next gateway gets nothing', async () => {
     first.reply = () => ({ status: 503 });

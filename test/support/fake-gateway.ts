@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 
 export interface ReceivedRequest {
   method: string;
@@ -127,4 +129,34 @@ export class FakeGateway {
   async stop(): Promise<void> {
     if (this.#server.listening) await this.down();
   }
+}
+
+/**
+ * An address on loopback where a connection is never made, as with a provider whose host is down or
+ * behind a firewall that drops packets: a listener in another process that never accepts, with its
+ * accept queue filled (a backlog of 1 holds 2 on Linux), so the kernel drops every further SYN.
+ */
+export async function blackHole(): Promise<{ origin: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', `
+    const server = require('node:net').createServer();
+    server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+      process.stdout.write(server.address().port + '\\n', () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));
+    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(child.stdout, 'data') as [Buffer];
+  const port = Number(String(line).trim());
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 2; i++) {
+    const socket = connect(port, '127.0.0.1');
+    fillers.push(socket);
+    await once(socket, 'connect');
+  }
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    async stop() {
+      for (const socket of fillers) socket.destroy();
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }

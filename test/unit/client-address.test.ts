@@ -14,6 +14,10 @@ describe('the client address behind trusted proxies', () => {
     expect(clientAddressOf('10.1.2.3', '1.2.3.4, 198.51.100.1, 192.0.2.1', list)).toBe('198.51.100.1');
     expect(clientAddressOf('::ffff:10.1.2.3', ' [2001:db8::7] ', list)).toBe('2001:db8::7');
     expect(clientAddressOf('fd00::1', '10.0.0.9, 10.0.0.8', list)).toBe('10.0.0.9');
+    // Some proxies write the client's port too (Azure's Application Gateway): the address is the client's.
+    expect(clientAddressOf('10.1.2.3', '198.51.100.1:54321', list)).toBe('198.51.100.1');
+    expect(clientAddressOf('10.1.2.3', '[2001:db8::7]:443', list)).toBe('2001:db8::7');
+    expect(clientAddressOf('10.1.2.3', '1.2.3.4, 198.51.100.1:54321, 192.0.2.1:80', list)).toBe('198.51.100.1');
     // Garbage in the header: the last trusted hop is all that is known.
     expect(clientAddressOf('10.1.2.3', 'not-an-address', list)).toBe('10.1.2.3');
     expect(clientAddressOf('10.1.2.3', undefined, list)).toBe('10.1.2.3');
