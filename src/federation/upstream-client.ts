@@ -28,6 +28,9 @@ export function upstreamIssuerProblem(issuer: string): string | undefined {
   return `${issuer} must use https (http only on localhost)`;
 }
 
+/** A subject Keystep can keep: OIDC Core's at most 255 characters, none of them a control character (a NUL no database column takes). */
+const subjectProblem = (sub: unknown) => typeof sub !== 'string' || !sub || sub.length > 255 || !sub.isWellFormed() || /\p{Cc}/u.test(sub);
+
 const timedOut = (err: unknown) => err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 /** A failure to get an answer at all: no connection, a time limit, a body that is not JSON. */
 const noAnswer = (err: unknown) => timedOut(err) || err instanceof TypeError || (err instanceof Error && timedOut(err.cause));
@@ -104,8 +107,8 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
           pkceCodeVerifier: request.verifier, expectedNonce: request.nonce, expectedState: request.state, idTokenExpected: true,
         });
         const claims = tokens.claims();
-        if (!claims || typeof claims.sub !== 'string' || !claims.sub) return { ok: false, reason: 'bad_id_token' };
-        return { ok: true, subject: claims.sub, claims: { ...claims } };
+        if (!claims || subjectProblem(claims.sub)) return { ok: false, reason: 'bad_id_token', detail: 'the sub claim is not 1 to 255 characters without control characters' };
+        return { ok: true, subject: claims.sub as string, claims: { ...claims } };
       } catch (err) {
         if (err instanceof oidc.ResponseBodyError) return { ok: false, reason: 'code_refused', detail: err.error.slice(0, 64) };
         if (noAnswer(err)) return { ok: false, reason: 'unreachable' };

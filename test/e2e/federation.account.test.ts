@@ -90,4 +90,19 @@ describe('linking an upstream account from the account page', () => {
     expect(elsewhere.html).toContain('name="password"');
     expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
   });
+
+  it('a state of the right length in other letters is refused with the same page, not a 500', async () => {
+    const { browser, page } = await accountPage('hal');
+    upstream.answer = { sub: 'acme-hal' };
+    upstream.holdCallbacks = true;
+    await link(browser, page);
+    upstream.holdCallbacks = false;
+    const forged = new URL(upstream.held.at(-1)!);
+    const [uid, secret] = forged.searchParams.get('state')!.split('.');
+    forged.searchParams.set('state', `${uid}.${'é'.repeat(secret!.length)}`);
+    const refused = pageOf(await browser.visit(forged.toString()));
+    expect(refused.status).toBe(200);
+    expect(alertText(refused.html)).toMatch(/nothing was linked/);
+    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+  });
 });

@@ -180,6 +180,41 @@ describe('signing in through an upstream provider', () => {
     expect(await accounts.findByUsername('jit.jit-nameless')).toBeDefined();
   });
 
+  it('just in time: a claim that is no username (a domain\'s slash, spaces, control characters) names no account; the link does', async () => {
+    const accounts = accountRepository(t.database.db);
+    const partner = (await accounts.findInDomain('partners', 'alice'))!;
+    say('jit-slash', { preferred_username: 'partners/alice' });
+    await viaUpstream('jit', { sub: 'jit-slash' });
+    // Not an account named "partners/alice" in primary, shown and typed as partners' alice.
+    const made = (await federatedLinkRepository(t.database.db).findLinked('jit', 'jit-slash'))!;
+    expect(made.id).not.toBe(partner.id);
+    expect(made).toMatchObject({ domain: 'primary', username: 'jit.jit-slash' });
+    say('jit|odd sub', { preferred_username: 'a\u202eb c' });
+    await viaUpstream('jit', { sub: 'jit|odd sub' });
+    const odd = (await federatedLinkRepository(t.database.db).findLinked('jit', 'jit|odd sub'))!;
+    expect(odd.username).toMatch(/^jit\.[A-Za-z0-9_-]{22}$/);
+    const names = (await t.database.db.selectFrom('accounts').select('username').execute()).map((r) => r.username);
+    expect(names.filter((n) => !/^[\p{L}\p{N}._@+-]{1,64}$/u.test(n))).toEqual([]);
+  });
+
+  it('two first sign-ins of one identity at once make one account', async () => {
+    say('jit-twice', { preferred_username: 'twice' });
+    upstream.answer = { sub: 'jit-twice' };
+    upstream.holdCallbacks = true;
+    const held = [];
+    for (let i = 0; i < 2; i++) {
+      const attempt = await startLogin(rp);
+      await submitStep(attempt.browser, pageOf(attempt.visit), 'password', { action: 'idp:jit' });
+      held.push({ attempt, callback: upstream.held.at(-1)! });
+    }
+    upstream.holdCallbacks = false;
+    const pages = await Promise.all(held.map((h) => h.attempt.browser.visit(h.callback).then(pageOf)));
+    for (const p of pages) expect(p.html).toContain('autocomplete="tel"');
+    const rows = await t.database.db.selectFrom('accounts').select('id').where('username', '=', 'twice').execute();
+    expect(rows).toHaveLength(1);
+    expect((await federatedLinkRepository(t.database.db).findLinked('jit', 'jit-twice'))!.id).toBe(rows[0]!.id);
+  });
+
   it('a client with one provider and no password goes straight there', async () => {
     say('acme-alice', { preferred_username: 'alice' });
     upstream.answer = { sub: 'acme-alice' };

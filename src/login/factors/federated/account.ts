@@ -19,7 +19,12 @@ export interface FederatedLinkingDeps {
   random: Random;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+// Compared as bytes: strings of one length in UTF-16 may differ in UTF-8 (a state in other letters).
+const same = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 /**
  * The account page's half of the upstream sign-in: "link your Acme SSO account", for a user who has

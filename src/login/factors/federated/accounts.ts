@@ -1,16 +1,25 @@
+import { createHash } from 'node:crypto';
+import { isUsername } from '../../../shared/account-name.ts';
 import { normalizeMobile } from '../../../shared/phone.ts';
 import type { Account } from '../../ports.ts';
 import type { FederatedAccounts, UpstreamProvider } from './ports.ts';
 
 type Claims = Readonly<Record<string, unknown>>;
 
-const MAX_USERNAME = 256;
-
-/** A claim's value as a username: a non-empty string only (never the text of a null). */
+/**
+ * A claim's value as a username: a string that can be one (never the text of a null). A `/` would
+ * make a name of primary read as another domain's (`partners/alice`), and control characters,
+ * spaces or a NUL are no one's username: such a value finds nobody and names no new account.
+ */
 function nameOf(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const name = value.trim();
-  return name && [...name].length <= MAX_USERNAME ? name : undefined;
+  return isUsername(name) ? name : undefined;
+}
+
+/** The last resort of a just-in-time account's name: `<provider>.<sub>`, or a hash of the sub where it cannot be part of a username. */
+function subjectName(provider: string, subject: string): string {
+  return nameOf(`${provider}.${subject}`) ?? `${provider.slice(0, 41)}.${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
 }
 
 /** A claim the upstream may vouch for: where it sends `<claim>_verified`, only `true` counts. */
@@ -66,8 +75,7 @@ export async function resolveAccount(
   if (!provider.jit) return { found: false, reason: 'not_linked' };
   // A just-in-time account is named by the usecase's claim, else by the upstream's own preferred
   // name, else by provider and subject; it is linked, so the next sign-in finds it by its link.
-  const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? nameOf(`${provider.name}.${subject}`);
-  if (!name) return { found: false, reason: 'not_linked' };
+  const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? subjectName(provider.name, subject);
   const mobile = verifiedMobile(provider, claims, options.defaultCountry);
   // A number another account has verified (with `smsOtp.phoneUnique`) is not taken: the user is asked for one.
   const phone = mobile && !(await options.phoneTaken?.(mobile)) ? mobile : null;

@@ -47,10 +47,13 @@ const sameText = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** An upstream's text as the audit trail can keep it: no control characters (a NUL), no lone surrogates, bounded. */
+const auditText = (v: string, max: number) => v.slice(0, max).toWellFormed().replace(/\p{Cc}/gu, '\ufffd');
+
 /** Upstream claims worth keeping in the audit trail: what the upstream says it proved, never trusted for Keystep's acr. */
 const upstreamProof = (claims: Readonly<Record<string, unknown>>) => ({
-  upstreamAmr: Array.isArray(claims.amr) ? claims.amr.filter((v) => typeof v === 'string').slice(0, 8) : undefined,
-  upstreamAcr: typeof claims.acr === 'string' ? claims.acr.slice(0, 128) : undefined,
+  upstreamAmr: Array.isArray(claims.amr) ? claims.amr.filter((v) => typeof v === 'string').slice(0, 8).map((v) => auditText(v, 64)) : undefined,
+  upstreamAcr: typeof claims.acr === 'string' ? auditText(claims.acr, 128) : undefined,
 });
 
 /**
@@ -114,7 +117,7 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
     const ended: Slot = { provider: provider.name, ended: true };
     const result = await upstreamClient.finish(provider.name, response, pending);
     if (!result.ok) {
-      await event(ctx, 'failure', provider.name, { reason: result.reason, detail: result.detail ? { error: result.detail } : {} });
+      await event(ctx, 'failure', provider.name, { reason: result.reason, detail: result.detail ? { error: auditText(result.detail, 200) } : {} });
       return retry(FAILURE_MESSAGES[result.reason], provider, ended);
     }
     const proof = upstreamProof(result.claims);
