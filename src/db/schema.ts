@@ -176,7 +176,9 @@ export interface SmsPausesTable {
 export interface UpstreamProvidersTable {
   name: string;
   settings: Json<Record<string, unknown>>;
+  /** Sealed (src/shared/keys.ts, bound to the name) unless `secret_sealed` is false: a row of an older Keystep, sealed at the next start. */
   client_secret: string | null;
+  secret_sealed: Generated<boolean>;
   created_at: Generated<Date>;
 }
 

@@ -8,6 +8,8 @@ export interface UpstreamSettings {
   issuer: string;
   clientId: string;
   clientSecret: string | undefined;
+  /** A stored secret that does not open: the provider is not asked without it. */
+  secretUnreadable?: boolean;
   scope: string;
 }
 
@@ -47,7 +49,8 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
 
   async function configurationOf(name: string): Promise<{ config: oidc.Configuration; settings: UpstreamSettings } | undefined> {
     const settings = await options.settings(name);
-    if (!settings) return undefined;
+    // Without its secret a confidential client would try as a public one: not at all instead.
+    if (!settings || settings.secretUnreadable) return undefined;
     const key = JSON.stringify([settings.issuer, settings.clientId, settings.clientSecret ?? null]);
     let entry = discovered.get(name);
     if (!entry || entry.key !== key) {

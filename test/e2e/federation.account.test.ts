@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
-import { upstreamProviderRepository } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { exchange, callbackOf, pageOf, relyingParty, startLogin, submitPassword, submitStep } from '../support/rp.ts';
 import { distinctCodes, RecordingSender } from '../support/sms.ts';
-import { Upstream } from '../support/upstream.ts';
+import { storedUpstreams, Upstream } from '../support/upstream.ts';
 
 describe('linking an upstream account from the account page', () => {
   let t: TestApp;
@@ -18,7 +17,7 @@ describe('linking an upstream account from the account page', () => {
   beforeAll(async () => {
     t = await startTestApp({ smsSender: sms, random: distinctCodes(), overrides: { smsOtp: { userSendLimit: 100, resendCooldownSeconds: 0 } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/acme/callback`] }]);
-    await upstreamProviderRepository(t.database.db).insert({
+    await (await storedUpstreams(t)).insert({
       name: 'acme', issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
       displayName: 'Acme SSO', usecase: 'association', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
     });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
+import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
-import { Upstream, type UpstreamAnswer } from '../support/upstream.ts';
+import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
 const NAMES = ['acme', 'slow', 'keys', 'jit'];
 const PHONE = '+447400180001';
@@ -27,7 +27,7 @@ describe('upstream sign-ins that fail', () => {
     // A short limit on upstream calls: the timeouts below wait it out.
     t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 300 } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: NAMES.map((n) => `${t.issuer}/federation/${n}/callback`) }]);
-    for (const name of NAMES) await upstreamProviderRepository(t.database.db).insert({ ...provider(name), jit: name === 'jit' });
+    for (const name of NAMES) await (await storedUpstreams(t)).insert({ ...provider(name), jit: name === 'jit' });
     await t.addUser('alice', 'alices-long-password', PHONE);
     upstream.claims.set('acme-alice', { preferred_username: 'alice' });
     upstream.claims.set('acme-mallory', { preferred_username: 'mallory' });
@@ -192,6 +192,20 @@ describe('upstream sign-ins that fail', () => {
       expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'bad_id_token' });
     }
     expect((await accounts()).length).toBe(before);
+  });
+
+  it('a stored client secret that does not open: the provider is not asked, not even as a public client', async () => {
+    const row = () => t.database.db.selectFrom('upstream_providers').select('client_secret').where('name', '=', 'slow').executeTakeFirstOrThrow();
+    const sealed = (await row()).client_secret;
+    await t.database.db.updateTable('upstream_providers').set({ client_secret: (await t.database.db.selectFrom('upstream_providers').select('client_secret').where('name', '=', 'acme').executeTakeFirstOrThrow()).client_secret }).where('name', '=', 'slow').execute();
+    try {
+      const before = upstream.tokenRequests;
+      const { next } = await start({ sub: 'acme-alice' }, { name: 'slow' });
+      expect(alertText(pageOf(next).html)).toMatch(/^slow did not answer/);
+      expect(upstream.tokenRequests).toBe(before);
+    } finally {
+      await t.database.db.updateTable('upstream_providers').set({ client_secret: sealed }).where('name', '=', 'slow').execute();
+    }
   });
 
   it('a disabled account is not signed in', async () => {

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
+import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
-import { Upstream, type UpstreamAnswer } from '../support/upstream.ts';
+import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
 const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners'];
 
@@ -29,7 +29,7 @@ describe('signing in through an upstream provider', () => {
   beforeAll(async () => {
     t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 1000 }, sms: { defaultCountry: 'GB' } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: NAMES.map((n) => `${t.issuer}/federation/${n}/callback`) }]);
-    const providers = upstreamProviderRepository(t.database.db);
+    const providers = (await storedUpstreams(t));
     await providers.insert(provider('acme'));
     await providers.insert(provider('assoc', { usecase: 'association' }));
     await providers.insert(provider('mail', { usecase: 'userAttribute', userAttribute: 'email' }));

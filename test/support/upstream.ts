@@ -2,6 +2,14 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import type { Config } from '../../src/config/schema.ts';
+import type { Db } from '../../src/db/connection.ts';
+import { upstreamProviderRepository, upstreamSecretsKey } from '../../src/repositories/upstream-providers.ts';
+
+/** The stored upstream providers of a test app, their secrets sealed under its server secret as `idp add` seals them. */
+export async function storedUpstreams(t: { database: { db: Db }; config: Config }) {
+  return upstreamProviderRepository(t.database.db, await upstreamSecretsKey(t.database.db, t.config.keys.otpHmacKey));
+}
 
 /** Who signs in at the upstream next, or the error it answers with instead. */
 export type UpstreamAnswer = { sub: string; amr?: string[]; acr?: string } | { error: string };
