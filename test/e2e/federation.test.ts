@@ -9,7 +9,7 @@ import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, typ
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
 import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners'];
+const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners', 'localmail'];
 
 describe('signing in through an upstream provider', () => {
   let t: TestApp;
@@ -34,6 +34,7 @@ describe('signing in through an upstream provider', () => {
     await providers.insert(provider('assoc', { usecase: 'association' }));
     await providers.insert(provider('mail', { usecase: 'userAttribute', userAttribute: 'email' }));
     await providers.insert(provider('subj', { usecase: 'subjectUri' }));
+    await providers.insert(provider('localmail', { usecase: 'local', userAttribute: 'email' }));
     await providers.insert(provider('jit', { jit: true, mobileClaim: 'phone_number' }));
     await providers.insert(provider('domains', { domains: ['partners', 'primary'] }));
     await providers.insert(provider('partners', { domains: ['partners'], jit: true }));
@@ -123,6 +124,15 @@ describe('signing in through an upstream provider', () => {
     say('mail-2', { email: 'carol@example.com', email_verified: false });
     const refused = await viaUpstream('mail', { sub: 'mail-2' });
     expect(alertText(pageOf(refused.next).html)).toMatch(/not linked to an account/);
+  });
+
+  it('usecase local with --user-attribute email: an email the upstream says is unverified finds nobody either', async () => {
+    say('localmail-1', { email: 'carol@example.com', email_verified: false });
+    const refused = await viaUpstream('localmail', { sub: 'localmail-1' });
+    expect(alertText(pageOf(refused.next).html)).toMatch(/not linked to an account/);
+    say('localmail-2', { email: 'carol@example.com', email_verified: true });
+    const found = await viaUpstream('localmail', { sub: 'localmail-2' });
+    expect((await finishWithCode(rp, found.attempt, pageOf(found.next), '+447400170003')).claims()!.sub).toBe(await accountId('carol@example.com'));
   });
 
   it('usecase subjectUri: the upstream subject is the username', async () => {

@@ -31,7 +31,8 @@ function verified(claims: Claims, claim: string): unknown {
 /** The local username the provider's usecase reads from the upstream identity (none for association). */
 export function usernameOf(provider: UpstreamProvider, subject: string, claims: Claims): string | undefined {
   switch (provider.usecase) {
-    case 'local': return nameOf(claims[provider.userAttribute ?? 'preferred_username']);
+    // local too: `--usecase local --user-attribute email` must not take an email the upstream says it has not verified.
+    case 'local': return nameOf(verified(claims, provider.userAttribute ?? 'preferred_username'));
     case 'userAttribute': return provider.userAttribute ? nameOf(verified(claims, provider.userAttribute)) : undefined;
     case 'subjectUri': return nameOf(subject);
     case 'association': return undefined;
