@@ -136,7 +136,6 @@ function buildStores(db: Db, auditLines?: Logger) {
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
-    federatedLinks: federatedLinkRepository(db),
   };
 }
 
@@ -152,6 +151,19 @@ function upstreamDirectory(config: Config, stored: UpstreamProviderRepository) {
     list: async () => [...names.map((n) => fromFile(n)!), ...(await stored.list()).filter((p) => !names.includes(p.name))],
   };
 }
+
+/**
+ * The upstream providers (the config file's and `idp add`'s, their secrets sealed) and the links of
+ * their identities, each found only while its provider has the issuer it was made at; links of an
+ * older Keystep, made before links kept their issuer, hold for the issuer each provider has now.
+ */
+async function buildFederation(config: Config, db: Db, keys: Keys, log: Logger) {
+  const directory = upstreamDirectory(config, await upstreamSecretsAtRest(db, keys, log));
+  const links = federatedLinkRepository(db, async (name) => (await directory.find(name))?.issuer);
+  await links.stampLegacy(await directory.list());
+  return { directory, links };
+}
+type Federation = Awaited<ReturnType<typeof buildFederation>>;
 
 /** The signing and cookie keys as they stand now, read again every `keys.reloadSeconds` (src/oidc/live-keys.ts). */
 async function providerKeys(config: Config, stores: Stores, clock: Clock) {
@@ -227,7 +239,7 @@ function buildTexts(config: Config, modules: readonly FactorModule<FactorDeps>[]
 }
 
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
-function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[], texts: MessageCatalogue, upstreamStore: UpstreamProviderRepository) {
+function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[], texts: MessageCatalogue, federation: Federation) {
   const { config, clock, random } = rt;
   const settings = {
     password: config.password,
@@ -241,11 +253,11 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
-  const upstreamProviders = upstreamDirectory(config, upstreamStore);
+  const upstreamProviders = federation.directory;
   const upstream = upstreamClient({ keystepIssuer: config.issuer, timeoutMs: config.federation.timeoutMs, settings: upstreamProviders.find });
   const deps: FactorDeps = {
     ...stores, hasher: rt.hasher, clock, random, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings,
-    upstreamProviders, upstreamClient: upstream, federatedAccounts: stores.federatedLinks,
+    upstreamProviders, upstreamClient: upstream, federatedAccounts: federation.links,
   };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, texts: texts.page, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
@@ -363,8 +375,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const modules = options.factorModules ?? factorModules;
   const texts = buildTexts(config, modules);
   const views = createViews(config.serviceName, config.viewsDir, texts);
-  const upstreamStore = await upstreamSecretsAtRest(db, keys, log);
-  const login = buildLogin(rt, stores, keys, sms, modules, texts, upstreamStore);
+  const federation = await buildFederation(config, db, keys, log);
+  const login = buildLogin(rt, stores, keys, sms, modules, texts, federation);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
   meterLoginsStarted(provider, metrics);
   await ensureAccountClient(stores, config.issuer);

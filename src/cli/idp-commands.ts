@@ -31,6 +31,12 @@ export async function storedProviders(ctx: CommandContext) {
   return upstreamProviderRepository(ctx.database.db, await upstreamSecretsKey(ctx.database.db, ctx.config.keys.otpHmacKey));
 }
 
+/** The links of upstream identities, each provider's by the issuer it has now (the config file's winning on a name, as for the server). */
+async function storedLinks(ctx: CommandContext) {
+  const providers = await storedProviders(ctx);
+  return federatedLinkRepository(ctx.database.db, async (name) => (Object.hasOwn(ctx.config.federation.providers, name) ? ctx.config.federation.providers[name]!.issuer : (await providers.find(name))?.issuer));
+}
+
 const isUsecase = (v: string): v is Usecase => (USECASES as readonly string[]).includes(v);
 
 function checkAdd(name: string, opts: AddOptions): { domains: string[] } {
@@ -129,7 +135,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
       if (!opts.subject || opts.subject.length > 255) throw new CliError('--subject is 1 to 255 characters');
       const account = await accountRepository(ctx.database.db).findByUsername(username);
       if (!account) throw new CliError(`no user named ${username}`);
-      const links = federatedLinkRepository(ctx.database.db);
+      const links = await storedLinks(ctx);
       if ((await links.link(opts.idp, opts.subject, account.id)) === 'taken') {
         const holder = await links.findLinked(opts.idp, opts.subject);
         throw new CliError(`that identity is linked already${holder ? ` to ${accountName(holder)}` : ''}: unlink it first`);
@@ -145,7 +151,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
     .action((username: string, opts: { idp: string; subject?: string }) => withDatabase(cli, async (ctx) => {
       const account = await accountRepository(ctx.database.db).findByUsername(username);
       if (!account) throw new CliError(`no user named ${username}`);
-      const links = federatedLinkRepository(ctx.database.db);
+      const links = await storedLinks(ctx);
       const mine = (await links.listFor(account.id)).filter((l) => l.provider === opts.idp && (opts.subject === undefined || l.subject === opts.subject));
       if (!mine.length) throw new CliError(`${accountName(account)} has no link to ${opts.idp}${opts.subject ? ' with that subject' : ''}`);
       for (const l of mine) await links.unlink(l.provider, l.subject);

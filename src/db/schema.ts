@@ -184,6 +184,8 @@ export interface UpstreamProvidersTable {
 
 export interface FederatedLinksTable {
   provider: string;
+  /** The provider's issuer when the link was made: a link is found only while the provider has it (null: a link of an older Keystep, set at the next start). */
+  issuer: string | null;
   subject: string;
   account_id: string;
   created_at: Generated<Date>;

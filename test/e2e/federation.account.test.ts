@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { exchange, callbackOf, pageOf, relyingParty, startLogin, submitPassword, submitStep } from '../support/rp.ts';
 import { distinctCodes, RecordingSender } from '../support/sms.ts';
-import { storedUpstreams, Upstream } from '../support/upstream.ts';
+import { storedLinks, storedUpstreams, Upstream } from '../support/upstream.ts';
 
 describe('linking an upstream account from the account page', () => {
   let t: TestApp;
@@ -47,7 +46,7 @@ describe('linking an upstream account from the account page', () => {
     expect(alertText(after.html)).toBe('Linked: you can now sign in through that provider.');
     expect(after.html).toContain('Your Acme SSO account is linked.');
     const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
-    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+    expect((await (await storedLinks(t)).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
 
     // usecase association: the link is what finds gil.
     const rp = await relyingParty(t, await t.addClient('web-app'));
@@ -64,7 +63,7 @@ describe('linking an upstream account from the account page', () => {
     const after = pageOf(await link(browser, page));
     expect(alertText(after.html)).toMatch(/linked to another account already/);
     const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
-    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+    expect((await (await storedLinks(t)).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
   });
 
   it('links nothing on a forged answer, nor on one replayed after it was used', async () => {
@@ -83,11 +82,11 @@ describe('linking an upstream account from the account page', () => {
     expect((await tries()).length).toBe(before);
     // The try ended with the forged answer: the real one is refused too.
     expect(alertText(pageOf(await browser.visit(callback)).html)).toMatch(/nothing was linked/);
-    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
     // Another browser, not signed in at the account page, gets nowhere with it.
     const elsewhere = pageOf(await new Browser('never:').visit(callback));
     expect(elsewhere.html).toContain('name="password"');
-    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
   });
 
   it('a state of the right length in other letters is refused with the same page, not a 500', async () => {
@@ -102,6 +101,6 @@ describe('linking an upstream account from the account page', () => {
     const refused = pageOf(await browser.visit(forged.toString()));
     expect(refused.status).toBe(200);
     expect(alertText(refused.html)).toMatch(/nothing was linked/);
-    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
   });
 });

@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
 import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
-import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
+import { storedLinks, storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners', 'localmail'];
+const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners', 'localmail', 'moved'];
 
 describe('signing in through an upstream provider', () => {
   let t: TestApp;
   let upstream: Upstream;
+  let other: Upstream | undefined;
   let rp: RelyingParty;
   let optionalRp: RelyingParty;
   let onlyAcme: RelyingParty;
@@ -35,6 +35,7 @@ describe('signing in through an upstream provider', () => {
     await providers.insert(provider('mail', { usecase: 'userAttribute', userAttribute: 'email' }));
     await providers.insert(provider('subj', { usecase: 'subjectUri' }));
     await providers.insert(provider('localmail', { usecase: 'local', userAttribute: 'email' }));
+    await providers.insert(provider('moved', { usecase: 'association' }));
     await providers.insert(provider('jit', { jit: true, mobileClaim: 'phone_number' }));
     await providers.insert(provider('domains', { domains: ['partners', 'primary'] }));
     await providers.insert(provider('partners', { domains: ['partners'], jit: true }));
@@ -55,6 +56,7 @@ describe('signing in through an upstream provider', () => {
   afterAll(async () => {
     await t?.close();
     await upstream?.close();
+    await other?.close();
   });
   beforeEach(() => {
     // Each test's logins send codes afresh: the per-account send intervals are tested elsewhere.
@@ -108,7 +110,7 @@ describe('signing in through an upstream provider', () => {
     const cancelled = await unlinked.attempt.browser.submit(new URL(`/interaction/${new URL(page.url).pathname.split('/')[2]}/cancel`, page.url).toString(), { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]! });
     expect(new URL(callbackOf(cancelled)).searchParams.get('error')).toBe('access_denied');
 
-    await federatedLinkRepository(t.database.db).link('assoc', 'assoc-1', await accountId('bob'));
+    await (await storedLinks(t)).link('assoc', 'assoc-1', await accountId('bob'));
     const linked = await viaUpstream('assoc', { sub: 'assoc-1' });
     const tokens = await finishWithCode(rp, linked.attempt, pageOf(linked.next), '+447400170002');
     // The link, not the preferred_username (alice), decides.
@@ -133,6 +135,18 @@ describe('signing in through an upstream provider', () => {
     say('localmail-2', { email: 'carol@example.com', email_verified: true });
     const found = await viaUpstream('localmail', { sub: 'localmail-2' });
     expect((await finishWithCode(rp, found.attempt, pageOf(found.next), '+447400170003')).claims()!.sub).toBe(await accountId('carol@example.com'));
+  });
+
+  it('a link holds for the issuer it was made at: a provider pointed at another issuer does not inherit its links', async () => {
+    await (await storedLinks(t)).link('moved', 'moved-1', await accountId('bob'));
+    // The operator points the name at another provider (the config file's issuer changed): its subjects are its own.
+    other = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/moved/callback`] }]);
+    other.answer = { sub: 'moved-1' };
+    other.claims.set('moved-1', {});
+    await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify({ ...provider('moved', { usecase: 'association' }), clientSecret: undefined, name: undefined, issuer: other.issuer }) }).where('name', '=', 'moved').execute();
+    const attempt = await startLogin(rp);
+    const page = pageOf(await submitStep(attempt.browser, pageOf(attempt.visit), 'password', { action: 'idp:moved' }));
+    expect(alertText(page.html)).toMatch(/not linked to an account/);
   });
 
   it('usecase subjectUri: the upstream subject is the username', async () => {
@@ -196,12 +210,12 @@ describe('signing in through an upstream provider', () => {
     say('jit-slash', { preferred_username: 'partners/alice' });
     await viaUpstream('jit', { sub: 'jit-slash' });
     // Not an account named "partners/alice" in primary, shown and typed as partners' alice.
-    const made = (await federatedLinkRepository(t.database.db).findLinked('jit', 'jit-slash'))!;
+    const made = (await (await storedLinks(t)).findLinked('jit', 'jit-slash'))!;
     expect(made.id).not.toBe(partner.id);
     expect(made).toMatchObject({ domain: 'primary', username: 'jit.jit-slash' });
     say('jit|odd sub', { preferred_username: 'a\u202eb c' });
     await viaUpstream('jit', { sub: 'jit|odd sub' });
-    const odd = (await federatedLinkRepository(t.database.db).findLinked('jit', 'jit|odd sub'))!;
+    const odd = (await (await storedLinks(t)).findLinked('jit', 'jit|odd sub'))!;
     expect(odd.username).toMatch(/^jit\.[A-Za-z0-9_-]{22}$/);
     const names = (await t.database.db.selectFrom('accounts').select('username').execute()).map((r) => r.username);
     expect(names.filter((n) => !/^[\p{L}\p{N}._@+-]{1,64}$/u.test(n))).toEqual([]);
@@ -222,7 +236,7 @@ describe('signing in through an upstream provider', () => {
     for (const p of pages) expect(p.html).toContain('autocomplete="tel"');
     const rows = await t.database.db.selectFrom('accounts').select('id').where('username', '=', 'twice').execute();
     expect(rows).toHaveLength(1);
-    expect((await federatedLinkRepository(t.database.db).findLinked('jit', 'jit-twice'))!.id).toBe(rows[0]!.id);
+    expect((await (await storedLinks(t)).findLinked('jit', 'jit-twice'))!.id).toBe(rows[0]!.id);
   });
 
   it('a client with one provider and no password goes straight there', async () => {

@@ -21,6 +21,10 @@ describe('keystep idp, client --first-step, user link', () => {
   afterAll(() => t.drop());
   // As the commands and the server read them: sealed under the database's server secret (no keys.otpHmacKey here).
   const stored = async () => upstreamProviderRepository(t.db, await upstreamSecretsKey(t.db, undefined));
+  const links = async () => {
+    const providers = await stored();
+    return federatedLinkRepository(t.db, async (name) => (await providers.find(name))?.issuer);
+  };
   const raw = (name: string) => t.db.selectFrom('upstream_providers').select(['client_secret', 'secret_sealed']).where('name', '=', name).executeTakeFirstOrThrow();
 
   it('adds a provider with its secret from stdin, and never prints the secret', async () => {
@@ -90,26 +94,29 @@ describe('keystep idp, client --first-step, user link', () => {
     expect((await runCli(['user', 'add', 'bob'], env, 'bobs-long-password\n')).code).toBe(0);
     const alice = (await accountRepository(t.db).findInDomain('partners', 'alice'))!;
     expect(await runCli(['user', 'link', 'partners/alice', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 0, stdout: 'linked partners/alice to acme\n' });
-    expect((await federatedLinkRepository(t.db).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
+    expect((await (await links()).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
     expect(await runCli(['user', 'link', 'bob', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/linked already to partners\/alice/) });
     expect(await runCli(['user', 'link', 'bob', '--idp', 'nobody', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider nobody/) });
     expect(await runCli(['user', 'link', 'carol', '--idp', 'acme', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named carol/) });
     expect(await runCli(['user', 'unlink', 'bob', '--idp', 'acme'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no link to acme/) });
     expect(await runCli(['user', 'unlink', 'partners/alice', '--idp', 'acme'], env)).toMatchObject({ code: 0, stdout: 'unlinked partners/alice from acme\n' });
-    expect(await federatedLinkRepository(t.db).findLinked('acme', 'sub-1')).toBeUndefined();
+    expect(await (await links()).findLinked('acme', 'sub-1')).toBeUndefined();
   });
 
   it('removes a provider and its links', async () => {
     const bob = (await accountRepository(t.db).findByUsername('bob'))!;
     expect((await runCli(['user', 'link', 'bob', '--idp', 'social', '--subject', 'sub-9'], env)).code).toBe(0);
     expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 0, stdout: 'removed identity provider social\n' });
-    expect(await federatedLinkRepository(t.db).listFor(bob.id)).toEqual([]);
+    expect(await (await links()).listFor(bob.id)).toEqual([]);
     expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider social/) });
   });
 
-  it('reads a secret an older Keystep stored in plain text, and seals it at the next start', async () => {
+  it('reads a secret an older Keystep stored in plain text, and seals it at the next start; its links get their issuer then', async () => {
     await t.db.insertInto('upstream_providers').values({ name: 'legacy', settings: JSON.stringify({ issuer: 'https://legacy.example', clientId: 'ks' }), client_secret: 'plain-legacy-secret' }).execute();
     expect((await (await stored()).find('legacy'))!.clientSecret).toBe('plain-legacy-secret');
+    // A link of an older Keystep, without its issuer: it holds for the issuer acme has at the start.
+    const alice = (await accountRepository(t.db).findInDomain('partners', 'alice'))!;
+    await t.db.insertInto('federated_links').values({ provider: 'acme', subject: 'old-1', account_id: alice.id, issuer: null }).execute();
     const app = await startTestApp({ database: t });
     try {
       const legacy = await raw('legacy');
@@ -120,6 +127,8 @@ describe('keystep idp, client --first-step, user link', () => {
       expect((await raw('acme')).client_secret).not.toBeNull();
       expect((await (await stored()).find('acme'))!.clientSecret).toBe(SECRET);
       expect(app.logLines.join('')).not.toContain('plain-legacy-secret');
+      expect((await (await links()).findLinked('acme', 'old-1'))!.id).toBe(alice.id);
+      expect(await t.db.selectFrom('federated_links').select('issuer').where('subject', '=', 'old-1').executeTakeFirstOrThrow()).toEqual({ issuer: 'https://sso.acme.example' });
     } finally {
       await app.close();
     }

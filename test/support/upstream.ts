@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import type { Config } from '../../src/config/schema.ts';
 import type { Db } from '../../src/db/connection.ts';
+import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
 import { upstreamProviderRepository, upstreamSecretsKey } from '../../src/repositories/upstream-providers.ts';
 
 /** The stored upstream providers of a test app, their secrets sealed under its server secret as `idp add` seals them. */
@@ -21,6 +22,12 @@ export interface UpstreamClientRegistration {
 }
 
 const rsaJwk = () => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' });
+
+/** The links of a test app's upstream identities, each provider's by the issuer it has now. */
+export async function storedLinks(t: { database: { db: Db }; config: Config }) {
+  const providers = await storedUpstreams(t);
+  return federatedLinkRepository(t.database.db, async (name) => (await providers.find(name))?.issuer);
+}
 
 /**
  * A second oidc-provider on loopback, as the upstream identity provider of Keystep's federated sign-in.
