@@ -79,11 +79,17 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
         return { failed: 'unreachable' as UpstreamFailure };
       }
       if (!found) return { failed: 'unreachable' as UpstreamFailure };
-      const url = oidc.buildAuthorizationUrl(found.config, {
-        redirect_uri: redirectUri(name), scope: found.settings.scope, state: request.state, nonce: request.nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(request.verifier), code_challenge_method: 'S256',
-      });
-      return { url: url.toString() };
+      try {
+        const url = oidc.buildAuthorizationUrl(found.config, {
+          redirect_uri: redirectUri(name), scope: found.settings.scope, state: request.state, nonce: request.nonce,
+          code_challenge: await oidc.calculatePKCECodeChallenge(request.verifier), code_challenge_method: 'S256',
+        });
+        return { url: url.toString() };
+      } catch {
+        // Discovery answered nonsense (no authorization endpoint, or not https): asked again next time.
+        discovered.delete(name);
+        return { failed: 'unreachable' as UpstreamFailure };
+      }
     },
 
     async finish(name, params, request): Promise<UpstreamResult> {

@@ -8,7 +8,7 @@ import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, typ
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
 import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'slow', 'keys', 'jit'];
+const NAMES = ['acme', 'slow', 'keys', 'jit', 'broken'];
 const PHONE = '+447400180001';
 
 describe('upstream sign-ins that fail', () => {
@@ -44,6 +44,7 @@ describe('upstream sign-ins that fail', () => {
     upstream.held.length = 0;
     upstream.silent = undefined;
     upstream.foreignKeys = false;
+    upstream.noAuthorizationEndpoint = false;
   });
 
   const federatedEvents = () => t.database.db.selectFrom('auth_events').selectAll().where('event', '=', 'login.federated').orderBy('at').execute();
@@ -157,6 +158,13 @@ describe('upstream sign-ins that fail', () => {
     const page = pageOf(await attempt.browser.visit(callback!));
     expectFirstPageSaying(page.html, /^Acme SSO did not answer/);
     expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'unreachable' });
+  });
+
+  it('an upstream whose discovery document has no authorization endpoint: a clear page, not a 500', async () => {
+    upstream.noAuthorizationEndpoint = true;
+    const { next } = await start({ sub: 'acme-alice' }, { name: 'broken' });
+    expect(pageOf(next).status).toBe(200);
+    expect(alertText(pageOf(next).html)).toMatch(/^broken did not answer/);
   });
 
   it('an ID token that does not validate (signed by a key the upstream does not publish): a clear page', async () => {

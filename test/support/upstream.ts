@@ -35,7 +35,7 @@ export async function storedLinks(t: { database: { db: Db }; config: Config }) {
  * stay apart. Its login page signs in `answer` at once; `claims` are what each subject's ID token says.
  * Faults a test switches on: `holdCallbacks` keeps the redirect back to Keystep (in `held`) instead of
  * sending the browser, `silent` makes discovery or the token endpoint never answer, `foreignKeys`
- * serves a JWKS without the key that signs.
+ * serves a JWKS without the key that signs, `noAuthorizationEndpoint` a discovery document without one.
  */
 export class Upstream {
   readonly claims = new Map<string, Record<string, unknown>>();
@@ -44,6 +44,8 @@ export class Upstream {
   readonly held: string[] = [];
   silent: 'discovery' | 'token' | undefined;
   foreignKeys = false;
+  /** Discovery answers a document without an authorization endpoint (garbage of a provider that answers). */
+  noAuthorizationEndpoint = false;
   tokenRequests = 0;
   readonly #server: Server;
   #provider!: Provider;
@@ -93,6 +95,11 @@ export class Upstream {
     if (url.startsWith('/token')) {
       this.tokenRequests++;
       if (this.silent === 'token') return;
+    }
+    if (this.noAuthorizationEndpoint && url.startsWith('/.well-known/')) {
+      const issuer = this.issuer;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] }));
+      return;
     }
     if (this.foreignKeys && url.startsWith('/jwks')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.#foreignJwks));
