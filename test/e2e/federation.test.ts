@@ -259,3 +259,45 @@ describe('signing in through an upstream provider', () => {
     expect(pageOf(required.next).html).toContain('autocomplete="tel"');
   });
 });
+
+describe('an upstream sign-in at a client whose MFA is optional, then another client', () => {
+  let t: TestApp;
+  let upstream: Upstream;
+  const sms = new RecordingSender();
+
+  beforeAll(async () => {
+    // An exempt account: an ordinary login skips its second factor, an upstream one does not.
+    t = await startTestApp({ smsSender: sms, random: distinctCodes(), overrides: { smsOtp: { enableByUserClaim: true } } });
+    upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/acme/callback`] }]);
+    await (await storedUpstreams(t)).insert({
+      name: 'acme', issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
+      displayName: 'Acme SSO', usecase: 'local', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
+    });
+    const id = await t.addUser('ivy', 'ivys-long-password', '+447400170099');
+    await accountRepository(t.database.db).setSmsOtpExempt(id, true);
+    upstream.claims.set('acme-ivy', { preferred_username: 'ivy' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await upstream?.close();
+  });
+
+  it('the session does not sign in a client that does not allow skipping the SMS step', async () => {
+    const clients = clientRepository(t.database.db);
+    const optional = await relyingParty(t, await t.addClient('optional-app', { mfa: 'optional' }));
+    await clients.setFirstSteps('optional-app', ['password', 'idp:acme']);
+    const strict = await relyingParty(t, await t.addClient('strict-app'));
+    await clients.setFirstSteps('strict-app', ['password', 'idp:acme']);
+    upstream.answer = { sub: 'acme-ivy' };
+    const first = await startLogin(optional);
+    const signedIn = await submitStep(first.browser, pageOf(first.visit), 'password', { action: 'idp:acme' });
+    expect((await exchange(optional, first, callbackOf(signedIn))).claims()!.amr).toEqual(['fed']);
+    // The same browser at the other app: a sign-in page, not tokens from the session that skipped the SMS.
+    const second = await startLogin(strict, {}, first.browser);
+    expect(second.visit.callback).toBeUndefined();
+    const codePage = pageOf(await submitStep(second.browser, pageOf(second.visit), 'password', { action: 'idp:acme' }));
+    expect(codePage.html).toContain('autocomplete="one-time-code"');
+    const tokens = await exchange(strict, second, callbackOf(await submitStep(second.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400170099') })));
+    expect(tokens.claims()!.amr).toEqual(['fed', 'sms', 'mfa']);
+  });
+});

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { AMR_FEDERATED } from '../../../shared/acr.ts';
 import type { Random } from '../../../shared/random.ts';
 import type { Factor, FactorContext, FactorModule, LoginContext, Offer, StepOutcome, StepView } from '../../factor.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
@@ -140,7 +141,7 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
   return {
     id: FEDERATED_ID,
     stage: 'first',
-    amr: ['fed'],
+    amr: [AMR_FEDERATED],
     slot,
     actions: [RETURN_ACTION],
     secondStageUnlessOptional: true,
