@@ -27,7 +27,7 @@ describe('signing in through an upstream provider', () => {
   });
 
   beforeAll(async () => {
-    t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 1000 }, sms: { defaultCountry: 'GB' } } });
+    t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 1000 }, sms: { defaultCountry: 'GB', allowedCountries: ['GB'] } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: NAMES.map((n) => `${t.issuer}/federation/${n}/callback`) }]);
     const providers = (await storedUpstreams(t));
     await providers.insert(provider('acme'));
@@ -194,6 +194,13 @@ describe('signing in through an upstream provider', () => {
     expect(pageOf(next).html).toContain('autocomplete="tel"');
     expect(sms.to('+447400170666')).toEqual([]);
     expect((await accountRepository(t.database.db).findByUsername('finn'))!.phone).toBeNull();
+  });
+
+  it('just in time: a verified upstream number in a country SMS may not go to is not taken; the user is asked for one', async () => {
+    say('jit-gus', { preferred_username: 'gus', phone_number: '+12025550143', phone_number_verified: true });
+    const { next } = await viaUpstream('jit', { sub: 'jit-gus' });
+    expect(pageOf(next).html).toContain('autocomplete="tel"');
+    expect((await accountRepository(t.database.db).findByUsername('gus'))!.phone).toBeNull();
   });
 
   it('just in time: a missing username claim never makes an account named "null"', async () => {

@@ -62,7 +62,7 @@ export async function resolveAccount(
   provider: UpstreamProvider,
   subject: string,
   claims: Claims,
-  options: { defaultCountry?: string | undefined; phoneTaken?: (e164: string) => Promise<boolean> } = {},
+  options: { defaultCountry?: string | undefined; destinationAllowed?: (e164: string) => boolean; phoneTaken?: (e164: string) => Promise<boolean> } = {},
 ): Promise<Resolution> {
   const linked = await accounts.findLinked(provider.name, subject);
   if (linked) return { found: true, account: linked, created: false };
@@ -78,8 +78,10 @@ export async function resolveAccount(
   // name, else by provider and subject; it is linked, so the next sign-in finds it by its link.
   const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? subjectName(provider.name, subject);
   const mobile = verifiedMobile(provider, claims, options.defaultCountry);
-  // A number another account has verified (with `smsOtp.phoneUnique`) is not taken: the user is asked for one.
-  const phone = mobile && !(await options.phoneTaken?.(mobile)) ? mobile : null;
+  // A number SMS may not go to (`sms.allowedCountries`), or one another account has verified (with
+  // `smsOtp.phoneUnique`), is not taken: the user is asked for one.
+  const allowed = mobile !== null && (options.destinationAllowed?.(mobile) ?? true);
+  const phone = mobile && allowed && !(await options.phoneTaken?.(mobile)) ? mobile : null;
   const made = await accounts.createLinked({ provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone });
   if (made) return { found: true, account: made, created: true };
   // Linked by a sign-in racing this one: that account.

@@ -16,7 +16,7 @@ export interface FederatedDeps {
   audit: AuditLog;
   random: Random;
   accounts: Pick<AccountStore, 'findIdsByVerifiedPhone'>;
-  settings: { sms: { defaultCountry?: string | undefined }; smsOtp: { phoneUnique: boolean } };
+  settings: { sms: { defaultCountry?: string | undefined; destinationAllowed(e164: string): boolean }; smsOtp: { phoneUnique: boolean } };
 }
 
 export const FEDERATED_ID = 'federated';
@@ -124,6 +124,7 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
     const proof = upstreamProof(result.claims);
     const found = await resolveAccount(deps.federatedAccounts, provider, result.subject, result.claims, {
       defaultCountry: deps.settings.sms.defaultCountry,
+      destinationAllowed: (e164) => deps.settings.sms.destinationAllowed(e164),
       phoneTaken: deps.settings.smsOtp.phoneUnique ? async (e164) => (await deps.accounts.findIdsByVerifiedPhone(e164)).length > 0 : undefined,
     });
     if (!found.found) {
