@@ -198,7 +198,7 @@ async function upstreamSecretsAtRest(db: Db, keys: Keys, log: Logger): Promise<U
   const sealed = await store.sealPlainSecrets();
   if (sealed.length) log.info({ providers: sealed }, 'sealed the client secrets of upstream providers stored in plain text');
   const unreadable = (await store.list()).filter((p) => p.secretUnreadable).map((p) => p.name);
-  if (unreadable.length) log.warn({ providers: unreadable }, 'the client secrets of these upstream providers do not open with this server secret (keys.otpHmacKey changed?): idp remove and idp add them again');
+  if (unreadable.length) log.warn({ providers: unreadable }, 'the client secrets of these upstream providers do not open with this server secret (keys.otpHmacKey changed?): put it back, or idp remove and idp add them again');
   return store;
 }
 
