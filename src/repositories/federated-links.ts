@@ -27,7 +27,7 @@ export function federatedLinkRepository(db: Db, issuerOf: (provider: string) => 
   const store: FederatedAccounts & {
     link(provider: string, subject: string, accountId: string): Promise<'linked' | 'taken'>;
     unlink(provider: string, subject: string): Promise<boolean>;
-    listFor(accountId: string): Promise<{ provider: string; subject: string }[]>;
+    listFor(accountId: string): Promise<{ provider: string; subject: string; issuer: string | null }[]>;
     stampLegacy(providers: readonly { name: string; issuer: string }[]): Promise<void>;
   } = {
     async findLinked(provider, subject): Promise<Account | undefined> {
@@ -80,7 +80,7 @@ export function federatedLinkRepository(db: Db, issuerOf: (provider: string) => 
     },
 
     async listFor(accountId) {
-      return db.selectFrom('federated_links').select(['provider', 'subject']).where('account_id', '=', accountId).orderBy('provider').execute();
+      return db.selectFrom('federated_links').select(['provider', 'subject', 'issuer']).where('account_id', '=', accountId).orderBy('provider').execute();
     },
   };
   return store;

@@ -103,4 +103,16 @@ describe('linking an upstream account from the account page', () => {
     expect(alertText(refused.html)).toMatch(/nothing was linked/);
     expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
   });
+
+  it('a link made at the provider\'s former issuer is not shown as linked', async () => {
+    const settings = (await t.database.db.selectFrom('upstream_providers').select('settings').where('name', '=', 'acme').executeTakeFirstOrThrow()).settings;
+    await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify({ ...settings, issuer: 'http://localhost:1' }) }).where('name', '=', 'acme').execute();
+    try {
+      const { page } = await accountPage('gil');
+      expect(page.html).toContain('Link your Acme SSO account');
+      expect(page.html).not.toContain('Your Acme SSO account is linked.');
+    } finally {
+      await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify(settings) }).where('name', '=', 'acme').execute();
+    }
+  });
 });

@@ -35,10 +35,10 @@ const same = (a: string, b: string) => {
 export function federatedLinking(deps: FederatedLinkingDeps) {
   const { upstreamProviders, upstreamClient, federatedAccounts, audit, random } = deps;
   return {
-    /** The providers, each with whether the account is linked there. */
+    /** The providers, each with whether the account is linked there (at the issuer it has now: a link of a former one finds nothing). */
     async overview(accountId: string) {
       const [providers, links] = await Promise.all([upstreamProviders.list(), federatedAccounts.listFor(accountId)]);
-      return providers.map((p) => ({ name: p.name, displayName: p.displayName, issuer: p.issuer, linked: links.some((l) => l.provider === p.name) }));
+      return providers.map((p) => ({ name: p.name, displayName: p.displayName, issuer: p.issuer, linked: links.some((l) => l.provider === p.name && l.issuer === p.issuer) }));
     },
 
     async start(changeUid: string, providerName: string): Promise<LinkStart> {
