@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { sql } from 'kysely';
 import { retentionSeconds } from './config/retention.ts';
@@ -62,13 +62,13 @@ import { oidcPayloadRepository } from './repositories/oidc-payloads.ts';
 import { passkeyCredentialRepository } from './repositories/passkey-credentials.ts';
 import { otpChallengeRepository } from './repositories/otp-challenges.ts';
 import { passwordFailureRepository } from './repositories/password-failures.ts';
-import { serverSecretRepository } from './repositories/server-secrets.ts';
+import { serverSecret, serverSecretRepository } from './repositories/server-secrets.ts';
 import { smsMessageRepository } from './repositories/sms-messages.ts';
 import { smsDeliveryRepository } from './repositories/sms-deliveries.ts';
 import { totpCredentialRepository } from './repositories/totp-credentials.ts';
 import { expiredRowSweeper } from './repositories/sweeper.ts';
 import { federatedLinkRepository } from './repositories/federated-links.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from './repositories/upstream-providers.ts';
+import { upstreamProviderRepository, type StoredUpstreamProvider, type UpstreamProviderRepository } from './repositories/upstream-providers.ts';
 import { systemClock, type Clock } from './shared/clock.ts';
 import { purposeKey } from './shared/keys.ts';
 import { withAuditLines } from './shared/audit-lines.ts';
@@ -136,23 +136,34 @@ function buildStores(db: Db, auditLines?: Logger) {
     passwordFailures: passwordFailureRepository(db),
     signOutEverywhere: signOutEverywhere(db, audit),
     accountLock: accountLock(db),
-    upstreamProviders: upstreamProviderRepository(db),
-    federatedLinks: federatedLinkRepository(db),
   };
 }
 
 /** The upstream providers of the config file and of `keystep idp add`; on the same name the file's wins. */
-function upstreamDirectory(config: Config, stores: Stores) {
+function upstreamDirectory(config: Config, stored: UpstreamProviderRepository) {
   const fromFile = (name: string): StoredUpstreamProvider | undefined => {
     const p = Object.hasOwn(config.federation.providers, name) ? config.federation.providers[name] : undefined;
     return p && { ...p, name, displayName: p.displayName ?? name, clientSecret: p.clientSecret, userAttribute: p.userAttribute, mobileClaim: p.mobileClaim };
   };
   const names = Object.keys(config.federation.providers);
   return {
-    find: async (name: string) => fromFile(name) ?? (await stores.upstreamProviders.find(name)),
-    list: async () => [...names.map((n) => fromFile(n)!), ...(await stores.upstreamProviders.list()).filter((p) => !names.includes(p.name))],
+    find: async (name: string) => fromFile(name) ?? (await stored.find(name)),
+    list: async () => [...names.map((n) => fromFile(n)!), ...(await stored.list()).filter((p) => !names.includes(p.name))],
   };
 }
+
+/**
+ * The upstream providers (the config file's and `idp add`'s, their secrets sealed) and the links of
+ * their identities, each found only while its provider has the issuer it was made at; links of an
+ * older Keystep, made before links kept their issuer, hold for the issuer each provider has now.
+ */
+async function buildFederation(config: Config, db: Db, keys: Keys, log: Logger) {
+  const directory = upstreamDirectory(config, await upstreamSecretsAtRest(db, keys, log));
+  const links = federatedLinkRepository(db, async (name) => (await directory.find(name))?.issuer);
+  await links.stampLegacy(await directory.list());
+  return { directory, links };
+}
+type Federation = Awaited<ReturnType<typeof buildFederation>>;
 
 /** The signing and cookie keys as they stand now, read again every `keys.reloadSeconds` (src/oidc/live-keys.ts). */
 async function providerKeys(config: Config, stores: Stores, clock: Clock) {
@@ -162,9 +173,7 @@ async function providerKeys(config: Config, stores: Stores, clock: Clock) {
 
 /** One key per purpose, from the server's one secret (configured, or made once and kept in the database). */
 async function buildKeys(config: Config, stores: Stores, random: Random, clock: Clock) {
-  const secret: KeyObject = createSecretKey(config.keys.otpHmacKey
-    ? Buffer.from(config.keys.otpHmacKey, 'utf8')
-    : Buffer.from(await stores.secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
+  const secret: KeyObject = await serverSecret(stores.secrets, config.keys.otpHmacKey, random);
   return {
     provider: await providerKeys(config, stores, clock),
     // The secret's first purpose keeps the secret itself: codes sent before an upgrade (or by an
@@ -174,10 +183,24 @@ async function buildKeys(config: Config, stores: Stores, random: Random, clock: 
     shownOnce: purposeKey(secret, 'shown-once'),
     totpSecrets: purposeKey(secret, 'totp-secrets'),
     smsNumbers: purposeKey(secret, 'sms-numbers'),
+    upstreamSecrets: purposeKey(secret, 'upstream-secrets'),
   };
 }
 
 type Keys = Awaited<ReturnType<typeof buildKeys>>;
+
+/**
+ * The providers of `keystep idp add`, their client secrets sealed at rest: those an older Keystep
+ * stored in plain text are sealed now, and a secret that does not open is named in the log.
+ */
+async function upstreamSecretsAtRest(db: Db, keys: Keys, log: Logger): Promise<UpstreamProviderRepository> {
+  const store = upstreamProviderRepository(db, keys.upstreamSecrets);
+  const sealed = await store.sealPlainSecrets();
+  if (sealed.length) log.info({ providers: sealed }, 'sealed the client secrets of upstream providers stored in plain text');
+  const unreadable = (await store.list()).filter((p) => p.secretUnreadable).map((p) => p.name);
+  if (unreadable.length) log.warn({ providers: unreadable }, 'the client secrets of these upstream providers do not open with this server secret (keys.otpHmacKey changed?): put it back, or idp remove and idp add them again');
+  return store;
+}
 
 /** The SMS budgets and the pumping breaker, from their settings (README: "SMS pumping"). */
 function smsBudgetPolicy(config: Config): SmsBudgetPolicy {
@@ -216,7 +239,7 @@ function buildTexts(config: Config, modules: readonly FactorModule<FactorDeps>[]
 }
 
 /** The factors the settings switch on, the chain that composes them, and the account page's halves of them. */
-function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[], texts: MessageCatalogue) {
+function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, modules: readonly FactorModule<FactorDeps>[], texts: MessageCatalogue, federation: Federation) {
   const { config, clock, random } = rt;
   const settings = {
     password: config.password,
@@ -230,11 +253,11 @@ function buildLogin(rt: Runtime, stores: Stores, keys: Keys, sms: SmsWiring, mod
     budgets: smsBudgetPolicy(config), numberKey: keys.smsNumbers, log: rt.log,
   });
   const webauthn = webAuthnRelyingParty(config.issuer, config.serviceName, random);
-  const upstreamProviders = upstreamDirectory(config, stores);
+  const upstreamProviders = federation.directory;
   const upstream = upstreamClient({ keystepIssuer: config.issuer, timeoutMs: config.federation.timeoutMs, settings: upstreamProviders.find });
   const deps: FactorDeps = {
     ...stores, hasher: rt.hasher, clock, random, sending, otpHmacKey: keys.otpCodes, totpKey: keys.totpSecrets, webauthn, settings,
-    upstreamProviders, upstreamClient: upstream, federatedAccounts: stores.federatedLinks,
+    upstreamProviders, upstreamClient: upstream, federatedAccounts: federation.links,
   };
   const chain = loginChain(buildFactors(modules, deps), config.smsOtp);
   const notify = accountNotice({ sender: sms.sender, audit: stores.audit, serviceName: config.serviceName, texts: texts.page, maskVisibleDigits: config.smsOtp.maskVisibleDigits });
@@ -352,7 +375,8 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const modules = options.factorModules ?? factorModules;
   const texts = buildTexts(config, modules);
   const views = createViews(config.serviceName, config.viewsDir, texts);
-  const login = buildLogin(rt, stores, keys, sms, modules, texts);
+  const federation = await buildFederation(config, db, keys, log);
+  const login = buildLogin(rt, stores, keys, sms, modules, texts, federation);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
   meterLoginsStarted(provider, metrics);
   await ensureAccountClient(stores, config.issuer);

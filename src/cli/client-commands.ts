@@ -3,10 +3,9 @@ import { Option, type Command } from 'commander';
 import { livePreviousSecrets, PREVIOUS_SECRETS_PROPERTY, previousSecret } from '../oidc/previous-secrets.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy, type StoredClient } from '../repositories/clients.ts';
-import { upstreamProviderRepository } from '../repositories/upstream-providers.ts';
 import { CliError, NotFoundError, printRows, UsageError, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { durationOption } from './durations.ts';
-import { IDP_NAME } from './idp-commands.ts';
+import { IDP_NAME, storedProviders } from './idp-commands.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -59,7 +58,7 @@ async function parseFirstSteps(ctx: CommandContext, value: string): Promise<stri
     if (step === 'password') continue;
     const name = step.startsWith('idp:') ? step.slice(4) : undefined;
     if (name === undefined || !IDP_NAME.test(name)) problems.push(`--first-step: ${step} is neither password nor idp:<name>`);
-    else if (!Object.hasOwn(ctx.config.federation.providers, name) && !(await upstreamProviderRepository(ctx.database.db).find(name))) {
+    else if (!Object.hasOwn(ctx.config.federation.providers, name) && !(await (await storedProviders(ctx)).find(name))) {
       problems.push(`--first-step: no identity provider ${name} (add it with keystep idp add)`);
     }
   }

@@ -4,9 +4,9 @@ import { USECASES, type Usecase } from '../login/factors/federated/ports.ts';
 import { accountRepository } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
 import { federatedLinkRepository } from '../repositories/federated-links.ts';
-import { UpstreamProviderExistsError, upstreamProviderRepository } from '../repositories/upstream-providers.ts';
+import { UpstreamProviderExistsError, upstreamProviderRepository, upstreamSecretsKey } from '../repositories/upstream-providers.ts';
 import { accountName, parseDomain } from '../shared/account-name.ts';
-import { CliError, printRows, withDatabase, type Cli } from './context.ts';
+import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readSecret } from './password-input.ts';
 
 /** A provider's name: its part of the callback URL and of a client's `--first-step idp:<name>`. */
@@ -24,6 +24,17 @@ interface AddOptions {
   domains: string;
   mobileClaim?: string;
   jit?: boolean;
+}
+
+/** The stored providers, their secrets sealed under the server secret the server reads too (the same `keys.otpHmacKey`, or the database's). */
+export async function storedProviders(ctx: CommandContext) {
+  return upstreamProviderRepository(ctx.database.db, await upstreamSecretsKey(ctx.database.db, ctx.config.keys.otpHmacKey));
+}
+
+/** The links of upstream identities, each provider's by the issuer it has now (the config file's winning on a name, as for the server). */
+async function storedLinks(ctx: CommandContext) {
+  const providers = await storedProviders(ctx);
+  return federatedLinkRepository(ctx.database.db, async (name) => (Object.hasOwn(ctx.config.federation.providers, name) ? ctx.config.federation.providers[name]!.issuer : (await providers.find(name))?.issuer));
 }
 
 const isUsecase = (v: string): v is Usecase => (USECASES as readonly string[]).includes(v);
@@ -72,7 +83,7 @@ export function registerIdpCommands(program: Command, cli: Cli): void {
       if (opts.clientSecretStdin && !secret) throw new CliError('no client secret on stdin');
       if (Object.hasOwn(ctx.config.federation.providers, name)) throw new CliError(`the config file already has a provider ${name} (federation.providers)`);
       try {
-        await upstreamProviderRepository(ctx.database.db).insert({
+        await (await storedProviders(ctx)).insert({
           name, issuer: opts.issuer!, clientId: opts.clientId!, clientSecret: secret, scope: opts.scope, displayName: opts.displayName?.trim() ?? name,
           usecase: opts.usecase as Usecase, userAttribute: opts.userAttribute, domains, mobileClaim: opts.mobileClaim, jit: opts.jit === true,
         });
@@ -87,11 +98,11 @@ export function registerIdpCommands(program: Command, cli: Cli): void {
     .description('list upstream providers (from the config file and from idp add); secrets are never shown')
     .option('--json', 'print JSON')
     .action((opts: { json?: boolean }) => withDatabase(cli, async (ctx) => {
-      const stored = await upstreamProviderRepository(ctx.database.db).list();
+      const stored = await (await storedProviders(ctx)).list();
       const fromFile = Object.entries(ctx.config.federation.providers).map(([name, p]) => ({ name, ...p, source: 'config' }));
       const rows = [...fromFile, ...stored.filter((p) => !Object.hasOwn(ctx.config.federation.providers, p.name)).map((p) => ({ ...p, source: 'cli' }))]
         .map((p) => ({
-          name: p.name, issuer: p.issuer, client_id: p.clientId, secret: p.clientSecret ? 'set' : 'none', display_name: p.displayName ?? p.name,
+          name: p.name, issuer: p.issuer, client_id: p.clientId, secret: 'secretUnreadable' in p && p.secretUnreadable ? 'unreadable' : p.clientSecret ? 'set' : 'none', display_name: p.displayName ?? p.name,
           usecase: p.usecase, user_attribute: p.userAttribute ?? '', domains: p.domains.join(','), mobile_claim: p.mobileClaim ?? '', jit: p.jit, source: p.source,
         }));
       printRows(cli, rows, opts.json, 'no identity providers');
@@ -100,7 +111,7 @@ export function registerIdpCommands(program: Command, cli: Cli): void {
   idp.command('remove <name>')
     .description('remove a provider added with idp add, and its links to accounts')
     .action((name: string) => withDatabase(cli, async (ctx) => {
-      if (!(await upstreamProviderRepository(ctx.database.db).remove(name))) {
+      if (!(await (await storedProviders(ctx)).remove(name))) {
         const inFile = Object.hasOwn(ctx.config.federation.providers, name);
         throw new CliError(inFile ? `${name} is in the config file (federation.providers): remove it there` : `no identity provider ${name}`);
       }
@@ -113,7 +124,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
   const user = program.commands.find((c) => c.name() === 'user');
   if (!user) throw new Error('the user command is registered first');
   const known = async (ctx: Parameters<Parameters<typeof withDatabase>[1]>[0], name: string) =>
-    Object.hasOwn(ctx.config.federation.providers, name) || (await upstreamProviderRepository(ctx.database.db).find(name)) !== undefined;
+    Object.hasOwn(ctx.config.federation.providers, name) || (await (await storedProviders(ctx)).find(name)) !== undefined;
 
   user.command('link <username>')
     .description('link an account to its identity at an upstream provider (for usecase association)')
@@ -124,7 +135,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
       if (!opts.subject || opts.subject.length > 255) throw new CliError('--subject is 1 to 255 characters');
       const account = await accountRepository(ctx.database.db).findByUsername(username);
       if (!account) throw new CliError(`no user named ${username}`);
-      const links = federatedLinkRepository(ctx.database.db);
+      const links = await storedLinks(ctx);
       if ((await links.link(opts.idp, opts.subject, account.id)) === 'taken') {
         const holder = await links.findLinked(opts.idp, opts.subject);
         throw new CliError(`that identity is linked already${holder ? ` to ${accountName(holder)}` : ''}: unlink it first`);
@@ -140,7 +151,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
     .action((username: string, opts: { idp: string; subject?: string }) => withDatabase(cli, async (ctx) => {
       const account = await accountRepository(ctx.database.db).findByUsername(username);
       if (!account) throw new CliError(`no user named ${username}`);
-      const links = federatedLinkRepository(ctx.database.db);
+      const links = await storedLinks(ctx);
       const mine = (await links.listFor(account.id)).filter((l) => l.provider === opts.idp && (opts.subject === undefined || l.subject === opts.subject));
       if (!mine.length) throw new CliError(`${accountName(account)} has no link to ${opts.idp}${opts.subject ? ' with that subject' : ''}`);
       for (const l of mine) await links.unlink(l.provider, l.subject);

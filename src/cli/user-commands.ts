@@ -10,14 +10,12 @@ import { cryptoRandom } from '../shared/random.ts';
 import { accountRepository, UsernameTakenError, type Account } from '../repositories/accounts.ts';
 import { accountRevocation } from '../repositories/account-revocation.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';
-import { accountName, parseDomain, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
+import { accountName, isUsername, parseDomain, PRIMARY_DOMAIN, type AccountName } from '../shared/account-name.ts';
 import { oidcPayloadRepository } from '../repositories/oidc-payloads.ts';
 import { maskPhone, normalizeMobile } from '../shared/phone.ts';
 import { destinationAllowed } from '../sms/destination-policy.ts';
 import { CliError, NotFoundError, UsageError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readNewPassword } from './password-input.ts';
-
-const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
 
 /** A new account's domain and username from `username` or `domain/username`, or why it cannot be one. */
 export function newAccountName(name: string): AccountName {
@@ -25,7 +23,7 @@ export function newAccountName(name: string): AccountName {
   const domain = slash < 0 ? PRIMARY_DOMAIN : parseDomain(name.slice(0, slash));
   if (!domain) throw new CliError('a domain is 1 to 32 letters a-z, digits, _ or -, starting with a letter or digit');
   const username = slash < 0 ? name : name.slice(slash + 1);
-  if (!USERNAME.test(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
+  if (!isUsername(username)) throw new CliError('a username is 1 to 64 letters, digits or . _ @ + -');
   return { domain, username };
 }
 

@@ -176,12 +176,16 @@ export interface SmsPausesTable {
 export interface UpstreamProvidersTable {
   name: string;
   settings: Json<Record<string, unknown>>;
+  /** Sealed (src/shared/keys.ts, bound to the name) unless `secret_sealed` is false: a row of an older Keystep, sealed at the next start. */
   client_secret: string | null;
+  secret_sealed: Generated<boolean>;
   created_at: Generated<Date>;
 }
 
 export interface FederatedLinksTable {
   provider: string;
+  /** The provider's issuer when the link was made: a link is found only while the provider has it (null: a link of an older Keystep, set at the next start). */
+  issuer: string | null;
   subject: string;
   account_id: string;
   created_at: Generated<Date>;

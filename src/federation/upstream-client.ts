@@ -8,6 +8,8 @@ export interface UpstreamSettings {
   issuer: string;
   clientId: string;
   clientSecret: string | undefined;
+  /** A stored secret that does not open: the provider is not asked without it. */
+  secretUnreadable?: boolean;
   scope: string;
 }
 
@@ -28,6 +30,9 @@ export function upstreamIssuerProblem(issuer: string): string | undefined {
   return `${issuer} must use https (http only on localhost)`;
 }
 
+/** A subject Keystep can keep: OIDC Core's at most 255 characters, none of them a control character (a NUL no database column takes). */
+const subjectProblem = (sub: unknown) => typeof sub !== 'string' || !sub || sub.length > 255 || !sub.isWellFormed() || /\p{Cc}/u.test(sub);
+
 const timedOut = (err: unknown) => err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 /** A failure to get an answer at all: no connection, a time limit, a body that is not JSON. */
 const noAnswer = (err: unknown) => timedOut(err) || err instanceof TypeError || (err instanceof Error && timedOut(err.cause));
@@ -44,7 +49,8 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
 
   async function configurationOf(name: string): Promise<{ config: oidc.Configuration; settings: UpstreamSettings } | undefined> {
     const settings = await options.settings(name);
-    if (!settings) return undefined;
+    // Without its secret a confidential client would try as a public one: not at all instead.
+    if (!settings || settings.secretUnreadable) return undefined;
     const key = JSON.stringify([settings.issuer, settings.clientId, settings.clientSecret ?? null]);
     let entry = discovered.get(name);
     if (!entry || entry.key !== key) {
@@ -73,11 +79,17 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
         return { failed: 'unreachable' as UpstreamFailure };
       }
       if (!found) return { failed: 'unreachable' as UpstreamFailure };
-      const url = oidc.buildAuthorizationUrl(found.config, {
-        redirect_uri: redirectUri(name), scope: found.settings.scope, state: request.state, nonce: request.nonce,
-        code_challenge: await oidc.calculatePKCECodeChallenge(request.verifier), code_challenge_method: 'S256',
-      });
-      return { url: url.toString() };
+      try {
+        const url = oidc.buildAuthorizationUrl(found.config, {
+          redirect_uri: redirectUri(name), scope: found.settings.scope, state: request.state, nonce: request.nonce,
+          code_challenge: await oidc.calculatePKCECodeChallenge(request.verifier), code_challenge_method: 'S256',
+        });
+        return { url: url.toString() };
+      } catch {
+        // Discovery answered nonsense (no authorization endpoint, or not https): asked again next time.
+        discovered.delete(name);
+        return { failed: 'unreachable' as UpstreamFailure };
+      }
     },
 
     async finish(name, params, request): Promise<UpstreamResult> {
@@ -104,8 +116,8 @@ export function upstreamClient(options: { keystepIssuer: string; timeoutMs: numb
           pkceCodeVerifier: request.verifier, expectedNonce: request.nonce, expectedState: request.state, idTokenExpected: true,
         });
         const claims = tokens.claims();
-        if (!claims || typeof claims.sub !== 'string' || !claims.sub) return { ok: false, reason: 'bad_id_token' };
-        return { ok: true, subject: claims.sub, claims: { ...claims } };
+        if (!claims || subjectProblem(claims.sub)) return { ok: false, reason: 'bad_id_token', detail: 'the sub claim is not 1 to 255 characters without control characters' };
+        return { ok: true, subject: claims.sub as string, claims: { ...claims } };
       } catch (err) {
         if (err instanceof oidc.ResponseBodyError) return { ok: false, reason: 'code_refused', detail: err.error.slice(0, 64) };
         if (noAnswer(err)) return { ok: false, reason: 'unreachable' };

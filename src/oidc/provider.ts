@@ -1,6 +1,6 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
-import { ACR_MFA, ACR_PHR, acrMeets, acrValues } from '../shared/acr.ts';
+import { ACR_MFA, ACR_PHR, acrMeets, acrValues, AMR_FEDERATED } from '../shared/acr.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../shared/unavailable.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
@@ -91,7 +91,11 @@ function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
     if (!session?.accountId || acrMeets(session.acr, wanted)) return Check.NO_NEED_TO_PROMPT;
     // Phishing resistance always needs the second factor (a passkey), whatever the account's settings.
     if (wanted === ACR_PHR) return Check.REQUEST_PROMPT;
-    return (await needsSecondFactor(stepUpInput(ctx, session.accountId))) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    const input = stepUpInput(ctx, session.accountId);
+    // An upstream sign-in skipped the second factor for a client that allows it (`--mfa optional`):
+    // every other client asks for it, as a login of its own would, whatever the account's settings.
+    if (session.amr?.includes(AMR_FEDERATED) && input.clientMfa !== 'optional') return Check.REQUEST_PROMPT;
+    return (await needsSecondFactor(input)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   }));
   // An essential acr (claims parameter) still unmet right after a whole login is one Keystep's
   // policy cannot give this user (the password-only one, say): asking again would run the login

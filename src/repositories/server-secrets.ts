@@ -1,4 +1,6 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Db } from '../db/connection.ts';
+import type { Random } from '../shared/random.ts';
 
 export function serverSecretRepository(db: Db) {
   return {
@@ -27,4 +29,15 @@ export function serverSecretRepository(db: Db) {
       });
     },
   };
+}
+
+/**
+ * The server's one secret, whose purposes `src/shared/keys.ts` derives: `keys.otpHmacKey` when it is
+ * configured, else made once and kept in the database (the app at its start and the commands that
+ * seal something read the same one).
+ */
+export async function serverSecret(secrets: ReturnType<typeof serverSecretRepository>, configured: string | undefined, random: Random): Promise<KeyObject> {
+  return createSecretKey(configured
+    ? Buffer.from(configured, 'utf8')
+    : Buffer.from(await secrets.getOrCreate('otp_hmac_key', () => random.bytes(32).toString('base64url')), 'base64url'));
 }

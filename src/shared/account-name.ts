@@ -6,6 +6,10 @@
 export const PRIMARY_DOMAIN = 'primary';
 
 const DOMAIN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const USERNAME = /^[\p{L}\p{N}._@+-]{1,64}$/u;
+
+/** Whether a name can be an account's username: 1 to 64 letters, digits or `. _ @ + -` (never a `/`, a space or a control character). */
+export const isUsername = (name: string): boolean => USERNAME.test(name);
 
 export interface AccountName {
   domain: string;

@@ -4,6 +4,8 @@ export const ACR_MFA = 'urn:keystep:acr:mfa';
 /** Two factors, one of them phishing-resistant (a passkey: its signature is bound to Keystep's origin). */
 export const ACR_PHR = 'urn:keystep:acr:phr';
 export const acrValues = [ACR_PASSWORD, ACR_MFA, ACR_PHR] as const;
+/** Keystep's `amr` value of a sign-in at an upstream provider (RFC 8176 has none for "federated"). */
+export const AMR_FEDERATED = 'fed';
 
 /**
  * Whether a sign-in at `actual` gives what a request for `wanted` asks: the same value, or a

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 
 /** The purposes Keystep derives from its secret (which itself keys the HMAC of SMS codes): no key does two jobs. */
-export type KeyPurpose = 'form-tokens' | 'shown-once' | 'totp-secrets' | 'sms-numbers';
+export type KeyPurpose = 'form-tokens' | 'shown-once' | 'totp-secrets' | 'sms-numbers' | 'upstream-secrets';
 
 /** A key for one purpose, derived from the server's secret with HKDF-SHA256 (RFC 5869). */
 export function purposeKey(secret: KeyObject, purpose: KeyPurpose): KeyObject {

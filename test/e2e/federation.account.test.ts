@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
-import { upstreamProviderRepository } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser, hiddenValue, type Page } from '../support/browser.ts';
 import { exchange, callbackOf, pageOf, relyingParty, startLogin, submitPassword, submitStep } from '../support/rp.ts';
 import { distinctCodes, RecordingSender } from '../support/sms.ts';
-import { Upstream } from '../support/upstream.ts';
+import { storedLinks, storedUpstreams, Upstream } from '../support/upstream.ts';
 
 describe('linking an upstream account from the account page', () => {
   let t: TestApp;
@@ -18,7 +16,7 @@ describe('linking an upstream account from the account page', () => {
   beforeAll(async () => {
     t = await startTestApp({ smsSender: sms, random: distinctCodes(), overrides: { smsOtp: { userSendLimit: 100, resendCooldownSeconds: 0 } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/acme/callback`] }]);
-    await upstreamProviderRepository(t.database.db).insert({
+    await (await storedUpstreams(t)).insert({
       name: 'acme', issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
       displayName: 'Acme SSO', usecase: 'association', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
     });
@@ -48,7 +46,7 @@ describe('linking an upstream account from the account page', () => {
     expect(alertText(after.html)).toBe('Linked: you can now sign in through that provider.');
     expect(after.html).toContain('Your Acme SSO account is linked.');
     const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
-    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+    expect((await (await storedLinks(t)).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
 
     // usecase association: the link is what finds gil.
     const rp = await relyingParty(t, await t.addClient('web-app'));
@@ -65,7 +63,7 @@ describe('linking an upstream account from the account page', () => {
     const after = pageOf(await link(browser, page));
     expect(alertText(after.html)).toMatch(/linked to another account already/);
     const gil = (await accountRepository(t.database.db).findByUsername('gil'))!.id;
-    expect((await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
+    expect((await (await storedLinks(t)).findLinked('acme', 'acme-gil'))!.id).toBe(gil);
   });
 
   it('links nothing on a forged answer, nor on one replayed after it was used', async () => {
@@ -84,10 +82,37 @@ describe('linking an upstream account from the account page', () => {
     expect((await tries()).length).toBe(before);
     // The try ended with the forged answer: the real one is refused too.
     expect(alertText(pageOf(await browser.visit(callback)).html)).toMatch(/nothing was linked/);
-    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
     // Another browser, not signed in at the account page, gets nowhere with it.
     const elsewhere = pageOf(await new Browser('never:').visit(callback));
     expect(elsewhere.html).toContain('name="password"');
-    expect(await federatedLinkRepository(t.database.db).findLinked('acme', 'acme-hal')).toBeUndefined();
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
+  });
+
+  it('a state of the right length in other letters is refused with the same page, not a 500', async () => {
+    const { browser, page } = await accountPage('hal');
+    upstream.answer = { sub: 'acme-hal' };
+    upstream.holdCallbacks = true;
+    await link(browser, page);
+    upstream.holdCallbacks = false;
+    const forged = new URL(upstream.held.at(-1)!);
+    const [uid, secret] = forged.searchParams.get('state')!.split('.');
+    forged.searchParams.set('state', `${uid}.${'é'.repeat(secret!.length)}`);
+    const refused = pageOf(await browser.visit(forged.toString()));
+    expect(refused.status).toBe(200);
+    expect(alertText(refused.html)).toMatch(/nothing was linked/);
+    expect(await (await storedLinks(t)).findLinked('acme', 'acme-hal')).toBeUndefined();
+  });
+
+  it('a link made at the provider\'s former issuer is not shown as linked', async () => {
+    const settings = (await t.database.db.selectFrom('upstream_providers').select('settings').where('name', '=', 'acme').executeTakeFirstOrThrow()).settings;
+    await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify({ ...settings, issuer: 'http://localhost:1' }) }).where('name', '=', 'acme').execute();
+    try {
+      const { page } = await accountPage('gil');
+      expect(page.html).toContain('Link your Acme SSO account');
+      expect(page.html).not.toContain('Your Acme SSO account is linked.');
+    } finally {
+      await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify(settings) }).where('name', '=', 'acme').execute();
+    }
   });
 });

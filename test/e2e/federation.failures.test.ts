@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
+import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, Browser } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
-import { Upstream, type UpstreamAnswer } from '../support/upstream.ts';
+import { storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'slow', 'keys'];
+const NAMES = ['acme', 'slow', 'keys', 'jit', 'broken'];
 const PHONE = '+447400180001';
 
 describe('upstream sign-ins that fail', () => {
@@ -27,7 +27,7 @@ describe('upstream sign-ins that fail', () => {
     // A short limit on upstream calls: the timeouts below wait it out.
     t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 300 } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: NAMES.map((n) => `${t.issuer}/federation/${n}/callback`) }]);
-    for (const name of NAMES) await upstreamProviderRepository(t.database.db).insert(provider(name));
+    for (const name of NAMES) await (await storedUpstreams(t)).insert({ ...provider(name), jit: name === 'jit' });
     await t.addUser('alice', 'alices-long-password', PHONE);
     upstream.claims.set('acme-alice', { preferred_username: 'alice' });
     upstream.claims.set('acme-mallory', { preferred_username: 'mallory' });
@@ -44,6 +44,7 @@ describe('upstream sign-ins that fail', () => {
     upstream.held.length = 0;
     upstream.silent = undefined;
     upstream.foreignKeys = false;
+    upstream.noAuthorizationEndpoint = false;
   });
 
   const federatedEvents = () => t.database.db.selectFrom('auth_events').selectAll().where('event', '=', 'login.federated').orderBy('at').execute();
@@ -159,11 +160,60 @@ describe('upstream sign-ins that fail', () => {
     expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'unreachable' });
   });
 
+  it('an upstream whose discovery document has no authorization endpoint: a clear page, not a 500', async () => {
+    upstream.noAuthorizationEndpoint = true;
+    const { next } = await start({ sub: 'acme-alice' }, { name: 'broken' });
+    expect(pageOf(next).status).toBe(200);
+    expect(alertText(pageOf(next).html)).toMatch(/^broken did not answer/);
+  });
+
   it('an ID token that does not validate (signed by a key the upstream does not publish): a clear page', async () => {
     upstream.foreignKeys = true;
     const { next } = await start({ sub: 'acme-alice' }, { name: 'keys' });
     expect(alertText(pageOf(next).html)).toMatch(/could not be checked/);
     expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'bad_id_token' });
+  });
+
+  it('NUL in the answer\'s error (the user holds the state and may send anything): a clear page, not a 500', async () => {
+    const { attempt, callback } = await start({ sub: 'acme-alice' }, { hold: true });
+    const garbage = new URL(callback!);
+    garbage.searchParams.delete('code');
+    garbage.searchParams.set('error', 'access_denied\u0000\ud800');
+    const page = pageOf(await attempt.browser.visit(garbage.toString()));
+    expect(page.status).toBe(200);
+    expectFirstPageSaying(page.html, /^The sign-in at Acme SSO did not complete/);
+    expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'error_response' });
+  });
+
+  it('an upstream whose ID token carries garbage (NUL in amr, acr or sub, a huge sub): a clear page, not a 500, and nothing made', async () => {
+    const accounts = () => t.database.db.selectFrom('accounts').select('username').execute();
+    const before = (await accounts()).length;
+    upstream.claims.set('acme-alice', { preferred_username: 'alice' });
+    const amr = await start({ sub: 'acme-alice', amr: ['pwd\u0000'], acr: 'gold\u0000' });
+    // The sign-in itself is sound: only what is kept for the audit trail is cleaned.
+    expect(pageOf(amr.next).html).toContain('autocomplete="one-time-code"');
+    for (const sub of ['jit-\u0000nul', `jit-${'x'.repeat(3000)}`]) {
+      upstream.claims.set(sub, { preferred_username: 'someone' });
+      const { next } = await start({ sub }, { name: 'jit' });
+      expect(pageOf(next).status).toBe(200);
+      expect(alertText(pageOf(next).html)).toMatch(/could not be checked/);
+      expect((await federatedEvents()).at(-1)).toMatchObject({ result: 'failure', reason: 'bad_id_token' });
+    }
+    expect((await accounts()).length).toBe(before);
+  });
+
+  it('a stored client secret that does not open: the provider is not asked, not even as a public client', async () => {
+    const row = () => t.database.db.selectFrom('upstream_providers').select('client_secret').where('name', '=', 'slow').executeTakeFirstOrThrow();
+    const sealed = (await row()).client_secret;
+    await t.database.db.updateTable('upstream_providers').set({ client_secret: (await t.database.db.selectFrom('upstream_providers').select('client_secret').where('name', '=', 'acme').executeTakeFirstOrThrow()).client_secret }).where('name', '=', 'slow').execute();
+    try {
+      const before = upstream.tokenRequests;
+      const { next } = await start({ sub: 'acme-alice' }, { name: 'slow' });
+      expect(alertText(pageOf(next).html)).toMatch(/^slow did not answer/);
+      expect(upstream.tokenRequests).toBe(before);
+    } finally {
+      await t.database.db.updateTable('upstream_providers').set({ client_secret: sealed }).where('name', '=', 'slow').execute();
+    }
   });
 
   it('a disabled account is not signed in', async () => {

@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
-import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
+import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText, type Page } from '../support/browser.ts';
 import { callbackOf, exchange, pageOf, relyingParty, startLogin, submitStep, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
-import { Upstream, type UpstreamAnswer } from '../support/upstream.ts';
+import { storedLinks, storedUpstreams, Upstream, type UpstreamAnswer } from '../support/upstream.ts';
 
-const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners'];
+const NAMES = ['acme', 'assoc', 'mail', 'subj', 'jit', 'domains', 'partners', 'localmail', 'moved'];
 
 describe('signing in through an upstream provider', () => {
   let t: TestApp;
   let upstream: Upstream;
+  let other: Upstream | undefined;
   let rp: RelyingParty;
   let optionalRp: RelyingParty;
   let onlyAcme: RelyingParty;
@@ -27,13 +27,15 @@ describe('signing in through an upstream provider', () => {
   });
 
   beforeAll(async () => {
-    t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 1000 }, sms: { defaultCountry: 'GB' } } });
+    t = await startTestApp({ smsSender: sms, clock, random: distinctCodes(), overrides: { federation: { timeoutMs: 1000 }, sms: { defaultCountry: 'GB', allowedCountries: ['GB'] } } });
     upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: NAMES.map((n) => `${t.issuer}/federation/${n}/callback`) }]);
-    const providers = upstreamProviderRepository(t.database.db);
+    const providers = (await storedUpstreams(t));
     await providers.insert(provider('acme'));
     await providers.insert(provider('assoc', { usecase: 'association' }));
     await providers.insert(provider('mail', { usecase: 'userAttribute', userAttribute: 'email' }));
     await providers.insert(provider('subj', { usecase: 'subjectUri' }));
+    await providers.insert(provider('localmail', { usecase: 'local', userAttribute: 'email' }));
+    await providers.insert(provider('moved', { usecase: 'association' }));
     await providers.insert(provider('jit', { jit: true, mobileClaim: 'phone_number' }));
     await providers.insert(provider('domains', { domains: ['partners', 'primary'] }));
     await providers.insert(provider('partners', { domains: ['partners'], jit: true }));
@@ -54,6 +56,7 @@ describe('signing in through an upstream provider', () => {
   afterAll(async () => {
     await t?.close();
     await upstream?.close();
+    await other?.close();
   });
   beforeEach(() => {
     // Each test's logins send codes afresh: the per-account send intervals are tested elsewhere.
@@ -107,7 +110,7 @@ describe('signing in through an upstream provider', () => {
     const cancelled = await unlinked.attempt.browser.submit(new URL(`/interaction/${new URL(page.url).pathname.split('/')[2]}/cancel`, page.url).toString(), { _csrf: /name="_csrf" value="([^"]+)"/.exec(page.html)![1]! });
     expect(new URL(callbackOf(cancelled)).searchParams.get('error')).toBe('access_denied');
 
-    await federatedLinkRepository(t.database.db).link('assoc', 'assoc-1', await accountId('bob'));
+    await (await storedLinks(t)).link('assoc', 'assoc-1', await accountId('bob'));
     const linked = await viaUpstream('assoc', { sub: 'assoc-1' });
     const tokens = await finishWithCode(rp, linked.attempt, pageOf(linked.next), '+447400170002');
     // The link, not the preferred_username (alice), decides.
@@ -123,6 +126,27 @@ describe('signing in through an upstream provider', () => {
     say('mail-2', { email: 'carol@example.com', email_verified: false });
     const refused = await viaUpstream('mail', { sub: 'mail-2' });
     expect(alertText(pageOf(refused.next).html)).toMatch(/not linked to an account/);
+  });
+
+  it('usecase local with --user-attribute email: an email the upstream says is unverified finds nobody either', async () => {
+    say('localmail-1', { email: 'carol@example.com', email_verified: false });
+    const refused = await viaUpstream('localmail', { sub: 'localmail-1' });
+    expect(alertText(pageOf(refused.next).html)).toMatch(/not linked to an account/);
+    say('localmail-2', { email: 'carol@example.com', email_verified: true });
+    const found = await viaUpstream('localmail', { sub: 'localmail-2' });
+    expect((await finishWithCode(rp, found.attempt, pageOf(found.next), '+447400170003')).claims()!.sub).toBe(await accountId('carol@example.com'));
+  });
+
+  it('a link holds for the issuer it was made at: a provider pointed at another issuer does not inherit its links', async () => {
+    await (await storedLinks(t)).link('moved', 'moved-1', await accountId('bob'));
+    // The operator points the name at another provider (the config file's issuer changed): its subjects are its own.
+    other = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/moved/callback`] }]);
+    other.answer = { sub: 'moved-1' };
+    other.claims.set('moved-1', {});
+    await t.database.db.updateTable('upstream_providers').set({ settings: JSON.stringify({ ...provider('moved', { usecase: 'association' }), clientSecret: undefined, name: undefined, issuer: other.issuer }) }).where('name', '=', 'moved').execute();
+    const attempt = await startLogin(rp);
+    const page = pageOf(await submitStep(attempt.browser, pageOf(attempt.visit), 'password', { action: 'idp:moved' }));
+    expect(alertText(page.html)).toMatch(/not linked to an account/);
   });
 
   it('usecase subjectUri: the upstream subject is the username', async () => {
@@ -172,12 +196,54 @@ describe('signing in through an upstream provider', () => {
     expect((await accountRepository(t.database.db).findByUsername('finn'))!.phone).toBeNull();
   });
 
+  it('just in time: a verified upstream number in a country SMS may not go to is not taken; the user is asked for one', async () => {
+    say('jit-gus', { preferred_username: 'gus', phone_number: '+12025550143', phone_number_verified: true });
+    const { next } = await viaUpstream('jit', { sub: 'jit-gus' });
+    expect(pageOf(next).html).toContain('autocomplete="tel"');
+    expect((await accountRepository(t.database.db).findByUsername('gus'))!.phone).toBeNull();
+  });
+
   it('just in time: a missing username claim never makes an account named "null"', async () => {
     say('jit-nameless', { preferred_username: null });
     await viaUpstream('jit', { sub: 'jit-nameless' });
     const accounts = accountRepository(t.database.db);
     expect(await accounts.findByUsername('null')).toBeUndefined();
     expect(await accounts.findByUsername('jit.jit-nameless')).toBeDefined();
+  });
+
+  it('just in time: a claim that is no username (a domain\'s slash, spaces, control characters) names no account; the link does', async () => {
+    const accounts = accountRepository(t.database.db);
+    const partner = (await accounts.findInDomain('partners', 'alice'))!;
+    say('jit-slash', { preferred_username: 'partners/alice' });
+    await viaUpstream('jit', { sub: 'jit-slash' });
+    // Not an account named "partners/alice" in primary, shown and typed as partners' alice.
+    const made = (await (await storedLinks(t)).findLinked('jit', 'jit-slash'))!;
+    expect(made.id).not.toBe(partner.id);
+    expect(made).toMatchObject({ domain: 'primary', username: 'jit.jit-slash' });
+    say('jit|odd sub', { preferred_username: 'a\u202eb c' });
+    await viaUpstream('jit', { sub: 'jit|odd sub' });
+    const odd = (await (await storedLinks(t)).findLinked('jit', 'jit|odd sub'))!;
+    expect(odd.username).toMatch(/^jit\.[A-Za-z0-9_-]{22}$/);
+    const names = (await t.database.db.selectFrom('accounts').select('username').execute()).map((r) => r.username);
+    expect(names.filter((n) => !/^[\p{L}\p{N}._@+-]{1,64}$/u.test(n))).toEqual([]);
+  });
+
+  it('two first sign-ins of one identity at once make one account', async () => {
+    say('jit-twice', { preferred_username: 'twice' });
+    upstream.answer = { sub: 'jit-twice' };
+    upstream.holdCallbacks = true;
+    const held = [];
+    for (let i = 0; i < 2; i++) {
+      const attempt = await startLogin(rp);
+      await submitStep(attempt.browser, pageOf(attempt.visit), 'password', { action: 'idp:jit' });
+      held.push({ attempt, callback: upstream.held.at(-1)! });
+    }
+    upstream.holdCallbacks = false;
+    const pages = await Promise.all(held.map((h) => h.attempt.browser.visit(h.callback).then(pageOf)));
+    for (const p of pages) expect(p.html).toContain('autocomplete="tel"');
+    const rows = await t.database.db.selectFrom('accounts').select('id').where('username', '=', 'twice').execute();
+    expect(rows).toHaveLength(1);
+    expect((await (await storedLinks(t)).findLinked('jit', 'jit-twice'))!.id).toBe(rows[0]!.id);
   });
 
   it('a client with one provider and no password goes straight there', async () => {
@@ -198,5 +264,47 @@ describe('signing in through an upstream provider', () => {
     // The default client: the number is asked for (phone capture), not skipped.
     const required = await viaUpstream('acme', { sub: 'acme-nophone' });
     expect(pageOf(required.next).html).toContain('autocomplete="tel"');
+  });
+});
+
+describe('an upstream sign-in at a client whose MFA is optional, then another client', () => {
+  let t: TestApp;
+  let upstream: Upstream;
+  const sms = new RecordingSender();
+
+  beforeAll(async () => {
+    // An exempt account: an ordinary login skips its second factor, an upstream one does not.
+    t = await startTestApp({ smsSender: sms, random: distinctCodes(), overrides: { smsOtp: { enableByUserClaim: true } } });
+    upstream = await Upstream.start(() => [{ clientId: 'keystep', clientSecret: 'keystep-upstream-secret', redirectUris: [`${t.issuer}/federation/acme/callback`] }]);
+    await (await storedUpstreams(t)).insert({
+      name: 'acme', issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
+      displayName: 'Acme SSO', usecase: 'local', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
+    });
+    const id = await t.addUser('ivy', 'ivys-long-password', '+447400170099');
+    await accountRepository(t.database.db).setSmsOtpExempt(id, true);
+    upstream.claims.set('acme-ivy', { preferred_username: 'ivy' });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await upstream?.close();
+  });
+
+  it('the session does not sign in a client that does not allow skipping the SMS step', async () => {
+    const clients = clientRepository(t.database.db);
+    const optional = await relyingParty(t, await t.addClient('optional-app', { mfa: 'optional' }));
+    await clients.setFirstSteps('optional-app', ['password', 'idp:acme']);
+    const strict = await relyingParty(t, await t.addClient('strict-app'));
+    await clients.setFirstSteps('strict-app', ['password', 'idp:acme']);
+    upstream.answer = { sub: 'acme-ivy' };
+    const first = await startLogin(optional);
+    const signedIn = await submitStep(first.browser, pageOf(first.visit), 'password', { action: 'idp:acme' });
+    expect((await exchange(optional, first, callbackOf(signedIn))).claims()!.amr).toEqual(['fed']);
+    // The same browser at the other app: a sign-in page, not tokens from the session that skipped the SMS.
+    const second = await startLogin(strict, {}, first.browser);
+    expect(second.visit.callback).toBeUndefined();
+    const codePage = pageOf(await submitStep(second.browser, pageOf(second.visit), 'password', { action: 'idp:acme' }));
+    expect(codePage.html).toContain('autocomplete="one-time-code"');
+    const tokens = await exchange(strict, second, callbackOf(await submitStep(second.browser, codePage, 'sms-otp', { code: sms.lastCode('+447400170099') })));
+    expect(tokens.claims()!.amr).toEqual(['fed', 'sms', 'mfa']);
   });
 });

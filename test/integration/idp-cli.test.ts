@@ -2,9 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
-import { upstreamProviderRepository } from '../../src/repositories/upstream-providers.ts';
+import { upstreamProviderRepository, upstreamSecretsKey } from '../../src/repositories/upstream-providers.ts';
+import { startTestApp } from '../support/app.ts';
 import { runCli } from '../support/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { storedUpstreams } from '../support/upstream.ts';
 
 const SECRET = 'upstream-client-secret-0123456789';
 
@@ -17,20 +19,38 @@ describe('keystep idp, client --first-step, user link', () => {
     env = { DATABASE_URL: t.url, KEYSTEP_ISSUER: 'https://id.example.com' };
   });
   afterAll(() => t.drop());
+  // As the commands and the server read them: sealed under the database's server secret (no keys.otpHmacKey here).
+  const stored = async () => upstreamProviderRepository(t.db, await upstreamSecretsKey(t.db, undefined));
+  const links = async () => {
+    const providers = await stored();
+    return federatedLinkRepository(t.db, async (name) => (await providers.find(name))?.issuer);
+  };
+  const raw = (name: string) => t.db.selectFrom('upstream_providers').select(['client_secret', 'secret_sealed']).where('name', '=', name).executeTakeFirstOrThrow();
 
   it('adds a provider with its secret from stdin, and never prints the secret', async () => {
     const added = await runCli(['idp', 'add', 'acme', '--issuer', 'https://sso.acme.example', '--client-id', 'keystep', '--client-secret-stdin',
       '--display-name', 'Acme SSO', '--usecase', 'userAttribute', '--user-attribute', 'email', '--domains', 'partners,primary', '--mobile-claim', 'phone_number', '--jit'], env, `${SECRET}\n`);
     expect(added.code).toBe(0);
     expect(added.stdout).toContain('callback URL to register there: https://id.example.com/federation/acme/callback');
-    const stored = (await upstreamProviderRepository(t.db).find('acme'))!;
-    expect(stored).toMatchObject({ clientSecret: SECRET, usecase: 'userAttribute', userAttribute: 'email', domains: ['partners', 'primary'], mobileClaim: 'phone_number', jit: true, displayName: 'Acme SSO' });
+    const acme = (await (await stored()).find('acme'))!;
+    expect(acme).toMatchObject({ clientSecret: SECRET, usecase: 'userAttribute', userAttribute: 'email', domains: ['partners', 'primary'], mobileClaim: 'phone_number', jit: true, displayName: 'Acme SSO' });
     const list = await runCli(['idp', 'list', '--json'], env);
     expect(JSON.parse(list.stdout)).toEqual([expect.objectContaining({ name: 'acme', secret: 'set', usecase: 'userAttribute', domains: 'partners,primary', source: 'cli' })]);
     expect(list.stdout + (await runCli(['idp', 'list'], env)).stdout).not.toContain(SECRET);
     // A public client at the provider: no secret.
     expect((await runCli(['idp', 'add', 'social', '--issuer', 'http://localhost:4000', '--client-id', 'keystep'], env)).code).toBe(0);
-    expect((await upstreamProviderRepository(t.db).find('social'))!.clientSecret).toBeUndefined();
+    expect((await (await stored()).find('social'))!.clientSecret).toBeUndefined();
+  });
+
+  it('keeps the client secret sealed at rest, bound to its provider: moved to another provider, it does not open', async () => {
+    const acme = await raw('acme');
+    expect(acme.secret_sealed).toBe(true);
+    expect(acme.client_secret).not.toContain(SECRET);
+    expect(Buffer.from(acme.client_secret!, 'base64url').toString('latin1')).not.toContain(SECRET);
+    await t.db.updateTable('upstream_providers').set({ client_secret: acme.client_secret, secret_sealed: true }).where('name', '=', 'social').execute();
+    expect(await (await stored()).find('social')).toMatchObject({ clientSecret: undefined, secretUnreadable: true });
+    expect(JSON.parse((await runCli(['idp', 'list', '--json'], env)).stdout)).toContainEqual(expect.objectContaining({ name: 'social', secret: 'unreadable' }));
+    await t.db.updateTable('upstream_providers').set({ client_secret: null }).where('name', '=', 'social').execute();
   });
 
   it('refuses what it cannot use, each with its reason', async () => {
@@ -44,7 +64,7 @@ describe('keystep idp, client --first-step, user link', () => {
     expect(await add(['scope', '--issuer', 'https://x.example', '--client-id', 'k', '--scope', 'email'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/include openid/) });
     expect(await add(['empty', '--issuer', 'https://x.example', '--client-id', 'k', '--client-secret-stdin'], '\n')).toMatchObject({ code: 1, stderr: expect.stringMatching(/no client secret/) });
     expect(await add(['acme', '--issuer', 'https://x.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
-    expect((await upstreamProviderRepository(t.db).list()).map((p) => p.name)).toEqual(['acme', 'social']);
+    expect((await (await stored()).list()).map((p) => p.name)).toEqual(['acme', 'social']);
   });
 
   it('lists the config file\'s providers beside the command\'s, the file\'s winning on a name', async () => {
@@ -74,20 +94,44 @@ describe('keystep idp, client --first-step, user link', () => {
     expect((await runCli(['user', 'add', 'bob'], env, 'bobs-long-password\n')).code).toBe(0);
     const alice = (await accountRepository(t.db).findInDomain('partners', 'alice'))!;
     expect(await runCli(['user', 'link', 'partners/alice', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 0, stdout: 'linked partners/alice to acme\n' });
-    expect((await federatedLinkRepository(t.db).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
+    expect((await (await links()).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
     expect(await runCli(['user', 'link', 'bob', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/linked already to partners\/alice/) });
     expect(await runCli(['user', 'link', 'bob', '--idp', 'nobody', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider nobody/) });
     expect(await runCli(['user', 'link', 'carol', '--idp', 'acme', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named carol/) });
     expect(await runCli(['user', 'unlink', 'bob', '--idp', 'acme'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no link to acme/) });
     expect(await runCli(['user', 'unlink', 'partners/alice', '--idp', 'acme'], env)).toMatchObject({ code: 0, stdout: 'unlinked partners/alice from acme\n' });
-    expect(await federatedLinkRepository(t.db).findLinked('acme', 'sub-1')).toBeUndefined();
+    expect(await (await links()).findLinked('acme', 'sub-1')).toBeUndefined();
   });
 
   it('removes a provider and its links', async () => {
     const bob = (await accountRepository(t.db).findByUsername('bob'))!;
     expect((await runCli(['user', 'link', 'bob', '--idp', 'social', '--subject', 'sub-9'], env)).code).toBe(0);
     expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 0, stdout: 'removed identity provider social\n' });
-    expect(await federatedLinkRepository(t.db).listFor(bob.id)).toEqual([]);
+    expect(await (await links()).listFor(bob.id)).toEqual([]);
     expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider social/) });
+  });
+
+  it('reads a secret an older Keystep stored in plain text, and seals it at the next start; its links get their issuer then', async () => {
+    await t.db.insertInto('upstream_providers').values({ name: 'legacy', settings: JSON.stringify({ issuer: 'https://legacy.example', clientId: 'ks' }), client_secret: 'plain-legacy-secret' }).execute();
+    expect((await (await stored()).find('legacy'))!.clientSecret).toBe('plain-legacy-secret');
+    // A link of an older Keystep, without its issuer: it holds for the issuer acme has at the start.
+    const alice = (await accountRepository(t.db).findInDomain('partners', 'alice'))!;
+    await t.db.insertInto('federated_links').values({ provider: 'acme', subject: 'old-1', account_id: alice.id, issuer: null }).execute();
+    const app = await startTestApp({ database: t });
+    try {
+      const legacy = await raw('legacy');
+      expect(legacy.secret_sealed).toBe(true);
+      expect(legacy.client_secret).not.toContain('plain-legacy-secret');
+      expect((await (await storedUpstreams(app)).find('legacy'))!.clientSecret).toBe('plain-legacy-secret');
+      // The one sealed already is left as it was.
+      expect((await raw('acme')).client_secret).not.toBeNull();
+      expect((await (await stored()).find('acme'))!.clientSecret).toBe(SECRET);
+      expect(app.logLines.join('')).not.toContain('plain-legacy-secret');
+      expect((await (await links()).findLinked('acme', 'old-1'))!.id).toBe(alice.id);
+      expect(await t.db.selectFrom('federated_links').select('issuer').where('subject', '=', 'old-1').executeTakeFirstOrThrow()).toEqual({ issuer: 'https://sso.acme.example' });
+    } finally {
+      await app.close();
+    }
+    expect((await runCli(['idp', 'remove', 'legacy'], env)).code).toBe(0);
   });
 });

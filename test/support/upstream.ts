@@ -2,6 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
+import type { Config } from '../../src/config/schema.ts';
+import type { Db } from '../../src/db/connection.ts';
+import { federatedLinkRepository } from '../../src/repositories/federated-links.ts';
+import { upstreamProviderRepository, upstreamSecretsKey } from '../../src/repositories/upstream-providers.ts';
+
+/** The stored upstream providers of a test app, their secrets sealed under its server secret as `idp add` seals them. */
+export async function storedUpstreams(t: { database: { db: Db }; config: Config }) {
+  return upstreamProviderRepository(t.database.db, await upstreamSecretsKey(t.database.db, t.config.keys.otpHmacKey));
+}
 
 /** Who signs in at the upstream next, or the error it answers with instead. */
 export type UpstreamAnswer = { sub: string; amr?: string[]; acr?: string } | { error: string };
@@ -14,13 +23,19 @@ export interface UpstreamClientRegistration {
 
 const rsaJwk = () => ({ ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }), use: 'sig', alg: 'RS256' });
 
+/** The links of a test app's upstream identities, each provider's by the issuer it has now. */
+export async function storedLinks(t: { database: { db: Db }; config: Config }) {
+  const providers = await storedUpstreams(t);
+  return federatedLinkRepository(t.database.db, async (name) => (await providers.find(name))?.issuer);
+}
+
 /**
  * A second oidc-provider on loopback, as the upstream identity provider of Keystep's federated sign-in.
  * Its issuer is `http://localhost:<port>` (Keystep is on 127.0.0.1): the browser's cookies of the two
  * stay apart. Its login page signs in `answer` at once; `claims` are what each subject's ID token says.
  * Faults a test switches on: `holdCallbacks` keeps the redirect back to Keystep (in `held`) instead of
  * sending the browser, `silent` makes discovery or the token endpoint never answer, `foreignKeys`
- * serves a JWKS without the key that signs.
+ * serves a JWKS without the key that signs, `noAuthorizationEndpoint` a discovery document without one.
  */
 export class Upstream {
   readonly claims = new Map<string, Record<string, unknown>>();
@@ -29,6 +44,8 @@ export class Upstream {
   readonly held: string[] = [];
   silent: 'discovery' | 'token' | undefined;
   foreignKeys = false;
+  /** Discovery answers a document without an authorization endpoint (garbage of a provider that answers). */
+  noAuthorizationEndpoint = false;
   tokenRequests = 0;
   readonly #server: Server;
   #provider!: Provider;
@@ -78,6 +95,11 @@ export class Upstream {
     if (url.startsWith('/token')) {
       this.tokenRequests++;
       if (this.silent === 'token') return;
+    }
+    if (this.noAuthorizationEndpoint && url.startsWith('/.well-known/')) {
+      const issuer = this.issuer;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, response_types_supported: ['code'] }));
+      return;
     }
     if (this.foreignKeys && url.startsWith('/jwks')) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.#foreignJwks));

@@ -19,7 +19,12 @@ export interface FederatedLinkingDeps {
   random: Random;
 }
 
-const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+// Compared as bytes: strings of one length in UTF-16 may differ in UTF-8 (a state in other letters).
+const same = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
 
 /**
  * The account page's half of the upstream sign-in: "link your Acme SSO account", for a user who has
@@ -30,10 +35,10 @@ const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(
 export function federatedLinking(deps: FederatedLinkingDeps) {
   const { upstreamProviders, upstreamClient, federatedAccounts, audit, random } = deps;
   return {
-    /** The providers, each with whether the account is linked there. */
+    /** The providers, each with whether the account is linked there (at the issuer it has now: a link of a former one finds nothing). */
     async overview(accountId: string) {
       const [providers, links] = await Promise.all([upstreamProviders.list(), federatedAccounts.listFor(accountId)]);
-      return providers.map((p) => ({ name: p.name, displayName: p.displayName, issuer: p.issuer, linked: links.some((l) => l.provider === p.name) }));
+      return providers.map((p) => ({ name: p.name, displayName: p.displayName, issuer: p.issuer, linked: links.some((l) => l.provider === p.name && l.issuer === p.issuer) }));
     },
 
     async start(changeUid: string, providerName: string): Promise<LinkStart> {

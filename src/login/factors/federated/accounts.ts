@@ -1,16 +1,25 @@
+import { createHash } from 'node:crypto';
+import { isUsername } from '../../../shared/account-name.ts';
 import { normalizeMobile } from '../../../shared/phone.ts';
 import type { Account } from '../../ports.ts';
 import type { FederatedAccounts, UpstreamProvider } from './ports.ts';
 
 type Claims = Readonly<Record<string, unknown>>;
 
-const MAX_USERNAME = 256;
-
-/** A claim's value as a username: a non-empty string only (never the text of a null). */
+/**
+ * A claim's value as a username: a string that can be one (never the text of a null). A `/` would
+ * make a name of primary read as another domain's (`partners/alice`), and control characters,
+ * spaces or a NUL are no one's username: such a value finds nobody and names no new account.
+ */
 function nameOf(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const name = value.trim();
-  return name && [...name].length <= MAX_USERNAME ? name : undefined;
+  return isUsername(name) ? name : undefined;
+}
+
+/** The last resort of a just-in-time account's name: `<provider>.<sub>`, or a hash of the sub where it cannot be part of a username. */
+function subjectName(provider: string, subject: string): string {
+  return nameOf(`${provider}.${subject}`) ?? `${provider.slice(0, 41)}.${createHash('sha256').update(subject).digest('base64url').slice(0, 22)}`;
 }
 
 /** A claim the upstream may vouch for: where it sends `<claim>_verified`, only `true` counts. */
@@ -22,7 +31,8 @@ function verified(claims: Claims, claim: string): unknown {
 /** The local username the provider's usecase reads from the upstream identity (none for association). */
 export function usernameOf(provider: UpstreamProvider, subject: string, claims: Claims): string | undefined {
   switch (provider.usecase) {
-    case 'local': return nameOf(claims[provider.userAttribute ?? 'preferred_username']);
+    // local too: `--usecase local --user-attribute email` must not take an email the upstream says it has not verified.
+    case 'local': return nameOf(verified(claims, provider.userAttribute ?? 'preferred_username'));
     case 'userAttribute': return provider.userAttribute ? nameOf(verified(claims, provider.userAttribute)) : undefined;
     case 'subjectUri': return nameOf(subject);
     case 'association': return undefined;
@@ -52,7 +62,7 @@ export async function resolveAccount(
   provider: UpstreamProvider,
   subject: string,
   claims: Claims,
-  options: { defaultCountry?: string | undefined; phoneTaken?: (e164: string) => Promise<boolean> } = {},
+  options: { defaultCountry?: string | undefined; destinationAllowed?: (e164: string) => boolean; phoneTaken?: (e164: string) => Promise<boolean> } = {},
 ): Promise<Resolution> {
   const linked = await accounts.findLinked(provider.name, subject);
   if (linked) return { found: true, account: linked, created: false };
@@ -66,11 +76,12 @@ export async function resolveAccount(
   if (!provider.jit) return { found: false, reason: 'not_linked' };
   // A just-in-time account is named by the usecase's claim, else by the upstream's own preferred
   // name, else by provider and subject; it is linked, so the next sign-in finds it by its link.
-  const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? nameOf(`${provider.name}.${subject}`);
-  if (!name) return { found: false, reason: 'not_linked' };
+  const name = username ?? nameOf(verified(claims, 'preferred_username')) ?? subjectName(provider.name, subject);
   const mobile = verifiedMobile(provider, claims, options.defaultCountry);
-  // A number another account has verified (with `smsOtp.phoneUnique`) is not taken: the user is asked for one.
-  const phone = mobile && !(await options.phoneTaken?.(mobile)) ? mobile : null;
+  // A number SMS may not go to (`sms.allowedCountries`), or one another account has verified (with
+  // `smsOtp.phoneUnique`), is not taken: the user is asked for one.
+  const allowed = mobile !== null && (options.destinationAllowed?.(mobile) ?? true);
+  const phone = mobile && allowed && !(await options.phoneTaken?.(mobile)) ? mobile : null;
   const made = await accounts.createLinked({ provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone });
   if (made) return { found: true, account: made, created: true };
   // Linked by a sign-in racing this one: that account.

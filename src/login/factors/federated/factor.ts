@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { AMR_FEDERATED } from '../../../shared/acr.ts';
 import type { Random } from '../../../shared/random.ts';
 import type { Factor, FactorContext, FactorModule, LoginContext, Offer, StepOutcome, StepView } from '../../factor.ts';
 import type { AccountStore, AuditLog } from '../../ports.ts';
@@ -15,7 +16,7 @@ export interface FederatedDeps {
   audit: AuditLog;
   random: Random;
   accounts: Pick<AccountStore, 'findIdsByVerifiedPhone'>;
-  settings: { sms: { defaultCountry?: string | undefined }; smsOtp: { phoneUnique: boolean } };
+  settings: { sms: { defaultCountry?: string | undefined; destinationAllowed(e164: string): boolean }; smsOtp: { phoneUnique: boolean } };
 }
 
 export const FEDERATED_ID = 'federated';
@@ -47,10 +48,13 @@ const sameText = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** An upstream's text as the audit trail can keep it: no control characters (a NUL), no lone surrogates, bounded. */
+const auditText = (v: string, max: number) => v.slice(0, max).toWellFormed().replace(/\p{Cc}/gu, '\ufffd');
+
 /** Upstream claims worth keeping in the audit trail: what the upstream says it proved, never trusted for Keystep's acr. */
 const upstreamProof = (claims: Readonly<Record<string, unknown>>) => ({
-  upstreamAmr: Array.isArray(claims.amr) ? claims.amr.filter((v) => typeof v === 'string').slice(0, 8) : undefined,
-  upstreamAcr: typeof claims.acr === 'string' ? claims.acr.slice(0, 128) : undefined,
+  upstreamAmr: Array.isArray(claims.amr) ? claims.amr.filter((v) => typeof v === 'string').slice(0, 8).map((v) => auditText(v, 64)) : undefined,
+  upstreamAcr: typeof claims.acr === 'string' ? auditText(claims.acr, 128) : undefined,
 });
 
 /**
@@ -114,12 +118,13 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
     const ended: Slot = { provider: provider.name, ended: true };
     const result = await upstreamClient.finish(provider.name, response, pending);
     if (!result.ok) {
-      await event(ctx, 'failure', provider.name, { reason: result.reason, detail: result.detail ? { error: result.detail } : {} });
+      await event(ctx, 'failure', provider.name, { reason: result.reason, detail: result.detail ? { error: auditText(result.detail, 200) } : {} });
       return retry(FAILURE_MESSAGES[result.reason], provider, ended);
     }
     const proof = upstreamProof(result.claims);
     const found = await resolveAccount(deps.federatedAccounts, provider, result.subject, result.claims, {
       defaultCountry: deps.settings.sms.defaultCountry,
+      destinationAllowed: (e164) => deps.settings.sms.destinationAllowed(e164),
       phoneTaken: deps.settings.smsOtp.phoneUnique ? async (e164) => (await deps.accounts.findIdsByVerifiedPhone(e164)).length > 0 : undefined,
     });
     if (!found.found) {
@@ -137,7 +142,7 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
   return {
     id: FEDERATED_ID,
     stage: 'first',
-    amr: ['fed'],
+    amr: [AMR_FEDERATED],
     slot,
     actions: [RETURN_ACTION],
     secondStageUnlessOptional: true,

@@ -68,6 +68,6 @@ export interface FederatedAccounts {
   createLinked(input: { provider: string; subject: string; domain: string; username: string; phone: string | null }): Promise<Account | undefined>;
   /** Links (provider, subject) to the account; `taken` when that identity is linked already. */
   link(provider: string, subject: string, accountId: string): Promise<'linked' | 'taken'>;
-  /** The upstream identities linked to the account. */
-  listFor(accountId: string): Promise<{ provider: string; subject: string }[]>;
+  /** The upstream identities linked to the account, each with the issuer it was linked at (null: not known yet). */
+  listFor(accountId: string): Promise<{ provider: string; subject: string; issuer: string | null }[]>;
 }
