@@ -38,6 +38,22 @@ describe('imported password hashes', () => {
     expect(await verifyLegacy(`$pbkdf2-sha256$900000000$${ab64(Buffer.alloc(8))}$${ab64(Buffer.alloc(32))}`, 'x')).toBe(false);
   });
 
+  it('count PBKDF2\'s work per block of the hash, so a long hash cannot multiply the iterations allowed', async () => {
+    // Each 32 bytes of a PBKDF2-SHA256 hash cost the iterations again: 4,000,000 for 32 bytes is
+    // within the bound, the same for 64 bytes is twice it, and 64 KiB would be 2,048 times it.
+    const within = `$pbkdf2-sha256$4000000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(32))}`;
+    expect(importedHashProblem(within)).toBeUndefined();
+    const twice = `$pbkdf2-sha256$4000000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(64))}`;
+    expect(importedHashProblem(twice)).toMatch(/PBKDF2/);
+    const long = `$pbkdf2-sha256$10000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(65_536))}`;
+    expect(importedHashProblem(long)).toMatch(/PBKDF2/);
+    const started = performance.now();
+    expect(await verifyLegacy(long, 'x')).toBe(false);
+    expect(performance.now() - started).toBeLessThan(50);
+    // A salt of any length is one more HMAC input, but not a megabyte of it.
+    expect(importedHashProblem(`$pbkdf2-sha256$10000$${ab64(Buffer.alloc(1_000_000))}$${ab64(Buffer.alloc(32))}`)).toMatch(/PBKDF2/);
+  });
+
   it('cost an imported account the dummy argon2id too, and ask for a new hash unless it is argon2id', async () => {
     const calls = { verify: 0, dummy: 0 };
     const base: PasswordHasher = {
