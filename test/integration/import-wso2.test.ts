@@ -57,6 +57,25 @@ describe('keystep import wso2', () => {
     expect(dryRun.stdout).not.toMatch(/%252B/);
   });
 
+  it('takes the account and token written into base64{…} as they are, and never prints the token', async () => {
+    // What a deployment that followed WSO2's Twilio page has: its own SID and token in the header.
+    const token = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
+    const provider = path.join(dir, 'literal.yaml');
+    writeFileSync(provider, `url: https://api.twilio.com/2010-04-01/Accounts/{AccountSID}/SMS/Messages.json\nmethod: POST\nheaders: "Authorization: Basic base64{AC0123456789abcdef:${token}}"\npayload: Body=$ctx.msg&To=$ctx.num&From=%2B15005550006\n`);
+    const result = await runCli(['import', 'wso2', xml, '--sms-provider', provider], {});
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain(token);
+    expect(result.stderr).toContain('[redacted]');
+    expect(parse(result.stdout).sms.gateway).toMatchObject({ preset: 'twilio', accountSid: 'AC0123456789abcdef', authToken: token, from: '+15005550006' });
+    // The same for a gateway of its own: Keystep's basic auth from the header's values.
+    const other = path.join(dir, 'literal-other.yaml');
+    writeFileSync(other, `url: https://sms.example.com/send\nmethod: POST\nheaders: "Authorization: Basic base64{keystep:s3cret-passw0rd}"\npayload: to=$ctx.num&text=$ctx.msg\n`);
+    const own = await runCli(['import', 'wso2', xml, '--sms-provider', other], {});
+    expect(own.code).toBe(0);
+    expect(own.stderr).not.toContain('s3cret-passw0rd');
+    expect(parse(own.stdout).sms.gateway.basicAuth).toEqual({ username: 'keystep', password: 's3cret-passw0rd' });
+  });
+
   it('refuses input it cannot read with the line and the reason, exits 1, and shows no stack trace', async () => {
     const bad = path.join(dir, 'bad.xml');
     writeFileSync(bad, readFileSync(xml, 'utf8').replace('</Parameter>\n    <Parameter name="ResendEnable">', '</Parametr>\n    <Parameter name="ResendEnable">'));

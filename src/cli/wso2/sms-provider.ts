@@ -78,7 +78,22 @@ export function readProviderFile(file: string, text: string): ProviderFile {
 }
 
 const BRACE = /\{([A-Za-z_][\w.-]*)\}/g;
-const BASE64_AUTH = /^Basic\s+base64\{\{?([^{}:]+)\}?:\{?([^{}:]+)\}?\}$/i;
+const BASE64_AUTH = /^Basic\s+base64\{(\{?)([^{}:]+)\}?:(\{?)([^{}:]+)\}?\}$/i;
+
+type BasicPart = { placeholder: string } | { literal: string };
+
+/**
+ * The two sides of `base64{user:secret}`. A side is a placeholder when written `{Name}` or when
+ * `values` names it; else the value itself when it holds a digit (a deployment that put its own SID
+ * and token there), or when the other side is such a value; else a placeholder (`AccountSID`,
+ * `AuthToken`, as WSO2's page writes them).
+ */
+function basicParts(match: RegExpExecArray, values: Record<string, string>): [BasicPart, BasicPart] {
+  const sides = [[match[1]!, match[2]!.trim()], [match[3]!, match[4]!.trim()]] as const;
+  const named = sides.map(([braced, text]) => Boolean(braced) || Object.hasOwn(values, text));
+  const literal = sides.some(([, text], i) => !named[i] && /\d/.test(text));
+  return sides.map(([, text], i) => (named[i] || !literal ? { placeholder: text } : { literal: text })) as [BasicPart, BasicPart];
+}
 const TWILIO_URL = /^https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/([^/]+)\/(SMS\/)?Messages\.json$/;
 
 /** One form-encoded value as the gateway received it from WSO2, which sent the payload as written. */
@@ -141,6 +156,9 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   let headers = provider.headers ? parseHeaders(provider.headers) : [];
   const auth = headers.find(([n]) => n.toLowerCase() === 'authorization');
   const basic = auth ? BASE64_AUTH.exec(auth[1]) : null;
+  const [basicUser, basicSecret] = basic ? basicParts(basic, provider.values) : [undefined, undefined];
+  // A secret written into the header is written to the configuration, never shown.
+  if (basicSecret && 'literal' in basicSecret) secrets.push(basicSecret.literal);
   const literalBasic = auth && !basic ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth[1]) : null;
   const shownHeaders = headers.map(([n, v]) => `${n}: ${looksSecret(n) && !basic ? v.split(' ')[0] + ' [redacted]' : v}`).join(', ');
   if (literalBasic) secrets.push(literalBasic[1]!, Buffer.from(literalBasic[1]!, 'base64').toString());
@@ -161,7 +179,15 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
     lines.push({ field: 'SMS URL: account', wso2: twilio[1]!, keystep: fill('sms.gateway.accountSid', decodeURIComponent(twilio[1]!), false) });
     lines.push({ field: 'HTTP method', wso2: provider.method ?? '(none)', keystep: 'POST, by the preset' });
     if (basic) {
-      lines.push({ field: 'HTTP headers', wso2: shownHeaders, keystep: `Keystep's built-in basic auth from the account and ${fill('sms.gateway.authToken', `{${basic[2]!.trim()}}`, true)}` });
+      if (basicUser && 'literal' in basicUser && !gateway.accountSid) {
+        // The account the URL left as a placeholder, written in the header.
+        gateway.accountSid = basicUser.literal;
+        asks.splice(asks.findIndex((a) => a.setting === 'sms.gateway.accountSid'), 1);
+      }
+      const token = basicSecret && 'literal' in basicSecret
+        ? (gateway.authToken = basicSecret.literal, 'sms.gateway.authToken (from the header\'s literal value; a secret, written to the file: see below)')
+        : fill('sms.gateway.authToken', `{${(basicSecret as { placeholder: string }).placeholder}}`, true);
+      lines.push({ field: 'HTTP headers', wso2: shownHeaders, keystep: `Keystep's built-in basic auth from the account and ${token}` });
     } else if (literalBasic) {
       const [user, ...rest] = Buffer.from(literalBasic[1]!, 'base64').toString().split(':');
       if (user && rest.length) {
@@ -193,12 +219,13 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
     }
     if (basic) {
       headers = headers.filter((h) => h !== auth);
-      const [user, password] = [basic[1]!.trim(), basic[2]!.trim()].map(valueOf);
+      const [user, password] = [basicUser!, basicSecret!].map((part) => ('literal' in part ? part.literal : valueOf(part.placeholder)));
       if (user !== undefined && password !== undefined) {
         gateway.basicAuth = { username: user, password };
         secrets.push(password);
       } else {
-        asks.push({ setting: 'sms.gateway.basicAuth', env: envOf['sms.gateway.basicAuth']!, placeholder: `${basic[1]!.trim()}:${basic[2]!.trim()}`, secret: true });
+        const named = (part: BasicPart, other: string) => ('placeholder' in part ? part.placeholder : other);
+        asks.push({ setting: 'sms.gateway.basicAuth', env: envOf['sms.gateway.basicAuth']!, placeholder: `${named(basicUser!, 'user')}:${named(basicSecret!, 'secret')}`, secret: true });
       }
     }
     if (headers.length) gateway.headers = Object.fromEntries(headers.map(([n, v]) => [n, substitute(v, `header ${n}`)]));
