@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -104,5 +104,16 @@ describe('keystep import wso2', () => {
     expect(readFileSync(out, 'utf8')).toBe('issuer: https://id.example.com\n');
     expect((await runCli(['import', 'wso2', xml, '--out', out, '--force'], {})).code).toBe(0);
     expect(parse(readFileSync(out, 'utf8'))).toEqual({ smsOtp: expect.objectContaining({ mandatory: false }) });
+  });
+
+  it('leaves an overwritten file readable by its owner only, as a new one, since it may hold the gateway\'s secret', async () => {
+    const out = path.join(dir, 'shared.yaml');
+    writeFileSync(out, 'issuer: https://id.example.com\n', { mode: 0o644 });
+    chmodSync(out, 0o644);
+    const literal = path.join(dir, 'secret-provider.yaml');
+    writeFileSync(literal, 'url: https://sms.example.com/send\nmethod: POST\nheaders: "Authorization: Bearer 0123456789abcdef0123"\npayload: to=$ctx.num&text=$ctx.msg\n');
+    expect((await runCli(['import', 'wso2', xml, '--sms-provider', literal, '--out', out, '--force'], {})).code).toBe(0);
+    expect(readFileSync(out, 'utf8')).toContain('0123456789abcdef0123');
+    expect(statSync(out).mode & 0o777).toBe(0o600);
   });
 });
