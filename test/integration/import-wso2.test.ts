@@ -57,6 +57,18 @@ describe('keystep import wso2', () => {
     expect(dryRun.stdout).not.toMatch(/%252B/);
   });
 
+  it('keeps the + of a number that WSO2\'s payload had not encoded, rather than make it a space', async () => {
+    const provider = path.join(dir, 'plus.yaml');
+    writeFileSync(provider, 'url: https://api.twilio.com/2010-04-01/Accounts/{AccountSID}/SMS/Messages.json\nmethod: POST\nheaders: "Authorization: Basic base64{AccountSID:AuthToken}"\npayload: Body=$ctx.msg&To=$ctx.num&From=+15005550006\n');
+    const result = await runCli(['import', 'wso2', xml, '--sms-provider', provider], {});
+    expect(result.code).toBe(0);
+    expect(parse(result.stdout).sms.gateway.from).toBe('+15005550006');
+    const other = path.join(dir, 'plus-other.yaml');
+    writeFileSync(other, 'url: https://sms.example.com/send\nmethod: POST\npayload: to=$ctx.num&text=$ctx.msg&sender=+447400000001&note=a+b\n');
+    const own = await runCli(['import', 'wso2', xml, '--sms-provider', other], {});
+    expect(parse(own.stdout).sms.gateway.payload).toBe('to=$ctx.num&text=$ctx.msg&sender=+447400000001&note=a b');
+  });
+
   it('takes the account and token written into base64{…} as they are, and never prints the token', async () => {
     // What a deployment that followed WSO2's Twilio page has: its own SID and token in the header.
     const token = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';

@@ -96,10 +96,14 @@ function basicParts(match: RegExpExecArray, values: Record<string, string>): [Ba
 }
 const TWILIO_URL = /^https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/([^/]+)\/(SMS\/)?Messages\.json$/;
 
-/** One form-encoded value as the gateway received it from WSO2, which sent the payload as written. */
+/**
+ * One form-encoded value as the gateway received it from WSO2, which sent the payload as written.
+ * A value that is a number with its `+` not encoded (`From=+15005550006`) meant the `+`: a space
+ * there makes no number, so it is kept.
+ */
 function formDecoded(file: string, text: string): string {
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(/^\+\d+$/.test(text) ? text : text.replace(/\+/g, ' '));
   } catch {
     throw new Wso2InputError(file, undefined, `payload: ${JSON.stringify(text)} holds a % that is not followed by two hex digits`);
   }
