@@ -216,7 +216,7 @@ export function registerUserCommands(program: Command, cli: Cli): void {
     .option('--clear', 'remove the number')
     .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
-      if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
+      if (!opts.clear && !phoneArg) throw new UsageError('give a number in E.164 form, or --clear');
       const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
       await changeAndSignOut(ctx, account, {
         cause: 'set-phone', apply: (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null),
