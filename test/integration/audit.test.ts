@@ -89,6 +89,16 @@ describe('audit retention, export and lines for a log shipper', () => {
     expect(await runCli(['audit', 'export', '--since', '1d'], env)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('names an account of another domain as domain/username, so that two accounts of one name stay apart', async () => {
+    const db = t.database.db;
+    await db.deleteFrom('auth_events').execute();
+    const partner = await t.addUser('partners/erin', 'partner-erins-password');
+    await db.insertInto('auth_events').values([erin, partner].map((account_id) => ({ event: 'test.named', result: 'info', account_id, detail: '{}' }))).execute();
+    const lines = (await runCli(['audit', 'export'], env)).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.account_id, l.username])).toEqual([[erin, 'erin'], [partner, 'partners/erin']]);
+    expect((await runCli(['audit', 'export', '--account', 'partners/erin'], env)).stdout).toContain('"username":"partners/erin"');
+  });
+
   it('refuses a malformed time with status 2 and an unknown user with status 3', async () => {
     expect(await runCli(['audit', 'export', '--since', 'yesterday'], env)).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^keystep: --since is an ISO 8601 date/) });
     expect(await runCli(['audit', 'export', '--since', '2026-12-02', '--until', '2026-12-01'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--since must be before --until/) });
