@@ -107,7 +107,7 @@ async function describeUser(ctx: CommandContext, account: Account) {
   const db = ctx.database.db;
   const live = await oidcPayloadRepository(db).countForAccount(account.id);
   return {
-    username: account.username,
+    username: accountName(account),
     id: account.id,
     status: await statusOf(ctx, account),
     phone: maskPhone(account.phone) || null,
