@@ -22,8 +22,10 @@ const PBKDF2_MAX_HASH_BYTES = 64;
 const PBKDF2_MAX_SALT_BYTES = 1024;
 
 // Bounds on the work one sign-in may cost: an imported hash with absurd parameters must not let a
-// single try pin a core (or allocate gigabytes) for as long as it asks.
-const LIMITS = { pbkdf2Iterations: 5_000_000, bcryptCost: 16, argon2MemoryKiB: 262_144, argon2Time: 16, argon2Lanes: 16 };
+// single try pin a core (or allocate gigabytes) for as long as it asks. About a second at most:
+// PBKDF2's 5,000,000 iterations; bcrypt runs in JavaScript on the thread that serves every request
+// (cost 13 about a second, each step doubles it); argon2 by memory times passes (256 MiB four times).
+const LIMITS = { pbkdf2Iterations: 5_000_000, bcryptCost: 13, argon2MemoryKiB: 262_144, argon2Time: 16, argon2Lanes: 16, argon2Work: 4 * 262_144 };
 
 export function hashFormat(hash: string): HashFormat | undefined {
   const argon = ARGON2.exec(hash);
@@ -38,8 +40,8 @@ export function importedHashProblem(hash: string): string | undefined {
   const argon = ARGON2.exec(hash);
   if (argon) {
     const [m, t, p] = [Number(argon[2]), Number(argon[3]), Number(argon[4])];
-    return m > LIMITS.argon2MemoryKiB || t > LIMITS.argon2Time || p > LIMITS.argon2Lanes || m < 8 || t < 1 || p < 1
-      ? `argon2 parameters m=${m},t=${t},p=${p} are outside what Keystep verifies (m up to ${LIMITS.argon2MemoryKiB}, t up to ${LIMITS.argon2Time}, p up to ${LIMITS.argon2Lanes})`
+    return m > LIMITS.argon2MemoryKiB || t > LIMITS.argon2Time || p > LIMITS.argon2Lanes || m * t > LIMITS.argon2Work || m < 8 || t < 1 || p < 1
+      ? `argon2 parameters m=${m},t=${t},p=${p} are outside what Keystep verifies (m up to ${LIMITS.argon2MemoryKiB}, t up to ${LIMITS.argon2Time}, m×t up to ${LIMITS.argon2Work}, p up to ${LIMITS.argon2Lanes})`
       : undefined;
   }
   const bc = BCRYPT.exec(hash);
