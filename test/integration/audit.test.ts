@@ -102,6 +102,11 @@ describe('audit retention, export and lines for a log shipper', () => {
   it('refuses a malformed time with status 2 and an unknown user with status 3', async () => {
     expect(await runCli(['audit', 'export', '--since', 'yesterday'], env)).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^keystep: --since is an ISO 8601 date/) });
     expect(await runCli(['audit', 'export', '--since', '2026-12-02', '--until', '2026-12-01'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--since must be before --until/) });
+    // A day or time that does not exist is a mistake, not the day after (30 February is not 2 March).
+    for (const time of ['2026-02-30', '2026-02-29', '2026-13-01', '2026-12-01T24:00:00Z', '2026-12-01T10:60Z', '2026-12-01T10:00:60Z', '2026-12-01T10:00:00+24:00']) {
+      expect({ time, ...(await runCli(['audit', 'export', '--since', time], env)) }).toMatchObject({ time, code: 2, stdout: '', stderr: expect.stringMatching(/^keystep: --since is an ISO 8601 date/) });
+    }
+    expect((await runCli(['audit', 'export', '--since', '2028-02-29T23:59:59.999+01:00'], env)).code).toBe(0);
     expect(await runCli(['audit', 'export', '--account', 'nobody'], env)).toMatchObject({ code: 3, stderr: 'keystep: no user named nobody\n' });
     expect(await runCli(['audit', 'export', '--bogus'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option/) });
   });
