@@ -108,6 +108,21 @@ describe('keystep import wso2', () => {
     expect((await runCli(['import', 'wso2', binary], {})).stderr).toMatch(/not UTF-8 text/);
   });
 
+  it('names the line of the SMS provider file a value it cannot take is on', async () => {
+    const cases: [string, RegExp][] = [
+      ['url: https://sms.example.com/send\nmethod: POST\npayload: to=$ctx.num&text=%ZZ$ctx.msg\n', /bad-provider\.yaml:3: payload: .*% that is not followed by two hex digits/],
+      ['url: https://sms.example.com/{Region}/send\nmethod: POST\npayload: to=$ctx.num&text=$ctx.msg\n', /bad-provider\.yaml:1: url: the placeholder \{Region\} has no value/],
+      ['url: https://sms.example.com/send\nheaders: "X-Key: {ApiKey}"\npayload: to=$ctx.num&text=$ctx.msg\n', /bad-provider\.yaml:2: header X-Key: the placeholder \{ApiKey\} has no value/],
+      ['url: https://sms.example.com/send\npayload: to=$ctx.num&text=$ctx.msg\nhttpResponse: ok\n', /bad-provider\.yaml:3: httpResponse: "ok" is not a list/],
+    ];
+    const provider = path.join(dir, 'bad-provider.yaml');
+    for (const [text, message] of cases) {
+      writeFileSync(provider, text);
+      const result = await runCli(['import', 'wso2', xml, '--sms-provider', provider], {});
+      expect({ text, code: result.code, stderr: result.stderr }).toEqual({ text, code: 1, stderr: expect.stringMatching(message) });
+    }
+  });
+
   it('does not overwrite a file unless told to', async () => {
     const out = path.join(dir, 'existing.yaml');
     writeFileSync(out, 'issuer: https://id.example.com\n');

@@ -20,6 +20,8 @@ export interface ProviderFile {
   payload?: string;
   httpResponse?: string;
   values: Record<string, string>;
+  /** The line each field is on, for pointing at a value the import cannot take. */
+  lines?: Partial<Record<string, number>>;
 }
 
 /** A Keystep setting the operator still has to give: the WSO2 placeholder it stands for. */
@@ -57,11 +59,12 @@ export function readProviderFile(file: string, text: string): ProviderFile {
     return range ? counter.linePos(range[0]).line : undefined;
   };
   if (!isMap(doc.contents)) throw new Wso2InputError(file, 1, 'the SMS provider file must be a mapping of url, method, headers, payload (and httpResponse, values)');
-  const out: Partial<ProviderFile> & { values: Record<string, string> } = { values: {} };
+  const out: Partial<ProviderFile> & { values: Record<string, string>; lines: Partial<Record<string, number>> } = { values: {}, lines: {} };
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const line = lineOf(pair.key);
     if (!(FIELDS as readonly string[]).includes(key)) throw new Wso2InputError(file, line, `unknown field ${JSON.stringify(key)}; the fields are ${FIELDS.join(', ')}`);
+    out.lines[key] = line;
     if (key === 'values') {
       if (!isMap(pair.value)) throw new Wso2InputError(file, line, 'values must map each placeholder name to its value');
       for (const v of pair.value.items) {
@@ -101,22 +104,22 @@ const TWILIO_URL = /^https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/([^/]+)\/
  * A value that is a number with its `+` not encoded (`From=+15005550006`) meant the `+`: a space
  * there makes no number, so it is kept.
  */
-function formDecoded(file: string, text: string): string {
+function formDecoded(file: string, text: string, line?: number): string {
   try {
     return decodeURIComponent(/^\+\d+$/.test(text) ? text : text.replace(/\+/g, ' '));
   } catch {
-    throw new Wso2InputError(file, undefined, `payload: ${JSON.stringify(text)} holds a % that is not followed by two hex digits`);
+    throw new Wso2InputError(file, line, `payload: ${JSON.stringify(text)} holds a % that is not followed by two hex digits`);
   }
 }
 
 /** The payload's fields decoded, each with the text WSO2 had. */
-function parseFormPayload(file: string, payload: string): [string, string, string][] {
+function parseFormPayload(file: string, payload: string, line?: number): [string, string, string][] {
   return payload.split('&').filter(Boolean).map((pair) => {
     const eq = pair.indexOf('=');
     const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    const key = formDecoded(file, k);
-    const value = formDecoded(file, v);
-    if (/[&=]/.test(key) || value.includes('&')) throw new Wso2InputError(file, undefined, `payload: the field ${JSON.stringify(k)} holds & or = once decoded, which a Keystep form payload cannot carry`);
+    const key = formDecoded(file, k, line);
+    const value = formDecoded(file, v, line);
+    if (/[&=]/.test(key) || value.includes('&')) throw new Wso2InputError(file, line, `payload: the field ${JSON.stringify(k)} holds & or = once decoded, which a Keystep form payload cannot carry`);
     return [key, value, v];
   });
 }
@@ -169,7 +172,8 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
 
   const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
   const json = contentType !== undefined && /json/i.test(contentType);
-  const form = provider.payload !== undefined && !json ? parseFormPayload(file, provider.payload) : undefined;
+  const lineOf = (field: string) => provider.lines?.[field];
+  const form = provider.payload !== undefined && !json ? parseFormPayload(file, provider.payload, lineOf('payload')) : undefined;
   const twilio = TWILIO_URL.exec(provider.url);
   const formKeys = form?.map(([k]) => k).sort().join(',');
   const presetFits = twilio && (provider.method ?? 'POST').toUpperCase() === 'POST' && form
@@ -212,7 +216,7 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   } else {
     const substitute = (text: string, where: string) => text.replace(BRACE, (_, name: string) => {
       const value = valueOf(name);
-      if (value === undefined) throw new Wso2InputError(file, undefined, `${where}: the placeholder {${name}} has no value; give it under values: in the SMS provider file`);
+      if (value === undefined) throw new Wso2InputError(file, lineOf(where.split(' ')[0] === 'header' ? 'headers' : where.split(' ')[0]!), `${where}: the placeholder {${name}} has no value; give it under values: in the SMS provider file`);
       return value;
     });
     gateway.url = substitute(provider.url, 'url');
@@ -243,7 +247,7 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   }
   if (provider.httpResponse !== undefined) {
     const statuses = provider.httpResponse.split(/[\s,]+/).filter(Boolean).map(Number);
-    if (!statuses.length || statuses.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) throw new Wso2InputError(file, undefined, `httpResponse: ${JSON.stringify(provider.httpResponse)} is not a list of HTTP statuses`);
+    if (!statuses.length || statuses.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) throw new Wso2InputError(file, lineOf('httpResponse'), `httpResponse: ${JSON.stringify(provider.httpResponse)} is not a list of HTTP statuses`);
     gateway.successStatus = statuses;
     lines.push({ field: 'http_response', wso2: provider.httpResponse, keystep: `sms.gateway.successStatus: [${statuses.join(', ')}]` });
   }
