@@ -108,6 +108,22 @@ describe('keystep import wso2', () => {
     expect((await runCli(['import', 'wso2', binary], {})).stderr).toMatch(/not UTF-8 text/);
   });
 
+  it('never prints a secret header\'s value, with or without an authentication scheme before it', async () => {
+    const provider = path.join(dir, 'api-key.yaml');
+    writeFileSync(provider, 'url: https://sms.example.com/send\nmethod: POST\nheaders: "Authorization: Bearer s3cr3t-bearer-token, X-Api-Key: xk3y-0123456789"\npayload: to=$ctx.num&text=$ctx.msg\n');
+    const result = await runCli(['import', 'wso2', xml, '--sms-provider', provider], {});
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/s3cr3t-bearer-token|xk3y-0123456789/);
+    expect(result.stderr).toContain('Authorization: Bearer [redacted], X-Api-Key: [redacted]');
+    expect(parse(result.stdout).sms.gateway.headers).toEqual({ Authorization: 'Bearer s3cr3t-bearer-token', 'X-Api-Key': 'xk3y-0123456789' });
+    // Beside a base64{…} header too.
+    writeFileSync(provider, 'url: https://sms.example.com/send\nmethod: POST\nheaders: "Authorization: Basic base64{User:Password}, X-Api-Key: xk3y-0123456789"\npayload: to=$ctx.num&text=$ctx.msg\n');
+    const beside = await runCli(['import', 'wso2', xml, '--sms-provider', provider], {});
+    expect(beside.code).toBe(0);
+    expect(beside.stderr).not.toContain('xk3y-0123456789');
+    expect(beside.stderr).toContain('Authorization: Basic base64{User:Password}, X-Api-Key: [redacted]');
+  });
+
   it('names the line of the SMS provider file a value it cannot take is on', async () => {
     const cases: [string, RegExp][] = [
       ['url: https://sms.example.com/send\nmethod: POST\npayload: to=$ctx.num&text=%ZZ$ctx.msg\n', /bad-provider\.yaml:3: payload: .*% that is not followed by two hex digits/],

@@ -167,7 +167,10 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   // A secret written into the header is written to the configuration, never shown.
   if (basicSecret && 'literal' in basicSecret) secrets.push(basicSecret.literal);
   const literalBasic = auth && !basic ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth[1]) : null;
-  const shownHeaders = headers.map(([n, v]) => `${n}: ${looksSecret(n) && !basic ? v.split(' ')[0] + ' [redacted]' : v}`).join(', ');
+  // A secret header shows its authentication scheme (`Bearer`) at most; a value without one is the secret itself.
+  const redacted = (v: string) => (/^[A-Za-z][\w-]*\s+\S/.test(v) ? `${v.split(/\s+/)[0]} [redacted]` : '[redacted]');
+  // A base64{…} header holds placeholders, or values redacted with the report's secrets.
+  const shownHeaders = headers.map(([n, v]) => `${n}: ${looksSecret(n) && !(basic && auth && n === auth[0]) ? redacted(v) : v}`).join(', ');
   if (literalBasic) secrets.push(literalBasic[1]!, Buffer.from(literalBasic[1]!, 'base64').toString());
 
   const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
