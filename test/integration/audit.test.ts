@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { retentionSeconds } from '../../src/config/retention.ts';
@@ -87,6 +90,21 @@ describe('audit retention, export and lines for a log shipper', () => {
     expect(frankOnly.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).detail.i)).toEqual([101, 103, 105, 107, 109]);
     expect((await runCli(['audit', 'export', '--since', '2026-11-02'], env)).stdout.trimEnd().split('\n')).toHaveLength(2500 - 1440);
     expect(await runCli(['audit', 'export', '--since', '1d'], env)).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('stops without a stack trace when the reader goes away (audit export | head)', async () => {
+    const db = t.database.db;
+    await db.deleteFrom('auth_events').execute();
+    await db.insertInto('auth_events').values(Array.from({ length: 5000 }, (_, i) => ({ event: 'test.piped', result: 'info', detail: JSON.stringify({ i, pad: 'x'.repeat(200) }) }))).execute();
+    const child = spawn(process.execPath, [path.resolve('bin/keystep.js'), 'audit', 'export'], {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // The reader takes the first line and leaves, as head -1 does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code, signal] = await once(child, 'close') as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
   });
 
   it('names an account of another domain as domain/username, so that two accounts of one name stay apart', async () => {
