@@ -31,9 +31,16 @@ export function registerAuditCommands(program: Command, cli: Cli): void {
         accountId = account.id;
       }
       const out = cli.io.stdout;
+      // A reader that has what it wanted and left (`| head`) ends the export quietly; another
+      // failure to write is the command's failure. Kept on: a write fails after it returned.
+      let failed: NodeJS.ErrnoException | undefined;
+      out.on('error', (err: NodeJS.ErrnoException) => { failed ??= err; });
+      const gone = () => failed?.code === 'EPIPE';
       for await (const event of authEventRepository(ctx.database.db).export({ since, until, accountId })) {
+        if (failed) break;
         // Waits for a slow reader (a pipe to a file or a shipper): memory holds a page, not the export.
-        if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain');
+        if (!out.write(`${JSON.stringify(event)}\n`)) await once(out, 'drain').catch(() => undefined);
       }
+      if (failed && !gone()) throw failed;
     }));
 }

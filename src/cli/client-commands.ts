@@ -137,7 +137,7 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     .action((clientId: string, opts: AddOptions) => withDatabase(cli, async (ctx) => {
       if (!CLIENT_ID.test(clientId)) throw new CliError('a client_id is 1 to 128 letters, digits or . _ ~ -');
       const redirectUris = opts.redirectUri ?? [];
-      if (redirectUris.length === 0) throw new CliError('give at least one --redirect-uri');
+      if (redirectUris.length === 0) throw new UsageError('give at least one --redirect-uri');
       const problems = [...redirectUris, ...(opts.postLogoutRedirectUri ?? [])].map(checkRedirectUri).filter(Boolean);
       if (problems.length) throw new CliError(problems.join('\n'));
       if (opts.mfa !== undefined && !isMfaPolicy(opts.mfa)) throw new CliError(MFA_ERROR);

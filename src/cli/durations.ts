@@ -15,6 +15,14 @@ export function durationOption(option: string, text: string): number {
   return seconds;
 }
 
+/** Whether the fields name a day and time that exist: Date would take 30 February for 2 March. */
+function realTime(parts: RegExpExecArray): boolean {
+  const [year, month, day, hour = 0, minute = 0, second = 0, offsetHours = 0, offsetMinutes = 0] = parts.slice(1).map((p) => (p === undefined ? undefined : Number(p))) as number[];
+  const date = new Date(Date.UTC(year!, month! - 1, day!));
+  return date.getUTCMonth() === month! - 1 && date.getUTCDate() === day
+    && hour! <= 23 && minute! <= 59 && second! <= 59 && offsetHours! <= 23 && offsetMinutes! <= 59;
+}
+
 /**
  * A point in time given on the command line: an ISO 8601 date or date and time (`2026-12-01`,
  * `2026-12-01T10:00:00Z`; a date alone is midnight UTC), or a duration before now (`7d`: 7 days ago).
@@ -22,7 +30,8 @@ export function durationOption(option: string, text: string): number {
 export function timeOption(option: string, text: string, now: Date): Date {
   const ago = parseDuration(text);
   if (ago !== undefined) return new Date(now.getTime() - ago * 1000);
-  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text) ? new Date(text) : undefined;
+  const parts = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2})))?$/.exec(text);
+  const iso = parts && realTime(parts) ? new Date(text) : undefined;
   if (!iso || Number.isNaN(iso.getTime())) {
     throw new UsageError(`${option} is an ISO 8601 date or time (2026-12-01, 2026-12-01T10:00:00Z) or a time ago (12h, 7d), not ${JSON.stringify(text)}`);
   }

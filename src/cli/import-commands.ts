@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, type Cli } from './context.ts';
 import { importWso2 } from './wso2/import.ts';
@@ -44,8 +44,15 @@ export function registerImportCommands(program: Command, cli: Cli): void {
       }
       if (existsSync(opts.out) && !opts.force) throw new CliError(`${opts.out} exists; choose another --out, or add --force to overwrite it`);
       try {
-        // Private: it may hold the SMS provider's credentials.
-        writeFileSync(opts.out, result.yaml, { mode: 0o600 });
+        // Private: it may hold the SMS provider's credentials. A file overwritten keeps its mode
+        // otherwise, so it is made private before anything is written to it.
+        const fd = openSync(opts.out, opts.force ? 'w' : 'wx', 0o600);
+        try {
+          fchmodSync(fd, 0o600);
+          writeSync(fd, result.yaml);
+        } finally {
+          closeSync(fd);
+        }
       } catch (err) {
         throw new CliError(`cannot write ${opts.out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }

@@ -105,7 +105,7 @@ async function describeUser(ctx: CommandContext, account: Account) {
   const db = ctx.database.db;
   const live = await oidcPayloadRepository(db).countForAccount(account.id);
   return {
-    username: account.username,
+    username: accountName(account),
     id: account.id,
     status: await statusOf(ctx, account),
     phone: maskPhone(account.phone) || null,
@@ -214,7 +214,7 @@ export function registerUserCommands(program: Command, cli: Cli): void {
     .option('--clear', 'remove the number')
     .action((username: string, phoneArg: string | undefined, opts: { clear?: boolean }) => withDatabase(cli, async (ctx) => {
       const account = await findUser(ctx, username);
-      if (!opts.clear && !phoneArg) throw new CliError('give a number in E.164 form, or --clear');
+      if (!opts.clear && !phoneArg) throw new UsageError('give a number in E.164 form, or --clear');
       const phone = opts.clear ? null : parsePhone(phoneArg!, ctx.config.sms.allowedCountries);
       await changeAndSignOut(ctx, account, {
         cause: 'set-phone', apply: (accounts) => accounts.setPhone(account.id, phone, phone ? new Date() : null),

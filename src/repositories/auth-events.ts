@@ -1,6 +1,7 @@
 import type { Db } from '../db/connection.ts';
 import { prepared } from '../db/prepared.ts';
 import type { AuditEvent as AuthEvent } from '../login/ports.ts';
+import { accountName } from '../shared/account-name.ts';
 
 export type { AuthEvent };
 
@@ -78,13 +79,16 @@ export function authEventRepository(db: Db) {
       let after = '0';
       for (;;) {
         let query = db.selectFrom('auth_events').leftJoin('accounts', 'accounts.id', 'auth_events.account_id')
-          .select(['auth_events.id', 'auth_events.at', 'event', 'result', 'account_id', 'accounts.username', 'step', 'reason', 'client_id', 'flow_uid', 'ip', 'detail'])
+          .select(['auth_events.id', 'auth_events.at', 'event', 'result', 'account_id', 'accounts.domain', 'accounts.username', 'step', 'reason', 'client_id', 'flow_uid', 'ip', 'detail'])
           .where('auth_events.id', '>', after);
         if (filter.since) query = query.where('auth_events.at', '>=', filter.since);
         if (filter.until) query = query.where('auth_events.at', '<', filter.until);
         if (filter.accountId) query = query.where('account_id', '=', filter.accountId);
         const rows = await query.orderBy('auth_events.id').limit(pageSize).execute();
-        for (const r of rows) yield { ...r, id: String(r.id), at: r.at.toISOString(), username: r.username ?? null };
+        for (const { domain, ...r } of rows) {
+          // Named as everywhere else: domain/username outside the primary domain.
+          yield { ...r, id: String(r.id), at: r.at.toISOString(), username: r.username != null && domain != null ? accountName({ domain, username: r.username }) : null };
+        }
         if (rows.length < pageSize) return;
         after = String(rows.at(-1)!.id);
       }

@@ -83,4 +83,12 @@ describe('keystep user show, list and delete', () => {
     expect(event).toEqual({ account_id: null, detail: expect.objectContaining({ accountId, sessions: 2 }) });
     expect(await runCli(['user', 'delete', 'erin', '--yes'], env)).toMatchObject({ code: 3, stderr: 'keystep: no user named erin\n' });
   });
+
+  it('shows an account of another domain by its full name, as the list does', async () => {
+    await t.addUser('partners/frank', PASSWORD);
+    expect(JSON.parse((await runCli(['user', 'show', 'partners/frank', '--json'], env)).stdout)).toMatchObject({ username: 'partners/frank' });
+    expect((await runCli(['user', 'show', 'partners/frank'], env)).stdout).toMatch(/^username: +partners\/frank$/m);
+    expect(JSON.parse((await runCli(['user', 'show', 'frank', '--json'], env)).stdout)).toMatchObject({ username: 'frank' });
+    expect((await list('--search', 'frank')).sort()).toEqual(['frank', 'partners/frank']);
+  });
 });

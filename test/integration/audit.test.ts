@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.ts';
 import { retentionSeconds } from '../../src/config/retention.ts';
@@ -89,9 +92,39 @@ describe('audit retention, export and lines for a log shipper', () => {
     expect(await runCli(['audit', 'export', '--since', '1d'], env)).toEqual({ code: 0, stdout: '', stderr: '' });
   });
 
+  it('stops without a stack trace when the reader goes away (audit export | head)', async () => {
+    const db = t.database.db;
+    await db.deleteFrom('auth_events').execute();
+    await db.insertInto('auth_events').values(Array.from({ length: 5000 }, (_, i) => ({ event: 'test.piped', result: 'info', detail: JSON.stringify({ i, pad: 'x'.repeat(200) }) }))).execute();
+    const child = spawn(process.execPath, [path.resolve('bin/keystep.js'), 'audit', 'export'], {
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // The reader takes the first line and leaves, as head -1 does.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const [code, signal] = await once(child, 'close') as [number | null, string | null];
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+  });
+
+  it('names an account of another domain as domain/username, so that two accounts of one name stay apart', async () => {
+    const db = t.database.db;
+    await db.deleteFrom('auth_events').execute();
+    const partner = await t.addUser('partners/erin', 'partner-erins-password');
+    await db.insertInto('auth_events').values([erin, partner].map((account_id) => ({ event: 'test.named', result: 'info', account_id, detail: '{}' }))).execute();
+    const lines = (await runCli(['audit', 'export'], env)).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.account_id, l.username])).toEqual([[erin, 'erin'], [partner, 'partners/erin']]);
+    expect((await runCli(['audit', 'export', '--account', 'partners/erin'], env)).stdout).toContain('"username":"partners/erin"');
+  });
+
   it('refuses a malformed time with status 2 and an unknown user with status 3', async () => {
     expect(await runCli(['audit', 'export', '--since', 'yesterday'], env)).toMatchObject({ code: 2, stdout: '', stderr: expect.stringMatching(/^keystep: --since is an ISO 8601 date/) });
     expect(await runCli(['audit', 'export', '--since', '2026-12-02', '--until', '2026-12-01'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--since must be before --until/) });
+    // A day or time that does not exist is a mistake, not the day after (30 February is not 2 March).
+    for (const time of ['2026-02-30', '2026-02-29', '2026-13-01', '2026-12-01T24:00:00Z', '2026-12-01T10:60Z', '2026-12-01T10:00:60Z', '2026-12-01T10:00:00+24:00']) {
+      expect({ time, ...(await runCli(['audit', 'export', '--since', time], env)) }).toMatchObject({ time, code: 2, stdout: '', stderr: expect.stringMatching(/^keystep: --since is an ISO 8601 date/) });
+    }
+    expect((await runCli(['audit', 'export', '--since', '2028-02-29T23:59:59.999+01:00'], env)).code).toBe(0);
     expect(await runCli(['audit', 'export', '--account', 'nobody'], env)).toMatchObject({ code: 3, stderr: 'keystep: no user named nobody\n' });
     expect(await runCli(['audit', 'export', '--bogus'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/unknown option/) });
   });

@@ -70,6 +70,9 @@ describe('the keystep command', () => {
     expect(await createArgon2Hasher().verify((await repo.findByUsername('erin'))!.passwordHash, 'erins-new-password')).toBe(true);
     expect((await runCli(['user', 'set-phone', 'erin', '+14155552671'], env)).code).toBe(0);
     expect((await repo.findByUsername('erin'))!.phone).toBe('+14155552671');
+    // Neither a number nor --clear: a missing argument, status 2 as the README says; nothing changes.
+    expect(await runCli(['user', 'set-phone', 'erin'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/give a number in E\.164 form, or --clear/) });
+    expect((await repo.findByUsername('erin'))!.phone).toBe('+14155552671');
     expect((await runCli(['user', 'disable', 'erin'], env)).code).toBe(0);
     expect((await repo.findByUsername('erin'))!.disabled).toBe(true);
     expect((await runCli(['user', 'enable', 'erin'], env)).code).toBe(0);
@@ -130,7 +133,8 @@ describe('the keystep command', () => {
     expect(await runCli(['client', 'update', 'nobody', '--mfa', 'required'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no client nobody/) });
     expect(await runCli(['client', 'add', 'shop', '--redirect-uri', 'https://x.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/already exists/) });
     expect(await runCli(['client', 'add', 'bad', '--redirect-uri', 'http://evil.example/cb'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
-    expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/--redirect-uri/) });
+    // A missing --redirect-uri is a command line that is wrong (status 2), a bad one a failure (1).
+    expect(await runCli(['client', 'add', 'bad'], env)).toMatchObject({ code: 2, stderr: expect.stringMatching(/--redirect-uri/) });
     expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(0);
     expect((await runCli(['client', 'remove', 'spa'], env)).code).toBe(3);
   });

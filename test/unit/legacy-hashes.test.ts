@@ -38,6 +38,34 @@ describe('imported password hashes', () => {
     expect(await verifyLegacy(`$pbkdf2-sha256$900000000$${ab64(Buffer.alloc(8))}$${ab64(Buffer.alloc(32))}`, 'x')).toBe(false);
   });
 
+  it('bound the work of one try to about a second whatever the format, bcrypt\'s on the thread that serves every request', () => {
+    // bcrypt runs in JavaScript: cost 14 took 2.4 s of the event loop's thread per try, 16 about 10 s.
+    expect(importedHashProblem(`$2b$13$${'a'.repeat(53)}`)).toBeUndefined();
+    expect(importedHashProblem(`$2b$14$${'a'.repeat(53)}`)).toMatch(/bcrypt cost 14/);
+    expect(importedHashProblem(`$2b$16$${'a'.repeat(53)}`)).toMatch(/bcrypt cost 16/);
+    // argon2 by memory times passes: 256 MiB once to four times, or 64 MiB three times (RFC 9106), but not 256 MiB sixteen times (3 s).
+    expect(importedHashProblem('$argon2id$v=19$m=262144,t=4,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBeUndefined();
+    expect(importedHashProblem('$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBeUndefined();
+    expect(importedHashProblem('$argon2i$v=19$m=262144,t=16,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toMatch(/argon2 parameters/);
+    expect(importedHashProblem('$argon2id$v=19$m=131072,t=9,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toMatch(/argon2 parameters/);
+  });
+
+  it('count PBKDF2\'s work per block of the hash, so a long hash cannot multiply the iterations allowed', async () => {
+    // Each 32 bytes of a PBKDF2-SHA256 hash cost the iterations again: 4,000,000 for 32 bytes is
+    // within the bound, the same for 64 bytes is twice it, and 64 KiB would be 2,048 times it.
+    const within = `$pbkdf2-sha256$4000000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(32))}`;
+    expect(importedHashProblem(within)).toBeUndefined();
+    const twice = `$pbkdf2-sha256$4000000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(64))}`;
+    expect(importedHashProblem(twice)).toMatch(/PBKDF2/);
+    const long = `$pbkdf2-sha256$10000$${ab64(Buffer.alloc(16))}$${ab64(Buffer.alloc(65_536))}`;
+    expect(importedHashProblem(long)).toMatch(/PBKDF2/);
+    const started = performance.now();
+    expect(await verifyLegacy(long, 'x')).toBe(false);
+    expect(performance.now() - started).toBeLessThan(50);
+    // A salt of any length is one more HMAC input, but not a megabyte of it.
+    expect(importedHashProblem(`$pbkdf2-sha256$10000$${ab64(Buffer.alloc(1_000_000))}$${ab64(Buffer.alloc(32))}`)).toMatch(/PBKDF2/);
+  });
+
   it('cost an imported account the dummy argon2id too, and ask for a new hash unless it is argon2id', async () => {
     const calls = { verify: 0, dummy: 0 };
     const base: PasswordHasher = {

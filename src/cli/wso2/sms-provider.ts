@@ -20,6 +20,8 @@ export interface ProviderFile {
   payload?: string;
   httpResponse?: string;
   values: Record<string, string>;
+  /** The line each field is on, for pointing at a value the import cannot take. */
+  lines?: Partial<Record<string, number>>;
 }
 
 /** A Keystep setting the operator still has to give: the WSO2 placeholder it stands for. */
@@ -57,11 +59,12 @@ export function readProviderFile(file: string, text: string): ProviderFile {
     return range ? counter.linePos(range[0]).line : undefined;
   };
   if (!isMap(doc.contents)) throw new Wso2InputError(file, 1, 'the SMS provider file must be a mapping of url, method, headers, payload (and httpResponse, values)');
-  const out: Partial<ProviderFile> & { values: Record<string, string> } = { values: {} };
+  const out: Partial<ProviderFile> & { values: Record<string, string>; lines: Partial<Record<string, number>> } = { values: {}, lines: {} };
   for (const pair of doc.contents.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     const line = lineOf(pair.key);
     if (!(FIELDS as readonly string[]).includes(key)) throw new Wso2InputError(file, line, `unknown field ${JSON.stringify(key)}; the fields are ${FIELDS.join(', ')}`);
+    out.lines[key] = line;
     if (key === 'values') {
       if (!isMap(pair.value)) throw new Wso2InputError(file, line, 'values must map each placeholder name to its value');
       for (const v of pair.value.items) {
@@ -78,26 +81,45 @@ export function readProviderFile(file: string, text: string): ProviderFile {
 }
 
 const BRACE = /\{([A-Za-z_][\w.-]*)\}/g;
-const BASE64_AUTH = /^Basic\s+base64\{\{?([^{}:]+)\}?:\{?([^{}:]+)\}?\}$/i;
+const BASE64_AUTH = /^Basic\s+base64\{(\{?)([^{}:]+)\}?:(\{?)([^{}:]+)\}?\}$/i;
+
+type BasicPart = { placeholder: string } | { literal: string };
+
+/**
+ * The two sides of `base64{user:secret}`. A side is a placeholder when written `{Name}` or when
+ * `values` names it; else the value itself when it holds a digit (a deployment that put its own SID
+ * and token there), or when the other side is such a value; else a placeholder (`AccountSID`,
+ * `AuthToken`, as WSO2's page writes them).
+ */
+function basicParts(match: RegExpExecArray, values: Record<string, string>): [BasicPart, BasicPart] {
+  const sides = [[match[1]!, match[2]!.trim()], [match[3]!, match[4]!.trim()]] as const;
+  const named = sides.map(([braced, text]) => Boolean(braced) || Object.hasOwn(values, text));
+  const literal = sides.some(([, text], i) => !named[i] && /\d/.test(text));
+  return sides.map(([, text], i) => (named[i] || !literal ? { placeholder: text } : { literal: text })) as [BasicPart, BasicPart];
+}
 const TWILIO_URL = /^https:\/\/api\.twilio\.com\/2010-04-01\/Accounts\/([^/]+)\/(SMS\/)?Messages\.json$/;
 
-/** One form-encoded value as the gateway received it from WSO2, which sent the payload as written. */
-function formDecoded(file: string, text: string): string {
+/**
+ * One form-encoded value as the gateway received it from WSO2, which sent the payload as written.
+ * A value that is a number with its `+` not encoded (`From=+15005550006`) meant the `+`: a space
+ * there makes no number, so it is kept.
+ */
+function formDecoded(file: string, text: string, line?: number): string {
   try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
+    return decodeURIComponent(/^\+\d+$/.test(text) ? text : text.replace(/\+/g, ' '));
   } catch {
-    throw new Wso2InputError(file, undefined, `payload: ${JSON.stringify(text)} holds a % that is not followed by two hex digits`);
+    throw new Wso2InputError(file, line, `payload: ${JSON.stringify(text)} holds a % that is not followed by two hex digits`);
   }
 }
 
 /** The payload's fields decoded, each with the text WSO2 had. */
-function parseFormPayload(file: string, payload: string): [string, string, string][] {
+function parseFormPayload(file: string, payload: string, line?: number): [string, string, string][] {
   return payload.split('&').filter(Boolean).map((pair) => {
     const eq = pair.indexOf('=');
     const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    const key = formDecoded(file, k);
-    const value = formDecoded(file, v);
-    if (/[&=]/.test(key) || value.includes('&')) throw new Wso2InputError(file, undefined, `payload: the field ${JSON.stringify(k)} holds & or = once decoded, which a Keystep form payload cannot carry`);
+    const key = formDecoded(file, k, line);
+    const value = formDecoded(file, v, line);
+    if (/[&=]/.test(key) || value.includes('&')) throw new Wso2InputError(file, line, `payload: the field ${JSON.stringify(k)} holds & or = once decoded, which a Keystep form payload cannot carry`);
     return [key, value, v];
   });
 }
@@ -141,13 +163,20 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   let headers = provider.headers ? parseHeaders(provider.headers) : [];
   const auth = headers.find(([n]) => n.toLowerCase() === 'authorization');
   const basic = auth ? BASE64_AUTH.exec(auth[1]) : null;
+  const [basicUser, basicSecret] = basic ? basicParts(basic, provider.values) : [undefined, undefined];
+  // A secret written into the header is written to the configuration, never shown.
+  if (basicSecret && 'literal' in basicSecret) secrets.push(basicSecret.literal);
   const literalBasic = auth && !basic ? /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth[1]) : null;
-  const shownHeaders = headers.map(([n, v]) => `${n}: ${looksSecret(n) && !basic ? v.split(' ')[0] + ' [redacted]' : v}`).join(', ');
+  // A secret header shows its authentication scheme (`Bearer`) at most; a value without one is the secret itself.
+  const redacted = (v: string) => (/^[A-Za-z][\w-]*\s+\S/.test(v) ? `${v.split(/\s+/)[0]} [redacted]` : '[redacted]');
+  // A base64{…} header holds placeholders, or values redacted with the report's secrets.
+  const shownHeaders = headers.map(([n, v]) => `${n}: ${looksSecret(n) && !(basic && auth && n === auth[0]) ? redacted(v) : v}`).join(', ');
   if (literalBasic) secrets.push(literalBasic[1]!, Buffer.from(literalBasic[1]!, 'base64').toString());
 
   const contentType = headers.find(([n]) => n.toLowerCase() === 'content-type')?.[1];
   const json = contentType !== undefined && /json/i.test(contentType);
-  const form = provider.payload !== undefined && !json ? parseFormPayload(file, provider.payload) : undefined;
+  const lineOf = (field: string) => provider.lines?.[field];
+  const form = provider.payload !== undefined && !json ? parseFormPayload(file, provider.payload, lineOf('payload')) : undefined;
   const twilio = TWILIO_URL.exec(provider.url);
   const formKeys = form?.map(([k]) => k).sort().join(',');
   const presetFits = twilio && (provider.method ?? 'POST').toUpperCase() === 'POST' && form
@@ -161,7 +190,15 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
     lines.push({ field: 'SMS URL: account', wso2: twilio[1]!, keystep: fill('sms.gateway.accountSid', decodeURIComponent(twilio[1]!), false) });
     lines.push({ field: 'HTTP method', wso2: provider.method ?? '(none)', keystep: 'POST, by the preset' });
     if (basic) {
-      lines.push({ field: 'HTTP headers', wso2: shownHeaders, keystep: `Keystep's built-in basic auth from the account and ${fill('sms.gateway.authToken', `{${basic[2]!.trim()}}`, true)}` });
+      if (basicUser && 'literal' in basicUser && !gateway.accountSid) {
+        // The account the URL left as a placeholder, written in the header.
+        gateway.accountSid = basicUser.literal;
+        asks.splice(asks.findIndex((a) => a.setting === 'sms.gateway.accountSid'), 1);
+      }
+      const token = basicSecret && 'literal' in basicSecret
+        ? (gateway.authToken = basicSecret.literal, 'sms.gateway.authToken (from the header\'s literal value; a secret, written to the file: see below)')
+        : fill('sms.gateway.authToken', `{${(basicSecret as { placeholder: string }).placeholder}}`, true);
+      lines.push({ field: 'HTTP headers', wso2: shownHeaders, keystep: `Keystep's built-in basic auth from the account and ${token}` });
     } else if (literalBasic) {
       const [user, ...rest] = Buffer.from(literalBasic[1]!, 'base64').toString().split(':');
       if (user && rest.length) {
@@ -182,7 +219,7 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   } else {
     const substitute = (text: string, where: string) => text.replace(BRACE, (_, name: string) => {
       const value = valueOf(name);
-      if (value === undefined) throw new Wso2InputError(file, undefined, `${where}: the placeholder {${name}} has no value; give it under values: in the SMS provider file`);
+      if (value === undefined) throw new Wso2InputError(file, lineOf(where.split(' ')[0] === 'header' ? 'headers' : where.split(' ')[0]!), `${where}: the placeholder {${name}} has no value; give it under values: in the SMS provider file`);
       return value;
     });
     gateway.url = substitute(provider.url, 'url');
@@ -193,12 +230,13 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
     }
     if (basic) {
       headers = headers.filter((h) => h !== auth);
-      const [user, password] = [basic[1]!.trim(), basic[2]!.trim()].map(valueOf);
+      const [user, password] = [basicUser!, basicSecret!].map((part) => ('literal' in part ? part.literal : valueOf(part.placeholder)));
       if (user !== undefined && password !== undefined) {
         gateway.basicAuth = { username: user, password };
         secrets.push(password);
       } else {
-        asks.push({ setting: 'sms.gateway.basicAuth', env: envOf['sms.gateway.basicAuth']!, placeholder: `${basic[1]!.trim()}:${basic[2]!.trim()}`, secret: true });
+        const named = (part: BasicPart, other: string) => ('placeholder' in part ? part.placeholder : other);
+        asks.push({ setting: 'sms.gateway.basicAuth', env: envOf['sms.gateway.basicAuth']!, placeholder: `${named(basicUser!, 'user')}:${named(basicSecret!, 'secret')}`, secret: true });
       }
     }
     if (headers.length) gateway.headers = Object.fromEntries(headers.map(([n, v]) => [n, substitute(v, `header ${n}`)]));
@@ -212,7 +250,7 @@ export function mapProvider(file: string, provider: ProviderFile): ProviderMappi
   }
   if (provider.httpResponse !== undefined) {
     const statuses = provider.httpResponse.split(/[\s,]+/).filter(Boolean).map(Number);
-    if (!statuses.length || statuses.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) throw new Wso2InputError(file, undefined, `httpResponse: ${JSON.stringify(provider.httpResponse)} is not a list of HTTP statuses`);
+    if (!statuses.length || statuses.some((s) => !Number.isInteger(s) || s < 100 || s > 599)) throw new Wso2InputError(file, lineOf('httpResponse'), `httpResponse: ${JSON.stringify(provider.httpResponse)} is not a list of HTTP statuses`);
     gateway.successStatus = statuses;
     lines.push({ field: 'http_response', wso2: provider.httpResponse, keystep: `sms.gateway.successStatus: [${statuses.join(', ')}]` });
   }
