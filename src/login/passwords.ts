@@ -20,12 +20,18 @@ export interface PasswordHasher {
   needsRehash?(passwordHash: string): boolean;
 }
 
+/** Whether an argon2id hash was made with less memory or fewer passes than `own` (unreadable: yes). */
+function weakerThan(passwordHash: string, own: { memoryCost: number; timeCost: number }): boolean {
+  const params = /^\$argon2id\$v=\d+\$m=(\d+),t=(\d+),p=\d+\$/.exec(passwordHash);
+  return !params || Number(params[1]) < own.memoryCost || Number(params[2]) < own.timeCost;
+}
+
 /**
  * Also verifies the bcrypt and PBKDF2 hashes of imported users (argon2i and argon2d go through
  * argon2's own verify). Such a check costs besides its own work the dummy argon2id of an unknown
  * user, so an imported account answers no faster than a name without one.
  */
-export function withLegacyHashes(base: PasswordHasher, limit: <T>(work: () => Promise<T>) => Promise<T> = (work) => work()): PasswordHasher {
+export function withLegacyHashes(base: PasswordHasher, limit: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(), own?: { memoryCost: number; timeCost: number }): PasswordHasher {
   return {
     hash: (password) => base.hash(password),
     async verify(passwordHash, password) {
@@ -35,7 +41,8 @@ export function withLegacyHashes(base: PasswordHasher, limit: <T>(work: () => Pr
       return ok;
     },
     verifyDummy: (password) => base.verifyDummy(password),
-    needsRehash: (passwordHash) => hashFormat(passwordHash) !== 'argon2id',
+    // An imported argon2id hash made with less memory or fewer passes than Keystep's own is renewed too.
+    needsRehash: (passwordHash) => hashFormat(passwordHash) !== 'argon2id' || (own !== undefined && weakerThan(passwordHash, own)),
     ...(base.queueDepth ? { queueDepth: () => base.queueDepth!() } : {}),
   };
 }
@@ -57,7 +64,7 @@ export function createArgon2Hasher(concurrency = availableParallelism()): Passwo
       await limit(async () => verify(await dummy!, password)).catch(() => false);
     },
     queueDepth: () => limit.pendingCount,
-  }, limit);
+  }, limit, argon2Options);
 }
 
 const common = new Set(commonPasswords as string[]);

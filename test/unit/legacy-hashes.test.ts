@@ -2,7 +2,7 @@ import { pbkdf2Sync } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { describe, expect, it } from 'vitest';
 import { fromWso2Pbkdf2, hashFormat, importedHashProblem, verifyLegacy } from '../../src/login/legacy-hashes.ts';
-import { withLegacyHashes, type PasswordHasher } from '../../src/login/passwords.ts';
+import { createArgon2Hasher, withLegacyHashes, type PasswordHasher } from '../../src/login/passwords.ts';
 
 const ab64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '').replace(/\+/g, '.');
 
@@ -81,5 +81,13 @@ describe('imported password hashes', () => {
     expect(hasher.needsRehash!('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(false);
     expect(hasher.needsRehash!('$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(true);
     expect(hasher.needsRehash!(bcrypt.hashSync('x', 4))).toBe(true);
+  });
+
+  it('renews an argon2id hash weaker than Keystep\'s own (m=19 MiB, t=2), and not Keystep\'s own', async () => {
+    const keystep = createArgon2Hasher(1);
+    expect(keystep.needsRehash!(await keystep.hash('a-long-password'))).toBe(false);
+    expect(keystep.needsRehash!('$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(false);
+    expect(keystep.needsRehash!('$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(true);
+    expect(keystep.needsRehash!('$argon2id$v=19$m=19456,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo')).toBe(true);
   });
 });
