@@ -27,6 +27,18 @@ function compile(message: string, language: string): IntlMessageFormat {
   return new IntlMessageFormat(message, language, undefined, { ignoreTag: true });
 }
 
+const NUMBER = 2;
+
+/** The arguments a message counts with or writes as a number (plural, selectordinal, number). */
+function numeric(elements: readonly Element[], into: Set<string>): Set<string> {
+  for (const el of elements) {
+    if ((el.type === NUMBER || el.type === PLURAL) && el.value !== undefined) into.add(el.value);
+    if ((el.type === SELECT || el.type === PLURAL) && el.options) for (const option of Object.values(el.options)) numeric(option.value, into);
+    if (el.type === TAG && el.children) numeric(el.children, into);
+  }
+  return into;
+}
+
 /** The names of the arguments a message takes; throws with the parser's reason when it does not parse. */
 export function messageArguments(message: string, language = 'en'): string[] {
   return [...collect(compile(message, language).getAst() as Element[], new Set())].sort();
@@ -57,7 +69,18 @@ export function translationProblems(reference: Texts, texts: Texts, language: st
       continue;
     }
     const wanted = messageArguments(reference[key]!, 'en');
-    if (args.join(',') !== wanted.join(',')) problems.push(`${language}: ${key} takes {${args.join('}, {')}} but the English text takes {${wanted.join('}, {')}}`);
+    if (args.join(',') !== wanted.join(',')) {
+      problems.push(`${language}: ${key} takes {${args.join('}, {')}} but the English text takes {${wanted.join('}, {')}}`);
+      continue;
+    }
+    // Written out once with values of the kinds Keystep gives (a number where English counts, else
+    // text): a message that parses may still fail then (a date of a name, a unit no one has).
+    const counted = numeric(compile(reference[key]!, 'en').getAst() as Element[], new Set());
+    try {
+      compile(message, language).format(Object.fromEntries(args.map((a) => [a, counted.has(a) ? 2 : 'x'])));
+    } catch (err) {
+      problems.push(`${language}: ${key} cannot be written out (${(err as Error).message})`);
+    }
   }
   return problems;
 }
@@ -103,24 +126,31 @@ export function textFormatter(catalogues: Readonly<Record<string, Texts>>, fallb
     const base = catalogues[fallback];
     return base && Object.hasOwn(base, key) ? [fallback, base[key]!] : undefined;
   };
-  return {
-    languages: Object.keys(catalogues),
-    has: (key: string) => source(fallback, key) !== undefined,
-    format(language: string, key: string, params: TextParams = {}): string {
-      const found = source(language, key);
-      if (!found) return key;
-      const id = `${found[0]}\u0000${key}`;
+  function format(language: string, key: string, params: TextParams = {}): string {
+    const found = source(language, key);
+    if (!found) return key;
+    const id = `${found[0]}\u0000${key}`;
+    try {
       let entry = compiled.get(id);
       if (!entry) {
-        const format = compile(found[1], found[0]);
-        entry = { format, args: [...collect(format.getAst() as Element[], new Set())] };
+        const compiledMessage = compile(found[1], found[0]);
+        entry = { format: compiledMessage, args: [...collect(compiledMessage.getAst() as Element[], new Set())] };
         compiled.set(id, entry);
       }
       // An argument the caller did not give reads as empty rather than failing the page.
       const values: Record<string, string | number> = {};
       for (const arg of entry.args) values[arg] = params[arg] ?? '';
       return String(entry.format.format(values));
-    },
+    } catch {
+      // A text that cannot be written out with these values (start-up writes each out once with
+      // values of the right kinds): the fallback language's, else the key; never a failed page.
+      return found[0] !== fallback ? format(fallback, key, params) : key;
+    }
+  }
+  return {
+    languages: Object.keys(catalogues),
+    has: (key: string) => source(fallback, key) !== undefined,
+    format,
   };
 }
 
