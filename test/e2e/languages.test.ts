@@ -142,6 +142,19 @@ describe('the pages in each language', () => {
     });
   }
 
+  it('hands the sign-in back to an app that asked for form_post on a page in the browser\'s language', async () => {
+    for (const language of LANGUAGES) {
+      const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT[language]!);
+      const attempt = await startLogin(rp, { response_mode: 'form_post' }, browser);
+      const codePage = pageOf(await submitPassword(browser, pageOf(attempt.visit), 'ines', 'ines-long-password'));
+      const handBack = pageOf(await submitStep(browser, codePage, 'sms-otp', { code: codeIn(await lastSms(PHONE)) }));
+      expectIn(handBack, language);
+      expect(formAction(handBack.html)).toBe(rp.redirectUri);
+      expect(hiddenValue(handBack.html, 'state')).toBe(attempt.state);
+      expect(hiddenValue(handBack.html, 'code')).toMatch(/^[\w-]{20,}$/);
+    }
+  });
+
   it('puts the app\'s ui_locales before Accept-Language, for the pages and the SMS', async () => {
     const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
     const attempt = await startLogin(rp, { ui_locales: 'es fr-CA de' }, browser);
