@@ -115,16 +115,26 @@ export function chooseLanguage(wanted: readonly (readonly string[])[], supported
 
 /**
  * Every language's texts, formatted with ICU MessageFormat. A key a language lacks (an operator's
- * added language, an older file) falls back to the fallback language's text; a key none has is
- * returned as it is. A message is compiled once per language.
+ * added language, an older file) falls back to the language it narrows (de-AT's to de's), then to
+ * the fallback language's text; a key none has is returned as it is. A message is compiled once per
+ * language.
  */
 export function textFormatter(catalogues: Readonly<Record<string, Texts>>, fallback: string) {
   const compiled = new Map<string, { format: IntlMessageFormat; args: string[] }>();
+  // A language, then the languages it narrows (de-AT, then de), then the fallback.
+  const chains = new Map<string, string[]>();
+  const chainOf = (language: string): string[] => {
+    let chain = chains.get(language);
+    if (!chain) {
+      const parts = language.split('-');
+      chain = [...new Set([...parts.map((_, i) => parts.slice(0, parts.length - i).join('-')), fallback])].filter((l) => Object.hasOwn(catalogues, l));
+      if (Object.hasOwn(catalogues, language)) chains.set(language, chain);
+    }
+    return chain;
+  };
   const source = (language: string, key: string): [string, string] | undefined => {
-    const own = catalogues[language];
-    if (own && Object.hasOwn(own, key)) return [language, own[key]!];
-    const base = catalogues[fallback];
-    return base && Object.hasOwn(base, key) ? [fallback, base[key]!] : undefined;
+    for (const from of chainOf(language)) if (Object.hasOwn(catalogues[from]!, key)) return [from, catalogues[from]![key]!];
+    return undefined;
   };
   function format(language: string, key: string, params: TextParams = {}): string {
     const found = source(language, key);

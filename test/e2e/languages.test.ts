@@ -194,17 +194,24 @@ describe('an operator\'s own translations', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keystep-texts-'));
     writeFileSync(path.join(dir, 'de.json'), JSON.stringify({ 'title.sign-in': 'Einloggen' }));
     writeFileSync(path.join(dir, 'nl.json'), JSON.stringify({ 'title.sign-in': 'Inloggen', 'password.username': 'Gebruikersnaam', SMS_CODE: 'Uw {service}-code is {code}, {minutes} minuten geldig.\n\n@{host} #{code}' }));
+    writeFileSync(path.join(dir, 'de-AT.json'), JSON.stringify({ 'password.username': 'Benutzerkennung' }));
     t = await startTestApp({ overrides: { translations: { dir, defaultLanguage: 'nl' } } });
     await t.addUser('ines', 'ines-long-password', PHONE);
     rp = await relyingParty(t, await t.addClient('web-app'));
   });
   afterAll(() => t.close());
 
-  it('override a shipped text, and add a language whose missing texts read in English', async () => {
+  it('override a shipped text, and add a language whose missing texts read in the language it narrows, else in English', async () => {
     const german = pageOf((await startLogin(rp, {}, new SpeakingBrowser(rp.redirectUri, 'de'))).visit);
     expect(htmlLang(german.html)).toBe('de');
     expect(german.html).toContain('<h1>Einloggen</h1>');
     expect(german.html).toContain('Benutzername');
+    // A region's own file: its texts, then its language's (the operator's German too), not English.
+    const austrian = pageOf((await startLogin(rp, {}, new SpeakingBrowser(rp.redirectUri, 'de-AT'))).visit);
+    expect(htmlLang(austrian.html)).toBe('de-AT');
+    expect(austrian.html).toContain('Benutzerkennung');
+    expect(austrian.html).toContain('<h1>Einloggen</h1>');
+    expect(untranslated(austrian.html, 'de')).toEqual([]);
 
     // Dutch is the default here: a browser asking for a language Keystep does not have gets it.
     const browser = new SpeakingBrowser(rp.redirectUri, 'ja');
@@ -219,7 +226,7 @@ describe('an operator\'s own translations', () => {
     expect(inbox).toMatch(/Uw Keystep-code is \d{6}, 5 minuten geldig\. @127\.0\.0\.1:\d+ #\d{6}/);
 
     const discovery = await (await fetch(`${t.issuer}/.well-known/openid-configuration`)).json() as { ui_locales_supported?: string[] };
-    expect(discovery.ui_locales_supported).toEqual(['en', 'de', 'fr', 'nl']);
+    expect(discovery.ui_locales_supported).toEqual(['en', 'de', 'fr', 'de-AT', 'nl']);
   });
 
   it('a file with a problem stops the start with every problem listed', async () => {

@@ -121,6 +121,11 @@ describe('an operator\'s translation files', () => {
     ]);
   });
 
+  it('read a text a regional file lacks in its language before English (de-AT, then de, then en)', () => {
+    const texts = textFormatter({ en: { A: 'Sign in', B: 'Hello', C: 'Only English' }, de: { A: 'Anmelden', B: 'Hallo' }, 'de-AT': { A: 'Einloggen' } }, 'en');
+    expect(['A', 'B', 'C'].map((key) => texts.format('de-AT', key))).toEqual(['Einloggen', 'Hallo', 'Only English']);
+  });
+
   it('never fail a page over a text that cannot be written out: it reads in the fallback language', () => {
     const texts = textFormatter({ en: { A: 'Signed in as {name}.' }, de: { A: 'Angemeldet als {name, date}.' } }, 'en');
     expect(texts.format('de', 'A', { name: 'fay' })).toBe('Signed in as fay.');
