@@ -165,6 +165,16 @@ describe('the pages in each language', () => {
     expect(await lastSms(PHONE)).toMatch(/^Votre code Keystep est \d{6}\. Il expire dans 5 minutes\./);
   });
 
+  it('answers a form of a login that cannot be taken (a wrong anti-forgery token) in the login\'s language', async () => {
+    const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
+    const login = pageOf((await startLogin(rp, { ui_locales: 'fr' }, browser)).visit);
+    expectIn(login, 'fr');
+    const refused = pageOf(await browser.submit(new URL(formAction(login.html), login.url).toString(), { _csrf: 'forged', step: 'password', username: 'ines', password: 'x' }));
+    expect(refused.status).toBe(403);
+    expectIn(refused, 'fr');
+    expect(visibleText(refused.html)).toContain(allTexts.text('CSRF_INVALID', {}, 'fr'));
+  });
+
   it('keeps the language its first form was sent in for the rest of the login, its SMS included', async () => {
     const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
     const login = pageOf((await startLogin(rp, {}, browser)).visit);
