@@ -202,7 +202,12 @@ describe('an operator\'s own translations', () => {
   let rp: RelyingParty;
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keystep-texts-'));
-    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({ 'title.sign-in': 'Einloggen' }));
+    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({
+      'title.sign-in': 'Einloggen',
+      // Markup in a text is text: written escaped, never run.
+      'password.lead': 'Weiter zu <b>{client}</b>.<script>alert(1)</script>',
+      'page.cancel': '"><img src=x onerror=alert(2)>Abbrechen',
+    }));
     writeFileSync(path.join(dir, 'nl.json'), JSON.stringify({ 'title.sign-in': 'Inloggen', 'password.username': 'Gebruikersnaam', SMS_CODE: 'Uw {service}-code is {code}, {minutes} minuten geldig.\n\n@{host} #{code}' }));
     writeFileSync(path.join(dir, 'de-AT.json'), JSON.stringify({ 'password.username': 'Benutzerkennung' }));
     t = await startTestApp({ overrides: { translations: { dir, defaultLanguage: 'nl' } } });
@@ -216,6 +221,9 @@ describe('an operator\'s own translations', () => {
     expect(htmlLang(german.html)).toBe('de');
     expect(german.html).toContain('<h1>Einloggen</h1>');
     expect(german.html).toContain('Benutzername');
+    expect(german.html).toContain('Weiter zu &lt;b&gt;web-app&lt;/b&gt;.&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(german.html).toContain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt;Abbrechen');
+    expect(german.html).not.toMatch(/<script>|<b>|<img/);
     // A region's own file: its texts, then its language's (the operator's German too), not English.
     const austrian = pageOf((await startLogin(rp, {}, new SpeakingBrowser(rp.redirectUri, 'de-AT'))).visit);
     expect(htmlLang(austrian.html)).toBe('de-AT');
