@@ -189,6 +189,21 @@ describe('the pages in each language', () => {
     expectIn(pageOf(await browser.visit(`${t.issuer}/no-such-page`)), 'fr');
   });
 
+  it('takes languages of any shape without failing: thousands of tags, malformed ones, NUL and lone surrogates', async () => {
+    const shapes: [Record<string, string>, string, string][] = [
+      [{}, Array.from({ length: 2000 }, (_, i) => `x${i}`).join(',') + ',fr', 'en'],
+      [{}, 'not a tag!, %%%;q=0.9, de-CH-1901-x-a;q=0.8', 'de'],
+      [{ ui_locales: `de\u0000 \ud800 ${'a'.repeat(5000)} fr` }, 'en', 'en'],
+      [{ ui_locales: '* x-private i-klingon art-lojban de-u-co-phonebk' }, 'fr', 'de'],
+      [{ ui_locales: Array.from({ length: 500 }, () => 'zz').join(' ') }, 'fr', 'fr'],
+    ];
+    for (const [params, header, language] of shapes) {
+      const page = pageOf((await startLogin(rp, params, new SpeakingBrowser(rp.redirectUri, header))).visit);
+      expect(page.status, JSON.stringify(params)).toBe(200);
+      expect(htmlLang(page.html), header.slice(0, 40)).toBe(language);
+    }
+  });
+
   it('falls back to the default for a language it does not have, and lists its languages in discovery', async () => {
     const page = pageOf(await new SpeakingBrowser(rp.redirectUri, 'ja, *;q=0.1').visit(`${t.issuer}/no-such-page`));
     expectIn(page, 'en');
