@@ -19,7 +19,7 @@ import { errorPages } from './http/error-pages.ts';
 import { healthRoutes, type ReadinessCheck } from './http/health-routes.ts';
 import { interactionRoutes } from './http/interaction-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
-import { providerPages } from './http/provider-pages.ts';
+import { providerFormPostPages, providerPages } from './http/provider-pages.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { serverLifecycle } from './http/server.ts';
 import { staticRoutes } from './http/static-routes.ts';
@@ -339,6 +339,7 @@ function mountRoutes(provider: Provider, rt: Runtime, db: Db, stores: Stores, ke
 
   provider.use(securityHeaders({ providerFormTargets: providerPageClientUris }));
   provider.use(languageFromHeaders(login.messages));
+  provider.use(providerFormPostPages(views));
   provider.use(errorPages(views, rt.log));
   if (config.trustedProxies.length > 0) provider.use(clientAddress(config.trustedProxies));
   provider.use(addressLimit(config.loginRequestLimit, views));

@@ -97,6 +97,9 @@ export function interactionRoutes(deps: Deps): Router {
     const open = await interactions.open(ctx.req, ctx.res, uid);
     // This login's forms lead, through the provider's redirects, to the client.
     allowFormTargets(ctx, open.info.redirectUris);
+    // Until its flow is read (languageFor), the app's ui_locales count too: a form refused before
+    // that (a wrong anti-forgery token) is answered in the login's language, not only the browser's.
+    setLanguage(ctx, chooseFor(ctx, deps.messages, open.info.uiLocales));
     return open;
   }
 

@@ -1,3 +1,4 @@
+import type { Middleware } from 'koa';
 import type { ProviderPages } from '../oidc/provider.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
@@ -43,5 +44,33 @@ export function providerPages(views: Views, log: Logger): ProviderPages {
     async logoutSuccess(ctx) {
       sendPage(ctx, views, 'logout-success', { title: 'title.signed-out' });
     },
+  };
+}
+
+const entities: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+const unescape = (text: string) => text.replace(/&(amp|lt|gt|quot|#39);/g, (e) => entities[e]!);
+
+/**
+ * The provider's own auto-submitting page (an authorization answer by `form_post`, and its sign-out
+ * before signing in as someone else), which it writes with no language, in English, outside
+ * Keystep's layout and has no setting for: the same form, as Keystep's page in the request's
+ * language, submitted by Keystep's script. A page of another shape is left as it is.
+ */
+export function providerFormPostPages(views: Views): Middleware {
+  return async (ctx, next) => {
+    await next();
+    const html = ctx.body;
+    if (typeof html !== 'string' || !ctx.response.is('html') || !html.includes('<title>Submitting Callback</title>')) return;
+    const action = /<form method="post" action="([^"]*)">/.exec(html)?.[1];
+    if (action === undefined) return;
+    const fields = [...html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)"\/>/g)].map((m) => ({ name: m[1]!, value: unescape(m[2]!) }));
+    try {
+      sendPage(ctx, views, 'form-post', { title: 'title.continuing', action: unescape(action), fields }, ctx.status);
+    } catch {
+      // An operator's copy of views/ from before this page: the provider's own page stays.
+      return;
+    }
+    // The provider's hash of its inline script goes with it; Keystep's script is allowed by its own.
+    ctx.set('Content-Security-Policy', String(ctx.response.get('Content-Security-Policy')).replace(/script-src[^;]*/, "script-src 'none'"));
   };
 }

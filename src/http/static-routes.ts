@@ -24,7 +24,9 @@ function ownScript(file: string): OwnScript {
 export const resendScript = ownScript('resend-countdown.js');
 /** The passkey pages' call to the browser's WebAuthn. */
 export const passkeyScript = ownScript('passkey.js');
-export const ownScripts: readonly OwnScript[] = [resendScript, passkeyScript];
+/** Posts the provider's auto-submitting form (form_post, a sign-out before a sign-in). */
+export const formPostScript = ownScript('form-post.js');
+export const ownScripts: readonly OwnScript[] = [resendScript, passkeyScript, formPostScript];
 
 /** The stylesheet (from `dir`, which may be the operator's copy of views/) and the scripts, read once. */
 export function staticRoutes(dir = viewsDir): Router {

@@ -27,6 +27,18 @@ function compile(message: string, language: string): IntlMessageFormat {
   return new IntlMessageFormat(message, language, undefined, { ignoreTag: true });
 }
 
+const NUMBER = 2;
+
+/** The arguments a message counts with or writes as a number (plural, selectordinal, number). */
+function numeric(elements: readonly Element[], into: Set<string>): Set<string> {
+  for (const el of elements) {
+    if ((el.type === NUMBER || el.type === PLURAL) && el.value !== undefined) into.add(el.value);
+    if ((el.type === SELECT || el.type === PLURAL) && el.options) for (const option of Object.values(el.options)) numeric(option.value, into);
+    if (el.type === TAG && el.children) numeric(el.children, into);
+  }
+  return into;
+}
+
 /** The names of the arguments a message takes; throws with the parser's reason when it does not parse. */
 export function messageArguments(message: string, language = 'en'): string[] {
   return [...collect(compile(message, language).getAst() as Element[], new Set())].sort();
@@ -57,7 +69,18 @@ export function translationProblems(reference: Texts, texts: Texts, language: st
       continue;
     }
     const wanted = messageArguments(reference[key]!, 'en');
-    if (args.join(',') !== wanted.join(',')) problems.push(`${language}: ${key} takes {${args.join('}, {')}} but the English text takes {${wanted.join('}, {')}}`);
+    if (args.join(',') !== wanted.join(',')) {
+      problems.push(`${language}: ${key} takes {${args.join('}, {')}} but the English text takes {${wanted.join('}, {')}}`);
+      continue;
+    }
+    // Written out once with values of the kinds Keystep gives (a number where English counts, else
+    // text): a message that parses may still fail then (a date of a name, a unit no one has).
+    const counted = numeric(compile(reference[key]!, 'en').getAst() as Element[], new Set());
+    try {
+      compile(message, language).format(Object.fromEntries(args.map((a) => [a, counted.has(a) ? 2 : 'x'])));
+    } catch (err) {
+      problems.push(`${language}: ${key} cannot be written out (${(err as Error).message})`);
+    }
   }
   return problems;
 }
@@ -92,35 +115,52 @@ export function chooseLanguage(wanted: readonly (readonly string[])[], supported
 
 /**
  * Every language's texts, formatted with ICU MessageFormat. A key a language lacks (an operator's
- * added language, an older file) falls back to the fallback language's text; a key none has is
- * returned as it is. A message is compiled once per language.
+ * added language, an older file) falls back to the language it narrows (de-AT's to de's), then to
+ * the fallback language's text; a key none has is returned as it is. A message is compiled once per
+ * language.
  */
 export function textFormatter(catalogues: Readonly<Record<string, Texts>>, fallback: string) {
   const compiled = new Map<string, { format: IntlMessageFormat; args: string[] }>();
-  const source = (language: string, key: string): [string, string] | undefined => {
-    const own = catalogues[language];
-    if (own && Object.hasOwn(own, key)) return [language, own[key]!];
-    const base = catalogues[fallback];
-    return base && Object.hasOwn(base, key) ? [fallback, base[key]!] : undefined;
+  // A language, then the languages it narrows (de-AT, then de), then the fallback.
+  const chains = new Map<string, string[]>();
+  const chainOf = (language: string): string[] => {
+    let chain = chains.get(language);
+    if (!chain) {
+      const parts = language.split('-');
+      chain = [...new Set([...parts.map((_, i) => parts.slice(0, parts.length - i).join('-')), fallback])].filter((l) => Object.hasOwn(catalogues, l));
+      if (Object.hasOwn(catalogues, language)) chains.set(language, chain);
+    }
+    return chain;
   };
-  return {
-    languages: Object.keys(catalogues),
-    has: (key: string) => source(fallback, key) !== undefined,
-    format(language: string, key: string, params: TextParams = {}): string {
-      const found = source(language, key);
-      if (!found) return key;
-      const id = `${found[0]}\u0000${key}`;
+  const source = (language: string, key: string): [string, string] | undefined => {
+    for (const from of chainOf(language)) if (Object.hasOwn(catalogues[from]!, key)) return [from, catalogues[from]![key]!];
+    return undefined;
+  };
+  function format(language: string, key: string, params: TextParams = {}): string {
+    const found = source(language, key);
+    if (!found) return key;
+    const id = `${found[0]}\u0000${key}`;
+    try {
       let entry = compiled.get(id);
       if (!entry) {
-        const format = compile(found[1], found[0]);
-        entry = { format, args: [...collect(format.getAst() as Element[], new Set())] };
+        const compiledMessage = compile(found[1], found[0]);
+        entry = { format: compiledMessage, args: [...collect(compiledMessage.getAst() as Element[], new Set())] };
         compiled.set(id, entry);
       }
       // An argument the caller did not give reads as empty rather than failing the page.
       const values: Record<string, string | number> = {};
       for (const arg of entry.args) values[arg] = params[arg] ?? '';
       return String(entry.format.format(values));
-    },
+    } catch {
+      // A text that cannot be written out with these values (start-up writes each out once with
+      // values of the right kinds): the fallback language's, else the key; never a failed page.
+      return found[0] !== fallback ? format(fallback, key, params) : key;
+    }
+  }
+  return {
+    languages: Object.keys(catalogues),
+    has: (key: string) => source(fallback, key) !== undefined,
+    format,
   };
 }
 

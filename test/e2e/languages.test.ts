@@ -142,6 +142,19 @@ describe('the pages in each language', () => {
     });
   }
 
+  it('hands the sign-in back to an app that asked for form_post on a page in the browser\'s language', async () => {
+    for (const language of LANGUAGES) {
+      const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT[language]!);
+      const attempt = await startLogin(rp, { response_mode: 'form_post' }, browser);
+      const codePage = pageOf(await submitPassword(browser, pageOf(attempt.visit), 'ines', 'ines-long-password'));
+      const handBack = pageOf(await submitStep(browser, codePage, 'sms-otp', { code: codeIn(await lastSms(PHONE)) }));
+      expectIn(handBack, language);
+      expect(formAction(handBack.html)).toBe(rp.redirectUri);
+      expect(hiddenValue(handBack.html, 'state')).toBe(attempt.state);
+      expect(hiddenValue(handBack.html, 'code')).toMatch(/^[\w-]{20,}$/);
+    }
+  });
+
   it('puts the app\'s ui_locales before Accept-Language, for the pages and the SMS', async () => {
     const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
     const attempt = await startLogin(rp, { ui_locales: 'es fr-CA de' }, browser);
@@ -150,6 +163,16 @@ describe('the pages in each language', () => {
     const codePage = pageOf(await submitPassword(browser, login, 'ines', 'ines-long-password'));
     expectIn(codePage, 'fr');
     expect(await lastSms(PHONE)).toMatch(/^Votre code Keystep est \d{6}\. Il expire dans 5 minutes\./);
+  });
+
+  it('answers a form of a login that cannot be taken (a wrong anti-forgery token) in the login\'s language', async () => {
+    const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
+    const login = pageOf((await startLogin(rp, { ui_locales: 'fr' }, browser)).visit);
+    expectIn(login, 'fr');
+    const refused = pageOf(await browser.submit(new URL(formAction(login.html), login.url).toString(), { _csrf: 'forged', step: 'password', username: 'ines', password: 'x' }));
+    expect(refused.status).toBe(403);
+    expectIn(refused, 'fr');
+    expect(visibleText(refused.html)).toContain(allTexts.text('CSRF_INVALID', {}, 'fr'));
   });
 
   it('keeps the language its first form was sent in for the rest of the login, its SMS included', async () => {
@@ -166,6 +189,21 @@ describe('the pages in each language', () => {
     expectIn(pageOf(await browser.visit(`${t.issuer}/no-such-page`)), 'fr');
   });
 
+  it('takes languages of any shape without failing: thousands of tags, malformed ones, NUL and lone surrogates', async () => {
+    const shapes: [Record<string, string>, string, string][] = [
+      [{}, Array.from({ length: 2000 }, (_, i) => `x${i}`).join(',') + ',fr', 'en'],
+      [{}, 'not a tag!, %%%;q=0.9, de-CH-1901-x-a;q=0.8', 'de'],
+      [{ ui_locales: `de\u0000 \ud800 ${'a'.repeat(5000)} fr` }, 'en', 'en'],
+      [{ ui_locales: '* x-private i-klingon art-lojban de-u-co-phonebk' }, 'fr', 'de'],
+      [{ ui_locales: Array.from({ length: 500 }, () => 'zz').join(' ') }, 'fr', 'fr'],
+    ];
+    for (const [params, header, language] of shapes) {
+      const page = pageOf((await startLogin(rp, params, new SpeakingBrowser(rp.redirectUri, header))).visit);
+      expect(page.status, JSON.stringify(params)).toBe(200);
+      expect(htmlLang(page.html), header.slice(0, 40)).toBe(language);
+    }
+  });
+
   it('falls back to the default for a language it does not have, and lists its languages in discovery', async () => {
     const page = pageOf(await new SpeakingBrowser(rp.redirectUri, 'ja, *;q=0.1').visit(`${t.issuer}/no-such-page`));
     expectIn(page, 'en');
@@ -179,19 +217,34 @@ describe('an operator\'s own translations', () => {
   let rp: RelyingParty;
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'keystep-texts-'));
-    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({ 'title.sign-in': 'Einloggen' }));
+    writeFileSync(path.join(dir, 'de.json'), JSON.stringify({
+      'title.sign-in': 'Einloggen',
+      // Markup in a text is text: written escaped, never run.
+      'password.lead': 'Weiter zu <b>{client}</b>.<script>alert(1)</script>',
+      'page.cancel': '"><img src=x onerror=alert(2)>Abbrechen',
+    }));
     writeFileSync(path.join(dir, 'nl.json'), JSON.stringify({ 'title.sign-in': 'Inloggen', 'password.username': 'Gebruikersnaam', SMS_CODE: 'Uw {service}-code is {code}, {minutes} minuten geldig.\n\n@{host} #{code}' }));
+    writeFileSync(path.join(dir, 'de-AT.json'), JSON.stringify({ 'password.username': 'Benutzerkennung' }));
     t = await startTestApp({ overrides: { translations: { dir, defaultLanguage: 'nl' } } });
     await t.addUser('ines', 'ines-long-password', PHONE);
     rp = await relyingParty(t, await t.addClient('web-app'));
   });
   afterAll(() => t.close());
 
-  it('override a shipped text, and add a language whose missing texts read in English', async () => {
+  it('override a shipped text, and add a language whose missing texts read in the language it narrows, else in English', async () => {
     const german = pageOf((await startLogin(rp, {}, new SpeakingBrowser(rp.redirectUri, 'de'))).visit);
     expect(htmlLang(german.html)).toBe('de');
     expect(german.html).toContain('<h1>Einloggen</h1>');
     expect(german.html).toContain('Benutzername');
+    expect(german.html).toContain('Weiter zu &lt;b&gt;web-app&lt;/b&gt;.&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(german.html).toContain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt;Abbrechen');
+    expect(german.html).not.toMatch(/<script>|<b>|<img/);
+    // A region's own file: its texts, then its language's (the operator's German too), not English.
+    const austrian = pageOf((await startLogin(rp, {}, new SpeakingBrowser(rp.redirectUri, 'de-AT'))).visit);
+    expect(htmlLang(austrian.html)).toBe('de-AT');
+    expect(austrian.html).toContain('Benutzerkennung');
+    expect(austrian.html).toContain('<h1>Einloggen</h1>');
+    expect(untranslated(austrian.html, 'de')).toEqual([]);
 
     // Dutch is the default here: a browser asking for a language Keystep does not have gets it.
     const browser = new SpeakingBrowser(rp.redirectUri, 'ja');
@@ -206,7 +259,7 @@ describe('an operator\'s own translations', () => {
     expect(inbox).toMatch(/Uw Keystep-code is \d{6}, 5 minuten geldig\. @127\.0\.0\.1:\d+ #\d{6}/);
 
     const discovery = await (await fetch(`${t.issuer}/.well-known/openid-configuration`)).json() as { ui_locales_supported?: string[] };
-    expect(discovery.ui_locales_supported).toEqual(['en', 'de', 'fr', 'nl']);
+    expect(discovery.ui_locales_supported).toEqual(['en', 'de', 'fr', 'de-AT', 'nl']);
   });
 
   it('a file with a problem stops the start with every problem listed', async () => {

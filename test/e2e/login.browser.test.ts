@@ -121,7 +121,7 @@ describe('logins in Chromium, every page audited', () => {
   });
 
   // Nothing here reads a text of the pages, so the same steps run in every language Keystep has.
-  for (const language of ['en']) {
+  for (const language of ['en', 'de', 'fr']) {
     it(`the keyboard alone, in ${language}: typing, Tab and Enter from the app's request to the app`, async () => {
       const { user, request, page } = await start({ language });
       expect(await focused()).toBe('username');

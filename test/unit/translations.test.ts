@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTranslations, textParts } from '../../src/app.ts';
 import { chainPart, englishTexts, messageCatalogue, SHIPPED_LANGUAGES } from '../../src/login/messages.ts';
 import { factorModules } from '../../src/login/registry.ts';
-import { chooseLanguage, messageArguments, translationProblems } from '../../src/shared/i18n.ts';
+import { chooseLanguage, messageArguments, textFormatter, translationProblems } from '../../src/shared/i18n.ts';
 import { readTranslationFiles } from '../../src/shared/translation-files.ts';
 
 const parts = [chainPart, ...textParts(factorModules)];
@@ -104,5 +104,31 @@ describe('an operator\'s translation files', () => {
       expect.stringMatching(/^the default language es has no texts/),
     ]);
     expect(readTranslationFiles(path.join(bad, 'missing')).problems).toEqual([expect.stringMatching(/^cannot read the directory .*: ENOENT$/)]);
+  });
+
+  it('refuse a text that parses but cannot be written out with the values Keystep gives it (a date of a name, an unknown unit)', () => {
+    const at = dir({ 'de.json': JSON.stringify({
+      'password.lead': 'Weiter zu {client, date}.',
+      'account.signed-in-as': 'Angemeldet als {username, time}.',
+      'account.backup.left': 'Sie haben {count, number, ::unit/no-such-unit}.',
+      // Written differently from English, but every value Keystep gives reads: no problem.
+      'sms.code.hint': '{numeric, select, yes {{length, plural, one {# Ziffer} other {# Ziffern}}} other {{length} Zeichen}}',
+    }) });
+    expect(loadTranslations({ dir: at, defaultLanguage: 'en' }).problems).toEqual([
+      expect.stringMatching(/^de: password\.lead cannot be written out \(/),
+      expect.stringMatching(/^de: account\.signed-in-as cannot be written out \(/),
+      expect.stringMatching(/^de: account\.backup\.left cannot be written out \(/),
+    ]);
+  });
+
+  it('read a text a regional file lacks in its language before English (de-AT, then de, then en)', () => {
+    const texts = textFormatter({ en: { A: 'Sign in', B: 'Hello', C: 'Only English' }, de: { A: 'Anmelden', B: 'Hallo' }, 'de-AT': { A: 'Einloggen' } }, 'en');
+    expect(['A', 'B', 'C'].map((key) => texts.format('de-AT', key))).toEqual(['Einloggen', 'Hallo', 'Only English']);
+  });
+
+  it('never fail a page over a text that cannot be written out: it reads in the fallback language', () => {
+    const texts = textFormatter({ en: { A: 'Signed in as {name}.' }, de: { A: 'Angemeldet als {name, date}.' } }, 'en');
+    expect(texts.format('de', 'A', { name: 'fay' })).toBe('Signed in as fay.');
+    expect(textFormatter({ en: { A: 'Born {name, date}.' } }, 'en').format('en', 'A', { name: 'fay' })).toBe('A');
   });
 });

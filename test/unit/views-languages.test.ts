@@ -18,6 +18,7 @@ const models: Record<string, Model[]> = {
   'dev-sms': [{ title: 'title.dev-sms', messages: [] }, { title: 'title.dev-sms', messages: [{ at: new Date(0), to: '+447400000000', text: '123456' }] }],
   // The route writes the message in the request's language.
   error: [(language) => ({ title: 'error.title.404', message: allTexts.text('NOT_FOUND', {}, language), code: 'NOT_FOUND' })],
+  'form-post': [{ title: 'title.continuing', action: 'https://app.example/callback', fields: [{ name: 'code', value: 'abc' }] }],
   'logout-success': [{ title: 'title.signed-out' }],
   logout: [{ title: 'title.sign-out', action: '/session/end/confirm', xsrf: 'x' }],
   notice: [{ ...base, title: 'title.signed-in' }],
