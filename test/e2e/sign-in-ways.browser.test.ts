@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { clientRepository } from '../../src/repositories/clients.ts';
 import { passkeyCredentialRepository } from '../../src/repositories/passkey-credentials.ts';
-import { upstreamProviderRepository, type StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
+import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { AuditedPage } from '../support/audited-page.ts';
 import { launchChromium } from '../support/chromium.ts';
@@ -10,7 +10,7 @@ import { CallbackServer } from '../support/rp-callback.ts';
 import { authorizationRequest, exchange, relyingParty, type AuthorizationRequest, type RelyingParty } from '../support/rp.ts';
 import { distinctCodes, RecordingSender, TestClock } from '../support/sms.ts';
 import { allTexts, untranslated } from '../support/texts.ts';
-import { Upstream } from '../support/upstream.ts';
+import { storedUpstreams, Upstream } from '../support/upstream.ts';
 
 const PROVIDERS = { acme: 'Acme SSO', corp: 'Corp Login' } as const;
 
@@ -44,7 +44,7 @@ describe('other ways to sign in, in Chromium, every page audited', () => {
         name, displayName, issuer: upstream.issuer, clientId: 'keystep', clientSecret: 'keystep-upstream-secret', scope: 'openid profile',
         usecase: 'local', userAttribute: undefined, domains: ['primary'], mobileClaim: undefined, jit: false,
       };
-      await upstreamProviderRepository(t.database.db).insert(provider);
+      await (await storedUpstreams(t)).insert(provider);
     }
     const clients = clientRepository(t.database.db);
     withUpstream = await relyingParty(t, await t.addClient('upstream-app', { redirectUris: [app.redirectUri] }));
