@@ -85,9 +85,21 @@ export function actionOf(page: Page, index = 0): string {
   return new URL(formAction(page.html, index), page.url).toString();
 }
 
+/** The literal parts of an ICU message around its arguments (`{name}`, `{n, plural, …}`), nested braces and all. */
+function literalParts(text: string): string[] {
+  const parts = [''];
+  let depth = 0;
+  for (const ch of text) {
+    if (ch === '{' && depth++ === 0) continue;
+    if (ch === '}' && depth > 0 && --depth === 0) { parts.push(''); continue; }
+    if (depth === 0) parts[parts.length - 1] += ch;
+  }
+  return parts;
+}
+
 const matchers = Object.entries(allMessages).map(([code, text]) => {
-  const pattern = text.split(/\{\w+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?');
-  return { code, re: new RegExp(`^${pattern}$`) };
+  const pattern = literalParts(text).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*?');
+  return { code, re: new RegExp(`^${pattern}$`, 's') };
 });
 
 /** The message code of the alert or status on a page (matched against src/login/messages.ts). */
