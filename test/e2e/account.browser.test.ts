@@ -49,6 +49,17 @@ describe('the account page, logout and error pages in Chromium, every page audit
   const follow = (name: string) => audited.navigate(() => audited.page.getByRole('link', { name }).click());
   const message = () => audited.page.textContent('#form-message');
 
+  /** A new audited page at the app's authorization request, past the password step as `user`; the request. */
+  async function passwordAtApp(user: { username: string; password: string }) {
+    audited = await AuditedPage.open(chromium, { origin: t.issuer });
+    const request = await authorizationRequest(rp);
+    await audited.goto(request.url.toString());
+    await audited.page.fill('#username', user.username);
+    await audited.page.fill('#password', user.password);
+    await click('Continue');
+    return request;
+  }
+
   /** A new user signed in to the account page with the password and the SMS code. */
   async function toAccount(colorScheme: 'light' | 'dark' = 'light') {
     const n = ++users;
@@ -141,12 +152,7 @@ describe('the account page, logout and error pages in Chromium, every page audit
   it('logout from an app: the confirmation, "stay signed in", then signed out on Keystep\'s own page', async () => {
     const user = { username: 'logout-user', password: 'logout-user-long-password', phone: '+447400300300' };
     await t.addUser(user.username, user.password, user.phone);
-    audited = await AuditedPage.open(chromium, { origin: t.issuer });
-    const request = await authorizationRequest(rp);
-    await audited.goto(request.url.toString());
-    await audited.page.fill('#username', user.username);
-    await audited.page.fill('#password', user.password);
-    await click('Continue');
+    const request = await passwordAtApp(user);
     await audited.page.fill('#code', sms.lastCode(user.phone));
     await click('Continue');
     const tokens = await exchange(rp, request, await app.next());
@@ -162,12 +168,7 @@ describe('the account page, logout and error pages in Chromium, every page audit
   it('a session signed in with the password alone continues to the account page with the code alone', async () => {
     const user = { username: 'exempt-user', password: 'exempt-user-long-password', phone: '+447400300301' };
     await accountRepository(t.database.db).setSmsOtpExempt(await t.addUser(user.username, user.password, user.phone), true);
-    audited = await AuditedPage.open(chromium, { origin: t.issuer });
-    const request = await authorizationRequest(rp);
-    await audited.goto(request.url.toString());
-    await audited.page.fill('#username', user.username);
-    await audited.page.fill('#password', user.password);
-    await click('Continue');
+    const request = await passwordAtApp(user);
     expect((await exchange(rp, request, await app.next())).claims()!.amr).toEqual(['pwd']);
 
     await audited.goto(`${t.issuer}/account`);

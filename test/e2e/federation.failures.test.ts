@@ -40,11 +40,7 @@ describe('upstream sign-ins that fail', () => {
   });
   beforeEach(() => {
     clock.advance(3600);
-    upstream.holdCallbacks = false;
-    upstream.held.length = 0;
-    upstream.silent = undefined;
-    upstream.foreignKeys = false;
-    upstream.noAuthorizationEndpoint = false;
+    upstream.resetFaults();
   });
 
   const federatedEvents = () => t.database.db.selectFrom('auth_events').selectAll().where('event', '=', 'login.federated').orderBy('at').execute();

@@ -61,10 +61,7 @@ describe('signing in through an upstream provider', () => {
   beforeEach(() => {
     // Each test's logins send codes afresh: the per-account send intervals are tested elsewhere.
     clock.advance(3600);
-    upstream.holdCallbacks = false;
-    upstream.held.length = 0;
-    upstream.silent = undefined;
-    upstream.foreignKeys = false;
+    upstream.resetFaults();
   });
 
   const accountId = async (username: string) => (await accountRepository(t.database.db).findByUsername(username))!.id;

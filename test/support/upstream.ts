@@ -85,6 +85,15 @@ export class Upstream {
     return upstream;
   }
 
+  /** Switches every fault off and forgets the held redirects, as a test starts; claims and answer stay. */
+  resetFaults(): void {
+    this.holdCallbacks = false;
+    this.held.length = 0;
+    this.silent = undefined;
+    this.foreignKeys = false;
+    this.noAuthorizationEndpoint = false;
+  }
+
   get issuer(): string {
     return `http://localhost:${(this.#server.address() as AddressInfo).port}`;
   }
