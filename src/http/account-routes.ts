@@ -219,7 +219,8 @@ export function accountRoutes(deps: Deps): Router {
     // (this change's own record too), before the number is saved.
     const signOutOthers = () => overview.signOutEverywhere(who.account.id, 'phone-changed', who.session.uid);
     const result = await deps.phone.finish(current.change, who.account, pending, formOf(ctx).code ?? '', signOutOthers);
-    if (!result.ok) return redirect303(ctx, withNote('/account/phone/verify', deps.phone.notice(result)));
+    // A number taken meanwhile: back to the number form, to type another.
+    if (!result.ok) return redirect303(ctx, withNote(result.reason === 'taken' ? '/account/phone' : '/account/phone/verify', deps.phone.notice(result)));
     redirect303(ctx, withNote('/account', { message: 'PHONE_CHANGED' }));
   });
 

@@ -40,6 +40,13 @@ export interface AccountStore {
   findIdsByVerifiedPhone(phone: string): Promise<string[]>;
   setPhone(id: string, phone: string | null, verifiedAt: Date | null): Promise<void>;
   /**
+   * Saves a number the user has just proved with a code, verified at `verifiedAt`. With `unique`
+   * (`smsOtp.phoneUnique`) it is refused, saving nothing, while another account has that number
+   * verified, and the check is part of the save: of simultaneous saves of one number on several
+   * accounts, on any instance, exactly one wins. False when refused.
+   */
+  saveVerifiedPhone(id: string, phone: string, verifiedAt: Date, unique: boolean): Promise<boolean>;
+  /**
    * Replaces an imported password hash with Keystep's own, only while the account still has the
    * one the sign-in checked (an operator's new password meanwhile wins). False when it had changed.
    */

@@ -38,6 +38,26 @@ function nameParts(name: string): [string, string] {
 
 export class UsernameTakenError extends Error {}
 
+/**
+ * Holds, until the transaction ends, the lock every save of a verified number takes under
+ * `smsOtp.phoneUnique` (a number proved at login or on the account page, a just-in-time account's
+ * upstream number): a second save of the number waits for the first to commit or roll back. Taken
+ * before the check that no other account has the number verified, in the same transaction: under
+ * read committed each statement reads what was committed when it began, so the check, which begins
+ * once the lock is granted, sees the save that held it. Keyed on a hash of the number: two numbers
+ * that share one only wait for each other.
+ */
+export async function lockVerifiedNumber(tx: Db, phone: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`verified-phone:${phone}`}, 0))`.execute(tx);
+}
+
+/** Whether an account other than `except` has the number verified (in the caller's transaction). */
+export async function verifiedElsewhere(tx: Db, phone: string, except?: string): Promise<boolean> {
+  let query = tx.selectFrom('accounts').select('id').where('phone', '=', phone).where('phone_verified_at', 'is not', null);
+  if (except !== undefined) query = query.where('id', '!=', except);
+  return (await query.limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** Which accounts a listing shows; an absent field does not filter. */
 export interface AccountFilter {
   /** Part of the username, any case. */
@@ -142,6 +162,19 @@ export function accountRepository(db: Db) {
       await db.updateTable('accounts')
         .set({ phone, phone_verified_at: verifiedAt, updated_at: sql<Date>`now()` })
         .where('id', '=', id).execute();
+    },
+
+    async saveVerifiedPhone(id: string, phone: string, verifiedAt: Date, unique: boolean): Promise<boolean> {
+      return db.transaction().execute(async (tx) => {
+        if (unique) {
+          await lockVerifiedNumber(tx, phone);
+          if (await verifiedElsewhere(tx, phone, id)) return false;
+        }
+        await tx.updateTable('accounts')
+          .set({ phone, phone_verified_at: verifiedAt, updated_at: sql<Date>`now()` })
+          .where('id', '=', id).execute();
+        return true;
+      });
     },
 
     async setDisabled(id: string, disabled: boolean): Promise<void> {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
 import type { FederatedAccounts } from '../login/factors/federated/ports.ts';
 import type { Account } from '../login/ports.ts';
-import { accountRepository } from './accounts.ts';
+import { accountRepository, lockVerifiedNumber, verifiedElsewhere } from './accounts.ts';
 
 /**
  * Upstream identities (provider, subject) linked to local accounts, and the lookups the upstream
@@ -39,11 +39,17 @@ export function federatedLinkRepository(db: Db, issuerOf: (provider: string) => 
       return accounts.findInDomain(domain, username);
     },
 
-    async createLinked({ provider, subject, domain, username, phone }) {
+    async createLinked({ provider, subject, domain, username, phone: upstreamPhone, phoneUnique }) {
       const at = await issuer(provider);
       // The account and its link together: a just-in-time account is never left unlinked, and of
       // two first sign-ins racing, one makes it.
       return db.transaction().execute(async (tx) => {
+        // The upstream's number, as any verified number under phoneUnique: not if another account has it.
+        let phone = upstreamPhone;
+        if (phone && phoneUnique) {
+          await lockVerifiedNumber(tx, phone);
+          if (await verifiedElsewhere(tx, phone)) phone = null;
+        }
         const row = await tx.insertInto('accounts')
           // No password: a hash no password matches, so this account signs in only through its provider.
           .values({ domain, username, password_hash: '!federated', phone, phone_verified_at: phone ? sql<Date>`now()` : null })

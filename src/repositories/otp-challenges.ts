@@ -99,6 +99,11 @@ export function otpChallengeRepository(db: Db): OtpStore {
       return row && toChallenge(row);
     },
 
+    async reopen(flowUid, at) {
+      await db.updateTable('otp_challenges').set({ consumed_at: null, expires_at: at })
+        .where('flow_uid', '=', flowUid).where('consumed_at', 'is not', null).execute();
+    },
+
     async consume(flowUid) {
       // The code was entered: its SMS converted, for the pumping breaker's ratio (the login's newest
       // counted send: the one whose code this is, or the one a failed resend gave back).

@@ -26,6 +26,7 @@ async function setup() {
     findById: async () => ({ ...account }),
     findIdsByVerifiedPhone: async () => { throw new Error('not used by the password step'); },
     setPhone: async () => { throw new Error('not used by the password step'); },
+    saveVerifiedPhone: async () => { throw new Error('not used by the password step'); },
     replacePasswordHash: async (_id, expected, next) => {
       if (account.passwordHash !== expected) return false;
       account.passwordHash = next;

@@ -47,6 +47,12 @@ export function fakeAccounts(account: Account, others: readonly Account[] = []) 
       if (id === state.account.id) state.account = { ...state.account, phone, phoneVerifiedAt: verifiedAt };
       else state.others = state.others.map((a) => (a.id === id ? { ...a, phone, phoneVerifiedAt: verifiedAt } : a));
     },
+    // The check and the save in one step, as the real store makes them one transaction.
+    saveVerifiedPhone: async (id, phone, verifiedAt, unique) => {
+      if (unique && all().some((a) => a.id !== id && a.phone === phone && a.phoneVerifiedAt)) return false;
+      await store.setPhone(id, phone, verifiedAt);
+      return true;
+    },
     replacePasswordHash: async (id, expected, next) => {
       if (id !== state.account.id || state.account.passwordHash !== expected) return false;
       state.account = { ...state.account, passwordHash: next };
@@ -146,6 +152,10 @@ export function fakeOtpStore() {
       if (!c || c.consumed) return false;
       challenges.set(uid, { ...c, consumed: true });
       return true;
+    },
+    async reopen(uid, at) {
+      const c = challenges.get(uid);
+      if (c?.consumed) challenges.set(uid, { ...c, consumed: false, expiresAt: at });
     },
   };
   return { store, challenges };

@@ -50,6 +50,12 @@ export interface OtpStore {
   countAttempt(flowUid: string, maxAttempts: number): Promise<OtpChallenge | undefined>;
   /** Marks the code used; false when another request used it first. */
   consume(flowUid: string): Promise<boolean>;
+  /**
+   * A code entered right whose number then could not be saved (verified on another account
+   * meanwhile): the challenge is no longer used, so that a resend to another number may replace it,
+   * within the login's send count and cooldown, but its code is dead (expired at `at`).
+   */
+  reopen(flowUid: string, at: Date): Promise<void>;
 }
 
 export interface SendBudget {

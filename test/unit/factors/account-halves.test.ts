@@ -138,6 +138,11 @@ describe('changing the number on the account page', () => {
     expect(t.change.notice(taken as typeof taken & { ok: false })).toEqual({ message: 'PHONE_UNAVAILABLE' });
     expect(t.order).toEqual([]);
     expect(t.accounts.state.account.phone).toBe(OLD);
+    // Not stranded: another number, after the cooldown, really gets a code.
+    t.clock.advance(60);
+    const sent = t.sms.attempts.length;
+    expect(await t.start('+447400999111')).toEqual({ ok: true, phone: '+447400999111' });
+    expect(t.sms.attempts.slice(sent)).toEqual([expect.objectContaining({ to: '+447400999111' })]);
   });
 
   it('locks with the wrong code that reaches the threshold, and says so', async () => {

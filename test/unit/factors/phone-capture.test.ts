@@ -168,6 +168,13 @@ describe('the phone capture factor', () => {
     expect(await t.submit({ action: 'verify', code: '111111' })).toEqual({ kind: 'retry', message: 'PHONE_UNAVAILABLE', slot: null });
     expect(t.accounts.state.account.phone).toBeNull();
     expect(t.slot).toBeUndefined();
+    // Not stranded: another number, after the cooldown, gets a code that saves it; the spent code is dead.
+    t.clock.advance(60);
+    expect(await t.submit({ action: 'number', phone: SECOND })).toMatchObject({ kind: 'retry', slot: { pendingPhone: SECOND } });
+    expect(t.sms.attempts.at(-1)).toMatchObject({ to: SECOND });
+    expect(await t.submit({ action: 'verify', code: '111111' })).toMatchObject({ kind: 'retry' });
+    expect(await t.submit({ action: 'verify', code: '222222' })).toMatchObject({ kind: 'passed' });
+    expect(t.accounts.state.account).toMatchObject({ phone: SECOND });
   });
 
   describe('on a locked account', () => {

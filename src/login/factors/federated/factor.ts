@@ -126,6 +126,7 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
       defaultCountry: deps.settings.sms.defaultCountry,
       destinationAllowed: (e164) => deps.settings.sms.destinationAllowed(e164),
       phoneTaken: deps.settings.smsOtp.phoneUnique ? async (e164) => (await deps.accounts.findIdsByVerifiedPhone(e164)).length > 0 : undefined,
+      phoneUnique: deps.settings.smsOtp.phoneUnique,
     });
     if (!found.found) {
       await event(ctx, 'failure', provider.name, { reason: found.reason, detail: proof });

@@ -63,9 +63,11 @@ export interface FederatedAccounts {
   findInDomain(domain: string, username: string): Promise<Account | undefined>;
   /**
    * Makes the account and its link in one transaction; undefined when the username is taken in that
-   * domain (or the identity was linked meanwhile: then the caller reads the link again).
+   * domain (or the identity was linked meanwhile: then the caller reads the link again). `phone` is
+   * saved verified; with `phoneUnique` only if no other account has it verified, checked in that
+   * transaction as `AccountStore.saveVerifiedPhone` checks (else the account is made without one).
    */
-  createLinked(input: { provider: string; subject: string; domain: string; username: string; phone: string | null }): Promise<Account | undefined>;
+  createLinked(input: { provider: string; subject: string; domain: string; username: string; phone: string | null; phoneUnique: boolean }): Promise<Account | undefined>;
   /** Links (provider, subject) to the account; `taken` when that identity is linked already. */
   link(provider: string, subject: string, accountId: string): Promise<'linked' | 'taken'>;
   /** The upstream identities linked to the account, each with the issuer it was linked at (null: not known yet). */

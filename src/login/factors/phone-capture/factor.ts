@@ -82,8 +82,14 @@ export function phoneCaptureFactor({ accounts, otp, sending, audit, clock, otpHm
       }
       const check = await codes.verify(ctx, account, form.code ?? '', 'phone.verify');
       if (!check.ok) return codes.outcome(check);
-      if (check.challenge.destination !== pending || (await numbers.takenElsewhere(account.id, pending))) return { kind: 'retry', message: 'PHONE_UNAVAILABLE', slot: null };
-      await accounts.setPhone(account.id, pending, clock.now());
+      // With phoneUnique the save itself refuses a number another account has verified, even one
+      // verified there a moment ago by a login racing this one: back to the number form.
+      const saved = check.challenge.destination === pending && (await accounts.saveVerifiedPhone(account.id, pending, clock.now(), policy.phoneUnique));
+      if (!saved) {
+        // The code is spent on a number not saved: the user types another, and it gets a code.
+        await otp.reopen(ctx.uid, clock.now());
+        return { kind: 'retry', message: 'PHONE_UNAVAILABLE', slot: null };
+      }
       await lock.event(ctx, 'phone.verified', 'success', undefined, { destination: maskPhone(pending, policy.maskVisibleDigits) });
       return { kind: 'passed', account, slot: null };
     },

@@ -56,17 +56,26 @@ export function phoneChange(deps: PhoneChangeDeps) {
     /**
      * The code sent to the new number: saves it, and tells the old number in a separate SMS.
      * `beforeSave` runs once the code is right and before the number is saved (the sign-out of every
-     * other session): should it fail, the number stays as it was.
+     * other session): should it fail, the number stays as it was. A change that loses its number to
+     * another account's, saved in the meantime (phoneUnique), is `taken` and saves nothing, though
+     * `beforeSave` has run.
      */
     async finish(ctx: Ctx, account: Account, pending: string, code: string, beforeSave: () => Promise<void>): Promise<PhoneChangeFinish> {
       if (lock.lockedUntil(account)) return { ok: false, reason: 'locked' };
       const check = await codes.verify(ctx, account, code, 'account.phone_verify');
       if (!check.ok) return { ok: false, reason: 'code', check };
       if (check.challenge.destination !== pending) return { ok: false, reason: 'other-number' };
-      if (await numbers.takenElsewhere(account.id, pending)) return { ok: false, reason: 'taken' };
+      // The code is spent on a number not saved: another number typed next gets a code.
+      const taken = async () => {
+        await deps.otp.reopen(ctx.uid, clock.now());
+        return { ok: false, reason: 'taken' } as const;
+      };
+      // Checked before the sign-out too, so that a number taken long ago signs nothing out; the save
+      // checks again, as one step with it, for a change on another account racing this one.
+      if (await numbers.takenElsewhere(account.id, pending)) return taken();
       const old = account.phone;
       await beforeSave();
-      await accounts.setPhone(account.id, pending, clock.now());
+      if (!(await accounts.saveVerifiedPhone(account.id, pending, clock.now(), policy.phoneUnique))) return taken();
       await lock.event(ctx, 'account.phone_changed', 'success', undefined, { from: mask(old), to: mask(pending) });
       if (old) {
         // An independent notice to the old number: if this was not its owner, they learn of it there.
