@@ -14,6 +14,23 @@ export interface Views {
   readonly texts: MessageCatalogue;
 }
 
+// Each plural form of a language with the smallest count that takes it (2 for `other` in English):
+// made once per language, as building the rules costs more than the rest of a page's texts.
+const pluralSampleCache = new Map<string, [Intl.LDMLPluralRule, number][]>();
+function pluralSamples(language: string): [Intl.LDMLPluralRule, number][] {
+  let samples = pluralSampleCache.get(language);
+  if (!samples) {
+    const rules = new Intl.PluralRules(language);
+    samples = rules.resolvedOptions().pluralCategories.flatMap((form): [Intl.LDMLPluralRule, number][] => {
+      let n = 0;
+      while (n < 1000 && rules.select(n) !== form) n++;
+      return n < 1000 ? [[form, n]] : [];
+    });
+    if (pluralSampleCache.size < 100) pluralSampleCache.set(language, samples);
+  }
+  return samples;
+}
+
 // Stands in for an argument while its message is cut around it (no text holds this character).
 const MARK = '\u0000';
 
@@ -34,14 +51,8 @@ export function viewTexts(texts: MessageCatalogue, language: string) {
     },
     has: (key: string) => texts.page(key, {}, language) !== key,
     plurals(key: string, name: string): Record<string, string> {
-      const rules = new Intl.PluralRules(language);
       const forms: Record<string, string> = {};
-      for (const form of rules.resolvedOptions().pluralCategories) {
-        // The smallest count of that form (2 for `other` in English), written with a # for the number.
-        let n = 0;
-        while (n < 1000 && rules.select(n) !== form) n++;
-        if (n < 1000) forms[form] = t(key, { [name]: n }).replace(String(n), '#');
-      }
+      for (const [form, n] of pluralSamples(language)) forms[form] = t(key, { [name]: n }).replace(String(n), '#');
       return forms;
     },
     region(code: string): string {
