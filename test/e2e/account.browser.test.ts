@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accountRepository } from '../../src/repositories/accounts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { AuditedPage } from '../support/audited-page.ts';
+import { AuditedPage, finishAudited } from '../support/audited-page.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { CallbackServer } from '../support/rp-callback.ts';
 import { authorizationRequest, exchange, relyingParty, type RelyingParty } from '../support/rp.ts';
@@ -37,13 +37,7 @@ describe('the account page, logout and error pages in Chromium, every page audit
     await app?.close();
     await t?.close();
   });
-  afterEach(async () => {
-    try {
-      audited?.assertClean();
-    } finally {
-      await audited?.close();
-    }
-  });
+  afterEach(() => finishAudited(audited));
 
   const click = (name: string | RegExp) => audited.navigate(() => audited.page.getByRole('button', { name }).click());
   const follow = (name: string) => audited.navigate(() => audited.page.getByRole('link', { name }).click());

@@ -5,7 +5,7 @@ import { accountRepository } from '../../src/repositories/accounts.ts';
 import { backupCodeRepository } from '../../src/repositories/backup-codes.ts';
 import { cryptoRandom } from '../../src/shared/random.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { AuditedPage } from '../support/audited-page.ts';
+import { AuditedPage, finishAudited } from '../support/audited-page.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { CallbackServer } from '../support/rp-callback.ts';
 import { authorizationRequest, exchange, relyingParty, type AuthorizationRequest, type RelyingParty } from '../support/rp.ts';
@@ -45,13 +45,7 @@ describe('logins in Chromium, every page audited', () => {
     // Fresh budgets for every case.
     clock.advance(7200);
   });
-  afterEach(async () => {
-    try {
-      audited?.assertClean();
-    } finally {
-      await audited?.close();
-    }
-  });
+  afterEach(() => finishAudited(audited));
 
   /** A new user (with a number unless `phone` is null), and the audited page that opened the app's request. */
   async function start(options: { phone?: string | null; language?: string; colorScheme?: 'dark'; client?: RelyingParty } = {}) {

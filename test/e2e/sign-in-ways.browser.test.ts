@@ -4,7 +4,7 @@ import { clientRepository } from '../../src/repositories/clients.ts';
 import { passkeyCredentialRepository } from '../../src/repositories/passkey-credentials.ts';
 import type { StoredUpstreamProvider } from '../../src/repositories/upstream-providers.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { AuditedPage } from '../support/audited-page.ts';
+import { AuditedPage, finishAudited } from '../support/audited-page.ts';
 import { launchChromium } from '../support/chromium.ts';
 import { CallbackServer } from '../support/rp-callback.ts';
 import { authorizationRequest, exchange, relyingParty, type AuthorizationRequest, type RelyingParty } from '../support/rp.ts';
@@ -63,13 +63,7 @@ describe('other ways to sign in, in Chromium, every page audited', () => {
     // Fresh SMS budgets for every case.
     clock.advance(7200);
   });
-  afterEach(async () => {
-    try {
-      audited?.assertClean();
-    } finally {
-      await audited?.close();
-    }
-  });
+  afterEach(() => finishAudited(audited));
 
   /** A new user with a number, known to the upstream under its own subject; the audited page at the app's request. */
   async function start(client: RelyingParty, language = 'en') {

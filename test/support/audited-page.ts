@@ -145,3 +145,12 @@ export class AuditedPage {
     if (failures.length) throw new Error(failures.join('\n'));
   }
 }
+
+/** After a test: the page's checks (pages missed, console errors), then its context closed whatever they say. */
+export async function finishAudited(audited: AuditedPage | undefined): Promise<void> {
+  try {
+    audited?.assertClean();
+  } finally {
+    await audited?.close();
+  }
+}
