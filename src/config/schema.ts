@@ -121,7 +121,7 @@ export const configSchema = z.strictObject({
   readinessTimeoutMs: z.number().int().min(100).max(60_000).default(2000)
     .describe('Longest `/readyz` waits for its checks; a check that takes longer counts as failing, and `/readyz` answers 503.'),
   sweepIntervalSeconds: z.number().int().min(10).max(86400).default(300)
-    .describe('How often expired provider rows and login flows are deleted.'),
+    .describe('How often the sweep runs: it deletes expired provider rows, login flows and failed-password counts, audit events and SMS log rows past their retention (`audit.*`), in bounded batches, and settles SMS left `reserved` by a process that stopped while sending.'),
   keys: z.strictObject({
     cookieKeys: z.array(z.string().min(32)).min(1).optional()
       .describe('Cookie signing keys, newest first (each at least 32 characters). Default: generated once and stored in the database.'),
