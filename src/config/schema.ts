@@ -126,7 +126,7 @@ export const configSchema = z.strictObject({
     cookieKeys: z.array(z.string().min(32)).min(1).optional()
       .describe('Cookie signing keys, newest first (each at least 32 characters). Default: generated once and stored in the database.'),
     otpHmacKey: z.string().min(32).optional()
-      .describe('The server secret (at least 32 characters): it keys the HMAC of stored SMS codes, and Keystep derives from it (HKDF) a key for each other purpose: the anti-forgery tokens of the forms, and new backup codes kept encrypted until shown. Default: generated once and stored in the database; set it to keep it apart from the code rows.'),
+      .describe('The server secret (at least 32 characters): it keys the HMAC of stored SMS codes, and Keystep derives from it (HKDF) a key for each other purpose: the anti-forgery tokens of the forms, new backup codes kept encrypted until shown, the authenticator apps\' secrets, the client secrets of `keystep idp add`, and the keyed hash the SMS budgets count numbers by. Default: generated once and stored in the database; set it to keep it apart from the rows it protects (the `keystep` command needs the same one).'),
     jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) }).optional()
       .describe('Private JWK set for signing tokens, as JSON. Default: an RS256 and an ES256 key generated once and stored in the database.'),
     publishAheadSeconds: z.number().int().min(0).max(2_592_000).default(3600)
