@@ -79,7 +79,7 @@ export const smsGatewayListItemSchema = smsGatewaySchema.unwrap().extend({
 // a key the schema does not know is a problem (a typo would otherwise be ignored in silence).
 export const configSchema = z.strictObject({
   env: z.enum(['development', 'production', 'test']).default('development')
-    .describe('Runtime mode. `production` refuses development defaults (demo data, an unset or http issuer).'),
+    .describe('Runtime mode. `production` refuses development defaults (demo data, an unset or http issuer, the console SMS sender, no `sms.allowedCountries`).'),
   port: z.number().int().min(0).max(65535).default(3000)
     .describe('TCP port Keystep listens on.'),
   host: z.string().min(1).default('127.0.0.1')
