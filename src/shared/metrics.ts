@@ -46,7 +46,7 @@ export const metricDefinitions = {
   },
   keystep_sms_budget_refusals_total: {
     kind: 'counter', labels: ['budget'],
-    help: 'SMS refused because a send budget was spent, by budget: account, ip, global.',
+    help: 'SMS refused before the gateway, by budget: login, account, number, prefix, address, country, hour, day, backoff, or paused (the pumping breaker).',
   },
   keystep_sms_codes_verified_total: {
     kind: 'counter', labels: ['country'],

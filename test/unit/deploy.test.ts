@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { BUDGET_NAMES } from '../../src/login/sms-codes/ports.ts';
 import { prometheusMetrics } from '../../src/observability/prometheus.ts';
 
 // Names in PromQL that are not metrics: functions, keywords, aggregation modifiers.
@@ -33,6 +34,14 @@ describe('deploy/: the dashboard and the alert rules', () => {
     expect(metricsIn('sum by (provider) (rate(keystep_sms_sends_total{status!="sent"}[10m])) / sum by (provider) (rate(x_total[10m])) > 0.5')).toEqual(['keystep_sms_sends_total', 'x_total']);
     expect(metricsIn('histogram_quantile(0.95, sum by (le, factor) (rate(keystep_step_duration_seconds_bucket[5m])))')).toEqual(['keystep_step_duration_seconds_bucket']);
     expect(metricsIn('min by (country) (a) < 0.3 and on (country) sum by (country) (increase(b{purpose="otp"}[1h])) > 20')).toEqual(['a', 'b']);
+  });
+
+  it('select only budget values Keystep counts refusals under', () => {
+    const counted = new Set<string>([...BUDGET_NAMES, 'backoff', 'paused']);
+    const used = [...dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)), ...alerts.map((a) => a.expr)]
+      .flatMap((expr) => [...expr.matchAll(/\bbudget=~?"([^"]*)"/g)].flatMap((m) => m[1]!.split('|')));
+    expect(used.length).toBeGreaterThan(0);
+    expect(used.filter((value) => !counted.has(value))).toEqual([]);
   });
 
   it('use only metrics Keystep has', async () => {

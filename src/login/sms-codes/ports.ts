@@ -64,7 +64,8 @@ export interface SendBudget {
 }
 
 /** The budgets an SMS is counted against (see budgets.ts for what each counts). */
-export type BudgetName = 'login' | 'account' | 'number' | 'prefix' | 'address' | 'country' | 'hour' | 'day';
+export const BUDGET_NAMES = ['login', 'account', 'number', 'prefix', 'address', 'country', 'hour', 'day'] as const;
+export type BudgetName = (typeof BUDGET_NAMES)[number];
 
 /** One SMS to take from the budgets, with every key it is counted under. */
 export interface SmsReservation {
