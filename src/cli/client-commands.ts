@@ -98,7 +98,7 @@ const CLIENT_UPDATES: { option: Option; apply(value: never, change: ClientChange
   { option: new Option('--consent', 'users see a consent page (a third-party client)'), apply: (v: boolean, c) => { c.consentRequired = v; c.changed.push(v ? 'consent required' : 'no consent page'); } },
   { option: new Option('--no-consent', 'no consent page (a first-party client)'), apply: () => {} },
   { option: new Option('--name <name>', 'name shown on the sign-in page'), apply: (v: string, c) => { c.metadata.client_name = v; c.changed.push('name'); } },
-  { option: new Option('--first-step <list>', `${FIRST_STEP_HELP}; default: password only again`), apply: (v: string, c) => { c.firstStep = v; c.changed.push(`first step ${v === 'default' ? 'password (default)' : v}`); } },
+  { option: new Option('--first-step <list>', `${FIRST_STEP_HELP}; \`default\` goes back to it`), apply: (v: string, c) => { c.firstStep = v; c.changed.push(`first step ${v === 'default' ? 'password (default)' : v}`); } },
 ];
 
 /** A client as an operator reads it: its settings, and of its secrets only whether an earlier one still works. */

@@ -6,7 +6,7 @@ import { authEventRepository } from '../repositories/auth-events.ts';
 import { federatedLinkRepository } from '../repositories/federated-links.ts';
 import { UpstreamProviderExistsError, upstreamProviderRepository, upstreamSecretsKey } from '../repositories/upstream-providers.ts';
 import { accountName, parseDomain } from '../shared/account-name.ts';
-import { CliError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { CliError, NotFoundError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readSecret } from './password-input.ts';
 
 /** A provider's name: its part of the callback URL and of a client's `--first-step idp:<name>`. */
@@ -113,7 +113,8 @@ export function registerIdpCommands(program: Command, cli: Cli): void {
     .action((name: string) => withDatabase(cli, async (ctx) => {
       if (!(await (await storedProviders(ctx)).remove(name))) {
         const inFile = Object.hasOwn(ctx.config.federation.providers, name);
-        throw new CliError(inFile ? `${name} is in the config file (federation.providers): remove it there` : `no identity provider ${name}`);
+        if (inFile) throw new CliError(`${name} is in the config file (federation.providers): remove it there`);
+        throw new NotFoundError(`no identity provider ${name}`);
       }
       cli.out.log(`removed identity provider ${name}`);
     }));
@@ -131,10 +132,10 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
     .requiredOption('--idp <name>', 'the provider')
     .requiredOption('--subject <sub>', 'the user\'s subject (sub) at that provider')
     .action((username: string, opts: { idp: string; subject: string }) => withDatabase(cli, async (ctx) => {
-      if (!(await known(ctx, opts.idp))) throw new CliError(`no identity provider ${opts.idp}`);
+      if (!(await known(ctx, opts.idp))) throw new NotFoundError(`no identity provider ${opts.idp}`);
       if (!opts.subject || opts.subject.length > 255) throw new CliError('--subject is 1 to 255 characters');
       const account = await accountRepository(ctx.database.db).findByUsername(username);
-      if (!account) throw new CliError(`no user named ${username}`);
+      if (!account) throw new NotFoundError(`no user named ${username}`);
       const links = await storedLinks(ctx);
       if ((await links.link(opts.idp, opts.subject, account.id)) === 'taken') {
         const holder = await links.findLinked(opts.idp, opts.subject);
@@ -150,7 +151,7 @@ export function registerLinkCommands(program: Command, cli: Cli): void {
     .option('--subject <sub>', 'only this subject (default: every link of the account to that provider)')
     .action((username: string, opts: { idp: string; subject?: string }) => withDatabase(cli, async (ctx) => {
       const account = await accountRepository(ctx.database.db).findByUsername(username);
-      if (!account) throw new CliError(`no user named ${username}`);
+      if (!account) throw new NotFoundError(`no user named ${username}`);
       const links = await storedLinks(ctx);
       const mine = (await links.listFor(account.id)).filter((l) => l.provider === opts.idp && (opts.subject === undefined || l.subject === opts.subject));
       if (!mine.length) throw new CliError(`${accountName(account)} has no link to ${opts.idp}${opts.subject ? ' with that subject' : ''}`);

@@ -10,7 +10,7 @@ import { SmsDeliveryError } from '../sms/port.ts';
 import { compileGateway, redactRequest } from '../sms/request-template.ts';
 import { configuredGateways, wireSmsSender } from '../sms-wiring.ts';
 import type { Config } from '../config/schema.ts';
-import { CliError, withDatabase, type Cli } from './context.ts';
+import { CliError, NotFoundError, withDatabase, type Cli } from './context.ts';
 
 function testMessage(serviceName: string): string {
   return `This is a test message from ${serviceName}: the SMS gateway works.`;
@@ -19,7 +19,7 @@ function testMessage(serviceName: string): string {
 /** The configuration with only the gateway `name` (to test one provider of the list). */
 function onlyGateway(config: Config, name: string): Config {
   const gateway = configuredGateways(config).find((g) => g.name === name);
-  if (!gateway) throw new CliError(`no gateway named ${name} (the names: ${configuredGateways(config).map((g) => g.name).join(', ')})`);
+  if (!gateway) throw new NotFoundError(`no gateway named ${name} (the names: ${configuredGateways(config).map((g) => g.name).join(', ')})`);
   return config.sms.gateways.length ? { ...config, sms: { ...config.sms, gateways: [gateway] } } : config;
 }
 

@@ -96,8 +96,8 @@ describe('keystep idp, client --first-step, user link', () => {
     expect(await runCli(['user', 'link', 'partners/alice', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 0, stdout: 'linked partners/alice to acme\n' });
     expect((await (await links()).findLinked('acme', 'sub-1'))!.id).toBe(alice.id);
     expect(await runCli(['user', 'link', 'bob', '--idp', 'acme', '--subject', 'sub-1'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/linked already to partners\/alice/) });
-    expect(await runCli(['user', 'link', 'bob', '--idp', 'nobody', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider nobody/) });
-    expect(await runCli(['user', 'link', 'carol', '--idp', 'acme', '--subject', 'sub-2'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no user named carol/) });
+    expect(await runCli(['user', 'link', 'bob', '--idp', 'nobody', '--subject', 'sub-2'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no identity provider nobody/) });
+    expect(await runCli(['user', 'link', 'carol', '--idp', 'acme', '--subject', 'sub-2'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no user named carol/) });
     expect(await runCli(['user', 'unlink', 'bob', '--idp', 'acme'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no link to acme/) });
     expect(await runCli(['user', 'unlink', 'partners/alice', '--idp', 'acme'], env)).toMatchObject({ code: 0, stdout: 'unlinked partners/alice from acme\n' });
     expect(await (await links()).findLinked('acme', 'sub-1')).toBeUndefined();
@@ -108,7 +108,8 @@ describe('keystep idp, client --first-step, user link', () => {
     expect((await runCli(['user', 'link', 'bob', '--idp', 'social', '--subject', 'sub-9'], env)).code).toBe(0);
     expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 0, stdout: 'removed identity provider social\n' });
     expect(await (await links()).listFor(bob.id)).toEqual([]);
-    expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 1, stderr: expect.stringMatching(/no identity provider social/) });
+    expect(await runCli(['idp', 'remove', 'social'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no identity provider social/) });
+    expect(await runCli(['user', 'unlink', 'carol', '--idp', 'acme'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no user named carol/) });
   });
 
   it('reads a secret an older Keystep stored in plain text, and seals it at the next start; its links get their issuer then', async () => {

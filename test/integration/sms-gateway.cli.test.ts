@@ -39,7 +39,7 @@ describe('`keystep sms` with several gateways', () => {
     primary.reply = () => ({ status: 503 });
     expect((await runCli(['sms', 'test', NUMBER], env())).stdout).toMatch(/^sent through backup: /);
     expect(await runCli(['sms', 'test', NUMBER, '--gateway', 'primary'], env())).toMatchObject({ code: 1, stderr: expect.stringMatching(/not sent \(primary\): gateway answered 503/) });
-    expect(await runCli(['sms', 'test', NUMBER, '--gateway', 'nobody'], env())).toMatchObject({ code: 1, stderr: expect.stringMatching(/no gateway named nobody \(the names: primary, backup\)/) });
+    expect(await runCli(['sms', 'test', NUMBER, '--gateway', 'nobody'], env())).toMatchObject({ code: 3, stderr: expect.stringMatching(/no gateway named nobody \(the names: primary, backup\)/) });
     primary.reply = undefined;
   });
 
