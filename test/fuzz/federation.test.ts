@@ -45,24 +45,40 @@ describe('fuzzing the return from an upstream provider', () => {
     await upstream?.close();
   });
 
+  /** A login sent to acme, its answer held: the login and the answer's parameters as references. */
+  async function heldAnswer() {
+    const { t, rp } = fuzz;
+    const user = await freshUser(t, { phone: true });
+    upstream.claims.set(`sub-${user.username}`, { preferred_username: user.username });
+    upstream.answer = { sub: `sub-${user.username}` };
+    upstream.holdCallbacks = true;
+    upstream.held.length = 0;
+    const login = await atPasswordPage(t, rp);
+    await submitStep(login.browser, login.page, 'password', { action: 'idp:acme' }).catch(() => undefined);
+    const held = upstream.held.at(-1);
+    if (!held) throw new Error('the upstream sent nobody back');
+    const back = new URL(held);
+    for (const key of ['state', 'code', 'iss']) login.refs[key] = back.searchParams.get(key) ?? '';
+    return login;
+  }
+
+  fuzzIt('a burst of 20 simultaneous answers to one login, the real one among them, passes the first stage once', { runs: 3, msPerRun: 600, shrink: false }, () => fuzz.t,
+    fc.array(fc.tuple(fc.constantFrom('/federation/acme/callback', 'return/federated'), request({ method: fc.constant('GET'), query: nearlyValid(real, answer) })), { minLength: 20, maxLength: 20 }),
+    async (requests) => {
+      const login = await heldAnswer();
+      await Promise.all(requests.map(([target, req]) => login.send(req, target.startsWith('/') ? target : `${login.path}/${target}`)));
+      const flow = await fuzz.t.database.db.selectFrom('login_flows').select('passed').where('uid', '=', login.refs.uid!).executeTakeFirst();
+      expect(flow?.passed.filter((p) => p === 'federated').length ?? 0).toBeLessThanOrEqual(1);
+    });
+
   fuzzIt('any answer, at the callback or the return route, answers below 500; only the real one, for the provider this login asked, passes the first stage', { runs: 14, msPerRun: 150 }, () => fuzz.t,
     fc.tuple(
       fc.constantFrom('/federation/acme/callback', '/federation/other/callback', 'return/federated', 'return/federated', 'return/password', 'return/sms-otp'),
       request({ method: mostlyGet, query: fc.oneof({ weight: 3, arbitrary: nearlyValid(real, answer) }, { weight: 1, arbitrary: pairs(answer) }) }),
     ),
     async ([target, req]) => {
-      const { t, rp } = fuzz;
-      const user = await freshUser(t, { phone: true });
-      upstream.claims.set(`sub-${user.username}`, { preferred_username: user.username });
-      upstream.answer = { sub: `sub-${user.username}` };
-      upstream.holdCallbacks = true;
-      upstream.held.length = 0;
-      const login = await atPasswordPage(t, rp);
-      await submitStep(login.browser, login.page, 'password', { action: 'idp:acme' }).catch(() => undefined);
-      const held = upstream.held.at(-1);
-      if (!held) throw new Error('the upstream sent nobody back');
-      const back = new URL(held);
-      for (const key of ['state', 'code', 'iss']) login.refs[key] = back.searchParams.get(key) ?? '';
+      const { t } = fuzz;
+      const login = await heldAnswer();
       await login.send(req, target.startsWith('/') ? target : `${login.path}/${target}`);
       const flow = await t.database.db.selectFrom('login_flows').select('passed').where('uid', '=', login.refs.uid!).executeTakeFirst();
       if (!flow?.passed.includes('federated')) return;
