@@ -72,8 +72,9 @@ describe('fuzzing the SMS receipts endpoints', () => {
     async (r) => {
       const headers: Record<string, string> = {};
       if (r.body.type !== undefined) headers['content-type'] = r.body.type;
-      if (r.signature !== undefined) headers['x-twilio-signature'] = r.signature.replace(/[^\u0020-\u007e]/g, '');
-      if (r.secret !== undefined) headers['x-secret'] = r.secret.replace(/[^\u0020-\u007e]/g, '');
+      // Headers within Node's limit (16 KiB in all): past it Node itself answers 431 and drops the connection.
+      if (r.signature !== undefined) headers['x-twilio-signature'] = r.signature.replace(/[^\u0020-\u007e]/g, '').slice(0, 4000);
+      if (r.secret !== undefined) headers['x-secret'] = r.secret.replace(/[^\u0020-\u007e]/g, '').slice(0, 4000);
       if (r.encoding !== undefined) headers['content-encoding'] = r.encoding;
       await sendChecked(t, { method: r.method, path: r.path, headers, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body.bytes });
       const row = await t.database.db.selectFrom('sms_messages').select('delivery').where('provider_message_id', '=', sid).executeTakeFirstOrThrow();
