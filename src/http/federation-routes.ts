@@ -4,8 +4,12 @@ import { AppError } from '../shared/errors.ts';
 import { redirect303 } from './views.ts';
 
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
-/** How the account page's change uids begin (provider interaction uids hold no `_` at that place). */
-const ACCOUNT_CHANGE_PREFIX = 'acct_';
+/**
+ * An account page's change uid: `acct_` and 18 random bytes in base64url (29 characters). The
+ * provider's interaction uids are 43 characters of the same alphabet, so one may begin `acct_` too:
+ * the length tells them apart.
+ */
+const ACCOUNT_CHANGE = /^acct_[A-Za-z0-9_-]{24}$/;
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 /**
@@ -26,7 +30,7 @@ export function federationRoutes(): Router {
     for (const [key, value] of Object.entries(ctx.query)) if (typeof value === 'string') query.set(key, value);
     query.set('via', name);
     // A state of the account page's "link your account" names its change, not a login.
-    if (uid.startsWith(ACCOUNT_CHANGE_PREFIX)) return redirect303(ctx, `/account/federation/return?${query}`);
+    if (ACCOUNT_CHANGE.test(uid)) return redirect303(ctx, `/account/federation/return?${query}`);
     redirect303(ctx, `/interaction/${uid}/return/${FEDERATED_ID}?${query}`);
   });
   return router;

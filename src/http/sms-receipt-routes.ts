@@ -15,7 +15,10 @@ export type ReceiptTaker = (gateway: string, request: {
   publicUrl: string; pathSecret?: string | undefined; headers: Record<string, string | undefined>; contentType: string; body: string;
 }) => Promise<ReceiptAnswer>;
 
-/** The body as text, or the answer that refuses it: too large, compressed, or not UTF-8. */
+/** The answer to a receipt whose sender hung up before its end (no one reads it). */
+const CUT_OFF: ReceiptAnswer = { status: 400, message: 'the receipt ended before its length' };
+
+/** The body as text, or the answer that refuses it: too large, compressed, cut off, or not UTF-8. */
 async function readBody(ctx: Context): Promise<string | ReceiptAnswer> {
   const encoding = ctx.get('content-encoding').trim().toLowerCase();
   if (encoding && encoding !== 'identity') return { status: 415, message: 'a receipt is not compressed' };
@@ -23,14 +26,20 @@ async function readBody(ctx: Context): Promise<string | ReceiptAnswer> {
   if (declared > MAX_RECEIPT_BYTES) return { status: 413, message: 'the receipt is too large' };
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Stop reading at the limit; what is left unread goes with the connection.
-    if (size > MAX_RECEIPT_BYTES) {
-      ctx.set('Connection', 'close');
-      return { status: 413, message: 'the receipt is too large' };
+  try {
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      // Stop reading at the limit; what is left unread goes with the connection.
+      if (size > MAX_RECEIPT_BYTES) {
+        ctx.set('Connection', 'close');
+        return { status: 413, message: 'the receipt is too large' };
+      }
+      chunks.push(chunk);
     }
-    chunks.push(chunk);
+  } catch {
+    // The connection ended mid-body: the provider's to send again, not a server error (whose log
+    // line would name the path, and a secret in it).
+    return CUT_OFF;
   }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
@@ -54,6 +63,7 @@ export function smsReceiptRoutes(take: ReceiptTaker, issuer: string, log: Logger
   const router = new Router();
   const handle = async (ctx: Context, gateway: string, pathSecret?: string) => {
     const body = await readBody(ctx);
+    if (body === CUT_OFF) log.info({ gateway }, 'sms receipt not read whole: its sender hung up');
     if (typeof body !== 'string') return answer(ctx, body);
     const publicUrl = `${issuer}${ctx.path}${ctx.querystring ? `?${ctx.querystring}` : ''}`;
     const headers = Object.fromEntries(Object.entries(ctx.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v]));

@@ -165,6 +165,24 @@ describe('the pages in each language', () => {
     expect(await lastSms(PHONE)).toMatch(/^Votre code Keystep est \d{6}\. Il expire dans 5 minutes\./);
   });
 
+  it('a language stored with a login that Keystep does not have (a poisoned or older row) is never used: the pages and the SMS are in the app\'s ui_locales', async () => {
+    for (const stored of ['xx', '__proto__', 'de\u0000', 'toString', 'de-', '<b>']) {
+      const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
+      const login = pageOf((await startLogin(rp, { ui_locales: 'fr' }, browser)).visit);
+      const uid = new URL(login.url).pathname.split('/')[2]!;
+      // A wrong password makes the login's row, with its language.
+      pageOf(await submitPassword(browser, login, 'ines', 'not-her-password'));
+      const row = await t.database.db.selectFrom('login_flows').select('data').where('uid', '=', uid).executeTakeFirstOrThrow();
+      expect((row.data as { language?: string }).language).toBe('fr');
+      await t.database.db.updateTable('login_flows').set({ data: JSON.stringify({ ...(row.data as object), language: stored.replace('\u0000', '\\u0000') }) }).where('uid', '=', uid).execute();
+      const again = pageOf(await browser.visit(login.url));
+      expectIn(again, 'fr');
+      const codePage = pageOf(await submitPassword(browser, again, 'ines', 'ines-long-password'));
+      expectIn(codePage, 'fr');
+      expect(await lastSms(PHONE)).toMatch(/^Votre code Keystep est \d{6}\./);
+    }
+  });
+
   it('answers a form of a login that cannot be taken (a wrong anti-forgery token) in the login\'s language', async () => {
     const browser = new SpeakingBrowser(rp.redirectUri, ACCEPT.de!);
     const login = pageOf((await startLogin(rp, { ui_locales: 'fr' }, browser)).visit);

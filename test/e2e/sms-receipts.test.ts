@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { twilioSignature } from '../../src/sms/receipts.ts';
 import { startTestApp, type TestApp } from '../support/app.ts';
 import { alertText } from '../support/browser.ts';
@@ -221,6 +222,20 @@ describe('SMS delivery receipts', () => {
     expect(await post(`/sms/receipts/pathed/${PATH_SECRET}`, JSON.stringify({ id, status: 'delivered' }), json)).toMatchObject({ status: 200 });
     expect(await deliveryOf(id!)).toBe('delivered');
     expect(t.logLines.join('')).not.toContain(PATH_SECRET);
+  });
+
+  it('a provider that hangs up in the middle of its receipt: the secret in the path is not logged, and no server error either', async () => {
+    const logged = t.logLines.length;
+    const { hostname, port } = new URL(t.issuer);
+    const socket = connect(Number(port), hostname);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    await new Promise((resolve) => socket.write(`POST /sms/receipts/pathed/${PATH_SECRET} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":"`, resolve));
+    socket.destroy();
+    await vi.waitFor(() => expect(t.logLines.slice(logged).some((l) => /sms receipt not read whole|request failed|database unavailable/.test(l))).toBe(true));
+    const lines = t.logLines.slice(logged);
+    expect(lines.join('\n')).not.toContain(PATH_SECRET);
+    // Nothing for an operator to act on: not a server error, not the database.
+    expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 40)).toEqual([]);
   });
 
   it('any other shape of request is a 4xx with a message, never a 500, and changes nothing', async () => {

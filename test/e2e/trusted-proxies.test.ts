@@ -6,8 +6,8 @@ import { relyingParty } from '../support/rp.ts';
 const LIMIT = 3;
 
 /** How many of `LIMIT + 3` requests, each claiming another address in X-Forwarded-For, are refused. */
-async function refusedWith(trustedProxies: string[]): Promise<number> {
-  const t = await startTestApp({ overrides: { trustProxy: true, trustedProxies, loginRequestLimit: { perAddress: LIMIT, windowSeconds: 3600 } } });
+async function refusedWith(trustedProxies: string[], trustProxy = true): Promise<number> {
+  const t = await startTestApp({ overrides: { trustProxy, trustedProxies, loginRequestLimit: { perAddress: LIMIT, windowSeconds: 3600 } } });
   try {
     const rp = await relyingParty(t, await t.addClient('proxied-app'));
     const url = oidc.buildAuthorizationUrl(rp.config, { redirect_uri: rp.redirectUri, scope: 'openid', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }).toString();
@@ -25,5 +25,10 @@ describe('trustedProxies', () => {
     expect(await refusedWith(['127.0.0.1'])).toBe(0);
     // Not a trusted proxy: what it wrote in X-Forwarded-For is ignored, and all are one client.
     expect(await refusedWith(['10.0.0.0/8'])).toBe(3);
+  });
+
+  it('without trustProxy, X-Forwarded-For is no one\'s to write: all are one client, whatever trustedProxies does not name', async () => {
+    expect(await refusedWith([], false)).toBe(3);
+    expect(await refusedWith(['10.0.0.0/8'], false)).toBe(3);
   });
 });

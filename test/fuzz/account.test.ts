@@ -8,10 +8,16 @@ import { useFuzzApp } from './fuzz-app.ts';
 import { fuzzIt } from './harness.ts';
 import { atAccountPage, sendWithJar, signInFrom } from './logins.ts';
 
-const forms = fc.constantFrom('/account/phone', '/account/phone/verify', '/account/backup-codes', '/account/backup-codes/saved', '/account/sign-out-everywhere');
-const pages = fc.constantFrom('/account', '/account/phone', '/account/phone/verify', '/account/backup-codes/new', '/account/backup-codes', '/account/signed-out', '/account/callback');
-const query = { m: value('PHONE_CHANGED', 'SIGNED_OUT_EVERYWHERE', 'NOT_A_CODE', '__proto__', 'toString'), n: value('1', '9999', '-1', '1e3'), state: value('x'), code: value('x'), error: value('access_denied') };
-const form = { _csrf: value(ref('csrf'), ref('csrf'), ''), phone: value(ref('newPhone'), ref('phone'), '+442071838750', '07400 123456'), code: value(ref('newCode'), '000000') };
+const forms = fc.constantFrom('/account/phone', '/account/phone/verify', '/account/backup-codes', '/account/backup-codes/saved', '/account/sign-out-everywhere', '/account/federation/link');
+const pages = fc.constantFrom('/account', '/account/phone', '/account/phone/verify', '/account/backup-codes/new', '/account/backup-codes', '/account/signed-out', '/account/callback', '/account/federation/return');
+const query = {
+  m: value('PHONE_CHANGED', 'SIGNED_OUT_EVERYWHERE', 'NOT_A_CODE', '__proto__', 'toString'), n: value('1', '9999', '-1', '1e3'), state: value('x', 'acct_x.y'), code: value('x'), error: value('access_denied'),
+  via: value('acme'), iss: value('http://127.0.0.1:9'),
+};
+const form = {
+  _csrf: value(ref('csrf'), ref('csrf'), ''), phone: value(ref('newPhone'), ref('phone'), '+442071838750', '07400 123456'), code: value(ref('newCode'), '000000'),
+  provider: value('acme', '__proto__'),
+};
 
 const CHALLENGE = createHash('sha256').update('v'.repeat(43)).digest('base64url');
 const valid = { client_id: 'web-app', redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', state: 's', nonce: 'n', code_challenge: CHALLENGE, code_challenge_method: 'S256' };

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import { describe } from 'vitest';
+import { describe, expect } from 'vitest';
 import { REDIRECT_URI } from '../support/app.ts';
 import { Browser } from '../support/browser.ts';
 import { authorizationFields, nearlyValid, plainForm, request, type Fields } from './arbitraries.ts';
@@ -20,11 +20,18 @@ describe('fuzzing authorization requests', () => {
   const fuzz = useFuzzApp();
   const app = () => fuzz().t;
 
-  fuzzIt('any authorization request, by GET or POST, and the pages it leads to answer below 500', { runs: 20, msPerRun: 30 }, app,
+  fuzzIt('any authorization request, by GET or POST, and the pages it leads to answer below 500; a form_post answer stays escaped', { runs: 20, msPerRun: 30 }, app,
     request({ method: fc.constantFrom('GET', 'GET', 'POST', 'HEAD'), query: fields, form: fields }),
     async (req) => {
-      await sendWithJar(fuzz().t, new Browser('never:').jar, req, '/auth', {});
-    });
+      const landing = await sendWithJar(fuzz().t, new Browser('never:').jar, req, '/auth', {});
+      const html = landing.body.toString('utf8');
+      if (!html.includes('id="form-post"')) return;
+      // Keystep's page of the provider's answer (a hostile state in it): its own script only, and
+      // every value of its form in quotes that nothing sent could close.
+      expect(html.match(/<script/g)).toHaveLength(1);
+      for (const input of html.match(/<input [^>]*>/g) ?? []) expect(input).toMatch(/^<input type="hidden" name="[a-z_]+" value="[^"<>]*">$/);
+    },
+    [{ ...plainForm({}), method: 'GET', query: [...Object.entries(valid), ['response_mode', 'form_post'], ['prompt', 'none']].filter(([k]) => k !== 'state').concat([['state', '"><script>x</script>&amp;&#39;\u0000\ud800']]) as [string, string][] }]);
 
   fuzzIt('a login started by any authorization request signs in, and its code exchanges, below 500', { runs: 14, msPerRun: 80 }, app,
     request({ method: fc.constant('GET'), query: nearlyValid(valid, fields) }),

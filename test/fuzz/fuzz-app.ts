@@ -18,15 +18,17 @@ export interface FuzzApp {
  * Keystep as the fuzz properties drive it: SMS to a recording sender (or the development inbox at
  * /dev/sms with `devInbox`, or the HTTP gateway `gateway` describes), no resend cooldown and no
  * global SMS limit (every run, and every step of shrinking a failure, sends a code to a new
- * account), so deep states are reached quickly.
+ * account), so deep states are reached quickly. With `metricsToken`, `/metrics` is served on the
+ * main listener to that bearer token.
  */
-export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Record<string, unknown> } = {}): Promise<FuzzApp> {
+export async function startFuzzApp(options: { devInbox?: boolean; gateway?: Record<string, unknown>; metricsToken?: string } = {}): Promise<FuzzApp> {
   const sms = new RecordingSender();
   const t = await startTestApp({
     smsSender: options.devInbox || options.gateway ? undefined : sms,
     overrides: {
       smsOtp: { resendCooldownSeconds: 0 },
       sms: { globalSendLimit: 10_000_000, ...(options.gateway ? { sender: 'http', gateway: options.gateway } : {}) },
+      ...(options.metricsToken ? { metrics: { bearerToken: options.metricsToken } } : {}),
     },
   });
   const client = await t.addClient('web-app');

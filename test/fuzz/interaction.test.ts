@@ -88,11 +88,17 @@ describe('fuzzing the login pages', () => {
       await Promise.all(requests.map(([suffix, req]) => login.send(req, `${login.path}${suffix}`)));
     });
 
-  fuzzIt('any uid, any suffix, any method and query under /interaction answers below 500', { runs: 14, msPerRun: 40 }, app,
+  fuzzIt('any uid, any suffix (the return route\'s too), any method and query under /interaction answers below 500', { runs: 20, msPerRun: 40 }, app,
     fc.tuple(
       fc.oneof(fc.constant(undefined), text.map((s) => percentEncode(s.slice(0, 300))), fc.constantFrom('%00', '..', '%2F', 'a'.repeat(65), '%E0%A4%A')),
-      fc.constantFrom('', '/', '/continue', '/consent', '/cancel', '/x', '//', '/continue/'),
-      request({ method: mostlyGet, query: { uid: value(ref('uid')), ui_locales: value('de') }, form: loginForm({}) }),
+      fc.constantFrom('', '/', '/continue', '/consent', '/cancel', '/x', '//', '/continue/',
+        '/return/federated', '/return/password', '/return/sms-otp', '/return/', '/return/__proto__', '/return/federated/x', '/return/%00'),
+      request({
+        method: mostlyGet,
+        // The return route's parameters (an upstream's answer) too: state, code, via, iss, error.
+        query: { uid: value(ref('uid')), ui_locales: value('de'), state: value(ref('uid'), 'x.y'), code: value('c'), via: value('acme'), iss: value('http://127.0.0.1:9'), error: value('access_denied'), action: value('return') },
+        form: loginForm({}),
+      }),
     ),
     async ([uid, suffix, req]) => {
       const login = await atPasswordPage(fuzz().t, fuzz().rp);

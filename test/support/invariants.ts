@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import type { Db } from '../../src/db/connection.ts';
+import { factorModules } from '../../src/login/registry.ts';
 
-/** The steps of Keystep's login chain: nothing else may be recorded as passed. */
-const CHAIN_STEPS = new Set(['password', 'phone-capture', 'sms-otp', 'backup-code']);
+/** The steps of Keystep's login chain (every factor of the registry): nothing else may be recorded as passed. */
+const CHAIN_STEPS = new Set(factorModules.map((m) => m.id));
 
 /** The amr value each successful step event proves (a backup code counts as the second factor). */
 const FACTOR_OF_EVENT: Record<string, string> = {
