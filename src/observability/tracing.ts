@@ -40,14 +40,18 @@ export async function startTracing(options: TracingOptions): Promise<Tracing> {
 
 /**
  * Query strings stay out of spans: a gateway's GET template carries the number and the code, and
- * requests to Keystep carry `login_hint` and `id_token_hint`. The path is kept.
+ * requests to Keystep carry `login_hint` and `id_token_hint`. The path is kept, but for a delivery
+ * receipt's secret in its last segment (`/sms/receipts/<gateway>/<secret>`).
  */
-function withoutQuery(span: Span, request: ClientRequest | IncomingMessage): void {
+export function withoutQuery(span: Pick<Span, 'setAttribute'>, request: ClientRequest | IncomingMessage): void {
   if (request instanceof ClientRequest) {
     const path = request.path.split('?')[0];
     const host = request.getHeader('host') ?? request.host;
     span.setAttribute('url.full', `${request.protocol}//${String(host)}${path}`);
-  } else if ((request.url ?? '').includes('?')) {
-    span.setAttribute('url.query', 'redacted');
+    return;
   }
+  const [path = '', query] = (request.url ?? '').split('?');
+  if (query !== undefined) span.setAttribute('url.query', 'redacted');
+  const receipt = /^(\/sms\/receipts\/[^/]+)\/[^/]+/.exec(path);
+  if (receipt) span.setAttribute('url.path', `${receipt[1]}/redacted`);
 }
