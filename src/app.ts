@@ -284,7 +284,7 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     keys: keys.provider.keys(),
     cookieKeys: keys.provider.cookieKeys,
     payloads: stores.payloads,
-    clients: clientMetadataSource((id) => stores.clients.find(id)),
+    clients: clientMetadataSource((id) => stores.clients.find(id), rt.clock),
     accounts: { claimsFor: async (id) => accountClaims(await stores.accounts.findById(id)) },
     pages: providerPages(views, rt.log),
     clock: rt.clock,

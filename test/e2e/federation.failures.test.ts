@@ -88,6 +88,23 @@ describe('upstream sign-ins that fail', () => {
     expect(upstream.tokenRequests).toBe(before);
   });
 
+  it('an answer for a provider the client stopped offering meanwhile is refused before any code is redeemed', async () => {
+    const { attempt, callback } = await start({ sub: 'acme-alice' }, { hold: true });
+    const clients = clientRepository(t.database.db);
+    await clients.setFirstSteps('web-app', ['password', ...NAMES.filter((n) => n !== 'acme').map((n) => `idp:${n}`)]);
+    clock.advance(10); // past the client cache's few seconds
+    try {
+      const before = upstream.tokenRequests;
+      const page = pageOf(await attempt.browser.visit(callback!));
+      expect(alertText(page.html)).toMatch(/does not belong to this sign-in/);
+      expect(upstream.tokenRequests).toBe(before);
+      expect(await t.database.db.selectFrom('login_flows').select('account_id').where('account_id', 'is not', null).execute()).toEqual([]);
+    } finally {
+      await clients.setFirstSteps('web-app', ['password', ...NAMES.map((n) => `idp:${n}`)]);
+      clock.advance(10);
+    }
+  });
+
   it('an answer that arrives at another provider\'s callback is refused before any code is redeemed', async () => {
     const { attempt, callback } = await start({ sub: 'acme-alice' }, { hold: true });
     const before = upstream.tokenRequests;

@@ -108,7 +108,8 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
 
   async function finish(ctx: FactorContext<Slot>, params: Readonly<Record<string, string>>): Promise<Outcome> {
     const pending = ctx.slot && 'state' in ctx.slot ? ctx.slot : undefined;
-    const provider = pending && (await upstreamProviders.find(pending.provider));
+    // Still one this login's client offers: a provider taken off the client meanwhile does not finish it.
+    const provider = pending && (await offered(ctx)).find((p) => p.name === pending.provider);
     // The state must be the one this login sent last: an old, copied or forged answer is not redeemed.
     const { via, action: _, ...response } = params;
     if (!pending || !provider || via !== pending.provider || response.state === undefined || !sameText(response.state, pending.state)) {
