@@ -1,16 +1,8 @@
 import type { LoginFlow } from './flow.ts';
-import type { LoginContext, LoginPolicy } from './factor.ts';
+import type { LoginContext, RequestFacts } from './factor.ts';
 import type { Account, AccountStore } from './ports.ts';
 
-export interface RequestFacts {
-  uid: string;
-  clientId: string;
-  ip: string | null;
-  policy: LoginPolicy;
-  loginHint?: string | undefined;
-  /** The language of this login's pages; its SMS are sent in it. */
-  language?: string | undefined;
-}
+export type { RequestFacts };
 
 /**
  * The context of one request of a login. The account is read once, when a factor first asks (the

@@ -25,8 +25,8 @@ export interface LoginPolicy {
   firstSteps?: readonly string[] | undefined;
 }
 
-/** One request of one login, passed explicitly to every factor (nothing about a login is kept per module). */
-export interface LoginContext {
+/** What a request tells of its login before the flow is read: who asks, from where, under which policy. */
+export interface RequestFacts {
   uid: string;
   clientId: string;
   ip: string | null;
@@ -35,6 +35,10 @@ export interface LoginContext {
   loginHint?: string | undefined;
   /** The language of this login's pages (a tag the catalogue has); its SMS are sent in it. */
   language?: string | undefined;
+}
+
+/** One request of one login, passed explicitly to every factor (nothing about a login is kept per module). */
+export interface LoginContext extends RequestFacts {
   flow: LoginFlow;
   /** The account the first stage found, read at most once per request. Only for second-stage factors. */
   account(): Promise<Account>;
