@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.ts';
+import { accountName } from '../shared/account-name.ts';
 
 const COUNTED = ['reserved', 'sent', 'uncertain'];
 
@@ -51,9 +52,10 @@ export function smsAbuseRepository(db: Db) {
         .where('at', '>', from).where('status', 'in', COUNTED).executeTakeFirstOrThrow()).n);
       const pauses = await db.selectFrom('sms_pauses').selectAll().where('paused', '=', true).orderBy('changed_at', 'desc').execute();
       const accounts = await db.selectFrom('sms_messages as m').innerJoin('accounts as a', 'a.id', 'm.account_id')
-        .select((eb) => ['a.username as key', eb.fn.countAll<string>().as('sent'), eb.fn.count<string>('m.entered_at').as('entered')])
+        // By account: usernames are unique only within a domain.
+        .select((eb) => ['a.domain', 'a.username', eb.fn.countAll<string>().as('sent'), eb.fn.count<string>('m.entered_at').as('entered')])
         .where('m.at', '>', since).where('m.status', 'in', COUNTED)
-        .groupBy('a.username').orderBy('sent', 'desc').orderBy('a.username').limit(limit)
+        .groupBy(['a.id', 'a.domain', 'a.username']).orderBy('sent', 'desc').orderBy('a.domain').orderBy('a.username').limit(limit)
         .execute();
       return {
         sentInGlobalWindow: await count(new Date(now.getTime() - globalWindowSeconds * 1000)),
@@ -61,7 +63,7 @@ export function smsAbuseRepository(db: Db) {
         pauses: pauses.map((p) => ({ scope: p.scope, range: p.range, reason: p.reason, changedAt: p.changed_at, sent: p.sent, entered: p.entered })),
         countries: await top('country', since, limit),
         prefixes: await top('prefix', since, limit),
-        accounts: accounts.map((r) => ({ key: r.key, sent: Number(r.sent), entered: Number(r.entered) })),
+        accounts: accounts.map((r) => ({ key: accountName(r), sent: Number(r.sent), entered: Number(r.entered) })),
         addresses: await top('ip', since, limit),
       };
     },
