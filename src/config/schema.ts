@@ -192,7 +192,7 @@ export const configSchema = z.strictObject({
     showAuthFailureReason: z.boolean().default(true)
       .describe('Tell the user how many tries are left and that an account is locked (WSO2 showAuthFailureReason).'),
     phoneUnique: z.boolean().default(false)
-      .describe('A number verified on one account may not be verified on another: refused at phone capture and on the account page (the message does not say which), and not taken from an upstream for a just-in-time account. Checked again as the number is saved, so of simultaneous verifications of one number exactly one wins, on any instance.'),
+      .describe('A number verified on one account may not be verified on another: refused at phone capture and on the account page (the message does not say which), and not taken from an upstream for a just-in-time account. Checked again as the number is saved, so of simultaneous verifications of one number exactly one wins, on any instance. Numbers an operator sets (`user add --phone`, `user set-phone`, `user import`) are not checked.'),
     maskVisibleDigits: z.number().int().min(0).max(6).default(4)
       .describe('Last digits of the number shown on the code page, e.g. `+44 •••• ••34 56` (WSO2 noOfDigits).'),
     message: z.string().min(1).max(640).refine((m) => m.includes('{code}'), 'must contain {code}').optional()

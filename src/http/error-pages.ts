@@ -1,5 +1,5 @@
 import type { Context, Middleware } from 'koa';
-import { messages, type MessageCode } from '../login/messages.ts';
+import type { MessageCode } from '../login/messages.ts';
 import { AppError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS, unavailableReason } from '../shared/unavailable.ts';
@@ -19,8 +19,6 @@ const codeForStatus: Record<number, MessageCode> = {
 const titled = new Set([400, 403, 404, 405, 413, 415, 429, 500, 503]);
 const titleFor = (status: number) => `error.title.${titled.has(status) ? status : status >= 500 ? 500 : 400}`;
 
-const isMessageCode = (code: string): code is MessageCode => Object.hasOwn(messages, code);
-
 /** What a page may say for a status when the error itself must not be shown. */
 const genericCode = (status: number): MessageCode => codeForStatus[status] ?? (status >= 500 ? 'SERVER_ERROR' : 'FORM_INVALID');
 
@@ -37,7 +35,7 @@ export interface ErrorPageOptions {
  * generic page of its status.
  */
 export function renderError(ctx: Context, views: Views, err: AppError, page: ErrorPageOptions = {}): void {
-  const shown = err.expose && (err.description !== undefined || isMessageCode(err.code));
+  const shown = err.expose && (err.description !== undefined || views.texts.has(err.code));
   const code = shown ? err.code : genericCode(err.status);
   const language = languageOf(ctx, views.texts.defaultLanguage);
   const message = shown && err.description !== undefined ? err.description : views.texts.text(code, page.params, language);

@@ -140,7 +140,8 @@ export function interactionRoutes(deps: Deps): Router {
    * and every SMS of this login is in it.
    */
   function languageFor(ctx: Context, info: InteractionInfo, flow: LoginFlow): string {
-    const language = flow.data.language !== undefined && deps.messages.languages.includes(flow.data.language) ? flow.data.language : chooseFor(ctx, deps.messages, info.uiLocales);
+    // Without a saved one, the choice `load` made from ui_locales and the browser's languages.
+    const language = flow.data.language !== undefined && deps.messages.languages.includes(flow.data.language) ? flow.data.language : languageOf(ctx, deps.messages.defaultLanguage);
     setLanguage(ctx, language);
     return language;
   }

@@ -32,4 +32,3 @@ export function liveKeys(initial: ProviderKeys, load: () => Promise<ProviderKeys
   };
 }
 
-export type LiveKeys = ReturnType<typeof liveKeys>;

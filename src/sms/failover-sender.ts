@@ -25,7 +25,7 @@ export type UsedGateways = (flowUid: string) => Promise<string[]>;
  * connecting, an open circuit), it asked to slow down (429), or it answered a 5xx it documents as
  * "not sent". A timeout after the request went out, or any other answer, may have sent it.
  */
-export function provesNothingSent(err: SmsDeliveryError, gateway: Pick<RoutedGateway, 'notSentStatus'>): boolean {
+function provesNothingSent(err: SmsDeliveryError, gateway: Pick<RoutedGateway, 'notSentStatus'>): boolean {
   if (err instanceof SmsDestinationError || err.mayHaveSent) return false;
   return err.status === undefined || err.status === 429 || gateway.notSentStatus.includes(err.status);
 }

@@ -39,4 +39,3 @@ export function numberChecks(accounts: Pick<AccountStore, 'findIdsByVerifiedPhon
   };
 }
 
-export type NumberChecks = ReturnType<typeof numberChecks>;

@@ -18,8 +18,6 @@ export interface OtpSendPolicy {
   tokenExpirySeconds: number;
   maxResends: number;
   resendCooldownSeconds: number;
-  userSendLimit: number;
-  userSendWindowSeconds: number;
   maskVisibleDigits: number;
   /** The operator's SMS text (`smsOtp.message`); when unset, the catalogue's `SMS_CODE` in the login's language. */
   message?: string | undefined;

@@ -77,4 +77,3 @@ export function otpVerifier({ otp, clock, hmacKey, policy, lock }: { otp: OtpSto
   return { verify, outcome };
 }
 
-export type OtpVerifier = ReturnType<typeof otpVerifier>;
