@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { renderErrorPage } from './error-pages.ts';
 import type { Views } from './views.ts';
+import { addressKey } from '../shared/address.ts';
 
 export interface AddressLimitSettings {
   perAddress: number;
@@ -22,19 +23,6 @@ function limited(path: string): boolean {
   }
 }
 
-/**
- * The key an address is counted under: an IPv4 address as it is, an IPv6 address by its /64 (one
- * subscriber usually holds a whole /64, and could otherwise take a fresh allowance per address).
- */
-export function addressKey(address: string): string {
-  const ip = address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-  if (!ip.includes(':') || /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(ip)) return ip.replace(/^::ffff:/i, '');
-  const [head = '', tail = ''] = ip.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
-}
 
 /**
  * At most `perAddress` such requests per client address (`ctx.ip`, which honours `trustProxy`; an

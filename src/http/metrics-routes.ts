@@ -1,9 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../shared/same-secret.ts';
 import Router from '@koa/router';
 
 export type Scrape = () => Promise<{ contentType: string; body: string }>;
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
 /**
  * Whether a request's `Authorization` header carries the token. Both sides are hashed first, so the
@@ -11,7 +10,7 @@ const digest = (text: string) => createHash('sha256').update(text, 'utf8').diges
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const sent = /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1] ?? '';
-  return timingSafeEqual(digest(sent), digest(token)) && sent.length > 0;
+  return sameSecret(sent, token) && sent.length > 0;
 }
 
 /** `/metrics` on the main listener, for a scraper that presents the configured bearer token. */

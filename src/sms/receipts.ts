@@ -1,4 +1,5 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../shared/same-secret.ts';
 import type { Clock } from '../shared/clock.ts';
 import type { Logger } from '../shared/log.ts';
 import { storableText } from '../shared/text.ts';
@@ -34,11 +35,6 @@ export interface ReceiptGateway {
 }
 
 // Both sides hashed first: the compare takes as long whatever the lengths.
-function sameSecret(given: string, expected: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
-
 /** Twilio's X-Twilio-Signature: base64 HMAC-SHA1 of the URL followed by each POST field's name and value, sorted by name. */
 export function twilioSignature(authToken: string, url: string, params: readonly [string, string][]): string {
   const sorted = [...params].sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));

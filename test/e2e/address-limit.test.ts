@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.ts';
-import { addressKey } from '../../src/http/address-limit.ts';
+import { addressKey } from '../../src/shared/address.ts';
 import { relyingParty, type RelyingParty } from '../support/rp.ts';
 
 const LIMIT = 20;

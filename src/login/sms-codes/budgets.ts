@@ -1,9 +1,9 @@
 import { createHmac, type KeyObject } from 'node:crypto';
-import { isIP } from 'node:net';
 import { addSeconds } from '../../shared/clock.ts';
 import { phoneFacts } from '../../shared/phone.ts';
 import type { Random } from '../../shared/random.ts';
 import type { SmsReservation } from './ports.ts';
+import { addressKey } from '../../shared/address.ts';
 
 /**
  * Every budget an SMS code is sent within, against SMS pumping: each counts the sends that reached
@@ -36,21 +36,6 @@ export function numberCountry(e164: string): string {
   return facts?.country ?? `+${facts?.countryCallingCode ?? e164.replace(/\D/g, '').slice(0, 3)}`;
 }
 
-/**
- * The key a client address is counted under: an IPv4 address itself, an IPv6 address by its /64
- * (as the request limit counts it): one subscriber is given a whole /64 and can send from any of it.
- */
-export function addressKey(ip: string): string {
-  const bare = ip.replace(/%.*$/, '');
-  if (isIP(bare) !== 6) return ip;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  if (mapped) return mapped[1]!;
-  const [head = '', tail = ''] = bare.split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = bare.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => (parseInt(g, 16) || 0).toString(16)).join(':')}::/64`;
-}
 
 /** A fraction in [0, 1) from the injected randomness (bytes, so that codes drawn with `int` stay as scripted). */
 function fraction(random: Random): number {
