@@ -10,7 +10,7 @@ import { conversionTally } from './observability/conversion.ts';
 import { prometheusMetrics } from './observability/prometheus.ts';
 import type { Clock } from './shared/clock.ts';
 import { noMetrics, secondsSince, type Metrics } from './shared/metrics.ts';
-import { phoneFacts } from './shared/phone.ts';
+import { countryOf } from './shared/phone.ts';
 import type { CircuitState } from './sms/circuit-breaker.ts';
 
 export interface MetricsWiring {
@@ -20,7 +20,6 @@ export interface MetricsWiring {
 }
 
 /** The ISO country of a number for a label: `ZZ` when it belongs to none (never the number). */
-export const countryOf = (e164: string): string => phoneFacts(e164)?.country ?? 'ZZ';
 
 /** The provider label of SMS metrics: the gateway preset, else the sender. */
 export const smsProvider = (config: Config): string => (config.sms.sender === 'http' ? config.sms.gateway.preset ?? 'http' : config.sms.sender);

@@ -6,7 +6,7 @@ import { authEventRepository } from '../repositories/auth-events.ts';
 import { federatedLinkRepository } from '../repositories/federated-links.ts';
 import { UpstreamProviderExistsError, upstreamProviderRepository, upstreamSecretsKey } from '../repositories/upstream-providers.ts';
 import { accountName, parseDomain } from '../shared/account-name.ts';
-import { CliError, NotFoundError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
+import { CliError, NotFoundError, UsageError, printRows, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { readSecret } from './password-input.ts';
 
 /** A provider's name: its part of the callback URL and of a client's `--first-step idp:<name>`. */
@@ -41,13 +41,13 @@ const isUsecase = (v: string): v is Usecase => (USECASES as readonly string[]).i
 
 function checkAdd(name: string, opts: AddOptions): { domains: string[] } {
   if (!IDP_NAME.test(name)) throw new CliError('a provider name is 1 to 64 of a-z 0-9 -, starting with a letter or digit');
+  // A missing flag is a wrong command line (status 2), as everywhere else.
+  if (!opts.issuer) throw new UsageError('give --issuer');
+  if (!opts.clientId) throw new UsageError('give --client-id');
   const problems: string[] = [];
-  if (!opts.issuer) problems.push('give --issuer');
-  else {
-    const problem = upstreamIssuerProblem(opts.issuer);
-    if (problem) problems.push(`--issuer: ${problem}`);
-  }
-  if (!opts.clientId || opts.clientId.length > 256) problems.push('give --client-id (at most 256 characters)');
+  const issuerProblem = upstreamIssuerProblem(opts.issuer);
+  if (issuerProblem) problems.push(`--issuer: ${issuerProblem}`);
+  if (opts.clientId.length > 256) problems.push('--client-id is at most 256 characters');
   if (!opts.scope.split(' ').includes('openid')) problems.push('--scope must include openid');
   if (!isUsecase(opts.usecase)) problems.push(`--usecase is ${USECASES.join(', ')}`);
   if (opts.usecase === 'userAttribute' && !opts.userAttribute) problems.push('--usecase userAttribute needs --user-attribute <claim>');

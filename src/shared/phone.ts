@@ -69,3 +69,6 @@ export function possibleNumber(e164: string): boolean {
 export function maskedPrefix(prefix: string, hiddenDigits = 4): string {
   return `${prefix}${'•'.repeat(hiddenDigits)}`;
 }
+
+/** A number's ISO country for labels and tallies, `ZZ` for a number of no single country (never the number). */
+export const countryOf = (e164: string): string => phoneFacts(e164)?.country ?? 'ZZ';

@@ -1,5 +1,5 @@
 import { noMetrics, secondsSince, type Metrics } from '../shared/metrics.ts';
-import { phoneFacts } from '../shared/phone.ts';
+import { countryOf } from '../shared/phone.ts';
 import { SmsDeliveryError, type SmsSender } from './port.ts';
 
 /**
@@ -14,7 +14,7 @@ export function withSendMetrics(sender: SmsSender, metrics: Metrics, provider: s
     async send(message) {
       const start = performance.now();
       const record = (status: string) => {
-        metrics.count('keystep_sms_sends_total', { provider, purpose: message.purpose, status, country: phoneFacts(message.to)?.country ?? 'ZZ' });
+        metrics.count('keystep_sms_sends_total', { provider, purpose: message.purpose, status, country: countryOf(message.to) });
         metrics.observe('keystep_sms_gateway_duration_seconds', { provider, status }, secondsSince(start));
       };
       try {

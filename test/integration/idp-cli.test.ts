@@ -57,7 +57,8 @@ describe('keystep idp, client --first-step, user link', () => {
     const add = (args: string[], stdin = '') => runCli(['idp', 'add', ...args], env, stdin);
     expect(await add(['Bad Name', '--issuer', 'https://x.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/provider name/) });
     expect(await add(['plain', '--issuer', 'http://sso.example', '--client-id', 'k'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/must use https/) });
-    expect(await add(['nocid', '--issuer', 'https://x.example'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/give --client-id/) });
+    expect(await add(['nocid', '--issuer', 'https://x.example'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/give --client-id/) });
+    expect(await add(['noiss', '--client-id', 'k'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/give --issuer/) });
     expect(await add(['attr', '--issuer', 'https://x.example', '--client-id', 'k', '--usecase', 'userAttribute'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/needs --user-attribute/) });
     expect(await add(['case', '--issuer', 'https://x.example', '--client-id', 'k', '--usecase', 'email'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--usecase is local, association/) });
     expect(await add(['dom', '--issuer', 'https://x.example', '--client-id', 'k', '--domains', 'Partners!'])).toMatchObject({ code: 1, stderr: expect.stringMatching(/--domains/) });

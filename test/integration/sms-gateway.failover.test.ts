@@ -6,6 +6,7 @@ import { createLogger } from '../../src/shared/log.ts';
 import { blackHole, FakeGateway } from '../support/fake-gateway.ts';
 import { gatewaySender } from '../support/gateway-sender.ts';
 import { TestClock } from '../support/sms.ts';
+import { problemsOf } from '../support/config-problems.ts';
 
 const UK = '+447400123456';
 const US = '+12015550123';
@@ -169,14 +170,8 @@ describe('several SMS gateways', () => {
   });
 
   describe('settings', () => {
-    const problems = (sms: Record<string, unknown>) => {
-      try {
-        loadConfig({}, { env: 'test', sms: { sender: 'http', ...sms } }, { smsGateway: gatewayProblems, smsGateways: gatewaysProblems });
-        return [];
-      } catch (err) {
-        return (err as { problems: string[] }).problems;
-      }
-    };
+    const problems = (sms: Record<string, unknown>) =>
+      problemsOf(() => loadConfig({}, { env: 'test', sms: { sender: 'http', ...sms } }, { smsGateway: gatewayProblems, smsGateways: gatewaysProblems }));
 
     it('lists every problem of the list at start-up, each named by its gateway', () => {
       expect(problems({
