@@ -182,12 +182,9 @@ export function registerClientCommands(program: Command, cli: Cli): void {
     if (!change.changed.length) throw new UsageError(`say what to change: ${CLIENT_UPDATES.map((u) => u.option.long).join(', ')}`);
     const { metadata, consentRequired, mfa, firstStep } = change;
     const steps = firstStep === undefined || firstStep === 'default' ? null : await parseFirstSteps(ctx, firstStep);
-    const patch = { ...(Object.keys(metadata).length ? { metadata } : {}), consentRequired, mfa };
-    const clients = clientRepository(ctx.database.db);
-    // Only the first steps: no other column to change (an empty update is no statement).
-    const onlyFirstSteps = !patch.metadata && consentRequired === undefined && mfa === undefined;
-    if (!(onlyFirstSteps ? await clients.setFirstSteps(clientId, steps) : await clients.update(clientId, patch))) throw new NotFoundError(`no client ${clientId}`);
-    if (firstStep !== undefined && !onlyFirstSteps) await clients.setFirstSteps(clientId, steps);
+    const patch = { ...(Object.keys(metadata).length ? { metadata } : {}), consentRequired, mfa, ...(firstStep !== undefined ? { firstSteps: steps } : {}) };
+    // Everything named, in one statement.
+    if (!(await clientRepository(ctx.database.db).update(clientId, patch))) throw new NotFoundError(`no client ${clientId}`);
     cli.out.log(`client ${clientId}: ${change.changed.join(', ')}`);
   }));
 

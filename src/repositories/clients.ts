@@ -34,6 +34,8 @@ export interface ClientPatch {
   metadata?: Record<string, unknown>;
   consentRequired?: boolean;
   mfa?: MfaPolicy | null;
+  /** The first-stage sign-ins offered, in order; null: password only (the default). */
+  firstSteps?: readonly string[] | null;
 }
 
 export function clientRepository(db: Db) {
@@ -87,6 +89,7 @@ export function clientRepository(db: Db) {
           ...(patch.metadata ? { metadata: sql<string>`metadata || ${JSON.stringify(patch.metadata)}::jsonb` } : {}),
           ...(patch.consentRequired !== undefined ? { consent_required: patch.consentRequired } : {}),
           ...(patch.mfa !== undefined ? { mfa: patch.mfa } : {}),
+          ...(patch.firstSteps !== undefined ? { first_steps: patch.firstSteps ? [...patch.firstSteps] : null } : {}),
         })
         .where('client_id', '=', clientId).executeTakeFirst();
       return result.numUpdatedRows > 0n;

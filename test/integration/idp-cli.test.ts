@@ -88,6 +88,10 @@ describe('keystep idp, client --first-step, user link', () => {
     expect(JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout)).toEqual([expect.objectContaining({ client_id: 'shop', first_step: 'idp:social' })]);
     expect((await runCli(['client', 'update', 'shop', '--first-step', 'default'], env)).code).toBe(0);
     expect((await clientRepository(t.db).find('shop'))!.firstSteps).toBeNull();
+    // With other changes, in the same statement.
+    expect((await runCli(['client', 'update', 'shop', '--first-step', 'idp:acme', '--mfa', 'optional'], env)).code).toBe(0);
+    expect(await clientRepository(t.db).find('shop')).toMatchObject({ firstSteps: ['idp:acme'], mfa: 'optional' });
+    expect(await runCli(['client', 'update', 'nobody', '--first-step', 'default'], env)).toMatchObject({ code: 3, stderr: expect.stringMatching(/no client nobody/) });
   });
 
   it('links and unlinks an account to an upstream identity; one identity, one account', async () => {
