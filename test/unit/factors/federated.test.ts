@@ -62,12 +62,12 @@ describe('finding the local account of an upstream identity', () => {
     expect(made).toEqual([{ provider: 'acme', subject: 's', domain: 'partners', username: 'carol', phone: null, phoneUnique: false }]);
   });
 
-  it('just in time: a verified upstream number another account has verified is not taken (phoneUnique)', async () => {
+  it('just in time: a verified upstream number that may not be used (verified elsewhere, a refused country) is not taken', async () => {
     const { fake, made } = store([]);
     const withMobile = { ...acme, jit: true, mobileClaim: 'phone_number' };
     const claims = { preferred_username: 'ivy', phone_number: '+447400123456', phone_number_verified: true };
-    await resolveAccount(fake, withMobile, 's1', claims, { phoneTaken: async () => true, phoneUnique: true });
-    await resolveAccount(fake, withMobile, 's2', claims, { phoneTaken: async () => false, phoneUnique: true });
+    await resolveAccount(fake, withMobile, 's1', claims, { usable: async () => false, phoneUnique: true });
+    await resolveAccount(fake, withMobile, 's2', claims, { usable: async () => true, phoneUnique: true });
     // The store checks again as it makes the account (a number verified elsewhere at the same moment).
     expect(made).toEqual([expect.objectContaining({ subject: 's1', phone: null }), expect.objectContaining({ subject: 's2', phone: '+447400123456', phoneUnique: true })]);
   });

@@ -62,7 +62,7 @@ export async function resolveAccount(
   provider: UpstreamProvider,
   subject: string,
   claims: Claims,
-  options: { defaultCountry?: string | undefined; destinationAllowed?: (e164: string) => boolean; phoneTaken?: (e164: string) => Promise<boolean>; phoneUnique?: boolean } = {},
+  options: { defaultCountry?: string | undefined; usable?: (e164: string) => Promise<boolean>; phoneUnique?: boolean } = {},
 ): Promise<Resolution> {
   const linked = await accounts.findLinked(provider.name, subject);
   if (linked) return { found: true, account: linked, created: false };
@@ -81,8 +81,7 @@ export async function resolveAccount(
   // A number SMS may not go to (`sms.allowedCountries`), or one another account has verified (with
   // `smsOtp.phoneUnique`), is not taken: the user is asked for one. The store checks the latter again
   // as it saves, for a number another account verifies at the same moment.
-  const allowed = mobile !== null && (options.destinationAllowed?.(mobile) ?? true);
-  const phone = mobile && allowed && !(await options.phoneTaken?.(mobile)) ? mobile : null;
+  const phone = mobile !== null && (await options.usable?.(mobile) ?? true) ? mobile : null;
   const made = await accounts.createLinked({ provider: provider.name, subject, domain: provider.domains[0] ?? 'primary', username: name, phone, phoneUnique: options.phoneUnique ?? false });
   if (made) return { found: true, account: made, created: true };
   // Linked by a sign-in racing this one: that account.

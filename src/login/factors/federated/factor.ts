@@ -8,6 +8,7 @@ import { resolveAccount } from './accounts.ts';
 import { federatedInfo, federatedMessages, federatedTexts, type FederatedMessage } from './messages.ts';
 import { federatedTranslations } from './translations.ts';
 import type { FederatedAccounts, UpstreamClient, UpstreamFailure, UpstreamProvider, UpstreamProviders } from './ports.ts';
+import { numberChecks } from '../../sms-codes/number.ts';
 
 export interface FederatedDeps {
   upstreamProviders: UpstreamProviders;
@@ -66,6 +67,7 @@ const upstreamProof = (claims: Readonly<Record<string, unknown>>) => ({
  */
 export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
   const { upstreamProviders, upstreamClient, audit, random } = deps;
+  const numbers = numberChecks(deps.accounts, { defaultCountry: deps.settings.sms.defaultCountry, destinationAllowed: (e164) => deps.settings.sms.destinationAllowed(e164), phoneUnique: deps.settings.smsOtp.phoneUnique });
 
   /** The providers this login's client offers, in the client's order (unknown names are left out). */
   async function offered(ctx: LoginContext): Promise<UpstreamProvider[]> {
@@ -125,8 +127,8 @@ export function federatedFactor(deps: FederatedDeps): Factor<Slot> {
     const proof = upstreamProof(result.claims);
     const found = await resolveAccount(deps.federatedAccounts, provider, result.subject, result.claims, {
       defaultCountry: deps.settings.sms.defaultCountry,
-      destinationAllowed: (e164) => deps.settings.sms.destinationAllowed(e164),
-      phoneTaken: deps.settings.smsOtp.phoneUnique ? async (e164) => (await deps.accounts.findIdsByVerifiedPhone(e164)).length > 0 : undefined,
+      // The rules phone capture and the account page apply to a number typed (sms-codes/number.ts).
+      usable: async (e164) => deps.settings.sms.destinationAllowed(e164) && !(await numbers.takenElsewhere('', e164)),
       phoneUnique: deps.settings.smsOtp.phoneUnique,
     });
     if (!found.found) {
