@@ -289,9 +289,9 @@ function buildProvider(rt: Runtime, stores: Stores, keys: Keys, chain: LoginChai
     pages: providerPages(views, rt.log),
     clock: rt.clock,
     languages,
-    async needsSecondFactor({ accountId, clientMfa, mfaRequested }) {
+    async needsSecondFactor({ accountId, clientMfa, mfaRequested, phishingResistant, sessionAmr }) {
       const account = await stores.accounts.findById(accountId);
-      return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested }) : false;
+      return account ? chain.secondFactorNeeded(account, { clientMfa, mfaRequested, phishingResistant }, sessionAmr) : false;
     },
   });
   keys.provider.attach(provider);

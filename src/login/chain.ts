@@ -55,6 +55,7 @@ export function acrFor(amr: readonly string[]): string {
  */
 export function loginChain(factors: readonly Factor[], settings: SecondFactorSettings) {
   const byId = new Map(factors.map((f) => [f.id, f]));
+  const amrAskingSecond = new Set(factors.filter((f) => f.secondStageUnlessOptional).flatMap((f) => f.amr));
   const of = (stage: Stage) => factors.filter((f) => f.stage === stage);
   const stagePassed = (flow: LoginFlow, stage: Stage, counts: (f: Factor) => boolean = () => true) =>
     flow.passed.some((id) => (id === EARLIER_SIGN_IN ? stage === 'first' : byId.get(id)?.stage === stage && counts(byId.get(id)!)));
@@ -107,7 +108,10 @@ export function loginChain(factors: readonly Factor[], settings: SecondFactorSet
    * account skips it, an account with a second factor does it, and one without does it only when
    * it is mandatory (and then enrols one, or meets a page that says why it cannot go on).
    */
-  async function secondFactorNeeded(account: Account, policy: LoginPolicy): Promise<boolean> {
+  async function secondFactorNeeded(account: Account, policy: LoginPolicy, sessionAmr: readonly string[] = []): Promise<boolean> {
+    // A session from a first-stage factor that asks for the second stage (an upstream sign-in a
+    // client let through with `--mfa optional`) does not carry to a client that does not allow it.
+    if (policy.clientMfa !== 'optional' && sessionAmr.some((a) => amrAskingSecond.has(a))) return true;
     return neededByPolicy(account, policy) ?? neededByEnrolment(await enrolledOf(account), policy);
   }
 

@@ -1,6 +1,6 @@
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/schema.ts';
-import { ACR_MFA, ACR_PHR, acrMeets, acrValues, AMR_FEDERATED } from '../shared/acr.ts';
+import { ACR_MFA, ACR_PHR, acrMeets, acrValues } from '../shared/acr.ts';
 import { systemClock, type Clock } from '../shared/clock.ts';
 import { isDatabaseUnavailable, RETRY_AFTER_SECONDS } from '../shared/unavailable.ts';
 import { postgresAdapterFactory, type ClientSource, type PayloadStore } from './adapter.ts';
@@ -42,6 +42,10 @@ export interface StepUpInput {
   accountId: string;
   clientMfa: 'required' | 'optional' | null;
   mfaRequested: boolean;
+  /** The request or the client asks for a phishing-resistant sign-in (a passkey). */
+  phishingResistant: boolean;
+  /** What the session's sign-in proved. */
+  sessionAmr: readonly string[];
 }
 
 /** A client's MFA policy: `phishing-resistant` requires a second factor of that kind (a passkey). */
@@ -73,9 +77,12 @@ function wantedAcr(ctx: KoaContextWithOIDC): typeof ACR_PHR | typeof ACR_MFA {
   return phr ? ACR_PHR : ACR_MFA;
 }
 
-function stepUpInput(ctx: KoaContextWithOIDC, accountId: string): StepUpInput {
+function stepUpInput(ctx: KoaContextWithOIDC, accountId: string, sessionAmr: readonly string[]): StepUpInput {
   const mfa = clientSettings(ctx.oidc.client).mfa;
-  return { accountId, clientMfa: mfa === 'phishing-resistant' ? 'required' : mfa, mfaRequested: requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA) };
+  return {
+    accountId, clientMfa: mfa === 'phishing-resistant' ? 'required' : mfa, mfaRequested: requestedAcrs(ctx.oidc.params ?? {}).includes(ACR_MFA),
+    phishingResistant: wantedAcr(ctx) === ACR_PHR, sessionAmr,
+  };
 }
 
 function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
@@ -89,13 +96,9 @@ function policy(needsSecondFactor: (input: StepUpInput) => Promise<boolean>) {
     const session = ctx.oidc.session;
     const wanted = wantedAcr(ctx);
     if (!session?.accountId || acrMeets(session.acr, wanted)) return Check.NO_NEED_TO_PROMPT;
-    // Phishing resistance always needs the second factor (a passkey), whatever the account's settings.
-    if (wanted === ACR_PHR) return Check.REQUEST_PROMPT;
-    const input = stepUpInput(ctx, session.accountId);
-    // An upstream sign-in skipped the second factor for a client that allows it (`--mfa optional`):
-    // every other client asks for it, as a login of its own would, whatever the account's settings.
-    if (session.amr?.includes(AMR_FEDERATED) && input.clientMfa !== 'optional') return Check.REQUEST_PROMPT;
-    return (await needsSecondFactor(input)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    // The chain decides, as for a login of its own: phishing resistance, a session from a sign-in
+    // that skipped the second factor for another client, the account's factors and the policy.
+    return (await needsSecondFactor(stepUpInput(ctx, session.accountId, session.amr ?? []))) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
   }));
   // An essential acr (claims parameter) still unmet right after a whole login is one Keystep's
   // policy cannot give this user (the password-only one, say): asking again would run the login
