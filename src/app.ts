@@ -81,6 +81,7 @@ import type { SmsSender } from './sms/port.ts';
 import { wireSmsSender, type SmsWiring } from './sms-wiring.ts';
 import { meterCircuits, meteredHasher, meteredStores, meterLoginsStarted, smsProvider, wireMetrics, type MetricsWiring } from './metrics-wiring.ts';
 import { startMetricsServer, type MetricsServer } from './observability/metrics-server.ts';
+import { shortCache } from './shared/short-cache.ts';
 
 export interface AppOptions {
   config: Config;
@@ -139,15 +140,20 @@ function buildStores(db: Db, auditLines?: Logger) {
   };
 }
 
-/** The upstream providers of the config file and of `keystep idp add`; on the same name the file's wins. */
-function upstreamDirectory(config: Config, stored: UpstreamProviderRepository) {
+/**
+ * The upstream providers of the config file and of `keystep idp add`; on the same name the file's
+ * wins. A stored one is kept a few seconds: a login's pages ask for each several times (its offer,
+ * its start, its return), and each read unseals its client secret.
+ */
+function upstreamDirectory(config: Config, stored: UpstreamProviderRepository, clock: Clock) {
+  const findStored = shortCache((name) => stored.find(name), { clock });
   const fromFile = (name: string): StoredUpstreamProvider | undefined => {
     const p = Object.hasOwn(config.federation.providers, name) ? config.federation.providers[name] : undefined;
     return p && { ...p, name, displayName: p.displayName ?? name, clientSecret: p.clientSecret, userAttribute: p.userAttribute, mobileClaim: p.mobileClaim };
   };
   const names = Object.keys(config.federation.providers);
   return {
-    find: async (name: string) => fromFile(name) ?? (await stored.find(name)),
+    find: async (name: string) => fromFile(name) ?? (await findStored(name)),
     list: async () => [...names.map((n) => fromFile(n)!), ...(await stored.list()).filter((p) => !names.includes(p.name))],
   };
 }
@@ -157,8 +163,8 @@ function upstreamDirectory(config: Config, stored: UpstreamProviderRepository) {
  * their identities, each found only while its provider has the issuer it was made at; links of an
  * older Keystep, made before links kept their issuer, hold for the issuer each provider has now.
  */
-async function buildFederation(config: Config, db: Db, keys: Keys, log: Logger) {
-  const directory = upstreamDirectory(config, await upstreamSecretsAtRest(db, keys, log));
+async function buildFederation(config: Config, db: Db, keys: Keys, log: Logger, clock: Clock) {
+  const directory = upstreamDirectory(config, await upstreamSecretsAtRest(db, keys, log), clock);
   const links = federatedLinkRepository(db, async (name) => (await directory.find(name))?.issuer);
   await links.stampLegacy(await directory.list());
   return { directory, links };
@@ -376,7 +382,7 @@ export async function createApp(options: AppOptions): Promise<KeystepApp> {
   const modules = options.factorModules ?? factorModules;
   const texts = buildTexts(config, modules);
   const views = createViews(config.serviceName, config.viewsDir, texts);
-  const federation = await buildFederation(config, db, keys, log);
+  const federation = await buildFederation(config, db, keys, log, rt.clock);
   const login = buildLogin(rt, stores, keys, sms, modules, texts, federation);
   const provider = buildProvider(rt, stores, keys, login.chain, views);
   meterLoginsStarted(provider, metrics);

@@ -16,10 +16,10 @@ export interface ClientRecord {
  * Client metadata for the provider, with Keystep's own settings as extra properties, kept a few
  * seconds (see clientMetadataCache).
  */
-export function clientMetadataSource(find: (clientId: string) => Promise<ClientRecord | undefined>, clock?: Clock) {
+export function clientMetadataSource(find: (clientId: string) => Promise<ClientRecord | undefined>, clock: Clock) {
   return clientMetadataCache(async (clientId) => {
     const client = await find(clientId);
     if (!client) return undefined;
     return { ...client.metadata, client_id: client.clientId, [CONSENT_PROPERTY]: client.consentRequired, ...(client.mfa ? { [MFA_PROPERTY]: client.mfa } : {}), ...(client.firstSteps ? { [FIRST_STEPS_PROPERTY]: [...client.firstSteps] } : {}) };
-  }, clock ? { clock } : {});
+  }, { clock });
 }
