@@ -6,6 +6,7 @@ import { clientRepository, ClientExistsError, MFA_POLICIES, type MfaPolicy, type
 import { CliError, NotFoundError, printRows, UsageError, withDatabase, type Cli, type CommandContext } from './context.ts';
 import { durationOption } from './durations.ts';
 import { IDP_NAME, storedProviders } from './idp-commands.ts';
+import { isLoopback } from '../shared/loopback.ts';
 
 const CLIENT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 const AUTH_METHODS = ['client_secret_basic', 'client_secret_post'] as const;
@@ -23,8 +24,7 @@ export function checkRedirectUri(uri: string): string | undefined {
     return `${uri} is not an absolute URL`;
   }
   if (url.hash) return `${uri} must not have a fragment`;
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol === 'http:' && !loopback) return `${uri} must use https (http is allowed only for localhost)`;
+  if (url.protocol === 'http:' && !isLoopback(url)) return `${uri} must use https (http is allowed only for localhost)`;
   if (url.protocol !== 'https:' && url.protocol !== 'http:' && !/^[a-z][a-z0-9.+-]*\.[a-z0-9.+-]+:$/.test(url.protocol)) {
     return `${uri} must use https, http on localhost, or a private-use scheme such as com.example.app:`;
   }

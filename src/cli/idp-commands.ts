@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { callbackPath, upstreamIssuerProblem } from '../federation/upstream-client.ts';
+import { callbackPath } from '../federation/upstream-client.ts';
+import { upstreamIssuerProblem } from '../shared/loopback.ts';
 import { USECASES, type Usecase } from '../login/factors/federated/ports.ts';
 import { accountRepository } from '../repositories/accounts.ts';
 import { authEventRepository } from '../repositories/auth-events.ts';

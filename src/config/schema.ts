@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { upstreamIssuerProblem } from '../shared/loopback.ts';
 
 function validProxyEntry(entry: string): boolean {
   const [address = '', bits, ...rest] = entry.split('/');
@@ -43,7 +44,7 @@ export const smsGatewaySchema = z.strictObject({
 /** One upstream identity provider in the config file (the same settings as `keystep idp add`). */
 export const upstreamProviderSchema = z.strictObject({
   // http only for a provider on this machine (development, tests), as `keystep idp add` allows.
-  issuer: z.url({ protocol: /^https?$/ }).refine((u) => new URL(u).protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(new URL(u).hostname), 'must use https (http only on localhost)'),
+  issuer: z.url({ protocol: /^https?$/ }).refine((u) => upstreamIssuerProblem(u) === undefined, 'must use https (http only on localhost)'),
   clientId: z.string().min(1).max(256),
   clientSecret: z.string().min(1).max(1024).optional(),
   scope: z.string().min(1).max(512).refine((s) => s.split(' ').includes('openid'), 'must include openid').default('openid'),

@@ -16,19 +16,6 @@ export interface UpstreamSettings {
 /** The fixed address each provider sends its answers to: one per provider, registered there. */
 export const callbackPath = (name: string) => `/federation/${encodeURIComponent(name)}/callback`;
 
-const loopback = (url: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-
-/** http is for a provider on this machine (development, tests); anything else must be https. */
-export function upstreamIssuerProblem(issuer: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    return `${issuer} is not an absolute URL`;
-  }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && loopback(url))) return undefined;
-  return `${issuer} must use https (http only on localhost)`;
-}
 
 /** A subject Keystep can keep: OIDC Core's at most 255 characters, none of them a control character (a NUL no database column takes). */
 const subjectProblem = (sub: unknown) => typeof sub !== 'string' || !sub || sub.length > 255 || !sub.isWellFormed() || /\p{Cc}/u.test(sub);
