@@ -44,7 +44,8 @@ function parseJson(raw: string): unknown {
   }
 }
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+/** Sets a nested setting (`['sms', 'gateway', 'url']`), making the objects on the way. */
+export function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const part of path.slice(0, -1)) {
     const next = node[part];

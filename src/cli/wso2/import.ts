@@ -6,6 +6,7 @@ import { gatewayProblems } from '../../sms-wiring.ts';
 import { mapParameters, type ParameterLine } from './parameters.ts';
 import { readWso2Config, type Wso2Config } from './read-config.ts';
 import { mapProvider, readProviderFile, type Ask, type ProviderMapping } from './sms-provider.ts';
+import { setPath } from '../../config/load.ts';
 
 export interface ImportInput {
   config: { file: string; text: string };
@@ -15,13 +16,6 @@ export interface ImportInput {
 export type ImportResult =
   | { ok: true; yaml: string; report: string; asks: Ask[]; secretsInFile: boolean }
   | { ok: false; problems: string[] };
-
-function setPath(target: Record<string, unknown>, key: string, value: unknown): void {
-  const path = key.split('.');
-  let node = target;
-  for (const part of path.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-  node[path[path.length - 1]!] = value;
-}
 
 const envOf = (key: string) => allSettings.find((s) => s.key === key)?.env ?? key;
 
@@ -45,8 +39,8 @@ export function importWso2(input: ImportInput): ImportResult {
   if (mapped.problems.length) return { ok: false, problems: mapped.problems.map((p) => `${input.config.file}${p.line ? `:${p.line}` : ''}: ${p.reason}`) };
 
   const config: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(mapped.settings)) setPath(config, key, value);
-  if (provider) setPath(config, 'sms', { sender: 'http', gateway: provider.gateway });
+  for (const [key, value] of Object.entries(mapped.settings)) setPath(config, key.split('.'), value);
+  if (provider) setPath(config, ['sms'], { sender: 'http', gateway: provider.gateway });
 
   const parsed = configSchema.safeParse(config);
   if (!parsed.success) {
